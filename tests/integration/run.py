@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Integration tests for one Go release (and variant) of the corpus.
+
+Generates the corpus for that release if it is not cached, then checks every
+program's core. Checks never compare goheap with itself: the answer key is the
+manifest each corpus program printed, or gdb reading the same core.
+
+Exit 0 all passed, 1 a check failed, 77 the Go release cannot be had (skipped).
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import corpus  # noqa: E402
+
+results = []
+
+
+def check(name, fn, *args):
+    try:
+        detail = fn(*args)
+        results.append((name, True, detail or ""))
+        print("ok    %s%s" % (name, "  (" + detail + ")" if detail else ""), flush=True)
+    except AssertionError as e:
+        results.append((name, False, str(e)))
+        print("FAIL  %s: %s" % (name, e), flush=True)
+
+
+def load_manifest(d):
+    with open(os.path.join(d, "manifest.json")) as f:
+        return json.load(f)
+
+
+def check_manifest(d, version):
+    m = load_manifest(d)
+    prog = os.path.basename(d)
+    assert m.get("program") == prog, "program %r, expected %r" % (m.get("program"), prog)
+    assert m.get("mode") == "core" and m.get("stop") == 1, "mode/stop %r/%r" % (m.get("mode"), m.get("stop"))
+    assert m["go"].split()[0].split("-")[0] == version, "manifest go %r is not %s" % (m["go"], version)
+    assert isinstance(m.get("live"), dict) and m["live"], "no live counts"
+    for t, n in m["live"].items():
+        assert isinstance(n, int) and n > 0, "live[%s] = %r" % (t, n)
+    assert m.get("sentinels"), "no sentinels"
+    for s in m["sentinels"]:
+        assert re.fullmatch(r"0x[0-9a-f]+", s["addr"]), "sentinel addr %r" % s["addr"]
+        assert s["root"]["kind"] in ("global", "stack", "finalizer", "cleanup", "runtime"), s["root"]
+    assert m.get("goroutines", 0) >= 1
+    return "%d types, %d sentinels" % (len(m["live"]), len(m["sentinels"]))
+
+
+def gdb_build_version(exe, core):
+    """runtime.buildVersion as gdb reads it from the core (bytes, exact length)."""
+    sym = "'runtime.buildVersion'"
+    cmd = ["gdb", "-batch", "-nx", "-iex", "set auto-load no", "-ex", "set language c",
+           "-ex", "print *(unsigned long*)((char*)&%s+8)" % sym,
+           "-ex", "x/128xb *(char**)&%s" % sym, exe, core]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    m = re.search(r"^\$1 = (\d+)$", p.stdout, re.M)
+    assert m, "gdb could not read runtime.buildVersion: %s" % (p.stderr.strip()[-300:])
+    n = int(m.group(1))
+    assert 0 < n <= 128, "implausible buildVersion length %d" % n
+    data = bytes(int(x, 16) for x in re.findall(r"\t0x([0-9a-f]{2})", p.stdout))
+    assert len(data) >= n, "gdb printed %d bytes of %d" % (len(data), n)
+    return data[:n].decode()
+
+
+def check_gdb_version(d):
+    m = load_manifest(d)
+    got = gdb_build_version(os.path.join(d, "exe"), os.path.join(d, "core"))
+    assert got == m["go"], "gdb reads %r from the core, manifest says %r" % (got, m["go"])
+    return got
+
+
+def check_go_version(d):
+    """Stripped binaries have no symbols for gdb; `go version` reads .go.buildinfo."""
+    m = load_manifest(d)
+    p = subprocess.run(["go", "version", os.path.join(d, "exe")], capture_output=True, text=True, timeout=120)
+    got = p.stdout.strip().split(": ", 1)[-1]
+    assert got == m["go"], "go version says %r, manifest says %r" % (got, m["go"])
+    return got
+
+
+def check_live(d):
+    exe = os.path.join(d, "exe")
+    env = dict(os.environ, GOHEAP_LIVE="1")
+    p = subprocess.run([exe], capture_output=True, text=True, timeout=120, env=env, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, "live mode exited %d: %s" % (p.returncode, p.stderr[-300:])
+    lines = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
+    assert [(l["mode"], l["stop"]) for l in lines] == [("live", 1), ("live", 2)], \
+        "live mode printed %r" % [(l.get("mode"), l.get("stop")) for l in lines]
+    return "2 stops"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--version", required=True)
+    ap.add_argument("--variant", default="")
+    ap.add_argument("--build-dir", required=True)
+    a = ap.parse_args()
+    tag = corpus.tag(a.version, a.variant)
+    try:
+        skip, dirs = corpus.generate(a.version, a.variant, out=os.path.join(a.build_dir, "corpus"))
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+        print("FAIL  %s corpus generation: %s" % (tag, e))
+        print("0 passed, 1 failed")
+        return 1
+    if skip:
+        print("SKIPPED: %s" % skip)
+        return corpus.SKIP
+    stripped = a.variant == "stripped"
+    for d in dirs:
+        name = "%s %s" % (tag, os.path.basename(d))
+        check(name + " manifest", check_manifest, d, a.version)
+        if stripped:
+            check(name + " selfcheck (go version)", check_go_version, d)
+        else:
+            check(name + " selfcheck (gdb)", check_gdb_version, d)
+        if not a.variant:
+            check(name + " live mode", check_live, d)
+    passed = sum(1 for r in results if r[1])
+    failed = len(results) - passed
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed or not results else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tests.h"
+
+int main(void)
+{
+    int failed = 0;
+    failed += run_goversion_tests();
+    failed += run_buildinfo_tests();
+    return failed ? 1 : 0;
+}

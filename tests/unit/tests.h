@@ -1,0 +1,5 @@
+#ifndef GOHEAP_UNIT_TESTS_H
+#define GOHEAP_UNIT_TESTS_H
+int run_goversion_tests(void);
+int run_buildinfo_tests(void);
+#endif
