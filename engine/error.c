@@ -26,7 +26,8 @@ int gh_err_wrap(gh_err *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    if (snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old) >= (int)sizeof err->msg)
+        memcpy(err->msg + sizeof err->msg - 4, "...", 4); /* keep the message one line, marked cut */
     return err->code;
 }
 
