@@ -1,0 +1,146 @@
+#include "goheap/runtime.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+uint64_t gh_field_get(const uint8_t *buf, gh_field f)
+{
+    uint64_t v = 0;
+    switch (f.size) {
+    case 1: v = buf[f.offset]; break;
+    case 2: { uint16_t x; memcpy(&x, buf + f.offset, 2); v = x; } break;
+    case 4: { uint32_t x; memcpy(&x, buf + f.offset, 4); v = x; } break;
+    default: memcpy(&v, buf + f.offset, 8); break;
+    }
+    return v;
+}
+
+uint64_t gh_runtime_sym(const gh_runtime *rt, const char *name)
+{
+    const gh_sym *s = gh_exe_sym(rt->exe, name);
+    return s ? s->addr + rt->bias : 0;
+}
+
+/* One field to resolve: type, dotted path (alternatives separated by '|'),
+ * where it goes, and whether its absence is fatal. */
+typedef struct want {
+    const char *type;
+    const char *path;
+    size_t where;
+    int optional;
+} want;
+
+#define F(member) offsetof(gh_layout, member)
+static const want wants[] = {
+    {"runtime.mspan", "startAddr", F(mspan.startAddr), 0},
+    {"runtime.mspan", "npages", F(mspan.npages), 0},
+    {"runtime.mspan", "freeindex", F(mspan.freeindex), 0},
+    {"runtime.mspan", "nelems", F(mspan.nelems), 0},
+    {"runtime.mspan", "allocBits", F(mspan.allocBits), 0},
+    {"runtime.mspan", "gcmarkBits", F(mspan.gcmarkBits), 0},
+    {"runtime.mspan", "sweepgen", F(mspan.sweepgen), 0},
+    {"runtime.mspan", "allocCount", F(mspan.allocCount), 0},
+    {"runtime.mspan", "spanclass", F(mspan.spanclass), 0},
+    {"runtime.mspan", "state", F(mspan.state), 0},
+    {"runtime.mspan", "elemsize", F(mspan.elemsize), 0},
+    {"runtime.mspan", "limit", F(mspan.limit), 0},
+    {"runtime.mspan", "largeType", F(mspan.largeType), 0},
+    {"runtime.mspan", "specials", F(mspan.specials), 0},
+    {"runtime.mheap", "sweepgen", F(mheap.sweepgen), 0},
+    {"runtime.mheap", "allspans", F(mheap.allspans), 0},
+    {"runtime.mheap", "pagesInUse", F(mheap.pagesInUse), 0},
+    {"runtime.mheap", "arenas", F(mheap.arenas), 0},
+    {"runtime.mheap", "heapArenas|allArenas", F(mheap.heapArenas), 0},
+    {"runtime.heapArena", "spans", F(heapArena.spans), 0},
+    {"runtime.heapArena", "pageInUse", F(heapArena.pageInUse), 0},
+    {"runtime.heapArena", "pageUseSpanInlineMarkBits", F(heapArena.inlineMarks), 1},
+    {"runtime.mstats", "heapStats.stats", F(heapstats.stats), 0},
+    {"runtime.heapStatsDelta", "committed", F(heapstats.committed), 0},
+    {"runtime.heapStatsDelta", "released", F(heapstats.released), 0},
+    {"runtime.heapStatsDelta", "inHeap", F(heapstats.inHeap), 0},
+    {"runtime.heapStatsDelta", "inStacks", F(heapstats.inStacks), 0},
+    {"runtime.heapStatsDelta", "inWorkBufs", F(heapstats.inWorkBufs), 0},
+    {"runtime.heapStatsDelta", "inPtrScalarBits", F(heapstats.inPtrScalarBits), 0},
+    {"runtime.mstats", "stacks_sys", F(memstats.stacks_sys), 0},
+    {"runtime.mstats", "mspan_sys", F(memstats.mspan_sys), 0},
+    {"runtime.mstats", "mcache_sys", F(memstats.mcache_sys), 0},
+    {"runtime.mstats", "buckhash_sys", F(memstats.buckhash_sys), 0},
+    {"runtime.mstats", "gcMiscSys", F(memstats.gcMiscSys), 0},
+    {"runtime.mstats", "other_sys", F(memstats.other_sys), 0},
+};
+#undef F
+
+static int resolve(gh_runtime *rt, const want *w, gh_err *err)
+{
+    char alt[64];
+    for (const char *p = w->path; *p;) {
+        size_t n = strcspn(p, "|");
+        snprintf(alt, sizeof alt, "%.*s", (int)n, p);
+        if (gh_dwarf_field(rt->dwarf, w->type, alt, (gh_field *)((char *)&rt->L + w->where)) == GH_OK)
+            return GH_OK;
+        p += n;
+        if (*p == '|')
+            p++;
+    }
+    if (w->optional)
+        return GH_OK;
+    return gh_errorf(err, GH_EFORMAT, "%s's DWARF has no %s.%s (Go %s)", gh_exe_path(rt->exe), w->type,
+                     w->path, rt->ver.text);
+}
+
+static int read_version(gh_runtime *rt, gh_err *err)
+{
+    const gh_section *s = gh_exe_section(rt->exe, ".go.buildinfo");
+    const uint8_t *data = gh_exe_section_data(rt->exe, s);
+    if (!data)
+        return gh_errorf(err, GH_ENOTGO, "%s is not a Go program (no .go.buildinfo section)",
+                         gh_exe_path(rt->exe));
+    int rc = gh_buildinfo_parse(data, s->size, &rt->bi, err);
+    if (rc)
+        return gh_err_wrap(err, "%s", gh_exe_path(rt->exe));
+    if ((rc = gh_goversion_parse(rt->bi.version, &rt->ver, err)))
+        return rc;
+    if ((rc = gh_goversion_check(&rt->ver, &rt->newer_than_tested, err)))
+        return rc;
+    rt->exps = gh_goversion_experiments(&rt->ver);
+    return GH_OK;
+}
+
+int gh_runtime_init(gh_runtime *rt, const gh_target *t, gh_exe *exe, gh_err *err)
+{
+    memset(rt, 0, sizeof *rt);
+    rt->t = t;
+    rt->exe = exe;
+    int rc = read_version(rt, err);
+    if (rc)
+        return rc;
+    if (t->ops->load_bias && t->ops->load_bias(t->ctx, &rt->bias) != GH_OK)
+        rt->bias = 0;
+    if (gh_exe_nsyms(exe) == 0)
+        return gh_errorf(err, GH_EUNSUPP,
+                         "%s has no symbol table (built with -ldflags=-s): stripped binaries are not "
+                         "supported yet", gh_exe_path(exe));
+    rt->dwarf = gh_exe_dwarf(exe);
+    if (!rt->dwarf)
+        return gh_errorf(err, GH_EUNSUPP,
+                         "%s has no DWARF (built with -ldflags=-w): goheap needs it for the runtime's "
+                         "struct layouts", gh_exe_path(exe));
+    for (size_t i = 0; i < sizeof wants / sizeof wants[0]; i++)
+        if ((rc = resolve(rt, &wants[i], err)))
+            return rc;
+    if (gh_dwarf_type_size(rt->dwarf, "runtime.mspan", &rt->L.mspan.size) ||
+        gh_dwarf_type_size(rt->dwarf, "runtime.heapArena", &rt->L.heapArena.size) ||
+        gh_dwarf_type_size(rt->dwarf, "runtime.heapStatsDelta", &rt->L.heapstats.delta_size))
+        return gh_errorf(err, GH_EFORMAT, "%s's DWARF lacks the size of mspan, heapArena or heapStatsDelta",
+                         gh_exe_path(exe));
+    if (rt->L.mspan.size > 4096 || rt->L.heapstats.delta_size > 65536)
+        return gh_errorf(err, GH_EFORMAT, "implausible runtime struct sizes in DWARF");
+    rt->mheap = gh_runtime_sym(rt, "runtime.mheap_");
+    rt->memstats = gh_runtime_sym(rt, "runtime.memstats");
+    rt->firstmoduledata = gh_runtime_sym(rt, "runtime.firstmoduledata");
+    if (!rt->mheap || !rt->memstats)
+        return gh_errorf(err, GH_ENOTGO, "%s has no runtime.mheap_ or runtime.memstats symbol",
+                         gh_exe_path(exe));
+    return GH_OK;
+}
