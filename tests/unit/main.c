@@ -11,5 +11,6 @@ int main(void)
     int failed = 0;
     failed += run_goversion_tests();
     failed += run_buildinfo_tests();
+    failed += run_gcprog_tests();
     return failed ? 1 : 0;
 }

@@ -2,4 +2,5 @@
 #define GOHEAP_UNIT_TESTS_H
 int run_goversion_tests(void);
 int run_buildinfo_tests(void);
+int run_gcprog_tests(void);
 #endif
