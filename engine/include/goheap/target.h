@@ -78,6 +78,10 @@ void gh_target_close(gh_target *t);
 /* Core file backend. exe may be NULL: the executable is then found from the
  * core's NT_FILE note. The executable must match the core (Go build id). */
 int gh_core_open(const char *core_path, const char *exe_path, gh_target **out, gh_err *err);
+/* What was wrong with a core that still opened (it is truncated: some
+ * segments' bytes are missing and read as unreadable), or NULL. NULL for
+ * targets that are not cores. */
+const char *gh_core_warning(gh_target *t);
 
 /* Live process backend: /proc/PID/maps and /proc/PID/mem. With stop set, the
  * process is attached with ptrace and stopped (all threads) for the target's
