@@ -12,5 +12,6 @@ int main(void)
     failed += run_goversion_tests();
     failed += run_buildinfo_tests();
     failed += run_gcprog_tests();
+    failed += run_typemask_tests();
     return failed ? 1 : 0;
 }

@@ -3,4 +3,5 @@
 int run_goversion_tests(void);
 int run_buildinfo_tests(void);
 int run_gcprog_tests(void);
+int run_typemask_tests(void);
 #endif
