@@ -11,6 +11,7 @@ int main(void)
     int failed = 0;
     failed += run_goversion_tests();
     failed += run_buildinfo_tests();
+    failed += run_core_tests();
     failed += run_gcprog_tests();
     failed += run_typemask_tests();
     return failed ? 1 : 0;

@@ -2,6 +2,7 @@
 #define GOHEAP_UNIT_TESTS_H
 int run_goversion_tests(void);
 int run_buildinfo_tests(void);
+int run_core_tests(void);
 int run_gcprog_tests(void);
 int run_typemask_tests(void);
 #endif
