@@ -217,10 +217,16 @@ static int next_note(const uint8_t *base, size_t len, size_t *pos, size_t align,
     return 1;
 }
 
+/* Owner names are NUL-terminated and may be NUL-padded: Go writes "Go\0\0". */
 static int note_named(const note *n, const char *name)
 {
     size_t l = strlen(name);
-    return n->namesz == l + 1 && memcmp(n->name, name, l + 1) == 0;
+    if (n->namesz <= l || memcmp(n->name, name, l) != 0)
+        return 0;
+    for (size_t i = l; i < n->namesz; i++)
+        if (n->name[i])
+            return 0;
+    return 1;
 }
 
 static uint64_t get_u64(const uint8_t *p)

@@ -41,17 +41,25 @@ typedef struct opts {
 static void put(uint8_t *b, size_t off, const void *p, size_t n) { memcpy(b + off, p, n); }
 static void put64(uint8_t *b, size_t off, uint64_t v) { memcpy(b + off, &v, 8); }
 
-static size_t note(uint8_t *b, size_t off, const char *name, uint32_t type, const void *desc,
-                   uint32_t descsz)
+/* namesz 0: strlen(name) + 1. Go pads its owner name: "Go\0\0", namesz 4. */
+static size_t note_sz(uint8_t *b, size_t off, const char *name, uint32_t namesz, uint32_t type,
+                      const void *desc, uint32_t descsz)
 {
-    uint32_t hdr[3] = {(uint32_t)strlen(name) + 1, descsz, type};
+    uint32_t hdr[3] = {namesz ? namesz : (uint32_t)strlen(name) + 1, descsz, type};
     put(b, off, hdr, 12);
     off += 12;
-    put(b, off, name, hdr[0]);
+    memset(b + off, 0, hdr[0]);
+    put(b, off, name, strlen(name));
     off += (hdr[0] + 3) & ~3u;
     if (desc)
         put(b, off, desc, descsz);
     return off + ((descsz + 3) & ~3u);
+}
+
+static size_t note(uint8_t *b, size_t off, const char *name, uint32_t type, const void *desc,
+                   uint32_t descsz)
+{
+    return note_sz(b, off, name, 0, type, desc, descsz);
 }
 
 static void build_exe(const opts *o)
@@ -75,7 +83,7 @@ static void build_exe(const opts *o)
     eh.e_flags = o->exe_flags;
     put(exe, 0, &eh, sizeof eh);
     const char *id = o->buildid ? o->buildid : "abcdefgh/ijklmnop";
-    size_t nend = note(exe, 0x200, "Go", 4, id, (uint32_t)strlen(id));
+    size_t nend = note_sz(exe, 0x200, "Go", 4, 4, id, (uint32_t)strlen(id));
     Elf64_Phdr ph[3] = {
         {.p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_offset = 0, .p_vaddr = 0x400000,
          .p_filesz = 0x2000, .p_memsz = 0x2000, .p_align = 0x1000},
