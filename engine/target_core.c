@@ -4,7 +4,8 @@
  * of file mappings nobody wrote (text, rodata), so bytes past a segment's
  * p_filesz are served from the executable when it backs that address, and the
  * executable's zero fill (bss) reads as zeros. Every offset and count taken
- * from either file is checked against its size before use. */
+ * from either file is checked against its size before use. One thread at a
+ * time: reads update a last-hit segment index. */
 #include "goheap/target.h"
 
 #include <elf.h>
@@ -104,6 +105,8 @@ static void unmap_file(mfile *m)
         munmap((void *)m->p, m->size);
     m->p = NULL;
 }
+
+static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
 /* [off, off+len) lies inside a file of size bytes (overflow-safe). */
 static int in_file(uint64_t off, uint64_t len, size_t size)
@@ -239,7 +242,8 @@ static uint64_t get_u64(const uint8_t *p)
 static int add_thread(core *c, const note *n, gh_err *err)
 {
     if (n->descsz < PRSTATUS_REGS + GH_X86_NREGS * 8)
-        return gh_errorf(err, GH_EFORMAT, "core: NT_PRSTATUS note has %zu bytes, expected at least %d",
+        return gh_errorf(err, GH_EFORMAT,
+                         "core: NT_PRSTATUS note has %zu bytes, expected at least %d",
                          n->descsz, PRSTATUS_REGS + GH_X86_NREGS * 8);
     if (c->nthreads == c->cap_threads) {
         size_t cap = c->cap_threads ? c->cap_threads * 2 : 16;
@@ -286,14 +290,18 @@ static int parse_nt_file(core *c, const note *n, gh_err *err)
         f->end = get_u64(e + 8);
         uint64_t pg = get_u64(e + 16);
         if (f->end < f->start)
-            return gh_errorf(err, GH_EFORMAT, "core: NT_FILE mapping %zu ends (0x%llx) before it starts (0x%llx)",
-                             i, (unsigned long long)f->end, (unsigned long long)f->start);
+            return gh_errorf(err, GH_EFORMAT,
+                             "core: NT_FILE mapping %zu ends (0x%llx) before it starts (0x%llx)", i,
+                             (unsigned long long)f->end, (unsigned long long)f->start);
         if (__builtin_mul_overflow(pg, page, &f->offset))
-            return gh_errorf(err, GH_EFORMAT, "core: NT_FILE mapping %zu has file page %llu, too large",
-                             i, (unsigned long long)pg);
+            return gh_errorf(err, GH_EFORMAT,
+                             "core: NT_FILE mapping %zu has file page %llu, too large", i,
+                             (unsigned long long)pg);
         const uint8_t *nul = names < end ? memchr(names, 0, (size_t)(end - names)) : NULL;
         if (!nul)
-            return gh_errorf(err, GH_EFORMAT, "core: NT_FILE note: the name of mapping %zu is missing or not terminated", i);
+            return gh_errorf(err, GH_EFORMAT,
+                             "core: NT_FILE note: the name of mapping %zu is missing or not terminated",
+                             i);
         f->name = (const char *)names;
         names = nul + 1;
     }
@@ -369,22 +377,25 @@ static int load_segments(core *c, const Elf64_Ehdr *eh, size_t phnum, gh_err *er
         seg *s = &c->segs[c->nsegs++];
         s->start = ph.p_vaddr;
         if (__builtin_add_overflow(ph.p_vaddr, ph.p_memsz, &s->end))
-            return gh_errorf(err, GH_EFORMAT, "core: segment at 0x%llx of 0x%llx bytes wraps the address space",
+            return gh_errorf(err, GH_EFORMAT,
+                             "core: segment at 0x%llx of 0x%llx bytes wraps the address space",
                              (unsigned long long)ph.p_vaddr, (unsigned long long)ph.p_memsz);
         s->offset = ph.p_offset;
         s->filesz = ph.p_filesz < ph.p_memsz ? ph.p_filesz : ph.p_memsz;
         s->prot = prot_of(ph.p_flags);
         size_t size = c->core.size;
-        s->avail = s->offset >= size ? 0 : s->filesz < size - s->offset ? s->filesz : size - s->offset;
+        s->avail = s->offset >= size ? 0 : min64(s->filesz, size - s->offset);
         if (s->avail < s->filesz && truncated++ == 0)
             snprintf(c->warning, sizeof c->warning,
-                     "core is truncated: segment at 0x%llx needs %llu bytes at offset %llu, file has %zu",
+                     "core is truncated: segment at 0x%llx needs %llu bytes at offset %llu, "
+                     "file has %zu",
                      (unsigned long long)s->start, (unsigned long long)s->filesz,
                      (unsigned long long)s->offset, size);
     }
     if (truncated > 1) {
         size_t l = strlen(c->warning);
-        snprintf(c->warning + l, sizeof c->warning - l, " (%zu segments incomplete; their missing bytes are unreadable)", truncated);
+        snprintf(c->warning + l, sizeof c->warning - l,
+                 " (%zu segments incomplete; their missing bytes are unreadable)", truncated);
     }
     qsort(c->segs, c->nsegs, sizeof *c->segs, seg_cmp);
     for (size_t i = 1; i < c->nsegs; i++)
@@ -410,8 +421,6 @@ static const seg *find_seg(core *c, uint64_t a)
     }
     return NULL;
 }
-
-static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
 /* Bytes at a that the kernel left out of the dump, from the executable:
  * its file image, its zero fill, or the file pages its NT_FILE mappings name. */
@@ -506,7 +515,8 @@ static int find_exe_path(core *c, const char *core_path, const char **path, gh_e
 {
     if (!c->have_entry)
         return gh_errorf(err, GH_EFORMAT,
-                         "core %s has no AT_ENTRY in its NT_AUXV note, so the executable is unknown: pass --exe",
+                         "core %s has no AT_ENTRY in its NT_AUXV note, so the executable is "
+                         "unknown: pass --exe",
                          core_path);
     if (!c->have_nt_file)
         return gh_errorf(err, GH_EFORMAT,
@@ -573,12 +583,14 @@ static int load_exe_segments(core *c, const Elf64_Ehdr *xe, size_t phnum, const 
         uint64_t filesz = min64(ph.p_filesz, ph.p_memsz), start = ph.p_vaddr + c->bias, end;
         if (!in_file(ph.p_offset, filesz, c->exe.size))
             return gh_errorf(err, GH_EFORMAT,
-                             "executable %s is truncated: segment at 0x%llx needs %llu bytes at offset %llu, file has %zu",
+                             "executable %s is truncated: segment at 0x%llx needs %llu bytes at "
+                             "offset %llu, file has %zu",
                              path, (unsigned long long)ph.p_vaddr, (unsigned long long)filesz,
                              (unsigned long long)ph.p_offset, c->exe.size);
         if (__builtin_add_overflow(start, ph.p_memsz, &end))
-            return gh_errorf(err, GH_EFORMAT, "executable %s: segment at 0x%llx wraps the address space",
-                             path, (unsigned long long)ph.p_vaddr);
+            return gh_errorf(err, GH_EFORMAT,
+                             "executable %s: segment at 0x%llx wraps the address space", path,
+                             (unsigned long long)ph.p_vaddr);
         if (!c->have_bias)
             continue;
         xload *x = &c->xloads[c->nxloads++];
@@ -615,14 +627,16 @@ static int check_match(core *c, const Elf64_Ehdr *xe, size_t phnum, const char *
             continue;
         if (!in_file(ph.p_offset, ph.p_filesz, c->exe.size))
             return gh_errorf(err, GH_EFORMAT,
-                             "executable %s: note segment at offset %llu of %llu bytes is outside the file (%zu bytes)",
+                             "executable %s: note segment at offset %llu of %llu bytes is outside "
+                             "the file (%zu bytes)",
                              path, (unsigned long long)ph.p_offset, (unsigned long long)ph.p_filesz,
                              c->exe.size);
         const uint8_t *base = c->exe.p + ph.p_offset;
         size_t pos = 0;
         note n;
         int rc;
-        while ((rc = next_note(base, ph.p_filesz, &pos, ph.p_align == 8 ? 8 : 4, &n, path, err)) == 1) {
+        size_t align = ph.p_align == 8 ? 8 : 4;
+        while ((rc = next_note(base, ph.p_filesz, &pos, align, &n, path, err)) == 1) {
             int go = note_named(&n, "Go") && n.type == NT_GO_BUILDID;
             int gnu = note_named(&n, "GNU") && n.type == NT_GNU_BUILD_ID;
             if (!(go || gnu) || n.descsz == 0)
@@ -636,8 +650,9 @@ static int check_match(core *c, const Elf64_Ehdr *xe, size_t phnum, const char *
                 char a[128], b[128];
                 printable(a, sizeof a, n.desc, n.descsz, gnu);
                 printable(b, sizeof b, in_core, n.descsz, gnu);
-                return gh_errorf(err, GH_EFORMAT, "executable %s does not match the core (%s build id %s vs %s)",
-                                 path, go ? "Go" : "GNU", a, b);
+                return gh_errorf(err, GH_EFORMAT,
+                                 "executable %s does not match the core (%s build id %s vs %s)", path,
+                                 go ? "Go" : "GNU", a, b);
             }
         }
         if (rc < 0)
@@ -665,7 +680,8 @@ static int check_match(core *c, const Elf64_Ehdr *xe, size_t phnum, const char *
     const uint8_t *in_core = have_at ? core_bytes(c, at, hlen) : NULL;
     if (in_core && memcmp(in_core, c->exe.p, hlen) != 0)
         return gh_errorf(err, GH_EFORMAT,
-                         "executable %s does not match the core (its ELF headers differ from those mapped at 0x%llx)",
+                         "executable %s does not match the core (its ELF headers differ from "
+                         "those mapped at 0x%llx)",
                          path, (unsigned long long)at);
     return GH_OK;
 }
@@ -684,7 +700,8 @@ static int open_exe(core *c, const char *path, gh_err *err)
                          elf_type_name(xe.e_type));
     if (xe.e_type == ET_EXEC && c->have_entry && c->entry != xe.e_entry)
         return gh_errorf(err, GH_EFORMAT,
-                         "executable %s does not match the core (entry point 0x%llx, the core's is 0x%llx)",
+                         "executable %s does not match the core (entry point 0x%llx, the core's "
+                         "is 0x%llx)",
                          path, (unsigned long long)xe.e_entry, (unsigned long long)c->entry);
     if (!(c->exe_path = strdup(path)))
         return gh_errorf(err, GH_ENOMEM, "out of memory");

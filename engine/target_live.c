@@ -6,7 +6,9 @@
  * generation() stays 0: this backend never lets the process run while it is
  * open (stopped by us), or it cannot know when it ran (stopped by a debugger).
  * Adapters that resume the process own the notion of a new stop; they call
- * gh_live_set_threads with the new registers, which also drops the page cache. */
+ * gh_live_set_threads with the new registers, which also drops the page cache.
+ * One thread at a time, and close() from the thread that opened it: ptrace
+ * ties the tracees to the attaching thread. */
 #include "goheap/target.h"
 
 #include <ctype.h>

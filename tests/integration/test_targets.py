@@ -48,6 +48,8 @@ def check(name, fn, *args):
 
 def coreinfo(*args, ok=True):
     p = subprocess.run([COREINFO] + list(args), capture_output=True, text=True, timeout=120)
+    assert "Sanitizer" not in p.stderr and "runtime error:" not in p.stderr, \
+        "coreinfo %s: sanitizer report:\n%s" % (" ".join(args), p.stderr[-2000:])
     if ok:
         assert p.returncode == 0, "coreinfo %s failed: %s" % (" ".join(args), p.stderr.strip())
     return p
@@ -365,7 +367,7 @@ def check_live_beside_gdb(d):
         assert os.path.exists(res), "gdb did not stop at main.checkpoint"
         with open(res) as f:
             r = json.load(f)
-    assert r["rc"] == 0, "coreinfo --pid beside gdb: %s" % r["err"].strip()
+    assert r["rc"] == 0 and "Sanitizer" not in r["err"], "coreinfo --pid beside gdb: %s" % r["err"].strip()
     info = parse_info(r["out"])
     assert info["threads"] and all(v is None for v in info["threads"].values()), \
         "a traced process should give threads without registers: %s" % fmt_threads(info["threads"])
