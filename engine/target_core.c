@@ -39,6 +39,7 @@ typedef struct fmap { /* one NT_FILE entry */
 
 typedef struct xload { /* an executable PT_LOAD at its loaded (biased) address */
     uint64_t start, file_end, end, offset;
+    unsigned prot;
 } xload;
 
 typedef struct mfile {
@@ -598,6 +599,7 @@ static int load_exe_segments(core *c, const Elf64_Ehdr *xe, size_t phnum, const 
         x->file_end = start + filesz;
         x->end = end;
         x->offset = ph.p_offset;
+        x->prot = prot_of(ph.p_flags);
     }
     return GH_OK;
 }
@@ -767,7 +769,85 @@ static const gh_target_ops core_ops = {
     .close = core_close,
 };
 
-/* Regions are the PT_LOAD segments, named by the NT_FILE mapping they start in.
+typedef struct range {
+    uint64_t start, end;
+} range;
+
+static int range_cmp(const void *a, const void *b)
+{
+    const range *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static unsigned gap_prot(const core *c, uint64_t a)
+{
+    const fmap *f = file_at(c, a);
+    for (size_t i = 0; f && f->is_exe && i < c->nxloads; i++)
+        if (a >= c->xloads[i].start && a < c->xloads[i].end)
+            return c->xloads[i].prot;
+    return GH_PROT_R; /* NT_FILE does not say; a file mapping is at least readable */
+}
+
+/* gdb's gcore leaves read-only file mappings out of the PT_LOADs altogether;
+ * NT_FILE still lists them. Their uncovered parts become segments with no
+ * dumped bytes, so regions show them and reads reach the executable. The
+ * NT_FILE ranges are merged where they overlap (a hostile note), which bounds
+ * the new segments by the number of mappings plus segments. */
+static int add_file_gaps(core *c, gh_err *err)
+{
+    if (c->nfiles == 0)
+        return GH_OK;
+    range *u = malloc(c->nfiles * sizeof *u);
+    if (!u)
+        return gh_errorf(err, GH_ENOMEM, "out of memory for %zu file mappings", c->nfiles);
+    size_t nu = 0;
+    for (size_t i = 0; i < c->nfiles; i++)
+        if (c->files[i].end > c->files[i].start)
+            u[nu++] = (range){c->files[i].start, c->files[i].end};
+    qsort(u, nu, sizeof *u, range_cmp);
+    size_t m = 0;
+    for (size_t i = 0; i < nu; i++) {
+        if (m && u[i].start < u[m - 1].end) { /* overlap; adjacent ones stay apart */
+            if (u[i].end > u[m - 1].end)
+                u[m - 1].end = u[i].end;
+        } else {
+            u[m++] = u[i];
+        }
+    }
+    size_t n0 = c->nsegs;
+    seg *segs = realloc(c->segs, (n0 + m + n0 + 1) * sizeof *segs);
+    if (!segs) {
+        free(u);
+        return gh_errorf(err, GH_ENOMEM, "out of memory for %zu segments", n0 + m + n0);
+    }
+    c->segs = segs;
+    for (size_t k = 0; k < m; k++) {
+        size_t lo = 0, hi = n0; /* first segment ending after the range starts */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (segs[mid].end <= u[k].start)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        /* a gap before each segment starting inside the range, and one at its end */
+        for (uint64_t a = u[k].start; a < u[k].end; lo++) {
+            int more = lo < n0 && segs[lo].start < u[k].end;
+            uint64_t gap_end = more ? segs[lo].start : u[k].end;
+            if (gap_end > a)
+                segs[c->nsegs++] = (seg){.start = a, .end = gap_end, .prot = gap_prot(c, a)};
+            if (!more)
+                break;
+            a = segs[lo].end;
+        }
+    }
+    free(u);
+    qsort(c->segs, c->nsegs, sizeof *c->segs, seg_cmp);
+    return GH_OK;
+}
+
+/* Regions are the segments (PT_LOADs, and file mappings gcore left out), named
+ * by the NT_FILE mapping they start in.
  * in_core: the dump holds every byte of the region. */
 static int build_regions(core *c, gh_err *err)
 {
@@ -824,11 +904,11 @@ static int open_core(core *c, const char *path, const char *exe_path, gh_err *er
         for (size_t i = 0; i < c->nfiles; i++)
             c->files[i].is_exe = strcmp(c->files[i].name, ef->name) == 0;
     }
-    if ((rc = build_regions(c, err)))
-        return rc;
     if (!exe_path && (rc = find_exe_path(c, path, &exe_path, err)))
         return rc;
-    return open_exe(c, exe_path, err);
+    if ((rc = open_exe(c, exe_path, err)) || (rc = add_file_gaps(c, err)))
+        return rc;
+    return build_regions(c, err);
 }
 
 int gh_core_open(const char *core_path, const char *exe_path, gh_target **out, gh_err *err)

@@ -36,6 +36,8 @@ typedef struct opts {
     uint64_t nt_file_count;   /* 0: the real count (1) */
     int huge_note;            /* a note whose descsz runs past the notes */
     int short_prstatus;
+    const uint64_t (*extra)[3]; /* more NT_FILE mappings of the exe: start, end, page */
+    size_t nextra;
 } opts;
 
 static void put(uint8_t *b, size_t off, const void *p, size_t n) { memcpy(b + off, p, n); }
@@ -124,16 +126,19 @@ static size_t build_core(uint8_t *b, const opts *o)
     }
     uint64_t auxv[] = {AT_PHDR, 0x400040, AT_ENTRY, 0x401000, AT_NULL, 0};
     off = note(b, off, "CORE", NT_AUXV, auxv, sizeof auxv);
-    uint8_t nf[512] = {0};
+    uint8_t nf[1024] = {0};
     const char *name = o->nt_file_name ? o->nt_file_name : exe_path;
-    put64(nf, 0, o->nt_file_count ? o->nt_file_count : 1);
+    size_t count = 1 + o->nextra, nl = strlen(name) + 1, no = 16 + 24 * count;
+    put64(nf, 0, o->nt_file_count ? o->nt_file_count : count);
     put64(nf, 8, 4096);
-    put64(nf, 16, 0x400000);
-    put64(nf, 24, 0x402000);
-    put64(nf, 32, 0);
-    size_t nl = strlen(name) + 1;
-    put(nf, 40, name, nl);
-    off = note(b, off, "CORE", 0x46494c45, nf, (uint32_t)(40 + nl));
+    for (size_t i = 0; i < count; i++) {
+        const uint64_t first[3] = {0x400000, 0x402000, 0};
+        put(nf, 16 + 24 * i, i ? o->extra[i - 1] : first, 24);
+        assert_true(no + nl <= sizeof nf);
+        put(nf, no, name, nl);
+        no += nl;
+    }
+    off = note(b, off, "CORE", 0x46494c45, nf, (uint32_t)no);
     off = note(b, off, "LINUX", 0x202, "xstate!", 8);
     if (o->huge_note) /* last: its descriptor runs past the notes */
         off = note(b, off, "CORE", 99, NULL, 0xfffffff0u);
@@ -553,6 +558,51 @@ static void flips(void **state)
     }
 }
 
+/* NT_FILE mappings without a PT_LOAD (gdb's gcore leaves out read-only file
+ * mappings) are regions, read from the executable; overlapping mappings in a
+ * hostile note still give sorted, disjoint regions. */
+static void file_gaps(void **state)
+{
+    static const uint64_t extra[][3] = {
+        {0x500000, 0x501000, 2},                        /* exe file offset 0x2000 */
+        {0x5ff000, 0x602000, 0}, {0x5ff800, 0x601000, 0}, /* around 0x600000's segments */
+        {0x5fe000, 0x5ff800, 0}, {0x601000, 0x601000, 0}, /* overlapping; empty */
+    };
+    opts o = {.extra = extra, .nextra = sizeof extra / sizeof extra[0]};
+    write_pair(&o);
+    gh_target *t = open_ok(exe_path);
+    const gh_region *r;
+    size_t n;
+    t->ops->regions(t->ctx, &r, &n);
+    for (size_t i = 1; i < n; i++)
+        assert_true(r[i].start >= r[i - 1].end);
+    int seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].start == 0x500000) {
+            assert_int_equal(r[i].end, 0x501000);
+            assert_string_equal(r[i].name, exe_path);
+            assert_int_equal(r[i].file_offset, 0x2000);
+            assert_int_equal(r[i].prot, GH_PROT_R);
+            assert_false(r[i].in_core);
+            seen |= 1;
+        }
+        if (r[i].start == 0x5fe000 && r[i].end == 0x600000)
+            seen |= 2;
+        if (r[i].start == 0x600200 && r[i].end == 0x602000)
+            seen |= 4;
+    }
+    assert_int_equal(seen, 7);
+    assert_int_equal(n, 7);
+    uint8_t buf[16];
+    gh_err err;
+    assert_int_equal(gh_read(t, 0x500010, buf, 16, &err), GH_OK);
+    assert_memory_equal(buf, exe + 0x2010, 16);
+    /* the mapping runs past the end of the executable file: a short read */
+    assert_int_equal(t->ops->read(t->ctx, 0x5007f8, buf, 16), 8);
+    assert_memory_equal(buf, exe + 0x27f8, 8);
+    gh_target_close(t);
+}
+
 static void live_rejects(void **state)
 {
     gh_target *t = (gh_target *)1;
@@ -580,6 +630,7 @@ int run_core_tests(void)
         cmocka_unit_test(hostile_notes),
         cmocka_unit_test(hostile_headers),
         cmocka_unit_test(flips),
+        cmocka_unit_test(file_gaps),
         cmocka_unit_test(live_rejects),
     };
     return cmocka_run_group_tests_name("core", tests, setup, teardown);
