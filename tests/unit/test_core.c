@@ -6,7 +6,10 @@
 #include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "goheap/target.h"
@@ -618,6 +621,167 @@ static void live_rejects(void **state)
     assert_null(gh_core_warning(NULL));
 }
 
+/* ---- the live target, on a forked child of ours ---- */
+
+static volatile uint64_t child_word;
+static uint8_t child_big[100000]; /* > BIG_READ: read past the page cache */
+
+static pid_t child; /* killed by kill_child even when a test fails */
+
+static int kill_child(void **state)
+{
+    if (child > 0) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+    }
+    child = 0;
+    return 0;
+}
+
+static char proc_state(pid_t pid);
+
+/* Forks a child that fills child_word and child_big, then sleeps in pause(). */
+static pid_t start_child(void)
+{
+    int fds[2];
+    if (pipe(fds) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        child_word = 0x1122334455667788ULL;
+        for (size_t i = 0; i < sizeof child_big; i++)
+            child_big[i] = (uint8_t)(i * 13 + 5);
+        (void)!write(fds[1], "x", 1);
+        for (;;)
+            pause();
+    }
+    char c;
+    close(fds[1]);
+    if (pid > 0 && read(fds[0], &c, 1) != 1) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        pid = -1;
+    }
+    close(fds[0]);
+    child = pid;
+    for (int i = 0; pid > 0 && i < 200 && proc_state(pid) != 'S'; i++)
+        usleep(5000); /* let it reach pause() */
+    return pid;
+}
+
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return '?';
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    return p && p[1] && p[2] ? p[2] : '?';
+}
+
+static void live_child(void **state)
+{
+    pid_t pid = start_child();
+    assert_true(pid > 0);
+    gh_target *t;
+    gh_err err;
+    if (gh_live_open(pid, 1, &t, &err) != GH_OK)
+        fail_msg("gh_live_open: %s", err.msg);
+    assert_string_equal(t->kind, "live");
+    assert_null(gh_direct(t, (uint64_t)(uintptr_t)&child_word, 8));
+    assert_int_equal(proc_state(pid), 't'); /* stopped by us */
+
+    uint64_t v = 0;
+    assert_int_equal(gh_read_u64(t, (uint64_t)(uintptr_t)&child_word, &v, &err), GH_OK);
+    assert_int_equal(v, 0x1122334455667788ULL);
+    static uint8_t want[sizeof child_big], got[sizeof child_big];
+    for (size_t i = 0; i < sizeof want; i++)
+        want[i] = (uint8_t)(i * 13 + 5);
+    assert_int_equal(gh_read(t, (uint64_t)(uintptr_t)child_big, got, sizeof got, &err), GH_OK);
+    assert_memory_equal(got, want, sizeof want);
+    /* small reads through the page cache, across a page boundary */
+    uint64_t a = ((uint64_t)(uintptr_t)child_big + 8191) & ~4095ULL;
+    assert_int_equal(gh_read(t, a - 5, got, 11, &err), GH_OK);
+    assert_memory_equal(got, want + (a - 5 - (uint64_t)(uintptr_t)child_big), 11);
+    assert_int_equal(gh_read_u64(t, 8, &v, &err), GH_EMEM);
+
+    const gh_thread *th;
+    size_t n;
+    t->ops->threads(t->ctx, &th, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(th[0].tid, pid);
+    assert_true(th[0].has_regs);
+    const gh_region *r;
+    size_t nr;
+    t->ops->regions(t->ctx, &r, &nr);
+    int rip_in_x = 0, word_in_rw = 0;
+    for (size_t i = 0; i < nr; i++) {
+        if (i)
+            assert_true(r[i].start >= r[i - 1].end);
+        rip_in_x |= th[0].regs[GH_X86_RIP] >= r[i].start && th[0].regs[GH_X86_RIP] < r[i].end &&
+                    (r[i].prot & GH_PROT_X);
+        word_in_rw |= (uintptr_t)&child_word >= r[i].start && (uintptr_t)&child_word < r[i].end &&
+                      r[i].prot == (GH_PROT_R | GH_PROT_W);
+    }
+    assert_true(rip_in_x);
+    assert_true(word_in_rw);
+
+    char self[4096];
+    ssize_t l = readlink("/proc/self/exe", self, sizeof self - 1);
+    assert_true(l > 0);
+    self[l] = 0;
+    assert_string_equal(t->ops->exe_path(t->ctx), self);
+    uint64_t bias;
+    assert_int_equal(t->ops->load_bias(t->ctx, &bias), GH_OK);
+    Elf64_Ehdr eh;
+    FILE *f = fopen("/proc/self/exe", "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(&eh, sizeof eh, 1, f), 1);
+    fclose(f);
+    assert_int_equal(bias + eh.e_entry, getauxval(AT_ENTRY));
+    assert_int_equal(t->ops->generation(t->ctx), 0);
+    assert_null(gh_core_warning(t));
+    gh_target_close(t);
+
+    for (int i = 0; i < 100 && proc_state(pid) != 'S'; i++)
+        usleep(10000);
+    assert_int_equal(proc_state(pid), 'S'); /* detached: back in pause() */
+}
+
+static void live_no_stop(void **state)
+{
+    pid_t pid = start_child();
+    assert_true(pid > 0);
+    gh_target *t;
+    gh_err err;
+    if (gh_live_open(pid, 0, &t, &err) != GH_OK)
+        fail_msg("gh_live_open: %s", err.msg);
+    assert_int_equal(proc_state(pid), 'S');
+    const gh_thread *th;
+    size_t n;
+    t->ops->threads(t->ctx, &th, &n);
+    assert_int_equal(n, 1);
+    assert_false(th[0].has_regs);
+    uint64_t v;
+    assert_int_equal(gh_read_u64(t, (uint64_t)(uintptr_t)&child_word, &v, &err), GH_OK);
+    assert_int_equal(v, 0x1122334455667788ULL);
+    /* a debugger adapter hands in registers */
+    gh_thread mine[2] = {{.tid = pid, .has_regs = 1}, {.tid = pid + 1}};
+    mine[0].regs[GH_X86_RIP] = 0x1234;
+    assert_int_equal(gh_live_set_threads(t, mine, 2, &err), GH_OK);
+    t->ops->threads(t->ctx, &th, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(th[0].regs[GH_X86_RIP], 0x1234);
+    assert_int_equal(gh_live_set_threads(t, NULL, 0, &err), GH_OK);
+    t->ops->threads(t->ctx, &th, &n);
+    assert_int_equal(n, 0);
+    gh_target_close(t);
+}
+
 int run_core_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -632,6 +796,8 @@ int run_core_tests(void)
         cmocka_unit_test(flips),
         cmocka_unit_test(file_gaps),
         cmocka_unit_test(live_rejects),
+        cmocka_unit_test_teardown(live_child, kill_child),
+        cmocka_unit_test_teardown(live_no_stop, kill_child),
     };
     return cmocka_run_group_tests_name("core", tests, setup, teardown);
 }
