@@ -226,7 +226,6 @@ def check_wrong_exe(d, other):
 
 def truncated_copy(core, n, patch=None):
     """The first n bytes of core, with bytes replaced in the notes if asked."""
-    tmp = tempfile.NamedTemporaryFile(delete=False, prefix="goheap-core-")
     with open(core, "rb") as f:
         data = bytearray(f.read(n))
     if patch:
@@ -234,6 +233,7 @@ def truncated_copy(core, n, patch=None):
         i = data.find(old)
         assert i >= 0, "%r not in the core's first %d bytes" % (old, n)
         data[i:i + len(old)] = new
+    tmp = tempfile.NamedTemporaryFile(delete=False, prefix="goheap-core-")
     tmp.write(data)
     tmp.close()
     return tmp.name
