@@ -97,7 +97,7 @@ static int load_sections(gh_exe *e, gh_err *err)
         const char *name = elf_strptr(e->elf, shstrndx, sh.sh_name);
         if (!name)
             continue;
-        e->sects[e->nsects++] = (gh_section){name, sh.sh_addr, sh.sh_size, sh.sh_offset,
+        e->sects[e->nsects++] = (gh_section){name, sh.sh_addr, sh.sh_size, sh.sh_offset, sh.sh_flags,
                                              sh.sh_type == SHT_NOBITS};
     }
     return GH_OK;
@@ -207,6 +207,12 @@ const gh_sym *gh_exe_sym_at(const gh_exe *e, uint64_t addr)
         return NULL;
     const gh_sym *s = &e->syms[lo - 1];
     return addr < s->addr + (s->size ? s->size : 1) ? s : NULL;
+}
+
+const gh_section *gh_exe_sections(const gh_exe *e, size_t *n)
+{
+    *n = e->nsects;
+    return e->sects;
 }
 
 const gh_section *gh_exe_section(const gh_exe *e, const char *name)

@@ -17,6 +17,7 @@ typedef struct gh_sym {
 typedef struct gh_section {
     const char *name;
     uint64_t addr, size, offset;
+    uint64_t flags; /* SHF_* */
     int nobits;
 } gh_section;
 
@@ -33,6 +34,8 @@ const gh_sym *gh_exe_sym(const gh_exe *e, const char *name);
 const gh_sym *gh_exe_sym_at(const gh_exe *e, uint64_t addr);
 size_t gh_exe_nsyms(const gh_exe *e);
 
+/* All sections, in file order. */
+const gh_section *gh_exe_sections(const gh_exe *e, size_t *n);
 /* Section by name, or NULL. */
 const gh_section *gh_exe_section(const gh_exe *e, const char *name);
 /* The section's bytes in the mapped file, or NULL (NOBITS, out of file). */
