@@ -1,24 +1,150 @@
-/* goheap: the standalone command-line front end. */
+/* goheap: the standalone command-line front end. It opens a target, hands
+ * each command line to the engine's command layer, and prints the result. */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "goheap/error.h"
+#include "goheap/session.h"
 
 static const char usage[] =
     "usage: goheap [--exe EXE] CORE [COMMAND [ARGS]]\n"
     "       goheap --pid PID [COMMAND [ARGS]]\n"
-    "commands: overview breakdown heap objects paths goroutines goroutine print mappings read\n";
+    "       goheap help [COMMAND]\n"
+    "Without a command, goheap reads commands from a prompt and keeps the session loaded.\n";
+
+static volatile int interrupted;
+
+static void on_sigint(int sig) { interrupted = 1; }
+
+static void write_stdout(void *ctx, const char *s, size_t n) { fwrite(s, 1, n, stdout); }
+
+/* Splits a line into words; "double" and 'single' quotes group spaces. */
+static int split(char *line, char **argv, int max)
+{
+    int n = 0;
+    char *p = line, *w = line;
+    while (*p && n < max) {
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            p++;
+        if (!*p)
+            break;
+        argv[n++] = w;
+        char q = 0;
+        for (; *p && (q || (*p != ' ' && *p != '\t' && *p != '\n')); p++) {
+            if (!q && (*p == '"' || *p == '\'')) {
+                q = *p;
+            } else if (q && *p == q) {
+                q = 0;
+            } else {
+                *w++ = *p;
+            }
+        }
+        if (*p)
+            p++;
+        *w++ = 0;
+    }
+    return n;
+}
+
+static int run_one(gh_session *s, int argc, char **argv, gh_out *out)
+{
+    gh_err err = {0};
+    interrupted = 0;
+    int rc = gh_command_run(s, argc, argv, out, &err);
+    fflush(stdout);
+    if (rc)
+        fprintf(stderr, "goheap: %s\n", err.msg);
+    return rc ? 1 : 0;
+}
+
+static int prompt(gh_session *s, gh_out *out)
+{
+    char line[4096];
+    char *argv[64];
+    int tty = isatty(0);
+    for (;;) {
+        if (tty) {
+            fputs("(goheap) ", stdout);
+            fflush(stdout);
+        }
+        if (!fgets(line, sizeof line, stdin))
+            break;
+        int argc = split(line, argv, 64);
+        if (argc == 0)
+            continue;
+        if (!strcmp(argv[0], "quit") || !strcmp(argv[0], "exit"))
+            break;
+        run_one(s, argc, argv, out);
+    }
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    const char *exe = NULL, *core = NULL;
+    int pid = 0, i = 1;
+    gh_out out = {write_stdout, NULL};
+    gh_err err = {0};
+    for (; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--version")) {
+            puts("goheap 0.1.0");
+            return 0;
+        } else if (!strcmp(argv[i], "--exe") && i + 1 < argc) {
+            exe = argv[++i];
+        } else if (!strcmp(argv[i], "--pid") && i + 1 < argc) {
+            pid = atoi(argv[++i]);
+            if (pid <= 0) {
+                fprintf(stderr, "goheap: --pid needs a process id\n");
+                return 2;
+            }
+        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            fprintf(stderr, "goheap: unknown option %s\n%s", argv[i], usage);
+            return 2;
+        } else {
+            break;
+        }
     }
-    if (!strcmp(argv[1], "--version")) {
-        printf("goheap 0.1.0\n");
-        return 0;
+    if (i < argc && !strcmp(argv[i], "help") && !pid)
+        return gh_command_help(i + 1 < argc ? argv[i + 1] : NULL, &out, &err) ? (fprintf(stderr, "goheap: %s\n", err.msg), 1) : 0;
+    if (!pid) {
+        if (i >= argc) {
+            fputs(usage, stderr);
+            return 2;
+        }
+        core = argv[i++];
     }
-    fprintf(stderr, "goheap: the heap engine is not built yet: no command can run\n");
-    return 2;
+    gh_target *t;
+    char desc[600];
+    int rc;
+    if (pid) {
+        rc = gh_live_open(pid, 1, &t, &err);
+        snprintf(desc, sizeof desc, "process %d", pid);
+    } else {
+        rc = gh_core_open(core, exe, &t, &err);
+        snprintf(desc, sizeof desc, "core %s", core);
+        if (!rc && gh_core_warning(t))
+            fprintf(stderr, "goheap: warning: %s\n", gh_core_warning(t));
+    }
+    if (rc) {
+        fprintf(stderr, "goheap: %s\n", err.msg);
+        return 1;
+    }
+    gh_session *s;
+    if ((rc = gh_session_open(t, exe, desc, &s, &err))) {
+        fprintf(stderr, "goheap: %s\n", err.msg);
+        return 1;
+    }
+    if (s->rt.newer_than_tested)
+        fprintf(stderr, "goheap: warning: %s is newer than the newest Go release goheap was tested with\n",
+                s->rt.ver.text);
+    s->interrupt = &interrupted;
+    signal(SIGINT, on_sigint);
+    rc = i < argc ? run_one(s, argc - i, argv + i, &out) : prompt(s, &out);
+    gh_session_close(s);
+    return rc;
 }

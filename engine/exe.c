@@ -123,7 +123,9 @@ int gh_exe_open(const char *path, gh_exe **out, gh_err *err)
         goto fail;
     }
     e->size = (size_t)st.st_size;
-    e->map = mmap(NULL, e->size, PROT_READ, MAP_PRIVATE, e->fd, 0);
+    /* Writable private (copy-on-write) mapping: libdw decompresses DWARF
+     * sections in place in the ELF image. The file is never modified. */
+    e->map = mmap(NULL, e->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, e->fd, 0);
     if (e->map == MAP_FAILED) {
         e->map = NULL;
         rc = gh_errorf(err, GH_EIO, "cannot map %s: %s", path, strerror(errno));

@@ -8,6 +8,7 @@ uint64_t gh_field_get(const uint8_t *buf, gh_field f)
 {
     uint64_t v = 0;
     switch (f.size) {
+    case 0: break; /* optional field this release does not have */
     case 1: v = buf[f.offset]; break;
     case 2: { uint16_t x; memcpy(&x, buf + f.offset, 2); v = x; } break;
     case 4: { uint32_t x; memcpy(&x, buf + f.offset, 4); v = x; } break;
@@ -61,7 +62,7 @@ static const want wants[] = {
     {"runtime.heapStatsDelta", "inHeap", F(heapstats.inHeap), 0},
     {"runtime.heapStatsDelta", "inStacks", F(heapstats.inStacks), 0},
     {"runtime.heapStatsDelta", "inWorkBufs", F(heapstats.inWorkBufs), 0},
-    {"runtime.heapStatsDelta", "inPtrScalarBits", F(heapstats.inPtrScalarBits), 0},
+    {"runtime.heapStatsDelta", "inPtrScalarBits", F(heapstats.inPtrScalarBits), 1}, /* gone in 1.24 */
     {"runtime.mstats", "stacks_sys", F(memstats.stacks_sys), 0},
     {"runtime.mstats", "mspan_sys", F(memstats.mspan_sys), 0},
     {"runtime.mstats", "mcache_sys", F(memstats.mcache_sys), 0},

@@ -1,0 +1,89 @@
+/* whatis ADDR: what an address is — inside a heap object (which slot, how
+ * big, allocated or free), in a stack span, or in the executable's data. */
+#include <inttypes.h>
+
+#include "cmd.h"
+
+static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
+{
+    uint64_t addr;
+    int rc = gh_parse_u64(a->pos[0], "address", &addr, err);
+    if (rc)
+        return rc;
+    gh_heap *h;
+    if ((rc = gh_session_heap(s, &h, err)))
+        return rc;
+    const gh_span *sp = gh_heap_span_of(h, addr);
+    gh_obj o = {0};
+    int found = gh_heap_find(h, addr, &o);
+    const char *kind = "unknown";
+    const gh_sym *sym = NULL;
+    if (found)
+        kind = "heap";
+    else if (sp && sp->state == GH_SPAN_MANUAL)
+        kind = "stack";
+    else if (sp)
+        kind = "heap-free";
+    else if ((sym = gh_exe_sym_at(s->exe, addr - s->rt.bias)))
+        kind = "global";
+    if (a->val[0]) {
+        gh_json j;
+        gh_json_init(&j, out);
+        gh_json_obj(&j);
+        gh_json_kaddr(&j, "addr", addr);
+        gh_json_kstr(&j, "kind", kind);
+        if (found) {
+            gh_json_key(&j, "object");
+            gh_json_obj(&j);
+            gh_json_kaddr(&j, "addr", o.addr);
+            gh_json_ku64(&j, "size", o.size);
+            gh_json_ku64(&j, "offset", addr - o.addr);
+            gh_json_end(&j, '}');
+        }
+        if (sp) {
+            gh_json_key(&j, "span");
+            gh_json_obj(&j);
+            gh_json_kaddr(&j, "base", sp->base);
+            gh_json_ku64(&j, "pages", sp->npages);
+            gh_json_ku64(&j, "elemsize", sp->elemsize);
+            gh_json_ku64(&j, "sizeclass", (uint64_t)gh_span_sizeclass(sp));
+            gh_json_kbool(&j, "noscan", gh_span_noscan(sp));
+            gh_json_kstr(&j, "state", sp->state == GH_SPAN_MANUAL ? "manual" : "in use");
+            gh_json_end(&j, '}');
+        }
+        if (sym) {
+            gh_json_kstr(&j, "symbol", sym->name);
+            gh_json_ku64(&j, "symbol_offset", addr - s->rt.bias - sym->addr);
+        }
+        gh_json_end(&j, '}');
+        return GH_OK;
+    }
+    if (found)
+        gh_printf(out, "0x%" PRIx64 " is %" PRIu64 " bytes into the heap object at 0x%" PRIx64 " (slot size %" PRIu64
+                       ", size class %d%s)\n",
+                  addr, addr - o.addr, o.addr, o.size, gh_span_sizeclass(sp), gh_span_noscan(sp) ? ", no pointers" : "");
+    else if (sp && sp->state == GH_SPAN_MANUAL)
+        gh_printf(out, "0x%" PRIx64 " is in a manual span at 0x%" PRIx64 " (%" PRIu64
+                       " pages: goroutine stacks or GC buffers)\n", addr, sp->base, sp->npages);
+    else if (sp)
+        gh_printf(out, "0x%" PRIx64 " is in the heap span at 0x%" PRIx64 " but in no allocated object\n", addr,
+                  sp->base);
+    else if (sym)
+        gh_printf(out, "0x%" PRIx64 " is %s+%" PRIu64 "\n", addr, sym->name, addr - s->rt.bias - sym->addr);
+    else
+        gh_printf(out, "0x%" PRIx64 " is not in the Go heap or the executable\n", addr);
+    return GH_OK;
+}
+
+static const gh_optspec opts[] = {{"--json", 0, "one JSON document"}, {NULL, 0, NULL}};
+
+const gh_command gh_cmd_whatis = {
+    .name = "whatis",
+    .summary = "what an address is: heap object, stack, global",
+    .usage = "whatis ADDR [--json]",
+    .opts = opts,
+    .example = "whatis 0xc000123450",
+    .min_pos = 1,
+    .max_pos = 1,
+    .run = run,
+};

@@ -1,0 +1,38 @@
+/* A session: one target (core or process), its executable, and the models
+ * built from them, kept and reused by every command until the target runs. */
+#ifndef GOHEAP_SESSION_H
+#define GOHEAP_SESSION_H
+
+#include "goheap/heap.h"
+#include "goheap/out.h"
+#include "goheap/runtime.h"
+#include "goheap/target.h"
+
+typedef struct gh_session {
+    gh_target *t;
+    gh_exe *exe;
+    gh_runtime rt;
+    gh_heap *heap;
+    uint64_t heap_generation;
+    unsigned heap_loads;            /* times the heap model was built */
+    const volatile int *interrupt;  /* set by the front end on Ctrl-C */
+    char desc[600];                 /* "core /x/core" or "process 1234" */
+} gh_session;
+
+/* Takes ownership of t (closed on failure too). exe_path overrides the
+ * executable the target names. */
+int gh_session_open(gh_target *t, const char *exe_path, const char *desc, gh_session **out, gh_err *err);
+void gh_session_close(gh_session *s);
+
+/* The heap model, built on first use and rebuilt when the target's
+ * generation changed (a live process ran). */
+int gh_session_heap(gh_session *s, gh_heap **out, gh_err *err);
+
+/* Runs one command line (argv[0] is the command name, without "go-").
+ * Output goes to out; on failure returns non-zero with err set. */
+int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_err *err);
+
+/* Help for every command, or for one. */
+int gh_command_help(const char *name, gh_out *out, gh_err *err);
+
+#endif

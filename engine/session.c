@@ -1,0 +1,61 @@
+#include "goheap/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int gh_session_open(gh_target *t, const char *exe_path, const char *desc, gh_session **out, gh_err *err)
+{
+    *out = NULL;
+    gh_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        gh_target_close(t);
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    }
+    s->t = t;
+    snprintf(s->desc, sizeof s->desc, "%s", desc ? desc : t->kind);
+    if (!exe_path && t->ops->exe_path)
+        exe_path = t->ops->exe_path(t->ctx);
+    int rc;
+    if (!exe_path) {
+        rc = gh_errorf(err, GH_EARG, "the target names no executable: pass --exe");
+        goto fail;
+    }
+    if ((rc = gh_exe_open(exe_path, &s->exe, err)))
+        goto fail;
+    if ((rc = gh_runtime_init(&s->rt, s->t, s->exe, err)))
+        goto fail;
+    *out = s;
+    return GH_OK;
+fail:
+    gh_session_close(s);
+    return rc;
+}
+
+void gh_session_close(gh_session *s)
+{
+    if (!s)
+        return;
+    gh_heap_free(s->heap);
+    gh_exe_close(s->exe);
+    gh_target_close(s->t);
+    free(s);
+}
+
+int gh_session_heap(gh_session *s, gh_heap **out, gh_err *err)
+{
+    uint64_t gen = s->t->ops->generation ? s->t->ops->generation(s->t->ctx) : 0;
+    if (s->heap && gen != s->heap_generation) {
+        gh_heap_free(s->heap);
+        s->heap = NULL;
+    }
+    if (!s->heap) {
+        int rc = gh_heap_load(&s->rt, &s->heap, err);
+        if (rc)
+            return rc;
+        s->heap_generation = gen;
+        s->heap_loads++;
+    }
+    *out = s->heap;
+    return GH_OK;
+}
