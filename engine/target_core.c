@@ -203,7 +203,9 @@ static int next_note(const uint8_t *base, size_t len, size_t *pos, size_t align,
     n->descsz = hdr[1];
     n->type = hdr[2];
     p += 12;
-    uint64_t name_span = align_up(hdr[0], align);
+    /* Padding aligns positions in the segment, not lengths: with 8-byte
+     * alignment (NT_GNU_PROPERTY_TYPE_0) the descriptor after a 4-byte name starts at 16. */
+    uint64_t name_span = align_up(p + (uint64_t)hdr[0], align) - p;
     if (name_span > len - p)
         return gh_errorf(err, GH_EFORMAT,
                          "%s: note at offset %zu has a %u-byte name but only %zu bytes remain",
@@ -215,7 +217,7 @@ static int next_note(const uint8_t *base, size_t len, size_t *pos, size_t align,
                          "%s: note at offset %zu has a %u-byte descriptor but only %zu bytes remain",
                          where, *pos, hdr[1], len - p);
     n->desc = base + p;
-    uint64_t desc_span = align_up(hdr[1], align);
+    uint64_t desc_span = align_up(p + (uint64_t)hdr[1], align) - p;
     p += desc_span < len - p ? desc_span : len - p; /* the last note's padding may be absent */
     *pos = p;
     return 1;

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Bad input: each gets its own one-line error, a non-zero exit, never a crash.
+
+Inputs: random bytes, a truncated core, a core with another program's
+executable, a non-Go program's core, a Go 1.21 program (unsupported), a
+stripped Go binary, an executable given as the core, a missing file.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import corpus  # noqa: E402
+
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
+GOHEAP = os.path.join(BUILD, "bin", "goheap")
+WORK = os.path.join(BUILD, "badinput")
+results = []
+
+
+def expect_error(name, args, pattern):
+    p = subprocess.run([GOHEAP] + args + ["overview"], capture_output=True, text=True, timeout=120)
+    lines = [l for l in p.stderr.splitlines() if not l.startswith("goheap: warning:")]
+    ok = p.returncode == 1 and len(lines) == 1 and re.search(pattern, lines[0])
+    detail = "exit %d, stderr %r" % (p.returncode, p.stderr.strip()[-300:])
+    if p.returncode < 0:
+        detail = "killed by %s" % signal.Signals(-p.returncode).name
+    results.append(bool(ok))
+    print("%s  %s%s" % ("ok   " if ok else "FAIL ", name, "" if ok else ": " + detail), flush=True)
+
+
+def skip(name, why):
+    print("skip  %s: %s" % (name, why), flush=True)
+
+
+def native_core():
+    """A core of /bin/sleep, a program that is not Go."""
+    d = os.path.join(WORK, "sleep")
+    os.makedirs(d, exist_ok=True)
+    core = os.path.join(d, "core")
+    if not os.path.exists(core):
+        p = subprocess.Popen(["sh", "-c", "ulimit -c unlimited; exec sleep 30"], cwd=d)
+        subprocess.run(["sleep", "0.3"])
+        os.kill(p.pid, signal.SIGABRT)
+        p.wait()
+        for n in os.listdir(d):
+            if n.startswith("core."):
+                os.replace(os.path.join(d, n), core)
+    return core if os.path.exists(core) else None
+
+
+GO121 = """package main
+
+import (
+	"runtime/debug"
+	"syscall"
+)
+
+var keep []*[64]byte
+
+func main() {
+	for i := 0; i < 100; i++ {
+		keep = append(keep, new([64]byte))
+	}
+	debug.SetTraceback("crash")
+	syscall.Kill(syscall.Getpid(), syscall.SIGABRT)
+	select {}
+}
+"""
+
+
+def go121_core():
+    d = os.path.join(WORK, "go121")
+    os.makedirs(d, exist_ok=True)
+    exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
+    if os.path.exists(core):
+        return exe, core, None
+    with open(os.path.join(d, "go.mod"), "w") as f:
+        f.write("module old\n\ngo 1.21\n")
+    with open(os.path.join(d, "main.go"), "w") as f:
+        f.write(GO121)
+    env = dict(os.environ, GOTOOLCHAIN="go1.21.13", CGO_ENABLED="0")
+    b = subprocess.run(["go", "build", "-o", exe, "."], cwd=d, env=env, capture_output=True, text=True,
+                       timeout=900)
+    if b.returncode != 0:
+        return None, None, "go1.21.13 unavailable: " + (b.stderr.strip().splitlines() or ["?"])[-1]
+    subprocess.run(["sh", "-c", "ulimit -c unlimited; exec ./exe"], cwd=d, capture_output=True)
+    for n in os.listdir(d):
+        if n.startswith("core."):
+            os.replace(os.path.join(d, n), core)
+    return exe, core, None if os.path.exists(core) else "no core written"
+
+
+def main():
+    version = corpus.versions()[-1]
+    skipped, dirs = corpus.generate(version, "", ["demo", "globals"], out=os.path.join(BUILD, "corpus"))
+    if skipped:
+        print("SKIPPED: %s" % skipped)
+        return corpus.SKIP
+    demo, glob = dirs
+    os.makedirs(WORK, exist_ok=True)
+    rnd = os.path.join(WORK, "random.core")
+    with open(rnd, "wb") as f:
+        f.write(os.urandom(1 << 20))
+    expect_error("random bytes", [rnd], r"not an ELF file")
+    expect_error("missing file", [os.path.join(WORK, "nonexistent")], r"cannot open|No such file")
+    expect_error("executable given as the core", ["--exe", demo + "/exe", demo + "/exe"], r"not a core")
+    for frac in (0.05, 0.5):
+        t = os.path.join(WORK, "truncated-%d.core" % int(frac * 100))
+        size = os.path.getsize(demo + "/core")
+        with open(demo + "/core", "rb") as src, open(t, "wb") as dst:
+            dst.write(src.read(int(size * frac)))
+        expect_error("core truncated to %d%%" % int(frac * 100), ["--exe", demo + "/exe", t],
+                     r"not readable|truncated")
+    expect_error("another program's executable", ["--exe", glob + "/exe", demo + "/core"], r"does not match the core")
+    expect_error("a non-Go executable for a Go core", ["--exe", "/bin/true", demo + "/core"], r"does not match the core")
+    nc = native_core()
+    if nc:
+        expect_error("a non-Go program's core", [nc], r"not a Go program")
+    else:
+        skip("a non-Go program's core", "the kernel wrote no core for sleep")
+    exe, core, why = go121_core()
+    if why:
+        skip("Go 1.21 program", why)
+    else:
+        expect_error("Go 1.21 program", ["--exe", exe, core], r"unsupported Go version go1\.21\.\d+: goheap supports go1\.22")
+    sv = corpus.versions()[-1]
+    sk, sd = corpus.generate(sv, "stripped", ["demo"], out=os.path.join(BUILD, "corpus"))
+    if not sk:
+        expect_error("stripped binary", ["--exe", sd[0] + "/exe", sd[0] + "/core"], r"stripped binaries are not supported")
+    passed = sum(results)
+    print("%d passed, %d failed" % (passed, len(results) - passed))
+    return 0 if results and all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
