@@ -9,6 +9,7 @@ static const gh_command *const commands[] = {
     &gh_cmd_overview,
     &gh_cmd_breakdown,
     &gh_cmd_whatis,
+    &gh_cmd_verify,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -3,6 +3,22 @@
 #include <inttypes.h>
 
 #include "cmd.h"
+#include "goheap/heapscan.h"
+
+#define MAX_LISTED 4096
+
+typedef struct ptrlist {
+    uint64_t data, n, off[MAX_LISTED];
+} ptrlist;
+
+static int collect(void *ctx, uint64_t word, uint64_t value)
+{
+    ptrlist *l = ctx;
+    if (l->n < MAX_LISTED)
+        l->off[l->n] = word - l->data;
+    l->n++;
+    return 0;
+}
 
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 {
@@ -38,6 +54,25 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_json_kaddr(&j, "addr", o.addr);
             gh_json_ku64(&j, "size", o.size);
             gh_json_ku64(&j, "offset", addr - o.addr);
+            /* Pointer words by offset from the data start (after a malloc header). */
+            static ptrlist l;
+            l.n = 0;
+            l.data = o.addr + (!gh_span_noscan(sp) && gh_span_sizeclass(sp) && o.size > 512 ? 8 : 0);
+            gh_typemask_cache *tc = gh_session_typemasks(s);
+            gh_err e2;
+            int untyped = 0;
+            gh_json_kaddr(&j, "data_addr", l.data);
+            if (tc && gh_heap_scan_object(h, tc, &o, collect, &l, &untyped, &e2) == GH_OK) {
+                gh_json_ku64(&j, "pointer_words", l.n);
+                gh_json_key(&j, "pointer_offsets");
+                gh_json_arr(&j);
+                for (uint64_t i = 0; i < l.n && i < MAX_LISTED; i++)
+                    gh_json_u64(&j, l.off[i]);
+                gh_json_end(&j, ']');
+                gh_json_kbool(&j, "typed_layout", !untyped);
+            } else {
+                gh_json_kstr(&j, "layout_error", tc ? e2.msg : "out of memory");
+            }
             gh_json_end(&j, '}');
         }
         if (sp) {

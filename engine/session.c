@@ -37,6 +37,7 @@ void gh_session_close(gh_session *s)
     if (!s)
         return;
     gh_heap_free(s->heap);
+    gh_typemask_cache_free(s->typemasks);
     gh_exe_close(s->exe);
     gh_target_close(s->t);
     free(s);
@@ -58,4 +59,16 @@ int gh_session_heap(gh_session *s, gh_heap **out, gh_err *err)
     }
     *out = s->heap;
     return GH_OK;
+}
+
+gh_typemask_cache *gh_session_typemasks(gh_session *s)
+{
+    if (!s->typemasks) {
+        s->typemasks = gh_typemask_cache_new(s->t, s->rt.ver.minor);
+        /* 1.24+: a mask slot can hold runtime.inProgress while being built. */
+        uint64_t ip = gh_runtime_sym(&s->rt, "runtime.inProgress");
+        if (s->typemasks && ip)
+            gh_typemask_cache_set_inprogress(s->typemasks, ip);
+    }
+    return s->typemasks;
 }

@@ -121,6 +121,48 @@ def goheap_batch(d, commands):
     return docs
 
 
+LEAF = re.compile(r"^/\*\s+(\d+)(?::\d+)?\s+\|\s+(\d+) \*/\s+(.*?)\s*(\w+);$")
+
+
+def gdb_pointer_offsets(exe, types):
+    """Pointer words of each struct type, from the compiler's DWARF as gdb
+    lays it out (ptype/o expands nested structs to leaf fields). None for a
+    type gdb cannot lay out to leaves (arrays, unknown types)."""
+    cmd = ["gdb", "-batch", "-nx", "-iex", "set auto-load no", "-ex", "set language c"]
+    for t in types:
+        cmd += ["-ex", "echo ==%s\\n" % t, "-ex", "ptype/o struct '%s'" % t]
+    p = subprocess.run(cmd + [exe], capture_output=True, text=True, timeout=300)
+    out, cur = {}, None
+    for line in p.stdout.splitlines():
+        if line.startswith("=="):
+            cur = line[2:]
+            out[cur] = set()
+            continue
+        if cur is None or out[cur] is None:
+            continue
+        line = line.strip()
+        if "type = struct" in line or line.startswith("/* total") or line.startswith("}") or not line:
+            continue
+        m = LEAF.match(line)
+        if not m:
+            if line.startswith("/*") and "{" in line:
+                continue  # a nested struct opens; its leaves follow
+            out[cur] = None
+            continue
+        off, size, typ, name = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
+        arr = re.fullmatch(r"\[(\d+)\](.*)", typ)
+        if arr and re.fullmatch(r"u?int(8|16|32|64)?|float(32|64)|bool|complex(64|128)|uintptr", arr.group(2)):
+            continue  # an array of scalars holds no pointers
+        if arr and arr.group(2).endswith("*"):
+            out[cur].update(off + 8 * i for i in range(int(arr.group(1))))
+        elif "[" in typ or "(" in typ:
+            out[cur] = None  # arrays of structs and func types are not expanded to words
+        elif typ.endswith("*") and size == 8:
+            if name not in ("tab", "_type"):  # an interface's type word is not a GC pointer
+                out[cur].add(off)
+    return {t: v for t, v in out.items() if v is not None}
+
+
 def check_engine(d):
     m = load_manifest(d)
     cmds = ["overview --json", "breakdown --json"] + ["whatis %s --json" % s["addr"] for s in m["sentinels"]]
@@ -144,7 +186,21 @@ def check_engine(d):
         if want <= 32768:
             assert n <= objs_by_size.get(want, 0), "%s: manifest holds %d, goheap has %d objects of size %d" % (
                 where, n, objs_by_size.get(want, 0), want)
-    return "%d sentinels, breakdown reconciles" % len(whats)
+    # Pointer layout (heap bits, malloc headers, largeType) against DWARF via gdb.
+    structs = sorted({s["type"] for s in m["sentinels"] if re.fullmatch(r"main\.\w+", s["type"])})
+    truth = gdb_pointer_offsets(os.path.join(d, "exe"), structs)
+    checked = 0
+    for s, w in zip(m["sentinels"], whats):
+        if s["type"] not in truth:
+            continue
+        o = w["object"]
+        assert "pointer_offsets" in o, "sentinel %s: %s" % (s["addr"], o.get("layout_error"))
+        assert o["data_addr"] == s["addr"], "sentinel %s: data starts at %s" % (s["addr"], o["data_addr"])
+        got = {x for x in o["pointer_offsets"] if x < s["size"]}
+        assert got == truth[s["type"]], "sentinel %s %s: pointer words at %s, DWARF says %s" % (
+            s["addr"], s["type"], sorted(got), sorted(truth[s["type"]]))
+        checked += 1
+    return "%d sentinels (%d pointer layouts vs DWARF), breakdown reconciles" % (len(whats), checked)
 
 
 def check_live(d):

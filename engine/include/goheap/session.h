@@ -7,6 +7,7 @@
 #include "goheap/out.h"
 #include "goheap/runtime.h"
 #include "goheap/target.h"
+#include "goheap/typemask.h"
 
 typedef struct gh_session {
     gh_target *t;
@@ -15,6 +16,7 @@ typedef struct gh_session {
     gh_heap *heap;
     uint64_t heap_generation;
     unsigned heap_loads;            /* times the heap model was built */
+    gh_typemask_cache *typemasks;   /* pointer masks per type descriptor */
     const volatile int *interrupt;  /* set by the front end on Ctrl-C */
     char desc[600];                 /* "core /x/core" or "process 1234" */
 } gh_session;
@@ -27,6 +29,9 @@ void gh_session_close(gh_session *s);
 /* The heap model, built on first use and rebuilt when the target's
  * generation changed (a live process ran). */
 int gh_session_heap(gh_session *s, gh_heap **out, gh_err *err);
+
+/* The session's type-mask cache (created on first use), or NULL when out of memory. */
+gh_typemask_cache *gh_session_typemasks(gh_session *s);
 
 /* Runs one command line (argv[0] is the command name, without "go-").
  * Output goes to out; on failure returns non-zero with err set. */
