@@ -165,9 +165,14 @@ def gdb_pointer_offsets(exe, types):
 
 def check_engine(d):
     m = load_manifest(d)
-    cmds = ["overview --json", "breakdown --json"] + ["whatis %s --json" % s["addr"] for s in m["sentinels"]]
+    cmds = ["overview --json", "breakdown --json", "verify --json"] + \
+        ["whatis %s --json" % s["addr"] for s in m["sentinels"]]
     docs = goheap_batch(d, cmds)
-    ov, bd, whats = docs[0], docs[1], docs[2:]
+    ov, bd, vf, whats = docs[0], docs[1], docs[2], docs[3:]
+    # Every pointer word read through the layouts leads to an allocated object,
+    # a stack, or mapped memory: none to free slots or unmapped addresses.
+    assert vf["scan_errors"] == 0, "verify: %s" % vf.get("first_scan_error")
+    assert vf["to_unmapped"] == 0 and vf["to_free_heap_slots"] == 0, "verify: %r" % vf
     assert ov["go_version"] == m["go"], "goheap says %s, manifest %s" % (ov["go_version"], m["go"])
     assert ov["bad_spans"] == 0, "%d spans rejected" % ov["bad_spans"]
     for c in bd["checks"]:
