@@ -14,5 +14,6 @@ int main(void)
     failed += run_core_tests();
     failed += run_gcprog_tests();
     failed += run_typemask_tests();
+    failed += run_heapscan_tests();
     return failed ? 1 : 0;
 }

@@ -5,4 +5,5 @@ int run_buildinfo_tests(void);
 int run_core_tests(void);
 int run_gcprog_tests(void);
 int run_typemask_tests(void);
+int run_heapscan_tests(void);
 #endif
