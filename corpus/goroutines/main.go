@@ -135,78 +135,17 @@ func parkSelect(i int) {
 
 var parkFuncs = []func(int){parkChan, parkWaitGroup, parkMutex, parkSleep, parkSelect}
 
-type gframe struct {
-	function, file string
-	line           int
-}
-
-type ginfo struct {
-	state  string
-	frames []gframe
-}
-
-// goroutineTable parses runtime.Stack(buf, true).
-func goroutineTable() map[int64]ginfo {
-	buf := make([]byte, 4<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	table := map[int64]ginfo{}
-	for _, block := range strings.Split(string(buf), "\n\n") {
-		lines := strings.Split(strings.TrimSpace(block), "\n")
-		head := lines[0]
-		if !strings.HasPrefix(head, "goroutine ") {
-			continue
-		}
-		id, err := strconv.ParseInt(strings.Fields(head)[1], 10, 64)
-		if err != nil {
-			continue
-		}
-		var g ginfo
-		if i := strings.IndexByte(head, '['); i >= 0 {
-			s := head[i+1:]
-			g.state = s[:strings.IndexAny(s, ",]")]
-		}
-		for i := 1; i+1 < len(lines); i += 2 {
-			fn := lines[i]
-			if strings.HasPrefix(fn, "created by ") {
-				break
-			}
-			if j := strings.LastIndexByte(fn, '('); j > 0 {
-				fn = fn[:j]
-			}
-			loc := strings.TrimSpace(lines[i+1])
-			if j := strings.Index(loc, " +0x"); j > 0 {
-				loc = loc[:j]
-			}
-			fr := gframe{function: fn}
-			if j := strings.LastIndexByte(loc, ':'); j > 0 {
-				fr.file = loc[:j]
-				fr.line, _ = strconv.Atoi(loc[j+1:])
-			}
-			g.frames = append(g.frames, fr)
-		}
-		table[id] = g
-	}
-	return table
-}
-
 // waitParked waits until every goroutine of the first `from` kinds onwards is
 // parked in its function, in an expected state. It returns the traceback's
 // view of the representatives.
-func waitParked(from int) map[int64]ginfo {
+func waitParked(from int) map[int64]manifest.Goroutine {
 	deadline := time.Now().Add(2500 * time.Millisecond)
 	for {
-		table := goroutineTable()
+		table := manifest.Goroutines()
 		counts := make([]int, len(kinds))
 		for _, g := range table {
 			for k := from; k < len(kinds); k++ {
-				if hasFrame(g, kinds[k].function) && contains(kinds[k].states, g.state) {
+				if hasFrame(g, kinds[k].function) && contains(kinds[k].states, g.State) {
 					counts[k]++
 				}
 			}
@@ -227,9 +166,9 @@ func waitParked(from int) map[int64]ginfo {
 	}
 }
 
-func hasFrame(g ginfo, fn string) bool {
-	for _, f := range g.frames {
-		if f.function == fn {
+func hasFrame(g manifest.Goroutine, fn string) bool {
+	for _, f := range g.Frames {
+		if f.Function == fn {
 			return true
 		}
 	}
@@ -263,18 +202,18 @@ func spawn() {
 // describe fills the manifest with the kinds from `from` on.
 //
 //go:noinline
-func describe(m *manifest.M, table map[int64]ginfo, from int) {
+func describe(m *manifest.M, table map[int64]manifest.Goroutine, from int) {
 	total := 0
 	for k := from; k < len(kinds); k++ {
 		total += kinds[k].n
 		r := reps[k]
 		g := table[r.goid]
-		for _, f := range g.frames {
-			if f.function == kinds[k].function && (f.file != r.file || f.line != r.line) {
-				m.Note(fmt.Sprintf("%s: traceback says %s:%d, recorded %s:%d", f.function, f.file, f.line, r.file, r.line))
+		for _, f := range g.Frames {
+			if f.Function == kinds[k].function && (f.File != r.file || f.Line != r.line) {
+				m.Note(fmt.Sprintf("%s: traceback says %s:%d, recorded %s:%d", f.Function, f.File, f.Line, r.file, r.line))
 			}
 		}
-		m.Park(manifest.Parked{Goroutine: r.goid, Function: kinds[k].function, File: r.file, Line: r.line, State: g.state})
+		m.Park(manifest.Parked{Goroutine: r.goid, Function: kinds[k].function, File: r.file, Line: r.line, State: g.State})
 		kindName := strings.ToLower(strings.TrimPrefix(kinds[k].function, "main.park"))
 		m.Sentinels = append(m.Sentinels, manifest.Sentinel{Addr: fmt.Sprintf("%#x", r.addr),
 			Type: reflect.TypeOf((*Work)(nil)).Elem().String(), Size: unsafe.Sizeof(Work{}),

@@ -35,7 +35,6 @@ import (
 	"reflect"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -202,76 +201,13 @@ func newStackMain() *StackMain {
 // typeName is the Go name of the type p points to.
 func typeName(p any) string { return reflect.TypeOf(p).Elem().String() }
 
-// gframe and ginfo are one goroutine as runtime.Stack(all) prints it.
-type gframe struct {
-	function, file string
-	line           int
-}
-
-type ginfo struct {
-	state  string
-	frames []gframe
-}
-
-// goroutineTable parses runtime.Stack(buf, true).
-func goroutineTable() map[int64]ginfo {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	table := map[int64]ginfo{}
-	for _, block := range strings.Split(string(buf), "\n\n") {
-		lines := strings.Split(strings.TrimSpace(block), "\n")
-		head := lines[0]
-		if !strings.HasPrefix(head, "goroutine ") {
-			continue
-		}
-		f := strings.Fields(head)
-		id, err := strconv.ParseInt(f[1], 10, 64)
-		if err != nil {
-			continue
-		}
-		var g ginfo
-		if i := strings.IndexByte(head, '['); i >= 0 {
-			s := head[i+1:]
-			g.state = s[:strings.IndexAny(s, ",]")]
-		}
-		for i := 1; i+1 < len(lines); i += 2 {
-			fn := lines[i]
-			if strings.HasPrefix(fn, "created by ") {
-				break
-			}
-			if j := strings.LastIndexByte(fn, '('); j > 0 {
-				fn = fn[:j]
-			}
-			loc := strings.TrimSpace(lines[i+1])
-			if j := strings.Index(loc, " +0x"); j > 0 {
-				loc = loc[:j]
-			}
-			fr := gframe{function: fn}
-			if j := strings.LastIndexByte(loc, ':'); j > 0 {
-				fr.file = loc[:j]
-				fr.line, _ = strconv.Atoi(loc[j+1:])
-			}
-			g.frames = append(g.frames, fr)
-		}
-		table[id] = g
-	}
-	return table
-}
-
 // waitParked waits until every reported goroutine is at its blocking point and
 // checks the recorded file:line against the traceback. It panics after a
 // timeout: a manifest printed too early would be wrong.
 func waitParked(rs []report) []string {
 	deadline := time.Now().Add(2 * time.Second)
 	for {
-		table := goroutineTable()
+		table := manifest.Goroutines()
 		ok := atomic.LoadInt64(&spinBeat) > 0
 		var notes []string
 		for _, r := range rs {
@@ -282,16 +218,16 @@ func waitParked(rs []report) []string {
 			}
 			// The spinner is preempted while runtime.Stack stops the world:
 			// the traceback shows it runnable, so its state is not checked here.
-			if r.function != "main.spin" && g.state != r.state {
+			if r.function != "main.spin" && g.State != r.state {
 				ok = false
 				continue
 			}
 			seen := false
-			for _, fr := range g.frames {
-				if fr.function == r.function {
+			for _, fr := range g.Frames {
+				if fr.Function == r.function {
 					seen = true
-					if fr.file != r.file || fr.line != r.line {
-						notes = append(notes, fmt.Sprintf("%s: traceback says %s:%d, recorded %s:%d", r.function, fr.file, fr.line, r.file, r.line))
+					if fr.File != r.file || fr.Line != r.line {
+						notes = append(notes, fmt.Sprintf("%s: traceback says %s:%d, recorded %s:%d", r.function, fr.File, fr.Line, r.file, r.line))
 					}
 					break
 				}
