@@ -15,5 +15,6 @@ int main(void)
     failed += run_gcprog_tests();
     failed += run_typemask_tests();
     failed += run_heapscan_tests();
+    failed += run_dwarf_tests();
     return failed ? 1 : 0;
 }

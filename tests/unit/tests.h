@@ -6,4 +6,5 @@ int run_core_tests(void);
 int run_gcprog_tests(void);
 int run_typemask_tests(void);
 int run_heapscan_tests(void);
+int run_dwarf_tests(void);
 #endif
