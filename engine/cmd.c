@@ -10,6 +10,7 @@ static const gh_command *const commands[] = {
     &gh_cmd_breakdown,
     &gh_cmd_whatis,
     &gh_cmd_verify,
+    &gh_cmd_layout,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -2,6 +2,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 uint64_t gh_field_get(const uint8_t *buf, gh_field f)
@@ -70,7 +71,76 @@ static const want wants[] = {
     {"runtime.mstats", "gcMiscSys", F(memstats.gcMiscSys), 0},
     {"runtime.mstats", "other_sys", F(memstats.other_sys), 0},
 };
+
+/* Whole-struct sizes, resolved after the fields. */
+static const want sizes[] = {
+    {"runtime.mspan", "", F(mspan.size), 0},
+    {"runtime.heapArena", "", F(heapArena.size), 0},
+    {"runtime.heapStatsDelta", "", F(heapstats.delta_size), 0},
+};
 #undef F
+
+_Static_assert(sizeof wants / sizeof wants[0] == GH_LAYOUT_NFIELDS, "layout table out of step");
+_Static_assert(sizeof sizes / sizeof sizes[0] == GH_LAYOUT_NSIZES, "layout table out of step");
+
+size_t gh_layout_describe(size_t i, const char **type, const char **path)
+{
+    if (i < GH_LAYOUT_NFIELDS) {
+        *type = wants[i].type;
+        *path = wants[i].path;
+        return 1;
+    }
+    if (i < GH_LAYOUT_NFIELDS + GH_LAYOUT_NSIZES) {
+        *type = sizes[i - GH_LAYOUT_NFIELDS].type;
+        *path = "";
+        return 1;
+    }
+    return 0;
+}
+
+void gh_layout_get(const gh_layout *L, size_t i, uint64_t *offset, uint64_t *size)
+{
+    if (i < GH_LAYOUT_NFIELDS) {
+        const gh_field *f = (const gh_field *)((const char *)L + wants[i].where);
+        *offset = f->offset;
+        *size = f->size;
+    } else {
+        *offset = 0;
+        *size = *(const uint64_t *)((const char *)L + sizes[i - GH_LAYOUT_NFIELDS].where);
+    }
+}
+
+static void layout_set(gh_layout *L, size_t i, uint64_t offset, uint64_t size)
+{
+    if (i < GH_LAYOUT_NFIELDS) {
+        gh_field *f = (gh_field *)((char *)L + wants[i].where);
+        f->offset = offset;
+        f->size = size;
+    } else {
+        *(uint64_t *)((char *)L + sizes[i - GH_LAYOUT_NFIELDS].where) = size;
+    }
+}
+
+/* The built-in layouts (layout_table.c) for binaries without DWARF. */
+static int builtin_layout(gh_runtime *rt, gh_err *err)
+{
+    int greentea = (rt->exps & GH_EXP_GREENTEAGC) != 0;
+    const gh_layout_row *best = NULL;
+    for (size_t r = 0; r < gh_layout_nrows; r++) {
+        const gh_layout_row *row = &gh_layout_rows[r];
+        if (row->minor == rt->ver.minor && (!best || row->greentea == greentea))
+            best = row;
+    }
+    if (!best || best->greentea != greentea)
+        return gh_errorf(err, GH_EUNSUPP,
+                         "%s has no DWARF and goheap has no built-in runtime layouts for %s%s",
+                         gh_exe_path(rt->exe), rt->ver.text, greentea ? " with greenteagc" : "");
+    for (size_t i = 0; i < GH_LAYOUT_NFIELDS + GH_LAYOUT_NSIZES; i++)
+        layout_set(&rt->L, i, best->v[i][0], best->v[i][1]);
+    snprintf(rt->layout_source, sizeof rt->layout_source, "built-in table for go1.%d%s", best->minor,
+             best->greentea ? " (greenteagc)" : "");
+    return GH_OK;
+}
 
 static int resolve(gh_runtime *rt, const want *w, gh_err *err)
 {
@@ -118,30 +188,33 @@ int gh_runtime_init(gh_runtime *rt, const gh_target *t, gh_exe *exe, gh_err *err
         return rc;
     if (t->ops->load_bias && t->ops->load_bias(t->ctx, &rt->bias) != GH_OK)
         rt->bias = 0;
-    if (gh_exe_nsyms(exe) == 0)
-        return gh_errorf(err, GH_EUNSUPP,
-                         "%s has no symbol table (built with -ldflags=-s): stripped binaries are not "
-                         "supported yet", gh_exe_path(exe));
-    rt->dwarf = gh_exe_dwarf(exe);
-    if (!rt->dwarf)
-        return gh_errorf(err, GH_EUNSUPP,
-                         "%s has no DWARF (built with -ldflags=-w): goheap needs it for the runtime's "
-                         "struct layouts", gh_exe_path(exe));
-    for (size_t i = 0; i < sizeof wants / sizeof wants[0]; i++)
-        if ((rc = resolve(rt, &wants[i], err)))
-            return rc;
-    if (gh_dwarf_type_size(rt->dwarf, "runtime.mspan", &rt->L.mspan.size) ||
-        gh_dwarf_type_size(rt->dwarf, "runtime.heapArena", &rt->L.heapArena.size) ||
-        gh_dwarf_type_size(rt->dwarf, "runtime.heapStatsDelta", &rt->L.heapstats.delta_size))
-        return gh_errorf(err, GH_EFORMAT, "%s's DWARF lacks the size of mspan, heapArena or heapStatsDelta",
-                         gh_exe_path(exe));
+    const char *force = getenv("GOHEAP_LAYOUTS"); /* "builtin": test the fallback on any binary */
+    rt->dwarf = force && !strcmp(force, "builtin") ? NULL : gh_exe_dwarf(exe);
+    if (rt->dwarf) {
+        for (size_t i = 0; i < sizeof wants / sizeof wants[0]; i++)
+            if ((rc = resolve(rt, &wants[i], err)))
+                return rc;
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+            if (gh_dwarf_type_size(rt->dwarf, sizes[i].type, (uint64_t *)((char *)&rt->L + sizes[i].where)))
+                return gh_errorf(err, GH_EFORMAT, "%s's DWARF lacks the size of %s", gh_exe_path(exe),
+                                 sizes[i].type);
+        snprintf(rt->layout_source, sizeof rt->layout_source, "DWARF");
+    } else if ((rc = builtin_layout(rt, err))) {
+        return rc;
+    }
     if (rt->L.mspan.size > 4096 || rt->L.heapstats.delta_size > 65536)
         return gh_errorf(err, GH_EFORMAT, "implausible runtime struct sizes in DWARF");
     rt->mheap = gh_runtime_sym(rt, "runtime.mheap_");
     rt->memstats = gh_runtime_sym(rt, "runtime.memstats");
     rt->firstmoduledata = gh_runtime_sym(rt, "runtime.firstmoduledata");
-    if (!rt->mheap || !rt->memstats)
-        return gh_errorf(err, GH_ENOTGO, "%s has no runtime.mheap_ or runtime.memstats symbol",
-                         gh_exe_path(exe));
+    snprintf(rt->globals_source, sizeof rt->globals_source, "symbols");
+    if (getenv("GOHEAP_DISCOVER")) /* test knob: find them by content even with symbols */
+        rt->mheap = rt->memstats = rt->firstmoduledata = 0;
+    if (!rt->mheap || !rt->memstats) {
+        /* No symbol table (-ldflags=-s): find the globals by their contents. */
+        if ((rc = gh_runtime_discover(rt, err)))
+            return rc;
+        snprintf(rt->globals_source, sizeof rt->globals_source, "found by content (no symbol table)");
+    }
     return GH_OK;
 }

@@ -136,12 +136,15 @@ def gdb_pointer_offsets(exe, types):
     for line in p.stdout.splitlines():
         if line.startswith("=="):
             cur = line[2:]
+            out[cur] = None  # until gdb prints the struct (it may not know the type)
+            continue
+        if cur is not None and "type = struct" in line:
             out[cur] = set()
             continue
         if cur is None or out[cur] is None:
             continue
         line = line.strip()
-        if "type = struct" in line or line.startswith("/* total") or line.startswith("}") or not line:
+        if line.startswith("/* total") or line.startswith("}") or not line:
             continue
         m = LEAF.match(line)
         if not m:

@@ -2,8 +2,8 @@
 """Bad input: each gets its own one-line error, a non-zero exit, never a crash.
 
 Inputs: random bytes, a truncated core, a core with another program's
-executable, a non-Go program's core, a Go 1.21 program (unsupported), a
-stripped Go binary, an executable given as the core, a missing file.
+executable, a non-Go program's core, a Go 1.21 program (unsupported), an
+executable given as the core, a missing file.
 """
 import os
 import re
@@ -129,10 +129,6 @@ def main():
         skip("Go 1.21 program", why)
     else:
         expect_error("Go 1.21 program", ["--exe", exe, core], r"unsupported Go version go1\.21\.\d+: goheap supports go1\.22")
-    sv = corpus.versions()[-1]
-    sk, sd = corpus.generate(sv, "stripped", ["demo"], out=os.path.join(BUILD, "corpus"))
-    if not sk:
-        expect_error("stripped binary", ["--exe", sd[0] + "/exe", sd[0] + "/core"], r"stripped binaries are not supported")
     passed = sum(results)
     print("%d passed, %d failed" % (passed, len(results) - passed))
     return 0 if results and all(results) else 1

@@ -55,11 +55,31 @@ typedef struct gh_runtime {
     uint64_t memstats;   /* &runtime.memstats */
     uint64_t firstmoduledata;
     gh_layout L;
+    char layout_source[64];  /* "DWARF" or the built-in table used */
+    char globals_source[64]; /* "symbols" or how they were found */
 } gh_runtime;
 
 /* Reads the version (refusing unsupported ones), finds the runtime's globals
  * and resolves every layout. Messages name the first thing missing. */
 int gh_runtime_init(gh_runtime *rt, const gh_target *t, gh_exe *exe, gh_err *err);
+
+/* The layout as a flat list, for the built-in table and the layout command:
+ * fields first, then whole-struct sizes (path ""). */
+#define GH_LAYOUT_NFIELDS 35
+#define GH_LAYOUT_NSIZES 3
+size_t gh_layout_describe(size_t i, const char **type, const char **path);
+void gh_layout_get(const gh_layout *L, size_t i, uint64_t *offset, uint64_t *size);
+
+typedef struct gh_layout_row {
+    int minor, greentea;
+    uint64_t v[GH_LAYOUT_NFIELDS + GH_LAYOUT_NSIZES][2]; /* offset, size */
+} gh_layout_row;
+extern const gh_layout_row gh_layout_rows[];
+extern const size_t gh_layout_nrows;
+
+/* Finds runtime.mheap_, runtime.memstats and runtime.firstmoduledata in a
+ * binary without symbols, by what they hold (runtime_discover.c). */
+int gh_runtime_discover(gh_runtime *rt, gh_err *err);
 
 /* Little-endian field of 1, 2, 4 or 8 bytes from a struct copied into buf. */
 uint64_t gh_field_get(const uint8_t *buf, gh_field f);

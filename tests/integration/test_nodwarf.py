@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Binaries without DWARF or symbols, on every release and variant.
+
+1. The built-in layout table (engine/layout_table.c) equals the DWARF of every
+   non-stripped corpus binary, and finding mheap_, memstats and
+   firstmoduledata by their contents gives the addresses of their ELF symbols
+   (GOHEAP_LAYOUTS=builtin GOHEAP_DISCOVER=1 force both paths).
+2. Stripped cores (-ldflags='-s -w') pass the same engine checks as the others
+   (run.py's check_engine: version, breakdown reconciliation, verify,
+   sentinels in objects of their size class).
+Prints `N passed, N failed`; exit 1 on a failure, 77 when no release can be had.
+"""
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts"))
+import corpus  # noqa: E402
+import run  # noqa: E402
+
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(run.ROOT, "build"))
+run.GOHEAP = os.path.join(BUILD, "bin", "goheap")
+
+
+def layout(core, **env):
+    p = subprocess.run([run.GOHEAP, core, "layout", "--json"], capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, **env))
+    assert p.returncode == 0, p.stderr.strip()
+    return json.loads(p.stdout)
+
+
+def check_builtin(d):
+    truth = layout(os.path.join(d, "core"))
+    assert truth["layout_source"] == "DWARF" and truth["globals_source"] == "symbols", truth["layout_source"]
+    got = layout(os.path.join(d, "core"), GOHEAP_LAYOUTS="builtin", GOHEAP_DISCOVER="1")
+    assert got["layout_source"].startswith("built-in"), got["layout_source"]
+    for a, b in zip(truth["fields"], got["fields"]):
+        assert a == b, "built-in %s.%s = %r, DWARF says %r" % (a["type"], a["field"], b, a)
+    for g in ("mheap", "memstats", "firstmoduledata"):
+        assert got[g] == truth[g], "%s found at %s, symbol says %s" % (g, got[g], truth[g])
+    return got["layout_source"]
+
+
+def with_base_dwarf(d):
+    """Stripped binaries have no DWARF for the pointer-layout check: use the
+    same program built by the same release without stripping, whose struct
+    layouts are the same."""
+    base = os.path.join(os.path.dirname(os.path.dirname(d)), os.path.basename(os.path.dirname(d))
+                        .replace("-stripped", ""), os.path.basename(d), "exe")
+    orig = run.gdb_pointer_offsets
+    run.gdb_pointer_offsets = lambda exe, types: orig(base, types)
+    try:
+        return run.check_engine(d)
+    finally:
+        run.gdb_pointer_offsets = orig
+
+
+def main():
+    any_version = False
+    for version, variant in corpus.matrix():
+        progs = ["demo", "globals"] if variant == "stripped" else ["demo"]
+        skip, dirs = corpus.generate(version, variant, progs, out=os.path.join(BUILD, "corpus"))
+        if skip:
+            print("skip  %s: %s" % (corpus.tag(version, variant), skip))
+            continue
+        any_version = True
+        for d in dirs:
+            name = "%s %s" % (corpus.tag(version, variant), os.path.basename(d))
+            if variant == "stripped":
+                corpus.generate(version, "", progs, out=os.path.join(BUILD, "corpus"))  # DWARF for gdb
+                run.check(name + " engine on a stripped binary", with_base_dwarf, d)
+            else:
+                run.check(name + " built-in layouts and globals = DWARF and symbols", check_builtin, d)
+    passed = sum(1 for r in run.results if r[1])
+    print("%d passed, %d failed" % (passed, len(run.results) - passed))
+    if not any_version:
+        return corpus.SKIP
+    return 0 if run.results and passed == len(run.results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
