@@ -14,6 +14,15 @@ static const gh_command *const commands[] = {
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
+const char *gh_command_name(size_t i, const char **summary)
+{
+    if (i >= NCOMMANDS)
+        return NULL;
+    if (summary)
+        *summary = commands[i]->summary;
+    return commands[i]->name;
+}
+
 static const gh_command *find(const char *name)
 {
     if (strncmp(name, "go-", 3) == 0)

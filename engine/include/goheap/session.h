@@ -37,6 +37,10 @@ gh_typemask_cache *gh_session_typemasks(gh_session *s);
  * Output goes to out; on failure returns non-zero with err set. */
 int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_err *err);
 
+/* The i-th command's name and one-line summary, or NULL past the last: front
+ * ends register their commands (go-NAME) from this list. */
+const char *gh_command_name(size_t i, const char **summary);
+
 /* Help for every command, or for one. */
 int gh_command_help(const char *name, gh_out *out, gh_err *err);
 
