@@ -16,5 +16,6 @@ int main(void)
     failed += run_typemask_tests();
     failed += run_heapscan_tests();
     failed += run_dwarf_tests();
+    failed += run_pclntab_tests();
     return failed ? 1 : 0;
 }

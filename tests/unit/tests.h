@@ -7,4 +7,5 @@ int run_gcprog_tests(void);
 int run_typemask_tests(void);
 int run_heapscan_tests(void);
 int run_dwarf_tests(void);
+int run_pclntab_tests(void);
 #endif
