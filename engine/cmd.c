@@ -23,6 +23,11 @@ const char *gh_command_name(size_t i, const char **summary)
     return commands[i]->name;
 }
 
+const char *gh_command_usage(size_t i)
+{
+    return i < NCOMMANDS ? commands[i]->usage : NULL;
+}
+
 static const gh_command *find(const char *name)
 {
     if (strncmp(name, "go-", 3) == 0)

@@ -77,8 +77,9 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         for (uint32_t k = 0; k < sp->nelems; k++) {
             if (!gh_heap_allocated(h, sp->first + k))
                 continue;
-            if (s->interrupt && *s->interrupt)
-                return gh_errorf(err, GH_EINTR, "interrupted");
+            if ((k & 1023) == 0 && gh_session_interrupted(s))
+                return gh_errorf(err, GH_EINTR, "interrupted: verify stopped after %llu objects",
+                                 (unsigned long long)objects);
             gh_obj o;
             gh_heap_obj(h, sp, k, &o);
             int u;

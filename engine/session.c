@@ -72,3 +72,8 @@ gh_typemask_cache *gh_session_typemasks(gh_session *s)
     }
     return s->typemasks;
 }
+
+int gh_session_interrupted(const gh_session *s)
+{
+    return (s->interrupt && *s->interrupt) || (s->poll_interrupt && s->poll_interrupt(s->poll_ctx));
+}

@@ -1,13 +1,154 @@
-// goheap's LLDB plugin entry point. `plugin load libgoheap-lldb.so` calls
-// lldb::PluginInitialize. The go-* commands are registered here as the engine
-// gains them (see docs/lldb.md); until then loading succeeds and adds nothing.
+// goheap's LLDB plugin. `plugin load libgoheap-lldb.so` calls
+// lldb::PluginInitialize, which registers go-NAME for every command of the
+// engine's command layer (overview, breakdown, ...), with the engine's help.
+// The loaded model is kept per process and reused until the process runs.
+#include <lldb/API/SBCommandInterpreter.h>
+#include <lldb/API/SBCommandReturnObject.h>
 #include <lldb/API/SBDebugger.h>
+#include <lldb/API/SBFileSpec.h>
+#include <lldb/API/SBProcess.h>
+#include <lldb/API/SBTarget.h>
+
+#include <cstdlib>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+#include "sb_target.h"
+
+extern "C" {
+#include "goheap/session.h"
+}
 
 namespace lldb {
 bool PluginInitialize(SBDebugger debugger);
 }
 
+namespace {
+
+// One cached session: the target it belongs to, and whether it reads the core
+// file directly (mmapped) or through the SB API.
+struct Cached {
+    gh_session *s = nullptr;
+    uint32_t process_uid = 0;
+    std::string key;
+};
+Cached cached;
+
+void append(void *ctx, const char *s, size_t n) { static_cast<std::string *>(ctx)->append(s, n); }
+
+int poll_interrupt(void *ctx) { return static_cast<lldb::SBDebugger *>(ctx)->InterruptRequested(); }
+
+// A core file lldb loaded: open it with the engine's own core backend, which
+// maps the file (far faster than SBProcess::ReadMemory). GOHEAP_LLDB_SBAPI=1
+// forces the SB API path (tests use it to check both).
+std::string core_path(lldb::SBProcess p)
+{
+    if (std::getenv("GOHEAP_LLDB_SBAPI"))
+        return "";
+    lldb::SBFileSpec core = p.GetCoreFile();
+    char buf[4096];
+    if (!core.IsValid() || core.GetPath(buf, sizeof buf) == 0)
+        return "";
+    struct stat st;
+    return stat(buf, &st) == 0 ? buf : "";
+}
+
+int session_for(lldb::SBDebugger &dbg, gh_session **out, gh_err *err)
+{
+    lldb::SBTarget target = dbg.GetSelectedTarget();
+    lldb::SBProcess process = target.GetProcess();
+    if (!target.IsValid() || !process.IsValid())
+        return gh_errorf(err, GH_EARG, "no process: load a core (target create EXE --core CORE) or run a program");
+    char exe[4096] = "";
+    target.GetExecutable().GetPath(exe, sizeof exe);
+    std::string core = core_path(process);
+    std::string key = std::string(exe) + "|" + core + "|" + std::to_string(process.GetProcessID());
+    if (cached.s && cached.key == key && cached.process_uid == process.GetUniqueID()) {
+        *out = cached.s;
+        return GH_OK;
+    }
+    gh_session_close(cached.s);
+    cached.s = nullptr;
+    gh_target *t;
+    int rc;
+    std::string desc;
+    if (!core.empty()) {
+        rc = gh_core_open(core.c_str(), exe[0] ? exe : nullptr, &t, err);
+        desc = "core " + core;
+    } else {
+        rc = goheap_sb_target_open(target, process, &t, err);
+        desc = "lldb process " + std::to_string(process.GetProcessID());
+    }
+    if (rc)
+        return rc;
+    gh_session *s;
+    if ((rc = gh_session_open(t, exe[0] ? exe : nullptr, desc.c_str(), &s, err)))
+        return rc;
+    cached.s = s;
+    cached.key = key;
+    cached.process_uid = process.GetUniqueID();
+    *out = s;
+    return GH_OK;
+}
+
+class GoCommand : public lldb::SBCommandPluginInterface {
+public:
+    explicit GoCommand(std::string name) : name_(std::move(name)) {}
+
+    bool DoExecute(lldb::SBDebugger dbg, char **command, lldb::SBCommandReturnObject &result) override
+    {
+        std::vector<char *> argv{const_cast<char *>(name_.c_str())};
+        for (char **a = command; a && *a; a++)
+            argv.push_back(*a);
+        std::string text;
+        gh_out out{append, &text};
+        gh_err err{};
+        gh_session *s = nullptr;
+        int rc = GH_OK;
+        bool help = false;
+        for (size_t i = 1; i < argv.size(); i++)
+            help = help || std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h";
+        if (help) {
+            rc = gh_command_help(name_.c_str(), &out, &err);
+        } else if (!(rc = session_for(dbg, &s, &err))) {
+            s->poll_interrupt = poll_interrupt;
+            s->poll_ctx = &dbg;
+            rc = gh_command_run(s, static_cast<int>(argv.size()), argv.data(), &out, &err);
+            s->poll_interrupt = nullptr;
+            s->poll_ctx = nullptr;
+        }
+        if (!text.empty())
+            result.Printf("%s", text.c_str());
+        if (rc) {
+            result.SetError(err.msg);
+            result.SetStatus(lldb::eReturnStatusFailed);
+            return false;
+        }
+        result.SetStatus(lldb::eReturnStatusSuccessFinishResult);
+        return true;
+    }
+
+private:
+    std::string name_;
+};
+
+} // namespace
+
 bool lldb::PluginInitialize(lldb::SBDebugger debugger)
 {
-    return debugger.IsValid();
+    lldb::SBCommandInterpreter interp = debugger.GetCommandInterpreter();
+    const char *summary;
+    for (size_t i = 0; const char *name = gh_command_name(i, &summary); i++) {
+        std::string full = std::string("go-") + name;
+        if (interp.CommandExists(full.c_str()) || interp.UserCommandExists(full.c_str()))
+            continue; // never replace an existing command
+        std::string help;
+        gh_out out{append, &help};
+        gh_command_help(name, &out, nullptr);
+        std::string syntax = std::string("go-") + gh_command_usage(i);
+        lldb::SBCommand cmd = interp.AddCommand(full.c_str(), new GoCommand(name), summary, syntax.c_str());
+        cmd.SetHelpLong(help.c_str());
+    }
+    return true;
 }

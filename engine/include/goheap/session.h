@@ -18,6 +18,8 @@ typedef struct gh_session {
     unsigned heap_loads;            /* times the heap model was built */
     gh_typemask_cache *typemasks;   /* pointer masks per type descriptor */
     const volatile int *interrupt;  /* set by the front end on Ctrl-C */
+    int (*poll_interrupt)(void *ctx); /* or asked of the front end (LLDB) */
+    void *poll_ctx;
     char desc[600];                 /* "core /x/core" or "process 1234" */
 } gh_session;
 
@@ -25,6 +27,9 @@ typedef struct gh_session {
  * executable the target names. */
 int gh_session_open(gh_target *t, const char *exe_path, const char *desc, gh_session **out, gh_err *err);
 void gh_session_close(gh_session *s);
+
+/* Whether the user asked to stop the current command. */
+int gh_session_interrupted(const gh_session *s);
 
 /* The heap model, built on first use and rebuilt when the target's
  * generation changed (a live process ran). */
@@ -40,6 +45,7 @@ int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_err *er
 /* The i-th command's name and one-line summary, or NULL past the last: front
  * ends register their commands (go-NAME) from this list. */
 const char *gh_command_name(size_t i, const char **summary);
+const char *gh_command_usage(size_t i); /* "breakdown [--json]" */
 
 /* Help for every command, or for one. */
 int gh_command_help(const char *name, gh_out *out, gh_err *err);
