@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""The function table (engine/pclntab.c) against ground truth goheap did not
+compute, on the stacks and goroutines cores of every release in
+corpus/versions and the pie variant:
+
+- nm: for pcs at the start, middle and last byte of every function symbol,
+  build/bin/pcinfo must name the symbol (without its .abi0 suffix) and give
+  its address as the entry;
+- gdb (DWARF): at the same pcs the innermost file:line must be gdb's
+  find_pc_line, and the inlined frames the chain of gdb's blocks;
+- gdb's backtrace of every thread in the core: for each physical frame, the
+  frames pcinfo expands (names, files, lines, inlined ones included) must be
+  the frames gdb shows;
+- the manifests' parked goroutines (the Go runtime's own traceback): some pc
+  of the parked function must be at the manifest's file:line;
+- stripped builds: the function table must be the unstripped build's.
+
+Prints one line per check and a final "N passed, N failed". Exit 0 all passed,
+1 a check failed, 77 no Go toolchain could be had (skipped).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import corpus  # noqa: E402
+
+results = []
+PCINFO = None
+
+GDB_SCRIPT = r'''
+import gdb, json, os
+pcs = [int(x, 16) for x in open(os.environ["PCLN_PCS"]).read().split()]
+out = {"static": {}, "threads": []}
+for pc in pcs:
+    b = gdb.block_for_pc(pc)
+    names = []
+    while b is not None:
+        if b.function is not None:
+            names.append(b.function.name)
+        b = b.superblock
+    sal = gdb.find_pc_line(pc)
+    out["static"]["%x" % pc] = [names, sal.symtab.filename if sal.symtab else None, sal.line]
+for th in gdb.selected_inferior().threads():
+    th.switch()
+    frames = []
+    f = gdb.newest_frame()
+    while f is not None and len(frames) < 200:
+        sal = f.find_sal()
+        frames.append([f.level(), f.type(), f.pc(), f.name(), sal.symtab.filename if sal.symtab else None, sal.line])
+        try:
+            f = f.older()
+        except gdb.error:
+            break
+    out["threads"].append([th.ptid[1], frames])
+json.dump(out, open(os.environ["PCLN_OUT"], "w"))
+'''
+
+
+def check(name, fn, *args):
+    try:
+        detail = fn(*args)
+        results.append(True)
+        print("ok    %s%s" % (name, "  (" + detail + ")" if detail else ""), flush=True)
+    except (AssertionError, subprocess.TimeoutExpired, OSError, ValueError, KeyError) as e:
+        results.append(False)
+        print("FAIL  %s: %s" % (name, e), flush=True)
+
+
+# ---- tools ----
+
+def pcinfo(core, args, stdin=None):
+    p = subprocess.run([PCINFO, core] + args, input=stdin, capture_output=True, text=True, timeout=120)
+    assert "Sanitizer" not in p.stderr and "runtime error:" not in p.stderr, \
+        "pcinfo: sanitizer report:\n%s" % p.stderr[-2000:]
+    assert p.returncode == 0, "pcinfo %s failed: %s" % (core, p.stderr.strip())
+    return p.stdout
+
+
+def parse_pcinfo(out):
+    """(module line fields, {pc: {"func", "entry", "file", "line", "frames": [(name, file, line)]}})"""
+    module, pcs, cur = None, {}, None
+    for line in out.splitlines():
+        w = line.split("\t")
+        if line.startswith("module "):
+            w = line.split(" ")
+            module = dict(zip(w[1::2], w[2::2]))
+        elif w[0] == "pc":
+            pc = int(w[1], 16)
+            if w[2] == "error":
+                cur = pcs[pc] = {"error": w[3], "frames": []}
+            else:
+                kv = dict(zip(w[2::2], w[3::2]))
+                cur = pcs[pc] = {"func": kv["func"], "entry": int(kv["entry"], 16), "file": kv["file"],
+                                 "line": int(kv["line"]), "frames": []}
+        elif w[0] == "frame":
+            cur["frames"].append((w[2], w[3], int(w[4])))
+        elif w[0] == "frames":
+            cur["error"] = w[2]
+    return module, pcs
+
+
+def nm_funcs(exe):
+    """[(addr, size, name)] of text symbols with a size."""
+    p = subprocess.run(["nm", "-S", exe], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, "nm %s: %s" % (exe, p.stderr)
+    syms = []
+    for line in p.stdout.splitlines():
+        w = line.split()
+        if len(w) == 4 and w[2] in "Tt" and int(w[1], 16) > 0:
+            syms.append((int(w[0], 16), int(w[1], 16), w[3]))
+    return syms
+
+
+def go_name(sym):
+    """An ELF symbol as the function table names it: the linker adds .abi0 to
+    assembly functions' symbols."""
+    return sym[:-5] if sym.endswith(".abi0") else sym
+
+
+def elf_name(name):
+    """The linker writes the middle dot of names like type:.eq.T·7 as '.'
+    in the ELF symbol table."""
+    return name.replace("\u00b7", ".")
+
+
+def gdb_file(f):
+    """gdb puts the compilation directory "." before relative names
+    (<autogenerated>)."""
+    return f[2:] if f and f.startswith("./") else f
+
+
+def run_gdb(exe, core, pcs):
+    with tempfile.TemporaryDirectory() as tmp:
+        script, pcfile, outfile = (os.path.join(tmp, n) for n in ("s.py", "pcs", "out.json"))
+        with open(script, "w") as f:
+            f.write(GDB_SCRIPT)
+        with open(pcfile, "w") as f:
+            f.write("\n".join("%x" % pc for pc in pcs))
+        env = dict(os.environ, PCLN_PCS=pcfile, PCLN_OUT=outfile)
+        p = subprocess.run(["gdb", "-batch", "-nx", "-iex", "set auto-load no", "-ex", "set print demangle off",
+                            "-x", script, exe, core], env=env, capture_output=True, text=True, timeout=300)
+        assert os.path.exists(outfile), "gdb wrote nothing: %s" % p.stderr[-1500:]
+        with open(outfile) as f:
+            return json.load(f)
+
+
+class Build:
+    """One core with everything the checks compare."""
+
+    def __init__(self, d):
+        self.d = d
+        self.exe, self.core = os.path.join(d, "exe"), os.path.join(d, "core")
+        self.syms = nm_funcs(self.exe)
+        module, _ = parse_pcinfo(pcinfo(self.core, []))
+        text = [a for a, _, n in self.syms if n == "runtime.text"] or [None]
+        start = min(a for a, _, _ in self.syms)
+        self.bias = int(module["text"], 16) - (text[0] if text[0] is not None else start)
+        self.pcs = []
+        for addr, size, _ in self.syms:
+            a = addr + self.bias
+            self.pcs += sorted({a, a + size // 2, a + size - 1})
+        self.gdb = run_gdb(self.exe, self.core, self.pcs)
+        self.thread_pcs = set()
+        for _, frames in self.gdb["threads"]:
+            for group in physical_frames(frames):
+                self.thread_pcs.add(group["lookup"])
+        _, self.info = parse_pcinfo(pcinfo(self.core, ["-"], "\n".join(
+            "0x%x" % pc for pc in self.pcs + sorted(self.thread_pcs))))
+
+
+def physical_frames(frames):
+    """gdb frames grouped per physical frame: inline frames come first, the
+    normal frame last. lookup is the pc whose position the frame shows: the
+    pc itself for the innermost frame and for one interrupted by a signal,
+    else the return address minus one (as gdb and the Go runtime do)."""
+    groups, cur, exact = [], [], True
+    for level, ftype, pc, name, file, line in frames:
+        if ftype == 4 or pc == 0 or name is None:  # SIGTRAMP_FRAME, end, or unknown code
+            cur, exact = [], ftype == 4
+            if ftype != 4:
+                break
+            continue
+        cur.append((name, file, line))
+        if ftype == 2:  # INLINE_FRAME
+            continue
+        groups.append({"pc": pc, "lookup": pc if exact else pc - 1, "frames": cur})
+        cur, exact = [], False
+    return groups
+
+
+# ---- checks ----
+
+def fmt_bad(bad, n):
+    return "%d of %d differ, e.g.\n      %s" % (len(bad), n, "\n      ".join(bad[:8]))
+
+
+def check_symbols(b):
+    bad, n = [], 0
+    for addr, size, sym in b.syms:
+        a = addr + b.bias
+        for pc in sorted({a, a + size // 2, a + size - 1}):
+            n += 1
+            got = b.info.get(pc)
+            if not got or "func" not in got:
+                bad.append("0x%x (%s): %s" % (pc, sym, got and got.get("error")))
+            elif elf_name(got["func"]) != go_name(sym) or got["entry"] != a:
+                bad.append("0x%x: pcinfo %s at 0x%x, nm %s at 0x%x" % (pc, got["func"], got["entry"], sym, a))
+    assert not bad, fmt_bad(bad, n)
+    return "%d pcs in %d functions" % (n, len(b.syms))
+
+
+def check_lines(b):
+    bad, n, nolines = [], 0, 0
+    for pc in b.pcs:
+        names, file, line = b.gdb["static"]["%x" % pc]
+        file = gdb_file(file)
+        got = b.info[pc]
+        if file is None:
+            nolines += 1
+            continue
+        n += 1
+        if "func" not in got or (got["file"], got["line"]) != (file, line):
+            bad.append("0x%x %s: pcinfo %s:%s, gdb %s:%d" % (pc, got.get("func"), got.get("file"), got.get("line"),
+                                                           file, line))
+    assert not bad, fmt_bad(bad, n)
+    assert n > len(b.pcs) // 2, "gdb knows lines for only %d of %d pcs" % (n, len(b.pcs))
+    return "%d pcs, %d without DWARF lines" % (n, nolines)
+
+
+def check_inline(b):
+    bad, n, inlined = [], 0, 0
+    for pc in b.pcs:
+        names = b.gdb["static"]["%x" % pc][0]
+        got = b.info[pc]
+        if not names:
+            continue
+        n += 1
+        mine = [f[0] for f in got["frames"]]
+        inlined += len(mine) > 1
+        if mine != names:
+            bad.append("0x%x: pcinfo %s, gdb %s" % (pc, mine, names))
+    assert not bad, fmt_bad(bad, n)
+    assert inlined, "no pc had inlined frames"
+    return "%d pcs, %d with inlined frames" % (n, inlined)
+
+
+def check_threads(b):
+    bad, n, inlined = [], 0, 0
+    for tid, frames in b.gdb["threads"]:
+        for g in physical_frames(frames):
+            if g["frames"][-1][1] is None:
+                continue  # gdb has no line for it
+            n += 1
+            got = b.info[g["lookup"]]
+            mine = [tuple(f) for f in got["frames"]]
+            want = [(n, gdb_file(f), ln) for n, f, ln in g["frames"]]
+            inlined += len(want) > 1
+            if mine != want:
+                bad.append("thread %d pc 0x%x: pcinfo %s, gdb %s" % (tid, g["pc"], mine or got.get("error"), want))
+    assert n, "gdb unwound no frames"
+    assert not bad, fmt_bad(bad, n)
+    return "%d frames of %d threads, %d with inlined calls" % (n, len(b.gdb["threads"]), inlined)
+
+
+def check_parked(b):
+    with open(os.path.join(b.d, "manifest.json")) as f:
+        parked = json.load(f).get("parked", [])
+    assert parked, "the manifest lists no parked goroutines"
+    want = {(p["function"], p["file"], p["line"]) for p in parked}
+    pcs = []
+    for fn in sorted({p["function"] for p in parked}):
+        syms = [(a, s) for a, s, n in b.syms if n == fn]
+        assert syms, "nm has no %s" % fn
+        a, s = syms[0]
+        pcs += range(a + b.bias, a + b.bias + s)
+    _, info = parse_pcinfo(pcinfo(b.core, ["-"], "\n".join("0x%x" % pc for pc in pcs)))
+    found = set()
+    for pc, got in info.items():
+        assert "func" in got, "0x%x: %s" % (pc, got.get("error"))
+        for name, file, line in got["frames"]:
+            found.add((name, file, line))
+    missing = want - found
+    assert not missing, "no pc is at %s" % sorted(missing)
+    return "%d parked positions in %d pcs" % (len(want), len(pcs))
+
+
+def check_stripped(stripped, plain):
+    got = pcinfo(os.path.join(stripped, "core"), ["--funcs"]).splitlines()
+    want = pcinfo(os.path.join(plain, "core"), ["--funcs"]).splitlines()
+    assert got[0].endswith("built-in"), "stripped build read moduledata with %s" % got[0]
+    sizes = lambda lines: [(int(l.split("\t")[2], 16) - int(l.split("\t")[1], 16), l.split("\t")[3])
+                           for l in lines[1:]]
+    assert sizes(got) == sizes(want), "function tables differ (%d vs %d functions)" % (len(got), len(want))
+    return "%d functions" % (len(got) - 1)
+
+
+def main():
+    global PCINFO
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--pcinfo", help="default: BUILD/bin/pcinfo (e.g. a sanitizer build's)")
+    ap.add_argument("--versions", help="comma list (default: corpus/versions)")
+    a = ap.parse_args()
+    build = os.path.abspath(a.build_dir)
+    PCINFO = os.path.abspath(a.pcinfo or os.path.join(build, "bin", "pcinfo"))
+    if not os.access(PCINFO, os.X_OK):
+        print("no %s: build first" % PCINFO)
+        return 1
+    out = os.path.join(build, "corpus")
+    versions = a.versions.split(",") if a.versions else corpus.versions()
+    ran = 0
+    for version in versions:
+        runs = [("", ["stacks", "goroutines"]), ("pie", ["stacks"]), ("stripped", ["demo"])]
+        for variant, progs in runs:
+            skip, ds = corpus.generate(version, variant, progs, out=out)
+            tag = corpus.tag(version, variant)
+            if skip:
+                print("skip  %s: %s" % (tag, skip), flush=True)
+                continue
+            ran += 1
+            if variant == "stripped":
+                _, plain = corpus.generate(version, "", ["demo"], out=out)
+                check("%s demo function table equals the unstripped one" % tag, check_stripped, ds[0], plain[0])
+                continue
+            for d in ds:
+                name = "%s %s" % (tag, os.path.basename(d))
+                try:
+                    b = Build(d)
+                except (AssertionError, subprocess.TimeoutExpired, OSError, ValueError, KeyError) as e:
+                    check("%s: reading" % name, lambda: (_ for _ in ()).throw(e))
+                    continue
+                check("%s functions equal nm's" % name, check_symbols, b)
+                check("%s file:line equal gdb's" % name, check_lines, b)
+                check("%s inlined frames equal gdb's blocks" % name, check_inline, b)
+                check("%s thread backtraces equal gdb's" % name, check_threads, b)
+                check("%s parked goroutines' positions" % name, check_parked, b)
+    if not ran:
+        print("0 passed, 0 failed (skipped: no Go toolchain)")
+        return 77
+    passed = sum(results)
+    print("%d passed, %d failed" % (passed, len(results) - passed))
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
