@@ -342,7 +342,13 @@ def check_live_group_stopped(d):
         info = parse_info(coreinfo("--pid", str(p.pid), "0x%x" % addrs[0]).stdout)
         assert all(r is not None for r in info["threads"].values()), "missing registers"
         assert info["reads"][addrs[0]] == read_mem(p.pid, addrs[0])
-        st = state(p.pid)
+        # A SIGSTOP that was being delivered when goheap attached is handed
+        # back on detach and takes effect a moment later: wait for it.
+        for _ in range(200):
+            st = state(p.pid)
+            if st == "T":
+                break
+            time.sleep(0.01)
         assert st == "T", "a stopped process was left in state %s" % st
         os.kill(p.pid, signal.SIGCONT)
     except BaseException:
