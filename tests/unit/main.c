@@ -16,6 +16,7 @@ int main(void)
     failed += run_typemask_tests();
     failed += run_heapscan_tests();
     failed += run_dwarf_tests();
+    failed += run_typename_tests();
     failed += run_pclntab_tests();
     return failed ? 1 : 0;
 }

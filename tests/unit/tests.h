@@ -7,5 +7,6 @@ int run_gcprog_tests(void);
 int run_typemask_tests(void);
 int run_heapscan_tests(void);
 int run_dwarf_tests(void);
+int run_typename_tests(void);
 int run_pclntab_tests(void);
 #endif
