@@ -1,9 +1,12 @@
 /* whatis ADDR: what an address is — inside a heap object (which slot, how
- * big, allocated or free), in a stack span, or in the executable's data. */
+ * big, allocated or free, its type when the allocator recorded one), in a
+ * stack span, or in the executable's data. */
 #include <inttypes.h>
+#include <stdio.h>
 
 #include "cmd.h"
 #include "goheap/heapscan.h"
+#include "goheap/typename.h"
 
 #define MAX_LISTED 4096
 
@@ -18,6 +21,43 @@ static int collect(void *ctx, uint64_t word, uint64_t value)
         l->off[l->n] = word - l->data;
     l->n++;
     return 0;
+}
+
+/* The type the allocator recorded for an object: the malloc header of a
+ * pointerful object over 512 bytes in a small span, mspan.largeType of a
+ * large one. Small and noscan objects record none: 0, and nothing is said. */
+typedef struct objtype {
+    uint64_t addr;      /* *abi.Type, 0 when none is recorded */
+    const char *source; /* "malloc header" or "largeType" */
+    char name[1024];
+    int rc;
+    gh_err err;
+} objtype;
+
+static void object_type(gh_session *s, const gh_obj *o, objtype *ty)
+{
+    const gh_span *sp = o->span;
+    ty->addr = 0;
+    ty->rc = GH_OK;
+    if (gh_span_noscan(sp) || sp->elemsize <= 512)
+        return;
+    if (gh_span_sizeclass(sp)) {
+        ty->source = "malloc header";
+        if (gh_read_u64(s->t, o->addr, &ty->addr, &ty->err) != GH_OK)
+            ty->addr = 0;
+    } else {
+        ty->source = "largeType";
+        ty->addr = sp->largetype;
+    }
+    if (!ty->addr) /* not yet published: caught mid-allocation */
+        return;
+    gh_typenames *tn;
+    if ((ty->rc = gh_typenames_open(&s->rt, &tn, &ty->err)) == GH_OK) {
+        ty->rc = gh_typename(tn, ty->addr, ty->name, sizeof ty->name, &ty->err);
+        gh_typenames_free(tn);
+    } else {
+        snprintf(ty->name, sizeof ty->name, "unknown<type 0x%" PRIx64 ">", ty->addr);
+    }
 }
 
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
@@ -42,6 +82,10 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         kind = "heap-free";
     else if ((sym = gh_exe_sym_at(s->exe, addr - s->rt.bias)))
         kind = "global";
+    static objtype ty;
+    ty.addr = 0;
+    if (found)
+        object_type(s, &o, &ty);
     if (a->val[0]) {
         gh_json j;
         gh_json_init(&j, out);
@@ -54,6 +98,13 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_json_kaddr(&j, "addr", o.addr);
             gh_json_ku64(&j, "size", o.size);
             gh_json_ku64(&j, "offset", addr - o.addr);
+            if (ty.addr) {
+                gh_json_kstr(&j, "type", ty.name);
+                gh_json_kaddr(&j, "type_addr", ty.addr);
+                gh_json_kstr(&j, "type_source", ty.source);
+                if (ty.rc)
+                    gh_json_kstr(&j, "type_error", ty.err.msg);
+            }
             /* Pointer words by offset from the data start (after a malloc header). */
             static ptrlist l;
             l.n = 0;
@@ -93,11 +144,14 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_json_end(&j, '}');
         return GH_OK;
     }
-    if (found)
+    if (found) {
         gh_printf(out, "0x%" PRIx64 " is %" PRIu64 " bytes into the heap object at 0x%" PRIx64 " (slot size %" PRIu64
                        ", size class %d%s)\n",
                   addr, addr - o.addr, o.addr, o.size, gh_span_sizeclass(sp), gh_span_noscan(sp) ? ", no pointers" : "");
-    else if (sp && sp->state == GH_SPAN_MANUAL)
+        if (ty.addr)
+            gh_printf(out, "  type %s (from the %s: descriptor at 0x%" PRIx64 ")%s%s\n", ty.name, ty.source,
+                      ty.addr, ty.rc ? ": " : "", ty.rc ? ty.err.msg : "");
+    } else if (sp && sp->state == GH_SPAN_MANUAL)
         gh_printf(out, "0x%" PRIx64 " is in a manual span at 0x%" PRIx64 " (%" PRIu64
                        " pages: goroutine stacks or GC buffers)\n", addr, sp->base, sp->npages);
     else if (sp)
@@ -114,7 +168,7 @@ static const gh_optspec opts[] = {{"--json", 0, "one JSON document"}, {NULL, 0, 
 
 const gh_command gh_cmd_whatis = {
     .name = "whatis",
-    .summary = "what an address is: heap object, stack, global",
+    .summary = "what an address is: heap object (and its type when recorded), stack, global",
     .usage = "whatis ADDR [--json]",
     .opts = opts,
     .example = "whatis 0xc000123450",

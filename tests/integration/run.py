@@ -166,6 +166,86 @@ def gdb_pointer_offsets(exe, types):
     return {t: v for t, v in out.items() if v is not None}
 
 
+# cmd/compile (reflectdata.dgcsym, 1.22-1.23) gives a type a GC program instead
+# of a mask when its pointer data spans more than MaxPtrmaskBytes*8 words; the
+# 1.22-1.23 allocator then records, for a large object, a nameless type it
+# made to hold the unrolled bitmap (heapSetType), not the object's type.
+GCPROG_WORDS = 2048 * 8
+ARRAY = re.compile(r"\[(\d+)\](main\.\w+)")
+
+
+def pointer_words(typ, size, truth):
+    """Word offsets that can hold pointers in one value of a sentinel's type,
+    from DWARF (gdb), or None when gdb cannot lay the type out."""
+    if typ in truth:
+        return truth[typ]
+    a = ARRAY.fullmatch(typ)
+    if a and a.group(2) in truth and int(a.group(1)) > 0:
+        n, elem = int(a.group(1)), truth[a.group(2)]
+        return {i * (size // n) + off for i in range(n) for off in elem}
+    return None
+
+
+def check_recorded_types(d, m, whats, truth):
+    """The allocator records a type for pointerful objects over 512 bytes: the
+    malloc header (512 B < size <= 32 KiB - 8) or mspan.largeType. Both hold
+    the *abi.Type mallocgc was given: new(T) and new([N]T) give T and [N]T,
+    make([]T, n) gives T (runtime.newobject, makeslice). Corpus sentinels are
+    all allocated with new, so the name goheap prints must be the manifest's
+    exactly. Objects that record no type (up to 512 bytes, or pointer-free)
+    must get no type at all. Also checks the same names with the built-in
+    moduledata offsets (no DWARF), and goheap's names built from a
+    descriptor's structure against the compiler's strings (typenames tool)."""
+    minor = int(re.match(r"go1\.(\d+)", m["go"]).group(1))
+    named, unrolled, untyped, unknown = 0, 0, 0, 0
+    typed = []
+    for s, w in zip(m["sentinels"], whats):
+        o = w["object"]
+        where = "sentinel %s %s" % (s["type"], s["addr"])
+        ptrs = pointer_words(s["type"], s["size"], truth)
+        if s["size"] <= 512 or ptrs == set():
+            assert "type" not in o, "%s: no type is recorded for it, goheap says %s" % (where, o["type"])
+            untyped += 1
+            continue
+        if ptrs is None:  # gdb cannot say whether it holds pointers
+            if "type" in o:
+                assert o["type"] == s["type"], "%s: goheap names its type %s" % (where, o["type"])
+            unknown += 1
+            continue
+        assert "type" in o, "%s: pointerful and %d bytes, but goheap prints no type" % (where, s["size"])
+        if minor <= 23 and max(ptrs) // 8 + 1 > GCPROG_WORDS and o["type_source"] == "largeType":
+            assert o["type"].startswith("unknown<type 0x") and "unrolled GC bitmap" in o.get("type_error", ""), \
+                "%s: a GC-program type's unrolled bitmap is recorded, goheap names it %s" % (where, o["type"])
+            unrolled += 1
+            continue
+        assert o["type"] == s["type"], "%s: goheap names its type %s (%s)" % (where, o["type"], o.get("type_error"))
+        named += 1
+        typed.append(s)
+    if typed:
+        env = dict(os.environ, GOHEAP_LAYOUTS="builtin")
+        p = subprocess.run([GOHEAP, "--exe", os.path.join(d, "exe"), os.path.join(d, "core")],
+                           input="".join("whatis %s --json\n" % s["addr"] for s in typed),
+                           capture_output=True, text=True, timeout=600, env=env)
+        docs = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
+        assert p.returncode == 0 and len(docs) == len(typed), "built-in layouts: %s" % p.stderr.strip()[-300:]
+        for s, w in zip(typed, docs):
+            assert w["object"].get("type") == s["type"], "sentinel %s %s: with built-in layouts goheap says %s" % (
+                s["type"], s["addr"], w["object"].get("type"))
+    tool = os.path.join(os.path.dirname(GOHEAP), "typenames")
+    p = subprocess.run([tool, "--exe", os.path.join(d, "exe"), os.path.join(d, "core")],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, "typenames: %s %s" % (p.stdout.strip()[-300:], p.stderr.strip()[-300:])
+    tn = json.loads(p.stdout)
+    built = ""
+    if "skipped" not in tn:
+        assert tn["failed"] == 0, "typenames: %d failures: %s" % (tn["failed"], tn["failures"])
+        assert tn["built_equal"] + tn["built_unsupported"] == tn["unnamed"] and tn["unnamed"] > 0, tn
+        built = ", %d unnamed types built = compiler's" % tn["built_equal"]
+    return "%d types = manifest, %d unrolled GC bitmaps, %d untyped, %d undecided%s" % (
+        named, unrolled, untyped, unknown, built)
+
+
+
 def check_engine(d):
     m = load_manifest(d)
     cmds = ["overview --json", "breakdown --json", "verify --json"] + \
@@ -195,7 +275,8 @@ def check_engine(d):
             assert n <= objs_by_size.get(want, 0), "%s: manifest holds %d, goheap has %d objects of size %d" % (
                 where, n, objs_by_size.get(want, 0), want)
     # Pointer layout (heap bits, malloc headers, largeType) against DWARF via gdb.
-    structs = sorted({s["type"] for s in m["sentinels"] if re.fullmatch(r"main\.\w+", s["type"])})
+    structs = sorted({s["type"] for s in m["sentinels"] if re.fullmatch(r"main\.\w+", s["type"])} |
+                     {a.group(2) for a in (ARRAY.fullmatch(s["type"]) for s in m["sentinels"]) if a})
     truth = gdb_pointer_offsets(os.path.join(d, "exe"), structs)
     checked = 0
     for s, w in zip(m["sentinels"], whats):
@@ -208,7 +289,8 @@ def check_engine(d):
         assert got == truth[s["type"]], "sentinel %s %s: pointer words at %s, DWARF says %s" % (
             s["addr"], s["type"], sorted(got), sorted(truth[s["type"]]))
         checked += 1
-    return "%d sentinels (%d pointer layouts vs DWARF), breakdown reconciles" % (len(whats), checked)
+    types = check_recorded_types(d, m, whats, truth)
+    return "%d sentinels (%d pointer layouts vs DWARF; %s), breakdown reconciles" % (len(whats), checked, types)
 
 
 def check_live(d):
