@@ -52,9 +52,8 @@ static void object_type(gh_session *s, const gh_obj *o, objtype *ty)
     if (!ty->addr) /* not yet published: caught mid-allocation */
         return;
     gh_typenames *tn;
-    if ((ty->rc = gh_typenames_open(&s->rt, &tn, &ty->err)) == GH_OK) {
+    if ((ty->rc = gh_session_typenames(s, &tn, &ty->err)) == GH_OK) {
         ty->rc = gh_typename(tn, ty->addr, ty->name, sizeof ty->name, &ty->err);
-        gh_typenames_free(tn);
     } else {
         snprintf(ty->name, sizeof ty->name, "unknown<type 0x%" PRIx64 ">", ty->addr);
     }

@@ -38,6 +38,7 @@ void gh_session_close(gh_session *s)
         return;
     gh_heap_free(s->heap);
     gh_typemask_cache_free(s->typemasks);
+    gh_typenames_free(s->typenames);
     gh_exe_close(s->exe);
     gh_target_close(s->t);
     free(s);
@@ -76,4 +77,21 @@ gh_typemask_cache *gh_session_typemasks(gh_session *s)
 int gh_session_interrupted(const gh_session *s)
 {
     return (s->interrupt && *s->interrupt) || (s->poll_interrupt && s->poll_interrupt(s->poll_ctx));
+}
+
+int gh_session_typenames(gh_session *s, gh_typenames **out, gh_err *err)
+{
+    uint64_t gen = s->t->ops->generation ? s->t->ops->generation(s->t->ctx) : 0;
+    if (s->typenames && gen != s->typenames_generation) {
+        gh_typenames_free(s->typenames);
+        s->typenames = NULL;
+    }
+    if (!s->typenames) {
+        int rc = gh_typenames_open(&s->rt, &s->typenames, err);
+        if (rc)
+            return rc;
+        s->typenames_generation = gen;
+    }
+    *out = s->typenames;
+    return GH_OK;
 }

@@ -8,6 +8,7 @@
 #include "goheap/runtime.h"
 #include "goheap/target.h"
 #include "goheap/typemask.h"
+#include "goheap/typename.h"
 
 typedef struct gh_session {
     gh_target *t;
@@ -17,6 +18,8 @@ typedef struct gh_session {
     uint64_t heap_generation;
     unsigned heap_loads;            /* times the heap model was built */
     gh_typemask_cache *typemasks;   /* pointer masks per type descriptor */
+    gh_typenames *typenames;        /* Go names per type descriptor */
+    uint64_t typenames_generation;
     const volatile int *interrupt;  /* set by the front end on Ctrl-C */
     int (*poll_interrupt)(void *ctx); /* or asked of the front end (LLDB) */
     void *poll_ctx;
@@ -37,6 +40,10 @@ int gh_session_heap(gh_session *s, gh_heap **out, gh_err *err);
 
 /* The session's type-mask cache (created on first use), or NULL when out of memory. */
 gh_typemask_cache *gh_session_typemasks(gh_session *s);
+
+/* The session's type-name cache, opened on first use and renewed when a live
+ * target ran (reflect can make new types at old addresses). */
+int gh_session_typenames(gh_session *s, gh_typenames **out, gh_err *err);
 
 /* Runs one command line (argv[0] is the command name, without "go-").
  * Output goes to out; on failure returns non-zero with err set. */
