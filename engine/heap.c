@@ -293,17 +293,25 @@ static int load_stats(gh_heap *h, gh_err *err)
     if (L->heapstats.delta_size > sizeof d)
         return gh_errorf(err, GH_EUNSUPP, "heapStatsDelta too large");
     /* With the world stopped the three generations sum to the totals. */
+    uint64_t sum[6] = {0};
     for (int g = 0; g < 3; g++) {
         uint64_t a = rt->memstats + L->heapstats.stats.offset + g * L->heapstats.delta_size;
         if ((rc = gh_read(rt->t, a, d, L->heapstats.delta_size, err)))
             return gh_err_wrap(err, "reading memstats.heapStats");
-        st->committed += (int64_t)gh_field_get(d, L->heapstats.committed);
-        st->released += (int64_t)gh_field_get(d, L->heapstats.released);
-        st->in_heap += (int64_t)gh_field_get(d, L->heapstats.inHeap);
-        st->in_stacks += (int64_t)gh_field_get(d, L->heapstats.inStacks);
-        st->in_workbufs += (int64_t)gh_field_get(d, L->heapstats.inWorkBufs);
-        st->in_ptrscalar += (int64_t)gh_field_get(d, L->heapstats.inPtrScalarBits);
+        sum[0] += gh_field_get(d, L->heapstats.committed);
+        sum[1] += gh_field_get(d, L->heapstats.released);
+        sum[2] += gh_field_get(d, L->heapstats.inHeap);
+        sum[3] += gh_field_get(d, L->heapstats.inStacks);
+        sum[4] += gh_field_get(d, L->heapstats.inWorkBufs);
+        sum[5] += gh_field_get(d, L->heapstats.inPtrScalarBits);
     }
+    /* Summed unsigned so a corrupt core cannot overflow a signed sum. */
+    st->committed = (int64_t)sum[0];
+    st->released = (int64_t)sum[1];
+    st->in_heap = (int64_t)sum[2];
+    st->in_stacks = (int64_t)sum[3];
+    st->in_workbufs = (int64_t)sum[4];
+    st->in_ptrscalar = (int64_t)sum[5];
     const gh_field *sys[] = {&L->memstats.stacks_sys, &L->memstats.mspan_sys, &L->memstats.mcache_sys,
                              &L->memstats.buckhash_sys, &L->memstats.gcMiscSys, &L->memstats.other_sys};
     uint64_t *out[] = {&st->stacks_sys, &st->mspan_sys, &st->mcache_sys,

@@ -76,19 +76,16 @@ static int is_mheap(const gh_runtime *rt, const area *a, uint64_t x)
 static int is_memstats(const gh_runtime *rt, const area *a, uint64_t x, uint64_t in_use_bytes)
 {
     const gh_layout *L = &rt->L;
-    int64_t in_heap = 0, in_stacks = 0, committed = 0, released = 0;
+    /* Sums wrap as unsigned: arbitrary bytes are being tried here. */
+    uint64_t sh = 0, ss = 0, sc = 0, sr = 0;
     for (int g = 0; g < 3; g++) {
         uint64_t d = x + L->heapstats.stats.offset + g * L->heapstats.delta_size;
-        int64_t v;
-        memcpy(&v, a->buf + d + L->heapstats.inHeap.offset, 8);
-        in_heap += v;
-        memcpy(&v, a->buf + d + L->heapstats.inStacks.offset, 8);
-        in_stacks += v;
-        memcpy(&v, a->buf + d + L->heapstats.committed.offset, 8);
-        committed += v;
-        memcpy(&v, a->buf + d + L->heapstats.released.offset, 8);
-        released += v;
+        sh += u64(a, d + L->heapstats.inHeap.offset);
+        ss += u64(a, d + L->heapstats.inStacks.offset);
+        sc += u64(a, d + L->heapstats.committed.offset);
+        sr += u64(a, d + L->heapstats.released.offset);
     }
+    int64_t in_heap = (int64_t)sh, in_stacks = (int64_t)ss, committed = (int64_t)sc, released = (int64_t)sr;
     if (in_heap <= 0 || (uint64_t)in_heap != in_use_bytes || in_stacks <= 0 || committed < in_heap ||
         released < 0)
         return 0;
