@@ -11,7 +11,7 @@
 static const char usage[] =
     "usage: goheap [--exe EXE] CORE [COMMAND [ARGS]]\n"
     "       goheap --pid PID [COMMAND [ARGS]]\n"
-    "       goheap help [COMMAND]\n"
+    "       goheap help [--names | COMMAND]\n"
     "Without a command, goheap reads commands from a prompt and keeps the session loaded.\n";
 
 static volatile int interrupted;
@@ -108,6 +108,13 @@ int main(int argc, char **argv)
         } else {
             break;
         }
+    }
+    if (i + 1 < argc && !strcmp(argv[i], "help") && !strcmp(argv[i + 1], "--names")) {
+        /* one command per line: front ends generate their commands from it */
+        const char *name;
+        for (size_t k = 0; (name = gh_command_name(k, NULL)); k++)
+            puts(name);
+        return 0;
     }
     if (i < argc && !strcmp(argv[i], "help") && !pid)
         return gh_command_help(i + 1 < argc ? argv[i + 1] : NULL, &out, &err) ? (fprintf(stderr, "goheap: %s\n", err.msg), 1) : 0;
