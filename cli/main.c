@@ -6,12 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fromgdb.h"
 #include "goheap/session.h"
 
 static const char usage[] =
     "usage: goheap [--exe EXE] CORE [COMMAND [ARGS]]\n"
     "       goheap --pid PID [COMMAND [ARGS]]\n"
     "       goheap help [--names | COMMAND]\n"
+    "       goheap --from-gdb COMMAND [ARGS]   (used by goheap.gdb; see docs/gdb.md)\n"
     "Without a command, goheap reads commands from a prompt and keeps the session loaded.\n";
 
 static volatile int interrupted;
@@ -87,6 +89,8 @@ int main(int argc, char **argv)
     int pid = 0, i = 1;
     gh_out out = {write_stdout, NULL};
     gh_err err = {0};
+    if (gh_gdb_mode(argc, argv))
+        return gh_gdb_main(argc, argv);
     for (; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(usage, stdout);
