@@ -285,28 +285,49 @@ def check_no_go():
     return "%s / %s" % (body(out[0])[0], [l for l in out[3] if l.startswith("goheap")][0])
 
 
+def running_client(sid, command):
+    """The pid of a goheap --from-gdb COMMAND in gdb's session, or None."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            argv = open("/proc/%s/cmdline" % pid, "rb").read().split(b"\0")
+            st = open("/proc/%s/stat" % pid).read()
+        except OSError:
+            continue
+        if b"--from-gdb" in argv and command.encode() in argv and int(st[st.rindex(")") + 2:].split()[3]) == sid:
+            return int(pid)
+    return None
+
+
 def check_interrupt(d):
-    """Ctrl-C while a command runs (GOHEAP_TEST_STALL_MS makes it long)."""
+    """Ctrl-C while a command runs (GOHEAP_TEST_STALL_MS makes each long)."""
     env = dict(ENV, GOHEAP_TEST_STALL_MS="3000")
     argv = ["gdb", "-nx", "-q", "-iex", "set auto-load no", "-x", GDBFILE,
             os.path.join(d, "exe"), os.path.join(d, "core")]
     p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         start_new_session=True, env=env)
-    p.stdin.write("go-overview --json\n")
+                         start_new_session=True, env=env, cwd=TMP)
+    # The first command starts the helper; the second is the one interrupted.
+    p.stdin.write("go-whatis 0x1\ngo-overview --json\n")
     p.stdin.flush()
-    time.sleep(1.0)
+    deadline = time.time() + 120
+    while not running_client(p.pid, "overview"):
+        assert time.time() < deadline and p.poll() is None, "go-overview never started"
+        time.sleep(0.05)
+    time.sleep(0.5)
     t0 = time.time()
     os.killpg(p.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
-    p.stdin.write("echo after\\n\ngo-whatis 0x1\nquit\n")
+    p.stdin.write("echo after\\n\ngo-whatis 0x2\nquit\n")
     p.stdin.flush()
     out, _ = p.communicate(timeout=120)
     took = time.time() - t0
     assert "goheap: interrupted" in out, "no interruption reported: %s" % out[-500:]
     assert '"go_version"' not in out, "the interrupted command printed its result"
-    assert "after" in out and "0x1 is not" in out, "gdb or goheap did not go on: %s" % out[-500:]
+    assert "after" in out and "0x2 is not" in out, "gdb or goheap did not go on: %s" % out[-500:]
     st = [stats_of([l]) for l in out.splitlines() if l.startswith("goheap: session:")]
-    assert len(st) == 2 and st[1]["reused"] == 1, "the next command did not reuse the session: %r" % st
-    return "stopped, next command ran on the same session (%.1f s)" % took
+    assert len(st) == 3 and st[2]["reused"] == 1 and st[2]["opens"] == 1, \
+        "the next command did not reuse the session: %r" % st
+    return "stopped; the next command ran on the same session"
 
 
 def check_gcore(d):
@@ -339,10 +360,12 @@ def check_not_overridden(d):
 
 
 def check_install():
-    prefix = os.path.join(TMP, "prefix")
+    # DESTDIR keeps an optional gdbinit.d install (GOHEAP_GDBINIT_DIR) inside TMP.
+    prefix, dest = os.path.join(TMP, "prefix"), os.path.join(TMP, "dest")
     p = subprocess.run(["cmake", "--install", BUILD, "--prefix", prefix], capture_output=True, text=True,
-                       timeout=300)
+                       timeout=300, env=dict(os.environ, DESTDIR=dest))
     assert p.returncode == 0, "cmake --install: %s" % p.stderr[-400:]
+    os.symlink(dest + prefix, prefix)
     f = os.path.join(prefix, "share", "goheap", "goheap.gdb")
     text = open(f).read()
     assert "'%s/bin/goheap' --from-gdb" % prefix in text, "installed goheap.gdb does not call the installed goheap"
@@ -350,6 +373,11 @@ def check_install():
     p = subprocess.run(["gdb", "-batch", "-nx", "-x", f, "-ex", "help go-overview"], capture_output=True, text=True,
                        timeout=60)
     assert "usage: go-overview" in p.stdout, p.stdout + p.stderr
+    cache = open(os.path.join(BUILD, "CMakeCache.txt")).read()
+    m = re.search(r"^GOHEAP_GDBINIT_DIR:PATH=(.+)$", cache, re.M)
+    if m:
+        init = open(dest + os.path.join(m.group(1), "goheap.gdb")).read()
+        assert init == "source %s\n" % f, "gdbinit.d file: %r" % init
     return f
 
 
