@@ -39,18 +39,12 @@ static void object_type(gh_session *s, const gh_obj *o, objtype *ty)
     const gh_span *sp = o->span;
     ty->addr = 0;
     ty->rc = GH_OK;
-    if (gh_span_noscan(sp) || sp->elemsize <= 512)
-        return;
-    if (gh_span_sizeclass(sp)) {
-        ty->source = "malloc header";
-        if (gh_read_u64(s->t, o->addr, &ty->addr, &ty->err) != GH_OK)
-            ty->addr = 0;
-    } else {
-        ty->source = "largeType";
-        ty->addr = sp->largetype;
-    }
-    if (!ty->addr) /* not yet published: caught mid-allocation */
-        return;
+    gh_objlayout layout = gh_span_layout(sp);
+    ty->source = layout == GH_LAYOUT_HEADER ? "malloc header" : "largeType";
+    if (gh_heap_obj_type(s->heap, o, &ty->addr, &ty->err) != GH_OK)
+        ty->addr = 0; /* unreadable header: say nothing rather than guess */
+    if (!ty->addr)
+        return; /* none recorded, or not yet published (caught mid-allocation) */
     gh_typenames *tn;
     if ((ty->rc = gh_session_typenames(s, &tn, &ty->err)) == GH_OK) {
         ty->rc = gh_typename(tn, ty->addr, ty->name, sizeof ty->name, &ty->err);
@@ -107,7 +101,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             /* Pointer words by offset from the data start (after a malloc header). */
             static ptrlist l;
             l.n = 0;
-            l.data = o.addr + (!gh_span_noscan(sp) && gh_span_sizeclass(sp) && o.size > 512 ? 8 : 0);
+            l.data = gh_obj_data(&o);
             gh_typemask_cache *tc = gh_session_typemasks(s);
             gh_err e2;
             int untyped = 0;

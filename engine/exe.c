@@ -232,19 +232,6 @@ const uint8_t *gh_exe_section_data(const gh_exe *e, const gh_section *s)
     return e->map + s->offset;
 }
 
-const uint8_t *gh_exe_bytes_at(const gh_exe *e, uint64_t addr, size_t len)
-{
-    for (size_t i = 0; i < e->nsects; i++) {
-        const gh_section *s = &e->sects[i];
-        if (s->addr && !s->nobits && addr >= s->addr && addr - s->addr <= s->size &&
-            len <= s->size - (addr - s->addr)) {
-            const uint8_t *d = gh_exe_section_data(e, s);
-            return d ? d + (addr - s->addr) : NULL;
-        }
-    }
-    return NULL;
-}
-
 gh_dwarf *gh_exe_dwarf(gh_exe *e)
 {
     if (!e->dwarf_tried) {

@@ -164,7 +164,7 @@ static int decode_span(gh_heap *h, uint64_t addr, const uint8_t *buf, gh_span *s
         return reject(h, addr, "limit outside the span");
     s->limit = s->base + (uint64_t)s->nelems * s->elemsize;
     /* Green Tea keeps 128 bytes of mark bits at the end of small-object spans. */
-    s->inline_marks = (h->rt->exps & GH_EXP_GREENTEAGC) && s->elemsize >= 16 && s->elemsize <= 512;
+    s->inline_marks = (h->rt->exps & GH_EXP_GREENTEAGC) && s->elemsize >= 16 && s->elemsize <= GH_MALLOC_HEADER_MIN;
     return 1;
 }
 

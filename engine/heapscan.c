@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MALLOC_HEADER_MAX 512 /* gc.MinSizeForMallocHeader: larger objects carry a header */
 #define INLINE_MARK_BYTES 128 /* sizeof(spanInlineMarkBits) */
 
 /* Words of o read in chunks so large objects need no large buffer. */
@@ -39,15 +38,30 @@ static int scan_words(const gh_heap *h, uint64_t start, uint64_t nwords, const g
     return GH_OK;
 }
 
+int gh_heap_obj_type(const gh_heap *h, const gh_obj *o, uint64_t *type, gh_err *err)
+{
+    *type = 0;
+    switch (gh_span_layout(o->span)) {
+    case GH_LAYOUT_HEADER:
+        return gh_read_u64(h->rt->t, o->addr, type, err);
+    case GH_LAYOUT_LARGETYPE:
+        *type = o->span->largetype;
+        return GH_OK;
+    default:
+        return GH_OK;
+    }
+}
+
 int gh_heap_scan_object(const gh_heap *h, gh_typemask_cache *tc, const gh_obj *o, gh_ptr_fn fn, void *ctx,
                         int *untyped, gh_err *err)
 {
     const gh_span *s = o->span;
     if (untyped)
         *untyped = 0;
-    if (gh_span_noscan(s))
+    gh_objlayout layout = gh_span_layout(s);
+    if (layout == GH_LAYOUT_NOSCAN)
         return GH_OK;
-    if (s->elemsize <= MALLOC_HEADER_MAX) {
+    if (layout == GH_LAYOUT_HEAPBITS) {
         /* Heap bits: one bit per word of the span, at the span's tail. */
         uint64_t span_bytes = s->npages * GH_PAGE_SIZE;
         uint64_t bm_bytes = span_bytes / 64;
@@ -63,24 +77,18 @@ int gh_heap_scan_object(const gh_heap *h, gh_typemask_cache *tc, const gh_obj *o
             return gh_err_wrap(err, "heap bits of the span at 0x%llx", (unsigned long long)s->base);
         return scan_words(h, o->addr, n, NULL, tmp, word0 - first * 8, fn, ctx, err);
     }
-    uint64_t type, data = o->addr, size = o->size;
-    if (gh_span_sizeclass(s) != 0) { /* malloc header */
-        int rc = gh_read_u64(h->rt->t, o->addr, &type, err);
-        if (rc)
-            return rc;
-        data += 8;
-        size -= 8;
-    } else {
-        type = s->largetype;
-    }
+    uint64_t type, data = gh_obj_data(o);
+    int rc = gh_heap_obj_type(h, o, &type, err);
+    if (rc)
+        return rc;
     if (!type) {
         if (untyped)
             *untyped = 1;
         return GH_OK;
     }
     const gh_ptrmask *m;
-    int rc = gh_typemask_get(tc, type, &m, err);
+    rc = gh_typemask_get(tc, type, &m, err);
     if (rc)
         return gh_err_wrap(err, "type of the object at 0x%llx", (unsigned long long)o->addr);
-    return scan_words(h, data, size / 8, m, NULL, 0, fn, ctx, err);
+    return scan_words(h, data, (o->size - (data - o->addr)) / 8, m, NULL, 0, fn, ctx, err);
 }

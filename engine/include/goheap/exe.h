@@ -40,8 +40,6 @@ const gh_section *gh_exe_sections(const gh_exe *e, size_t *n);
 const gh_section *gh_exe_section(const gh_exe *e, const char *name);
 /* The section's bytes in the mapped file, or NULL (NOBITS, out of file). */
 const uint8_t *gh_exe_section_data(const gh_exe *e, const gh_section *s);
-/* File bytes backing link-time address [addr, addr+len), or NULL. */
-const uint8_t *gh_exe_bytes_at(const gh_exe *e, uint64_t addr, size_t len);
 uint64_t gh_exe_entry(const gh_exe *e);
 
 /* DWARF of the executable, or NULL when it has none (stripped with -w). */

@@ -28,6 +28,28 @@ typedef struct gh_span {
 static inline int gh_span_noscan(const gh_span *s) { return s->spanclass & 1; }
 static inline int gh_span_sizeclass(const gh_span *s) { return s->spanclass >> 1; }
 
+/* gc.MinSizeForMallocHeader: objects up to this size keep their pointer bits
+ * at the span's tail; larger small objects start with an 8-byte malloc header
+ * holding their *abi.Type; large objects (size class 0) use mspan.largeType. */
+#define GH_MALLOC_HEADER_MIN 512
+#define GH_MALLOC_HEADER_SIZE 8
+
+typedef enum {
+    GH_LAYOUT_NOSCAN,    /* no pointers, no type recorded */
+    GH_LAYOUT_HEAPBITS,  /* span-tail bitmap, no type recorded */
+    GH_LAYOUT_HEADER,    /* type in the object's first word */
+    GH_LAYOUT_LARGETYPE, /* type in mspan.largeType */
+} gh_objlayout;
+
+static inline gh_objlayout gh_span_layout(const gh_span *s)
+{
+    if (gh_span_noscan(s))
+        return GH_LAYOUT_NOSCAN;
+    if (s->elemsize <= GH_MALLOC_HEADER_MIN)
+        return GH_LAYOUT_HEAPBITS;
+    return gh_span_sizeclass(s) ? GH_LAYOUT_HEADER : GH_LAYOUT_LARGETYPE;
+}
+
 typedef struct gh_obj {
     uint64_t addr, size;
     uint32_t id;          /* heap-wide slot number */
@@ -77,6 +99,12 @@ int gh_heap_find(const gh_heap *h, uint64_t addr, gh_obj *o);
 static inline int gh_heap_allocated(const gh_heap *h, uint32_t id)
 {
     return (h->alloc[id >> 6] >> (id & 63)) & 1;
+}
+
+/* Where the object's data starts: after its malloc header, if it has one. */
+static inline uint64_t gh_obj_data(const gh_obj *o)
+{
+    return o->addr + (gh_span_layout(o->span) == GH_LAYOUT_HEADER ? GH_MALLOC_HEADER_SIZE : 0);
 }
 
 /* Object by heap-wide slot number (allocated or not). */

@@ -13,6 +13,11 @@
  * non-zero return stops the scan and is returned. */
 typedef int (*gh_ptr_fn)(void *ctx, uint64_t word_addr, uint64_t value);
 
+/* The type the allocator recorded for the object (malloc header or
+ * mspan.largeType): 0 when none is recorded (small or pointer-free objects) or
+ * not yet published (caught mid-allocation). */
+int gh_heap_obj_type(const gh_heap *h, const gh_obj *o, uint64_t *type, gh_err *err);
+
 /* Scans one allocated object. Objects whose type is not yet published (a
  * header or largeType of 0, caught mid-allocation) have no pointer words;
  * *untyped is set for them when untyped is not NULL. */
