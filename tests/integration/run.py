@@ -18,18 +18,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
+from harness import check, record, results, summary  # noqa: E402,F401
 
-results = []
-
-
-def check(name, fn, *args):
-    try:
-        detail = fn(*args)
-        results.append((name, True, detail or ""))
-        print("ok    %s%s" % (name, "  (" + detail + ")" if detail else ""), flush=True)
-    except AssertionError as e:
-        results.append((name, False, str(e)))
-        print("FAIL  %s: %s" % (name, e), flush=True)
 
 
 def load_manifest(d):
@@ -333,10 +323,7 @@ def main():
             check(name + " engine (heap, sentinels, breakdown)", check_engine, d)
         if not a.variant:
             check(name + " live mode", check_live, d)
-    passed = sum(1 for r in results if r[1])
-    failed = len(results) - passed
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed or not results else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -16,11 +16,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
+from harness import check, record, results, summary  # noqa: E402,F401
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
 GOHEAP = os.path.join(BUILD, "bin", "goheap")
 WORK = os.path.join(BUILD, "badinput")
-results = []
 
 
 def expect_error(name, args, pattern):
@@ -30,7 +30,7 @@ def expect_error(name, args, pattern):
     detail = "exit %d, stderr %r" % (p.returncode, p.stderr.strip()[-300:])
     if p.returncode < 0:
         detail = "killed by %s" % signal.Signals(-p.returncode).name
-    results.append(bool(ok))
+    record(name, ok)
     print("%s  %s%s" % ("ok   " if ok else "FAIL ", name, "" if ok else ": " + detail), flush=True)
 
 
@@ -129,9 +129,7 @@ def main():
         skip("Go 1.21 program", why)
     else:
         expect_error("Go 1.21 program", ["--exe", exe, core], r"unsupported Go version go1\.21\.\d+: goheap supports go1\.22")
-    passed = sum(results)
-    print("%d passed, %d failed" % (passed, len(results) - passed))
-    return 0 if results and all(results) else 1
+    return summary()
 
 
 if __name__ == "__main__":

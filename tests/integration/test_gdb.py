@@ -33,6 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
+from harness import check, record, results, summary  # noqa: E402,F401
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
 GOHEAP = os.path.join(BUILD, "bin", "goheap")
@@ -42,22 +43,8 @@ LOG = os.path.join(TMP, "helpers.log")  # the helpers' stderr
 ENV = dict(os.environ, GOHEAP_STATS="1", GOHEAP_GDB_LOG=LOG)
 ENV.pop("GOHEAP_GDB_GCORE", None)
 ENV.pop("GOHEAP_TEST_STALL_MS", None)
-results = []
 helpers = set()
 outputs = []  # every gdb run's output, checked for sanitizer reports
-
-
-def check(name, fn, *args):
-    try:
-        detail = fn(*args)
-        results.append(True)
-        print("ok    %s%s" % (name, "  (" + detail + ")" if detail else ""), flush=True)
-    except AssertionError as e:
-        results.append(False)
-        print("FAIL  %s: %s" % (name, e), flush=True)
-    except subprocess.TimeoutExpired as e:
-        results.append(False)
-        print("FAIL  %s: timed out: %s" % (name, e), flush=True)
 
 
 def gdb(cmds, args=(), env=None, timeout=300, pre=()):
@@ -440,10 +427,7 @@ def main():
     check("install: goheap.gdb calls the installed binary", check_install)
     check("helpers end with gdb; no sanitizer reports", check_helpers_gone)
     shutil.rmtree(TMP, ignore_errors=True)
-    passed = sum(results)
-    failed = len(results) - passed
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed or not results else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -147,9 +147,7 @@ def main():
             run.check("%s %s core (mmapped)" % (version, os.path.basename(p)), check_core, p, False)
             run.check("%s %s core (SB API reads)" % (version, os.path.basename(p)), check_core, p, True)
         run.check("%s demo live, two stops" % version, check_live, d)
-    passed = sum(1 for r in run.results if r[1])
-    print("%d passed, %d failed" % (passed, len(run.results) - passed))
-    return 0 if passed == len(run.results) else 1
+    return run.summary()
 
 
 if __name__ == "__main__":

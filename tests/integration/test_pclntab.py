@@ -29,8 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
+from harness import check, record, results, summary  # noqa: E402,F401
 
-results = []
 PCINFO = None
 
 GDB_SCRIPT = r'''
@@ -60,16 +60,6 @@ for th in gdb.selected_inferior().threads():
     out["threads"].append([th.ptid[1], frames])
 json.dump(out, open(os.environ["PCLN_OUT"], "w"))
 '''
-
-
-def check(name, fn, *args):
-    try:
-        detail = fn(*args)
-        results.append(True)
-        print("ok    %s%s" % (name, "  (" + detail + ")" if detail else ""), flush=True)
-    except (AssertionError, subprocess.TimeoutExpired, OSError, ValueError, KeyError) as e:
-        results.append(False)
-        print("FAIL  %s: %s" % (name, e), flush=True)
 
 
 # ---- tools ----
@@ -343,9 +333,7 @@ def main():
     if not ran:
         print("0 passed, 0 failed (skipped: no Go toolchain)")
         return 77
-    passed = sum(results)
-    print("%d passed, %d failed" % (passed, len(results) - passed))
-    return 0 if passed == len(results) else 1
+    return summary()
 
 
 if __name__ == "__main__":

@@ -29,20 +29,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
+from harness import check, record, results, summary  # noqa: E402,F401
 
 BUILDS = [("go1.26.11", ""), ("go1.24.13", "pie")]
-results = []
 COREINFO = None
-
-
-def check(name, fn, *args):
-    try:
-        detail = fn(*args)
-        results.append(True)
-        print("ok    %s%s" % (name, "  (" + detail + ")" if detail else ""), flush=True)
-    except (AssertionError, subprocess.TimeoutExpired, OSError, ValueError, KeyError) as e:
-        results.append(False)
-        print("FAIL  %s: %s" % (name, e), flush=True)
 
 
 # ---- tools ----
@@ -442,9 +432,7 @@ def main():
             check("%s live: stop, read, detach" % tag, check_live_stop, d)
             check("%s live: group-stopped process" % tag, check_live_group_stopped, d)
             check("%s live: beside gdb" % tag, check_live_beside_gdb, d)
-    passed = sum(results)
-    print("%d passed, %d failed" % (passed, len(results) - passed))
-    return 0 if passed == len(results) else 1
+    return summary()
 
 
 if __name__ == "__main__":
