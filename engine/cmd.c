@@ -7,10 +7,16 @@
 
 static const gh_command *const commands[] = {
     &gh_cmd_overview,
+    &gh_cmd_heap,
+    &gh_cmd_objects,
+    &gh_cmd_paths,
     &gh_cmd_breakdown,
     &gh_cmd_whatis,
     &gh_cmd_verify,
     &gh_cmd_layout,
+    &gh_cmd_roots,
+    &gh_cmd_goroutines,
+    &gh_cmd_goroutine,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -83,6 +83,7 @@ void gh_dwarf_index_free(gh_dwarf *d)
 }
 
 size_t gh_dwarf_ntypes(const gh_dwarf *d) { return d ? d->ntypes : 0; }
+Dwarf *gh_dwarf_libdw(gh_dwarf *d) { return d ? d->dw : NULL; }
 
 static int find_type(gh_dwarf *d, const char *name, Dwarf_Die *die)
 {

@@ -31,7 +31,11 @@ struct gh_exe {
 static int cmp_addr(const void *a, const void *b)
 {
     const gh_sym *x = a, *y = b;
-    return x->addr < y->addr ? -1 : x->addr > y->addr;
+    /* At one address the largest symbol last: gh_exe_sym_at returns it, not
+     * a zero-size marker there (runtime.data starts where a variable does). */
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    return x->size < y->size ? -1 : x->size > y->size;
 }
 
 static const gh_sym *sort_syms;

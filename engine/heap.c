@@ -233,11 +233,11 @@ static int load_alloc_bits(gh_heap *h, gh_err *err)
     uint64_t nslots = 0;
     for (size_t i = 0; i < h->nspans; i++) {
         gh_span *s = &h->spans[i];
+        s->first = (uint32_t)nslots; /* slot numbers rise with addresses: gh_heap_slot searches them */
         if (s->state != GH_SPAN_INUSE)
             continue;
         if (nslots + s->nelems > UINT32_MAX)
             return gh_errorf(err, GH_EUNSUPP, "more than 2^32 heap slots");
-        s->first = (uint32_t)nslots;
         nslots += s->nelems;
     }
     h->nslots = nslots;
@@ -362,4 +362,26 @@ void gh_heap_free(gh_heap *h)
     free(h->page_span);
     free(h->alloc);
     free(h);
+}
+
+int gh_heap_slot(const gh_heap *h, uint32_t id, gh_obj *o)
+{
+    size_t lo = 0, hi = h->nspans;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->spans[mid].first <= id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    while (lo-- > 0) {
+        const gh_span *s = &h->spans[lo];
+        if (s->state != GH_SPAN_INUSE)
+            continue;
+        if (id - s->first >= s->nelems)
+            return 0;
+        gh_heap_obj(h, s, id - s->first, o);
+        return 1;
+    }
+    return 0;
 }

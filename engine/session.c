@@ -1,5 +1,7 @@
 #include "goheap/session.h"
 
+#include "goheap/graph.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +38,13 @@ void gh_session_close(gh_session *s)
 {
     if (!s)
         return;
+    gh_graph_free(s->graph);
+    gh_dwarf_vars_free(s->dwarfvars);
     gh_heap_free(s->heap);
     gh_typemask_cache_free(s->typemasks);
     gh_typenames_free(s->typenames);
+    gh_pclntab_free(s->pclntab);
+    gh_roots_free(s->roots);
     gh_exe_close(s->exe);
     gh_target_close(s->t);
     free(s);
@@ -72,6 +78,17 @@ gh_typemask_cache *gh_session_typemasks(gh_session *s)
             gh_typemask_cache_set_inprogress(s->typemasks, ip);
     }
     return s->typemasks;
+}
+
+int gh_session_pclntab(gh_session *s, gh_pclntab **out, gh_err *err)
+{
+    if (!s->pclntab) {
+        int rc = gh_pclntab_open(&s->rt, &s->pclntab, err);
+        if (rc)
+            return rc;
+    }
+    *out = s->pclntab;
+    return GH_OK;
 }
 
 int gh_session_interrupted(const gh_session *s)

@@ -19,6 +19,10 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
 from harness import check, record, results, summary  # noqa: E402,F401
+from check_heap import check_heap  # noqa: E402
+from check_specials import check_specials  # noqa: E402
+from check_globals import check_globals, check_dwarf  # noqa: E402
+from check_goroutines import check_goroutines, check_goroutines_live, check_builtin_layouts  # noqa: E402
 
 
 
@@ -321,8 +325,19 @@ def main():
         else:
             check(name + " selfcheck (gdb)", check_gdb_version, d)
             check(name + " engine (heap, sentinels, breakdown)", check_engine, d)
+        check(name + " heap, paths, types", lambda d: check_heap(d, load_manifest(d), goheap_batch,
+                                                                 named=not stripped), d)
+        check(name + " finalizer and cleanup roots", lambda d: check_specials(d, load_manifest(d), goheap_batch), d)
+        check(name + " global roots", lambda d: check_globals(d, load_manifest(d), goheap_batch), d)
+        check(name + " goroutines and stack roots", lambda d: check_goroutines(d, load_manifest(d), goheap_batch), d)
+        if not stripped:
+            check(name + " goroutine layouts and allgs without DWARF and symbols", check_builtin_layouts, d, GOHEAP)
+        if not stripped:
+            check(name + " DWARF types, closures, frame variables",
+                  lambda d: check_dwarf(d, load_manifest(d), os.path.join(os.path.dirname(GOHEAP), "dwarfcheck")), d)
         if not a.variant:
             check(name + " live mode", check_live, d)
+            check(name + " goroutines and stack roots, live", check_goroutines_live, d, GOHEAP)
     return summary()
 
 

@@ -120,9 +120,8 @@ def usage(name):
 def fill(name, sentinel):
     """Arguments for a command's required placeholders (its usage line)."""
     args = []
-    for w in usage(name):
-        if w.startswith("["):
-            continue
+    # Optional parts are bracketed, possibly over several words ("[--top N]").
+    for w in re.sub(r"\[[^\]]*\]", " ", " ".join(usage(name))).split():
         vals = {"ADDR": sentinel, "ID": "1", "N": "1", "REGEX": "."}
         assert w in vals, "%s: no test value for %s (update test_gdb.py)" % (name, w)
         args.append(vals[w])

@@ -18,5 +18,8 @@ int main(void)
     failed += run_dwarf_tests();
     failed += run_typename_tests();
     failed += run_pclntab_tests();
+    failed += run_goroutine_tests();
+    failed += run_specials_tests();
+    failed += run_dwarfvars_tests();
     return failed ? 1 : 0;
 }

@@ -563,7 +563,7 @@ static void split_text(void **state)
 static void moduledata_builtin(void **state)
 {
     gh_target *t = fake_target_new();
-    uint8_t *m = fake_target_map(t, 0x900000, 512);
+    uint8_t *m = fake_target_map(t, 0x900000, 640); /* the whole struct: up to 592 bytes */
     for (int i = 0; i < 64; i++)
         put64(m + 8 * i, 0x1000 + 8 * (uint64_t)i); /* word at offset o holds 0x1000 + o */
     gh_runtime rt = {.t = t, .firstmoduledata = 0x900000};

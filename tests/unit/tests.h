@@ -9,4 +9,7 @@ int run_heapscan_tests(void);
 int run_dwarf_tests(void);
 int run_typename_tests(void);
 int run_pclntab_tests(void);
+int run_goroutine_tests(void);
+int run_specials_tests(void);
+int run_dwarfvars_tests(void);
 #endif

@@ -110,4 +110,8 @@ static inline uint64_t gh_obj_data(const gh_obj *o)
 /* Object by heap-wide slot number (allocated or not). */
 void gh_heap_obj(const gh_heap *h, const gh_span *s, uint32_t slot, gh_obj *o);
 
+/* Object by heap-wide slot number alone (binary search over spans): 1 and o
+ * filled, or 0 for a number no span has. */
+int gh_heap_slot(const gh_heap *h, uint32_t id, gh_obj *o);
+
 #endif

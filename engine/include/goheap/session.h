@@ -3,8 +3,11 @@
 #ifndef GOHEAP_SESSION_H
 #define GOHEAP_SESSION_H
 
+#include "goheap/dwarfvars.h"
 #include "goheap/heap.h"
 #include "goheap/out.h"
+#include "goheap/pclntab.h"
+#include "goheap/roots.h"
 #include "goheap/runtime.h"
 #include "goheap/target.h"
 #include "goheap/typemask.h"
@@ -20,6 +23,13 @@ typedef struct gh_session {
     gh_typemask_cache *typemasks;   /* pointer masks per type descriptor */
     gh_typenames *typenames;        /* Go names per type descriptor */
     uint64_t typenames_generation;
+    gh_pclntab *pclntab;            /* the main module's function table */
+    gh_roots *roots;                /* gh_session_roots */
+    uint64_t roots_generation;
+    gh_dwarf_vars *dwarfvars;       /* gh_session_dwarfvars (dwarfvars.h) */
+    int dwarfvars_tried;
+    struct gh_graph *graph;         /* gh_session_graph (graph.h) */
+    uint64_t graph_generation;
     const volatile int *interrupt;  /* set by the front end on Ctrl-C */
     int (*poll_interrupt)(void *ctx); /* or asked of the front end (LLDB) */
     void *poll_ctx;
@@ -44,6 +54,10 @@ gh_typemask_cache *gh_session_typemasks(gh_session *s);
 /* The session's type-name cache, opened on first use and renewed when a live
  * target ran (reflect can make new types at old addresses). */
 int gh_session_typenames(gh_session *s, gh_typenames **out, gh_err *err);
+
+/* The main module's function table, opened on first use (it lives in the
+ * executable's read-only data, so it never changes under a live target). */
+int gh_session_pclntab(gh_session *s, gh_pclntab **out, gh_err *err);
 
 /* Runs one command line (argv[0] is the command name, without "go-").
  * Output goes to out; on failure returns non-zero with err set. */

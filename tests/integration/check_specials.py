@@ -1,0 +1,125 @@
+"""Finalizer, cleanup and weak-handle roots of one corpus core
+(engine/specials.c), against the manifest and corpus/finalizers/main.go.
+
+Every program: the runtime itself sets one finalizer, os.(*file).close, on
+each of os.Stdin, os.Stdout and os.Stderr (os.newFile), and nothing else sets
+finalizers or cleanups, so exactly those 3 finalizer roots appear, each on
+its object, and no cleanup or weak-handle roots; the current tiny block of a
+P is a runtime root (gcMarkTinyAllocs); specials.c notes nothing (stripped
+binaries included: their queues and runtime.allp are found by content).
+
+finalizers (stop 1 of the core), as main.go builds it:
+  - 16 main.FinKept with the method value (*FinFnRef).finalizeKept and 16
+    unreachable main.FinOrphan with main.orphanFinalizer: one finalizer root
+    per special, named as the manifest names the root of main.FinFnRef and
+    main.FinReferent, on the object (the FinKept sentinel, the FinOrphan the
+    FinReferent note names);
+  - main.FinBlocked's finalizer main.blockFinalizer is running (blocked):
+    still an entry of its finBlock (allfin), so one queued finalizer root
+    holding fn and the object;
+  - Go 1.24+: 16 cleanups main.cleanArg and 16 main.cleanOrphanArg (named as
+    the manifest names the roots of main.CleanArg and main.CleanOrphanArg),
+    no object; 16 + 16 weak handles (main.WeakStrong, main.WeakOnly): no
+    finalizer or cleanup root, only a runtime root on the handle word, and
+    no root holds the unreachable main.WeakOnly the manifest's note names.
+"""
+import re
+
+STD_FINALIZER = "os.(*file).close"
+# specials.c notes only what it could not read: none is expected on the corpus,
+# stripped binaries included (their queues and allp are found by content).
+MINE = ("special", "finalizer", "cleanup", "allfin", "gcCleanups", "allp", "tiny")
+
+
+def minor(m):
+    return int(re.match(r"go1\.(\d+)", m["go"]).group(1))
+
+
+def by_name(roots):
+    out = {}
+    for r in roots:
+        out.setdefault(r.get("name"), []).append(r)
+    return out
+
+
+def check_specials(d, m, goheap_batch):
+    doc = goheap_batch(d, ["roots --list --json"])[0]
+    roots, notes = doc["roots"], doc["notes"]
+    fin = [r for r in roots if r["kind"] == "finalizer"]
+    cln = [r for r in roots if r["kind"] == "cleanup"]
+    weak = [r for r in roots if r["kind"] == "runtime" and r.get("name", "").startswith("weak handle of ")]
+    bad = [n for n in notes if any(t in n for t in MINE)]
+    assert not bad, "notes: %r" % bad
+    # Special-held finalizers name their object; queued ones hold it in the region.
+    special_fin = [r for r in fin if "object" in r]
+    queued_fin = [r for r in fin if "object" not in r]
+    assert all(r["size"] == 8 and r["pointer_words"] == 1 for r in special_fin), "finalizer special regions"
+    assert all(r["size"] == 40 and r["pointer_words"] == 4 for r in queued_fin), "queued finalizer regions"
+    tiny = [r for r in roots if r["kind"] == "runtime" and r.get("name", "").startswith("tiny block of P ")]
+    assert 1 <= len(tiny) and all(r["size"] == 8 and len(r["values"]) == 1 for r in tiny), \
+        "%d tiny block roots" % len(tiny)
+    fins = by_name(fin)
+    std = fins.get(STD_FINALIZER, [])
+    assert len(std) == 3 and all("object" in r for r in std), \
+        "%d %s finalizers (want 3, on os.Stdin, os.Stdout, os.Stderr)" % (len(std), STD_FINALIZER)
+    assert len({r["object"] for r in std}) == 3, "the 3 std file finalizers are not on 3 objects"
+
+    if m["program"] != "finalizers":
+        others = sorted(set(fins) - {STD_FINALIZER})
+        assert not others, "unexpected finalizer roots: %s" % others
+        assert not cln, "unexpected cleanup roots: %s" % sorted(by_name(cln))
+        assert not weak, "%d unexpected weak handles" % len(weak)
+        return "3 %s" % STD_FINALIZER
+
+    # finalizers: names from the manifest's sentinels.
+    for s in m["sentinels"]:
+        root = s["root"]
+        if root["kind"] in ("finalizer", "cleanup"):
+            have = by_name(fin if root["kind"] == "finalizer" else cln)
+            assert root["name"] in have, "no %s root named %s (for the %s at %s); have %s" % (
+                root["kind"], root["name"], s["type"], s["addr"], sorted(have))
+    sent = {s["type"]: s for s in m["sentinels"]}
+    kept_fn = sent["main.FinFnRef"]["root"]["name"]
+    orphan_fn = sent["main.FinReferent"]["root"]["name"]
+    n_kept, n_orphan = m["live"]["main.FinKept"], m["garbage"]["main.FinOrphan"]
+    assert n_kept == 16 and n_orphan == 16, "main.go registers 16 + 16 finalizers, manifest says %d + %d" % (
+        n_kept, n_orphan)
+    assert len([r for r in fins.get(kept_fn, []) if "object" in r]) == n_kept, "%s: %d roots" % (
+        kept_fn, len(fins.get(kept_fn, [])))
+    assert len([r for r in fins.get(orphan_fn, []) if "object" in r]) == n_orphan, "%s: %d roots" % (
+        orphan_fn, len(fins.get(orphan_fn, [])))
+    kept_objs = {int(r["object"], 16) for r in fins[kept_fn]}
+    assert int(sent["main.FinKept"]["addr"], 16) in kept_objs, "the FinKept sentinel has no finalizer root"
+    orphan = re.search(r"main\.FinOrphan at (0x[0-9a-f]+)", sent["main.FinReferent"].get("note", ""))
+    assert orphan and int(orphan.group(1), 16) in {int(r["object"], 16) for r in fins[orphan_fn]}, \
+        "the FinOrphan holding the FinReferent sentinel has no finalizer root"
+    blocked = m["live"].get("main.FinBlocked", 0)
+    assert [r["name"] for r in queued_fin] == ["main.blockFinalizer"] * blocked, \
+        "queued finalizers %r (want main.blockFinalizer x %d)" % ([r["name"] for r in queued_fin], blocked)
+    if blocked:
+        assert sent["main.FinBlocked"]["addr"] in queued_fin[0]["values"], "queued finalizer without its object"
+    assert len(special_fin) == n_kept + n_orphan + 3, "%d finalizer specials" % len(special_fin)
+
+    if minor(m) < 24:
+        assert not cln and not weak, "cleanups or weak handles before Go 1.24"
+        return "%d finalizers, %d queued" % (len(special_fin), len(queued_fin))
+    clean_fn = sent["main.CleanArg"]["root"]["name"]
+    clean_orphan_fn = sent["main.CleanOrphanArg"]["root"]["name"]
+    n_clean, n_clean_orphan = m["live"]["main.CleanKept"], m["garbage"]["main.CleanOrphan"]
+    assert n_clean == 16 and n_clean_orphan == 16
+    clns = by_name(cln)
+    assert sorted(clns) == sorted({clean_fn, clean_orphan_fn}), "cleanup roots named %s" % sorted(clns)
+    assert len(clns[clean_fn]) == n_clean and len(clns[clean_orphan_fn]) == n_clean_orphan, \
+        "%d %s and %d %s cleanup roots" % (len(clns[clean_fn]), clean_fn, len(clns[clean_orphan_fn]), clean_orphan_fn)
+    assert all("object" not in r for r in cln), "a cleanup root keeps its object"
+    n_weak = m["live"]["main.WeakStrong"] + m["garbage"]["main.WeakOnly"]
+    assert n_weak == 32 and len(weak) == n_weak, "%d weak handle roots, want %d" % (len(weak), n_weak)
+    only = [re.search(r"main\.WeakOnly at (0x[0-9a-f]+)", n) for n in m.get("notes", [])]
+    only = [x.group(1) for x in only if x]
+    assert only, "the manifest names no unreachable main.WeakOnly"
+    targets = {r["name"][len("weak handle of "):] for r in weak}
+    assert only[0] in targets, "no weak handle on the WeakOnly at %s" % only[0]
+    mine = fin + cln + [r for r in roots if r["kind"] == "runtime"]
+    assert not [r for r in mine if only[0] in r["values"]], "a root holds the weakly referenced WeakOnly"
+    return "%d finalizers, %d queued, %d cleanups, %d weak handles" % (len(special_fin), len(queued_fin),
+                                                                        len(cln), len(weak))
