@@ -103,14 +103,9 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     if (gh_session_dwarfvars(s, &dv, NULL) || !dv)
         limits[nlimits++] = "the executable has no DWARF: variables carry no types, so objects only they reach "
                             "are counted by size (unknown<N>)";
-    if (s->rt.ver.minor == 22) {
-        for (size_t i = 0; i < nr; i++)
-            if (!strncmp(rows[i].name, "closure ", 8)) {
-                limits[nlimits++] = "Go 1.22 DWARF does not say where a closure keeps what it captured: objects "
-                                    "only closures reach are counted by size (unknown<N>)";
-                break;
-            }
-    }
+    if (s->rt.ver.minor == 22 && g->untyped_under_closures)
+        limits[nlimits++] = "Go 1.22 DWARF does not say where a closure keeps what it captured: objects "
+                            "only closures reach are counted by size (unknown<N>)";
     if (json) {
         gh_json j;
         gh_json_init(&j, out);

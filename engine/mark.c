@@ -392,6 +392,11 @@ static void totals(marker *m)
             } else if (t) {
                 g->typed_objects++;
                 g->typed_bytes += sp->elemsize;
+            } else {
+                uint32_t p = g->parent[id];
+                const gh_otype *pt = (p & GH_PARENT_ROOT) ? NULL : gh_types_get(g->types, g->type[p]);
+                if (pt && pt->syn == GH_SYN_CLOSURE)
+                    g->untyped_under_closures++;
             }
         }
     }

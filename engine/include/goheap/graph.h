@@ -38,6 +38,7 @@ typedef struct gh_graph {
     uint64_t live_objects, live_bytes, typed_bytes, typed_objects;
     uint64_t garbage_objects, garbage_bytes;
     uint64_t tiny_blocks, tiny_objects, tiny_typed_bytes;
+    uint64_t untyped_under_closures; /* live untyped objects first reached from a closure */
     uint64_t hints_rejected;   /* type hints that contradicted an object's pointer bits */
     uint64_t scan_errors;
     char first_scan_error[512];
