@@ -120,6 +120,115 @@ static int method_value_receiver(gh_dwarf_vars *dv, Dwarf_Die *fn, cvec *cv, gh_
     return GH_OK;
 }
 
+/* Go 1.22 (no DW_AT_go_closure_offset): where the closure's code loads
+ * each variable. A closure reads what it captured through the context
+ * register, RDX on amd64: `MOVQ off(DX), R`. DWARF's location list of a
+ * captured variable starts, in register R, right after that load. Only that
+ * exact pair is taken: a variable the code loads otherwise (or never) is
+ * left out, never guessed. */
+static const int dwarf_to_x86[16] = {0, 2, 1, 3, 6, 7, 5, 4, 8, 9, 10, 11, 12, 13, 14, 15};
+
+static int load_offset(gh_dwarf_vars *dv, uint64_t entry, uint64_t start, int x86reg, uint64_t *off)
+{
+    uint8_t code[256];
+    if (start <= entry || start - entry > sizeof code || !dv->t)
+        return -1;
+    size_t len = (size_t)(start - entry);
+    if (gh_read(dv->t, entry, code, len, NULL))
+        return -1;
+    /* REX.W [+R] 8B modrm: mod 01 (disp8) or 10 (disp32), rm 010 (RDX). */
+    for (int ilen = 4; ilen <= 7; ilen += 3) {
+        if (len < (size_t)ilen)
+            continue;
+        const uint8_t *b = code + len - ilen;
+        if ((b[0] != 0x48 && b[0] != 0x4c) || b[1] != 0x8b || (b[2] & 7) != 2)
+            continue;
+        int mod = b[2] >> 6, reg = (b[2] >> 3 & 7) | (b[0] == 0x4c ? 8 : 0);
+        if (reg != x86reg || (ilen == 4 && mod != 1) || (ilen == 7 && mod != 2))
+            continue;
+        int64_t d = ilen == 4 ? (int8_t)b[3] : (int32_t)((uint32_t)b[3] | (uint32_t)b[4] << 8 | (uint32_t)b[5] << 16 | (uint32_t)b[6] << 24);
+        if (d < 8 || d % 8)
+            return -1; /* the code pointer is at 0; captures are word-aligned here */
+        *off = (uint64_t)d;
+        return 0;
+    }
+    return -1;
+}
+
+static int closure_code_vars(gh_dwarf_vars *dv, Dwarf_Die *fn, uint64_t entry, cvec *cv, gh_err *err)
+{
+    Dwarf_Die c;
+    if (dwarf_child(fn, &c) != 0)
+        return GH_OK;
+    size_t seen = 0;
+    do {
+        if (++seen > GH_DWARF_MAX_LOCALS || dwarf_tag(&c) != DW_TAG_variable)
+            continue;
+        Dwarf_Attribute a;
+        if (!dwarf_attr(&c, DW_AT_location, &a))
+            continue;
+        Dwarf_Addr base, start, end;
+        Dwarf_Op *expr;
+        size_t exprlen;
+        if (dwarf_getlocations(&a, 0, &base, &start, &end, &expr, &exprlen) <= 0 || exprlen != 1)
+            continue;
+        unsigned atom = expr[0].atom;
+        if (atom < DW_OP_reg0 || atom > DW_OP_reg15)
+            continue;
+        uint64_t off;
+        if (load_offset(dv, entry, start + dv->bias, dwarf_to_x86[atom - DW_OP_reg0], &off))
+            continue;
+        Dwarf_Off type;
+        if (gh_dw_ref(&c, DW_AT_type, &type))
+            continue;
+        gh_dclosure_var v = {dwarf_diename(&c), off, 0, type};
+        gh_dtype t;
+        if (gh_dwarf_type(dv, type, &t, NULL) == GH_OK)
+            v.size = t.size;
+        if (cv->n == cv->cap) {
+            size_t cap = cv->cap ? cv->cap * 2 : 8;
+            gh_dclosure_var *nv = realloc(cv->v, cap * sizeof *nv);
+            if (!nv)
+                return gh_errorf(err, GH_ENOMEM, "out of memory for closure variables");
+            cv->v = nv;
+            cv->cap = cap;
+        }
+        cv->v[cv->n++] = v;
+    } while (dwarf_siblingof(&c, &c) == 0);
+    return GH_OK;
+}
+
+/* Tests: the code rule against DW_AT_go_closure_offset (Go 1.23+). *nvars
+ * the variables the code rule found; GH_EFORMAT on the first that differs. */
+int gh_dwarf_closure_code_check(gh_dwarf_vars *dv, uint64_t entry_pc, size_t *nvars, gh_err *err)
+{
+    Dwarf_Die die;
+    dfunc *f;
+    *nvars = 0;
+    int rc = gh_dv_find_func(dv, entry_pc, &f, &die, err);
+    if (rc)
+        return rc;
+    cvec code = {0}, attr = {0};
+    if ((rc = closure_code_vars(dv, &die, entry_pc, &code, err)) || (rc = closure_attr_vars(dv, &die, &attr, err)))
+        goto out;
+    for (size_t i = 0; i < code.n && !rc; i++) {
+        size_t k = 0;
+        while (k < attr.n && strcmp(attr.v[k].name ? attr.v[k].name : "", code.v[i].name ? code.v[i].name : ""))
+            k++;
+        if (k == attr.n)
+            continue; /* not a capture by DWARF's account: a local loaded from a context? */
+        if (attr.v[k].offset != code.v[i].offset)
+            rc = gh_errorf(err, GH_EFORMAT, "%s: code loads %s from %llu, DWARF says %llu",
+                           dwarf_diename(&die) ? dwarf_diename(&die) : "?", code.v[i].name ? code.v[i].name : "?",
+                           (unsigned long long)code.v[i].offset, (unsigned long long)attr.v[k].offset);
+        (*nvars)++;
+    }
+out:
+    free(code.v);
+    free(attr.v);
+    return rc;
+}
+
 int gh_dwarf_closure_vars(gh_dwarf_vars *dv, uint64_t entry_pc, const gh_dclosure_var **out, size_t *n,
                           gh_err *err)
 {
@@ -138,10 +247,10 @@ int gh_dwarf_closure_vars(gh_dwarf_vars *dv, uint64_t entry_pc, const gh_dclosur
          * captured variable from a local of the closure; nor does DWARF list
          * every captured variable in 1.23+ (unused ones are left out), so the
          * compiler's layout cannot be replayed over DWARF's list: no guess. */
-        if (dv->go_minor < 23 && !fm)
-            return gh_errorf(err, GH_EUNSUPP, "Go 1.%d DWARF records no closure offsets", dv->go_minor);
         if (dv->go_minor >= 23)
             rc = closure_attr_vars(dv, &die, &cv, err);
+        else if (!fm)
+            rc = closure_code_vars(dv, &die, entry_pc, &cv, err);
         if (rc == GH_OK && cv.n == 0 && fm)
             rc = method_value_receiver(dv, &die, &cv, err);
         if (rc) {

@@ -420,6 +420,7 @@ int gh_session_dwarfvars(gh_session *s, gh_dwarf_vars **out, gh_err *err)
             return gh_err_wrap(err, "DWARF variables");
         if ((rc = gh_dwarf_vars_open(d, s->rt.bias, md.types, md.etypes, s->rt.ver.minor, &s->dwarfvars, err)))
             return rc;
+        s->dwarfvars->t = s->t;
         s->dwarfvars_tried = 1;
     }
     *out = s->dwarfvars;

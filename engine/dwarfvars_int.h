@@ -6,6 +6,7 @@
 #include <elfutils/libdw.h>
 
 #include "goheap/dwarfvars.h"
+#include "goheap/target.h"
 
 /* Nesting of types by value (struct in array in struct ...) while computing
  * sizes and alignments: Go types nest far less, hostile DWARF may loop. */
@@ -29,6 +30,7 @@ typedef struct dtype_slot {
 
 struct gh_dwarf_vars {
     Dwarf *dw;
+    const gh_target *t; /* for closure code (Go 1.22): set by gh_session_dwarfvars */
     uint64_t bias, types, etypes;
     int go_minor;
     gh_dglobal *globals;

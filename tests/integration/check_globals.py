@@ -200,14 +200,21 @@ def check_dwarf(d, m, tool):
     assert j["frame_var_errors"] == 0
     # Go 1.22 has no closure offsets; the compiler's layout rule replayed over
     # DWARF's captured variables must not be trusted instead while it fails
-    # anywhere in 1.23+ (DWARF leaves unused captures out).
+    # anywhere in 1.23+ (DWARF leaves unused captures out). What 1.22 uses is
+    # the code: MOVQ off(DX), R right before DWARF places a variable in R;
+    # on 1.23+ that rule must agree with DW_AT_go_closure_offset everywhere
+    # it finds a load.
+    assert j["closure_unsupported"] == 0, j
+    assert j["closure_code_failed"] == 0, "code-derived closure offsets differ: %s" % j["closure_code_failures"]
     if minor(m) >= 23:
-        assert j["closure_unsupported"] == 0 and j["closures_with_offsets"] > 0, j
+        assert j["closures_with_offsets"] > 0 and j["closure_code_vars"] > 0, j
     else:
-        assert j["closures_with_offsets"] == 0 and j["closure_unsupported"] > 0, j
+        assert j["closures_with_offsets"] == 0, j
     ms = (j["index_us"] + j["globals_us"]) / 1000
     assert ms < 100, "DWARF index %.1f ms + global roots %.1f ms" % (j["index_us"] / 1000, j["globals_us"] / 1000)
     return "%d descriptors = DWARF (%d exact, %d up to import paths, %d local types); closures: %d with offsets, " \
-           "layout rule fails on %d; %d frame variables; index + global roots %.1f ms" % (
+           "layout rule fails on %d, code rule agrees on %d variables; %d frame variables; " \
+           "index + global roots %.1f ms" % (
                j["with_rtype"], j["rtype_name_equal"], j["rtype_name_equal_unqualified"],
-               j["rtype_name_equal_local"], j["closures_with_offsets"], j["closure_rule_failed"], j["frame_vars"], ms)
+               j["rtype_name_equal_local"], j["closures_with_offsets"], j["closure_rule_failed"],
+               j["closure_code_vars"], j["frame_vars"], ms)

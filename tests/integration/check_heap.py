@@ -13,7 +13,7 @@ Binaries without symbols (the stripped variant) cannot name globals: there
 only the root's kind is compared, which the caller says with named=False.
 
 Where goheap cannot know a type it says so ("limits" in heap --json: no
-DWARF; Go 1.22 closures, whose captures DWARF does not place). Then, and
+DWARF; a Go 1.22 closure whose captures its code does not show). Then, and
 only then, a count may fall short of the manifest and coverage may be under
 95%, but goheap must never count more objects of a type than the manifest.
 """
@@ -47,10 +47,9 @@ def check_heap(d, m, goheap_batch, named=True):
     docs = goheap_batch(d, cmds)
     heap, roots, paths, objs = docs[0], docs[1], docs[2:2 + len(sentinels)], docs[2 + len(sentinels):]
     by_type = {r["type"]: r for r in heap["types"]}
-    # The limits the corpus is known to meet: no DWARF (stripped), and the
-    # closures program on Go 1.22. Anywhere else a limit is a failure.
-    prog, go = m["program"], m["go"]
-    allowed = (not named) or (prog == "closures" and go.startswith("go1.22."))
+    # The one limit the corpus is known to meet: no DWARF (stripped).
+    # Anywhere else a limit is a failure.
+    allowed = not named
     assert allowed or not heap.get("limits"), "unexpected limits: %s" % "; ".join(heap["limits"])
     limited = bool(heap.get("limits"))
     if not named:

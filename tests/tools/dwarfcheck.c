@@ -212,7 +212,25 @@ static int check_types(gh_session *s, gh_dwarf_vars *dv, gh_json *j, gh_err *err
 static void check_funcs(gh_dwarf_vars *dv, gh_json *j)
 {
     uint64_t closures = 0, cvars = 0, rule_fail = 0, fm = 0, fm_vars = 0, locals = 0, funcs_locals = 0,
-             local_err = 0, listed = 0, unsupp = 0;
+             local_err = 0, listed = 0, unsupp = 0, code_vars = 0, code_fail = 0, code_closures = 0;
+    gh_json_key(j, "closure_code_failures");
+    gh_json_arr(j);
+    for (size_t i = 0; i < gh_dwarf_nfuncs(dv); i++) {
+        const char *name;
+        uint64_t pc = gh_dwarf_func_pc(dv, i, &name);
+        size_t n = 0;
+        gh_err e;
+        if (gh_dwarf_closure_code_check(dv, pc, &n, &e)) {
+            if (code_fail++ < MAX_LISTED)
+                gh_json_str(j, e.msg);
+        }
+        code_vars += n;
+        code_closures += n > 0;
+    }
+    gh_json_end(j, ']');
+    gh_json_ku64(j, "closure_code_vars", code_vars);
+    gh_json_ku64(j, "closure_code_closures", code_closures);
+    gh_json_ku64(j, "closure_code_failed", code_fail);
     gh_json_key(j, "closure_rule_failures");
     gh_json_arr(j);
     for (size_t i = 0; i < gh_dwarf_nfuncs(dv); i++) {

@@ -139,9 +139,11 @@ static void check(const char *path)
     gh_dwarf_vars_free(dv);
     gh_exe_close(e);
 
-    /* Go 1.22 records no offsets: refused, not guessed. */
+    /* Go 1.22 records no offsets: read from the code, which needs a target;
+     * without one nothing is found, nothing guessed. */
     dv = open_fixture(path, &e, 22);
-    assert_int_equal(gh_dwarf_closure_vars(dv, walk_pc, &cv, &n, &err), GH_EUNSUPP);
+    assert_int_equal(gh_dwarf_closure_vars(dv, walk_pc, &cv, &n, &err), GH_OK);
+    assert_int_equal(n, 0);
     gh_dwarf_vars_free(dv);
     gh_exe_close(e);
 }

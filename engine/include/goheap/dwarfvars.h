@@ -118,9 +118,11 @@ int gh_dwarf_func_param_type(gh_dwarf_vars *dv, uint64_t entry_pc, size_t i, uin
 /* The captured variables of the closure entered at entry_pc, by offset.
  * Go 1.23+: the variables with DW_AT_go_closure_offset (DWARF leaves out
  * captures the closure never reads, so offsets may have gaps). Go 1.22
- * records no offsets and nothing marks a captured variable: GH_EUNSUPP (the
- * compiler's layout cannot be replayed over DWARF's list either: see
- * gh_dwarf_closure_rule_check). Method values ("...-fm", every release): the
+ * records no offsets and nothing marks a captured variable (the compiler's
+ * layout cannot be replayed over DWARF's list either: see
+ * gh_dwarf_closure_rule_check); there the offsets come from the code: each
+ * MOVQ off(DX), R right before DWARF's location list puts a variable in R
+ * (gh_dwarf_closure_code_check checks that rule on 1.23+). Method values ("...-fm", every release): the
  * receiver at 8, named ".this", from DWARF's ".this" or else from the first
  * parameter of the method inlined into the wrapper when its type is the one
  * the wrapper's name says; *n 0 when neither. */
@@ -139,6 +141,11 @@ int gh_dwarf_type_field(gh_dwarf_vars *dv, uint64_t die_off, size_t i, gh_dfield
  * DW_AT_go_closure_offset. *nvars the variables with the attribute;
  * GH_OK when every one matches, GH_EFORMAT with the first mismatch named. */
 int gh_dwarf_closure_rule_check(gh_dwarf_vars *dv, uint64_t entry_pc, size_t *nvars, gh_err *err);
+
+/* Go 1.22 closure rule check (tests): the offsets the closure's code loads
+ * its variables from (MOVQ off(DX), R right before DWARF places the variable
+ * in R) against DW_AT_go_closure_offset on a 1.23+ binary. */
+int gh_dwarf_closure_code_check(gh_dwarf_vars *dv, uint64_t entry_pc, size_t *nvars, gh_err *err);
 
 /* Functions with a DWARF entry, by entry pc (tests and tools). */
 size_t gh_dwarf_nfuncs(const gh_dwarf_vars *dv);
