@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "fromgdb.h"
 #include "goheap/session.h"
 
@@ -16,71 +17,69 @@ static const char usage[] =
     "       goheap --from-gdb COMMAND [ARGS]   (used by goheap.gdb; see docs/gdb.md)\n"
     "Without a command, goheap reads commands from a prompt and keeps the session loaded.\n";
 
-static volatile int interrupted;
+volatile int cli_interrupted;
 
-static void on_sigint(int sig) { interrupted = 1; }
-
-static void write_stdout(void *ctx, const char *s, size_t n) { fwrite(s, 1, n, stdout); }
-
-/* Splits a line into words; "double" and 'single' quotes group spaces. */
-static int split(char *line, char **argv, int max)
+static void on_sigint(int sig)
 {
-    int n = 0;
-    char *p = line, *w = line;
-    while (*p && n < max) {
-        while (*p == ' ' || *p == '\t' || *p == '\n')
-            p++;
-        if (!*p)
-            break;
-        argv[n++] = w;
-        char q = 0;
-        for (; *p && (q || (*p != ' ' && *p != '\t' && *p != '\n')); p++) {
-            if (!q && (*p == '"' || *p == '\'')) {
-                q = *p;
-            } else if (q && *p == q) {
-                q = 0;
-            } else {
-                *w++ = *p;
-            }
-        }
-        if (*p)
-            p++;
-        *w++ = 0;
-    }
-    return n;
+    (void)sig;
+    cli_interrupted = 1;
 }
 
-static int run_one(gh_session *s, int argc, char **argv, gh_out *out)
+void cli_catch_sigint(int restart)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = restart ? SA_RESTART : 0;
+    sigaction(SIGINT, &sa, NULL);
+}
+
+/* Progress on stderr when it is a terminal: one line, rewritten in place
+ * and erased before any output and when the command ends. */
+static int progress_shown;
+
+static void progress_clear(void)
+{
+    if (progress_shown) {
+        fputs("\r\033[K", stderr);
+        progress_shown = 0;
+    }
+}
+
+static void progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
+{
+    (void)ctx;
+    if (total && done >= total) {
+        progress_clear();
+        return;
+    }
+    if (total)
+        fprintf(stderr, "\r\033[Kgoheap: %s %llu/%llu (%d%%)", phase, (unsigned long long)done,
+                (unsigned long long)total, (int)(100.0 * (double)done / (double)total));
+    else
+        fprintf(stderr, "\r\033[Kgoheap: %s %llu", phase, (unsigned long long)done);
+    fflush(stderr);
+    progress_shown = 1;
+}
+
+static void write_stdout(void *ctx, const char *s, size_t n)
+{
+    (void)ctx;
+    progress_clear();
+    fwrite(s, 1, n, stdout);
+}
+
+int cli_run(gh_session *s, int argc, char **argv, gh_out *out)
 {
     gh_err err = {0};
-    interrupted = 0;
+    cli_interrupted = 0;
     int rc = gh_command_run(s, argc, argv, out, &err);
     fflush(stdout);
+    progress_clear();
     if (rc)
         fprintf(stderr, "goheap: %s\n", err.msg);
-    return rc ? 1 : 0;
-}
-
-static int prompt(gh_session *s, gh_out *out)
-{
-    char line[4096];
-    char *argv[64];
-    int tty = isatty(0);
-    for (;;) {
-        if (tty) {
-            fputs("(goheap) ", stdout);
-            fflush(stdout);
-        }
-        if (!fgets(line, sizeof line, stdin))
-            break;
-        int argc = split(line, argv, 64);
-        if (argc == 0)
-            continue;
-        if (!strcmp(argv[0], "quit") || !strcmp(argv[0], "exit"))
-            break;
-        run_one(s, argc, argv, out);
-    }
-    return 0;
+    return rc ? 1 : cli_interrupted ? 130 : 0;
 }
 
 int main(int argc, char **argv)
@@ -153,9 +152,11 @@ int main(int argc, char **argv)
     if (s->rt.newer_than_tested)
         fprintf(stderr, "goheap: warning: %s is newer than the newest Go release goheap was tested with\n",
                 s->rt.ver.text);
-    s->interrupt = &interrupted;
-    signal(SIGINT, on_sigint);
-    rc = i < argc ? run_one(s, argc - i, argv + i, &out) : prompt(s, &out);
+    s->interrupt = &cli_interrupted;
+    if (isatty(2))
+        s->progress = progress;
+    cli_catch_sigint(1);
+    rc = i < argc ? cli_run(s, argc - i, argv + i, &out) : cli_prompt(s, &out);
     gh_session_close(s);
     return rc;
 }

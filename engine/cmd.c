@@ -12,11 +12,14 @@ static const gh_command *const commands[] = {
     &gh_cmd_paths,
     &gh_cmd_breakdown,
     &gh_cmd_whatis,
+    &gh_cmd_print,
     &gh_cmd_verify,
     &gh_cmd_layout,
     &gh_cmd_roots,
     &gh_cmd_goroutines,
     &gh_cmd_goroutine,
+    &gh_cmd_mappings,
+    &gh_cmd_read,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -135,6 +138,7 @@ int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_err *er
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return gh_command_help(c->name, out, err);
     gh_args a;
+    s->progress_phase = NULL; /* a phase an interrupt left open starts over */
     int rc = parse(c, argc, argv, &a, err);
     return rc ? rc : c->run(s, &a, out, err);
 }

@@ -50,13 +50,16 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         have_re = 1;
     }
     gh_graph *g;
-    if ((rc = gh_session_graph(s, &g, err))) {
+    /* Ctrl-C during marking: the counts so far, labelled, never cached. */
+    if ((rc = gh_session_graph_partial(s, &g, err))) {
         if (have_re)
             regfree(&re);
         return rc;
     }
+    gh_graph *own = g->partial ? g : NULL;
     gh_typecount tc;
     if ((rc = gh_typecount_build(g, all, &tc, err))) {
+        gh_graph_free(own);
         if (have_re)
             regfree(&re);
         return rc;
@@ -65,6 +68,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     row *rows = calloc(tc.n ? tc.n : 1, sizeof *rows);
     if (!rows) {
         gh_typecount_free(&tc);
+        gh_graph_free(own);
         if (have_re)
             regfree(&re);
         return gh_errorf(err, GH_ENOMEM, "out of memory");
@@ -111,6 +115,12 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_json_init(&j, out);
         gh_json_obj(&j);
         gh_json_kstr(&j, "go_version", s->rt.ver.text);
+        if (g->partial) {
+            gh_json_kbool(&j, "interrupted", 1);
+            gh_json_kbool(&j, "partial", 1);
+            gh_json_ku64(&j, "marked_objects", g->mark_done);
+            gh_json_ku64(&j, "allocated_objects", g->mark_total);
+        }
         gh_json_ku64(&j, "objects", g->live_objects);
         gh_json_ku64(&j, "bytes", g->live_bytes);
         gh_json_ku64(&j, "typed_bytes", g->typed_bytes);
@@ -149,6 +159,9 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_json_end(&j, '}');
     } else {
         char b1[32], b2[32];
+        if (g->partial)
+            gh_printf(out, "INTERRUPTED: partial result after marking %" PRIu64 " of %" PRIu64 " objects\n",
+                      g->mark_done, g->mark_total);
         gh_printf(out, "live: %" PRIu64 " objects, %s; typed: %.1f%% of live bytes (%s)\n", g->live_objects,
                   gh_human(g->live_bytes, b1, sizeof b1),
                   g->live_bytes ? 100.0 * (double)g->typed_bytes / (double)g->live_bytes : 100.0,
@@ -180,6 +193,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     }
     free(rows);
     gh_typecount_free(&tc);
+    gh_graph_free(own);
     if (have_re)
         regfree(&re);
     return GH_OK;

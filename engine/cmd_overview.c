@@ -48,6 +48,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_json_ku64(&j, "objects", h->nobjects);
         gh_json_ku64(&j, "object_bytes", h->object_bytes);
         gh_json_ku64(&j, "bad_spans", h->bad_spans);
+        gh_json_ku64(&j, "heap_loads", s->heap_loads);
         gh_json_kbool(&j, "newer_than_tested", rt->newer_than_tested);
         gh_json_end(&j, '}');
         return GH_OK;

@@ -253,6 +253,7 @@ static int build_reverse(gh_session *s, gh_graph *g, gh_err *err)
                 rv.cur = id;
                 gh_heap_scan_object(h, tc, &o, rev_edge, &rv, NULL, NULL);
             }
+            gh_session_progress(s, "indexing references", pass * h->nspans + si, 2 * (uint64_t)h->nspans);
             if (gh_session_interrupted(s)) {
                 free(rv.start);
                 free(rv.edges);
@@ -261,6 +262,7 @@ static int build_reverse(gh_session *s, gh_graph *g, gh_err *err)
             }
         }
     }
+    gh_session_progress(s, "indexing references", 2 * (uint64_t)h->nspans, 2 * (uint64_t)h->nspans);
     free(rv.fill);
     g->rev_start = rv.start;
     g->rev_edges = rv.edges;

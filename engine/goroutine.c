@@ -35,6 +35,16 @@ const char *gh_gstatus_name(uint32_t status, int minor)
     return names[status];
 }
 
+int64_t gh_wait_minutes(uint32_t status, int64_t waitsince, int64_t now)
+{
+    status &= ~(uint32_t)GH_G_SCAN;
+    int64_t d;
+    if ((status != GH_G_WAITING && status != GH_G_SYSCALL) || !waitsince || now <= 0 ||
+        __builtin_sub_overflow(now, waitsince, &d))
+        return -1;
+    return d > 0 ? d / 60000000000ll : 0; /* waitfor = (nanotime() - gp.waitsince) / 60e9 */
+}
+
 const char *gh_gfrom_name(gh_gfrom f)
 {
     static const char *const names[] = {"none", "sched", "syscall", "thread", "signal", "vdso"};
@@ -392,6 +402,8 @@ static int load_one(loader *ld, uint64_t gp, const uint8_t *gb)
     g->goid = (int64_t)fld(gb, L->g_goid);
     g->parent_goid = (int64_t)fld(gb, L->g_parentGoid);
     g->waitreason = (uint8_t)fld(gb, L->g_waitreason);
+    g->waitsince = (int64_t)fld(gb, L->g_waitsince);
+    g->wait_minutes = -1;
     if ((status == GH_G_WAITING || (status == GH_G_LEAKED && ld->minor >= 26)) && g->waitreason) {
         if (g->waitreason < ld->nreasons && ld->reasons[g->waitreason]) {
             g->wait_reason = ld->reasons[g->waitreason];
@@ -439,6 +451,58 @@ static int load_one(loader *ld, uint64_t gp, const uint8_t *gb)
         return !ld->oom;
     }
     return walk(ld, g, gi, &st) && !ld->oom;
+}
+
+/* --- the time of the stop ---------------------------------------------- */
+
+#define MAX_PS 65536 /* entries of runtime.allp read */
+
+static void now_candidate(loader *ld, uint64_t addr, gh_field f, const char *what)
+{
+    uint64_t v;
+    gh_err e;
+    if (!addr || f.size != 8 || gh_read_u64(ld->t, addr + f.offset, &v, &e) || (int64_t)v <= ld->gs->now)
+        return;
+    ld->gs->now = (int64_t)v;
+    ld->gs->now_source = what;
+}
+
+/* The latest nanotime() the runtime stored (see gh_goroutines.now): each
+ * record is a past instant, so the newest is the best lower bound of the
+ * time the target stopped. Records whose globals cannot be found (no
+ * symbols) are left out. */
+static void find_now(loader *ld)
+{
+    gh_goroutines *gs = ld->gs;
+    const gh_runtime *rt = &ld->s->rt;
+    const gh_glayout *L = &ld->L;
+    for (size_t i = 0; i < gs->n; i++) {
+        if (gs->v[i].waitsince > gs->now) {
+            gs->now = gs->v[i].waitsince;
+            gs->now_source = "g.waitsince";
+        }
+    }
+    /* work.tstart and work.tEnd add nothing: the GC sets waitsince to
+     * tstart, and tEnd is last_gc_nanotime. */
+    uint64_t sched = gh_runtime_sym(rt, "runtime.sched");
+    now_candidate(ld, sched, L->sched_lastpoll, "runtime.sched.lastpoll");
+    now_candidate(ld, sched, L->sched_procresizetime, "runtime.sched.procresizetime");
+    now_candidate(ld, rt->memstats, L->mstats_last_gc_nanotime, "runtime.memstats.last_gc_nanotime");
+    now_candidate(ld, gh_runtime_sym(rt, "runtime.gcCPULimiter"), L->limiter_lastUpdate,
+                  "runtime.gcCPULimiter.lastUpdate");
+    uint64_t allp = gh_runtime_sym(rt, "runtime.allp"), hdr[2];
+    gh_err e;
+    if (allp && !gh_read(ld->t, allp, hdr, sizeof hdr, &e)) {
+        for (uint64_t i = 0; i < hdr[1] && i < MAX_PS; i++) {
+            uint64_t p;
+            if (gh_read_u64(ld->t, hdr[0] + 8 * i, &p, &e))
+                break;
+            now_candidate(ld, p, L->p_schedwhen, "runtime.allp[].sysmontick.schedwhen");
+            now_candidate(ld, p, L->p_syscallwhen, "runtime.allp[].sysmontick.syscallwhen");
+        }
+    }
+    for (size_t i = 0; gs->now > 0 && i < gs->n; i++)
+        gs->v[i].wait_minutes = gh_wait_minutes(gs->v[i].status, gs->v[i].waitsince, gs->now);
 }
 
 /* --- all of them ------------------------------------------------------- */
@@ -546,6 +610,7 @@ int gh_goroutines_load(gh_session *s, gh_goroutines **out, gh_err *err)
             else
                 gs->nuser++;
         }
+        find_now(&ld);
     }
 done:
     free(ld.scratch);

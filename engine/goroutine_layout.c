@@ -1,5 +1,6 @@
 /* Layouts of runtime.g, runtime.m and runtime._defer for the goroutine
- * reader: from DWARF by name, or from the built-in per-release table. */
+ * reader, and of the runtime's time records it dates waits with: from DWARF
+ * by name, or from the built-in per-release table. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,13 @@ static const item items[GH_GLAYOUT_NITEMS] = {
     {"runtime._defer", "pc", F(d_pc), 0},
     {"runtime._defer", "fn", F(d_fn), 0},
     {"runtime._defer", "link", F(d_link), 0},
+    {"runtime.g", "waitsince", F(g_waitsince), 0},
+    {"runtime.schedt", "lastpoll", F(sched_lastpoll), 0},
+    {"runtime.schedt", "procresizetime", F(sched_procresizetime), 0},
+    {"runtime.mstats", "last_gc_nanotime", F(mstats_last_gc_nanotime), 0},
+    {"runtime.gcCPULimiterState", "lastUpdate", F(limiter_lastUpdate), 0},
+    {"runtime.p", "sysmontick.schedwhen", F(p_schedwhen), 0},
+    {"runtime.p", "sysmontick.syscallwhen", F(p_syscallwhen), 0},
     {"runtime.g", "", F(g_size), 0},
 };
 #undef F
@@ -100,7 +108,7 @@ static int plausible(const gh_glayout *L)
         if (!strcmp(items[i].type, "runtime.g") && off + size > L->g_size)
             return 0;
     }
-    return L->g_goid.size == 8 && L->g_atomicstatus.size == 4 && L->g_waitreason.size == 1 &&
+    return L->g_goid.size == 8 && L->g_atomicstatus.size == 4 && L->g_waitsince.size == 8 && L->g_waitreason.size == 1 &&
            L->g_sched_sp.size == 8 && L->g_stack_lo.size == 8 && L->m_procid.size == 8;
 }
 

@@ -77,6 +77,9 @@ uint64_t gh_types_by_name(gh_types *ty, const char *name);
 
 rinfo *gh_types_rinfo(gh_types *ty, uint64_t addr);
 int gh_types_field_at(gh_types *ty, const rinfo *ri, uint32_t i, uint64_t *name, uint64_t *typ, uint64_t *off);
+/* A struct field's name from its abi.Name at nameaddr (typewalk.c); empty when
+ * unreadable or longer than cap - 1. */
+void gh_types_field_name(gh_types *ty, uint64_t nameaddr, char *out, size_t cap);
 /* The function whose entry is pc, printed form, into tmp. */
 const char *gh_types_funcname(gh_types *ty, uint64_t pc, char *tmp, size_t cap);
 /* DWARF-typed values (typewalk_dwarf.c). */

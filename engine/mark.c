@@ -15,6 +15,7 @@
 #include "gotype_int.h"
 
 #define TINY_BLOCK 16
+#define MARK_STEP 1000 /* objects between interrupt checks and progress reports */
 
 typedef struct marker {
     gh_session *s;
@@ -31,6 +32,7 @@ typedef struct marker {
     size_t tcap;
     uint64_t *tidx;
     size_t ticap, tin;
+    uint64_t nscanned; /* objects scanned (once each) */
     gh_err err;
     int failed;
 } marker;
@@ -315,10 +317,12 @@ static void scan_root(marker *m, const gh_root *r, uint32_t idx)
     }
     if (!r->conservative && !r->values && (r->rtype || r->dwarf_type))
         gh_types_walk_value(m->g->types, r->rtype, r->dwarf_type, r->addr, r->size, on_hint, m, NULL);
-    else if ((r->kind == GH_ROOT_FINALIZER || r->kind == GH_ROOT_CLEANUP) && !r->values && r->size == 8)
-        gh_types_walk_funcval(m->g->types, r->addr, on_hint, m); /* the record's *funcval */
+    else if ((r->kind == GH_ROOT_FINALIZER || r->kind == GH_ROOT_CLEANUP) && !r->values && (r->fn_word || r->size == 8))
+        gh_types_walk_funcval(m->g->types, r->fn_word ? r->fn_word : r->addr, on_hint, m); /* the *funcval */
     else if (r->kind == GH_ROOT_CLEANUP && !r->values && r->size == 24)
         cleanup_fn(m, r);
+    if (r->arg && r->arg_rtype) /* a queued finalizer's object, as the finalizer was set for it */
+        on_hint(m, 0, &(gh_hint){.value = r->arg, .type = {.rtype = r->arg_rtype, .count = 1}});
     if (r->via && r->via_rtype)
         on_hint(m, 0, &(gh_hint){.value = r->via, .type = {.rtype = r->via_rtype, .count = 1}});
 }
@@ -334,6 +338,7 @@ static void scan_object(marker *m, uint64_t addr)
     m->parent = o.id;
     if (!bit(m->scanned, o.id)) {
         setbit(m->scanned, o.id);
+        m->nscanned++;
         gh_err e;
         if (gh_heap_scan_object(m->h, m->tc, &o, on_ptr, m, NULL, &e))
             scan_error(m, &e);
@@ -417,7 +422,18 @@ void gh_graph_free(gh_graph *g)
     free(g);
 }
 
-static int build(gh_session *s, gh_graph **out, gh_err *err)
+/* GOHEAP_TEST_SLOW_MARK=N: sleep N microseconds every 1000 objects marked,
+ * so tests can interrupt marking on a small core at a known time. */
+static unsigned slow_mark_usec(void)
+{
+    const char *v = getenv("GOHEAP_TEST_SLOW_MARK");
+    long n = v ? strtol(v, NULL, 10) : 0;
+    return n > 0 && n <= 10000000 ? (unsigned)n : 0;
+}
+
+/* Marks the graph. With partial set, an interrupt ends marking early and the
+ * graph comes back with g->partial set; without, it is GH_EINTR. */
+static int build(gh_session *s, gh_graph **out, int partial, gh_err *err)
 {
     gh_heap *h;
     const gh_roots *rs;
@@ -450,28 +466,50 @@ static int build(gh_session *s, gh_graph **out, gh_err *err)
     /* Precise roots first: on a tie the path names the variable that holds
      * the pointer rather than a conservatively scanned frame or register. */
     size_t nroots = gh_roots_count(rs);
-    for (int pass = 0; pass < 2; pass++)
+    int stopped = 0;
+    for (int pass = 0; pass < 2 && !stopped; pass++)
         for (size_t i = 0; i < nroots; i++) {
             const gh_root *r = gh_roots_get(rs, i);
             if ((r->conservative != 0) != pass)
                 continue;
             scan_root(&m, r, (uint32_t)i);
-            if ((i & 1023) == 1023 && gh_session_interrupted(s)) {
-                rc = gh_errorf(err, GH_EINTR, "interrupted while scanning roots");
-                goto done;
+            if ((i & 1023) == 1023) {
+                gh_session_progress(s, "scanning roots", pass * nroots + i, 2 * (uint64_t)nroots);
+                if (gh_session_interrupted(s)) {
+                    if (!partial) {
+                        rc = gh_errorf(err, GH_EINTR, "interrupted while scanning roots");
+                        goto done;
+                    }
+                    stopped = 1;
+                    break;
+                }
             }
         }
-    for (uint64_t n = 0; m.qlen; n++) {
+    gh_session_progress(s, "scanning roots", 2 * (uint64_t)nroots, 2 * (uint64_t)nroots);
+    unsigned slow = slow_mark_usec();
+    for (uint64_t n = 0; m.qlen && !stopped; n++) {
         uint64_t a = m.queue[m.qhead];
         m.qhead = (m.qhead + 1) % m.qcap;
         m.qlen--;
         scan_object(&m, a);
-        if ((n & 65535) == 65535 && gh_session_interrupted(s)) {
-            rc = gh_errorf(err, GH_EINTR, "interrupted while marking (%llu objects scanned)",
-                           (unsigned long long)n);
-            goto done;
+        if (n % MARK_STEP == MARK_STEP - 1) {
+            if (slow)
+                nanosleep(&(struct timespec){slow / 1000000, (long)(slow % 1000000) * 1000}, NULL);
+            gh_session_progress(s, "marking", m.nscanned, h->nobjects);
+            if (gh_session_interrupted(s)) {
+                if (!partial) {
+                    rc = gh_errorf(err, GH_EINTR, "interrupted while marking (%llu of %llu objects scanned)",
+                                   (unsigned long long)m.nscanned, (unsigned long long)h->nobjects);
+                    goto done;
+                }
+                stopped = 1;
+            }
         }
     }
+    gh_session_progress(s, "marking", h->nobjects, h->nobjects);
+    g->partial = stopped;
+    g->mark_done = m.nscanned;
+    g->mark_total = h->nobjects;
     if (g->ntiny)
         qsort(g->tiny, g->ntiny, sizeof *g->tiny, cmp_tiny);
     totals(&m);
@@ -489,7 +527,7 @@ done:
     return rc;
 }
 
-int gh_session_graph(gh_session *s, gh_graph **out, gh_err *err)
+static int session_graph(gh_session *s, gh_graph **out, int partial, gh_err *err)
 {
     uint64_t gen = s->t->ops->generation ? s->t->ops->generation(s->t->ctx) : 0;
     if (s->graph && gen != s->graph_generation) {
@@ -497,13 +535,26 @@ int gh_session_graph(gh_session *s, gh_graph **out, gh_err *err)
         s->graph = NULL;
     }
     if (!s->graph) {
-        int rc = build(s, &s->graph, err);
+        gh_graph *g;
+        int rc = build(s, &g, partial, err);
         if (rc)
             return rc;
+        if (g->partial) {
+            *out = g; /* the caller's: never cached */
+            return GH_OK;
+        }
+        s->graph = g;
         s->graph_generation = gen;
     }
     *out = s->graph;
     return GH_OK;
+}
+
+int gh_session_graph(gh_session *s, gh_graph **out, gh_err *err) { return session_graph(s, out, 0, err); }
+
+int gh_session_graph_partial(gh_session *s, gh_graph **out, gh_err *err)
+{
+    return session_graph(s, out, 1, err);
 }
 
 const char *gh_graph_type_name(const gh_graph *g, uint32_t id, uint64_t size, char *tmp, size_t cap)

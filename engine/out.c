@@ -149,6 +149,12 @@ void gh_json_null(gh_json *j)
     gh_puts(j->o, "null");
 }
 
+void gh_json_raw(gh_json *j, const char *tok)
+{
+    sep(j);
+    gh_puts(j->o, tok);
+}
+
 void gh_json_addr(gh_json *j, uint64_t a)
 {
     char buf[24];

@@ -18,9 +18,16 @@ int gh_session_roots(gh_session *s, const gh_roots **out, gh_err *err)
         gh_roots *rs = gh_roots_new();
         if (!rs)
             return gh_errorf(err, GH_ENOMEM, "out of memory for roots");
-        int rc;
-        if ((rc = gh_roots_globals(s, rs, err)) || (rc = gh_roots_stacks(s, rs, err)) ||
-            (rc = gh_roots_specials(s, rs, err))) {
+        gh_session_progress(s, "collecting roots", 0, 3);
+        int rc = gh_roots_globals(s, rs, err);
+        gh_session_progress(s, "collecting roots", 1, 3);
+        if (!rc)
+            rc = gh_roots_stacks(s, rs, err);
+        gh_session_progress(s, "collecting roots", 2, 3);
+        if (!rc)
+            rc = gh_roots_specials(s, rs, err);
+        gh_session_progress(s, "collecting roots", 3, 3);
+        if (rc) {
             gh_roots_free(rs);
             return rc;
         }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int gh_session_open(gh_target *t, const char *exe_path, const char *desc, gh_session **out, gh_err *err)
 {
@@ -58,7 +59,9 @@ int gh_session_heap(gh_session *s, gh_heap **out, gh_err *err)
         s->heap = NULL;
     }
     if (!s->heap) {
+        gh_session_progress(s, "loading heap", 0, 1);
         int rc = gh_heap_load(&s->rt, &s->heap, err);
+        gh_session_progress(s, "loading heap", 1, 1);
         if (rc)
             return rc;
         s->heap_generation = gen;
@@ -94,6 +97,39 @@ int gh_session_pclntab(gh_session *s, gh_pclntab **out, gh_err *err)
 int gh_session_interrupted(const gh_session *s)
 {
     return (s->interrupt && *s->interrupt) || (s->poll_interrupt && s->poll_interrupt(s->poll_ctx));
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+#define PROGRESS_DELAY_NS 250000000u /* a phase shorter than this is never shown */
+#define PROGRESS_EVERY_NS 100000000u
+
+void gh_session_progress(gh_session *s, const char *phase, uint64_t done, uint64_t total)
+{
+    if (!s->progress || !phase)
+        return;
+    uint64_t now = now_ns();
+    if (!s->progress_phase || strcmp(phase, s->progress_phase)) {
+        s->progress_phase = phase;
+        s->progress_start_ns = now;
+        s->progress_last_ns = 0;
+    }
+    if (total && done >= total) {
+        if (s->progress_last_ns)
+            s->progress(s->progress_ctx, phase, done, total);
+        s->progress_phase = NULL;
+        return;
+    }
+    if (now - s->progress_start_ns < PROGRESS_DELAY_NS ||
+        (s->progress_last_ns && now - s->progress_last_ns < PROGRESS_EVERY_NS))
+        return;
+    s->progress_last_ns = now;
+    s->progress(s->progress_ctx, phase, done, total);
 }
 
 int gh_session_typenames(gh_session *s, gh_typenames **out, gh_err *err)

@@ -120,7 +120,15 @@ int gh_spec_walk_finq(gh_spec_walk *w, uint64_t allfin, gh_err *err)
             int cleanup = !arg && w->minor == 24;
             char name[512];
             gh_spec_funcval_name(w, fn, cleanup, name, sizeof name);
-            int rc = add(w, cleanup ? GH_ROOT_CLEANUP : GH_ROOT_FINALIZER, e, fsz, mask, name, err);
+            /* The argument's type, for typing it: ot is the *T the finalizer
+             * was set with. */
+            uint64_t ot = 0, elem = 0;
+            if (!cleanup && !gh_read_u64(w->t, e + L->f_ot.offset, &ot, NULL) && ot)
+                gh_read_u64(w->t, ot + 48, &elem, NULL); /* abi.PtrType.Elem */
+            gh_root r = {.kind = cleanup ? GH_ROOT_CLEANUP : GH_ROOT_FINALIZER, .addr = e, .size = fsz,
+                         .mask = mask, .name = name, .goid = -1, .fn_word = e + L->f_fn.offset,
+                         .arg = cleanup ? 0 : arg, .arg_rtype = elem};
+            int rc = gh_roots_add(w->rs, &r, err);
             if (rc)
                 return rc;
             if (cleanup)

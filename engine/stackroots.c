@@ -67,6 +67,7 @@ typedef struct sctx {
     size_t capsub;
     size_t incomplete, unreadable, nomap;
     char first_incomplete[300];
+    gh_gptrs *out; /* one goroutine's pointer words (gh_goroutine_pointers), or NULL */
     int oom;
 } sctx;
 
@@ -352,6 +353,30 @@ static void reach_objects(sctx *sc, const gh_goroutine *g)
 
 /* --- emission, per DWARF variable ------------------------------------ */
 
+static void record(sctx *sc, uint32_t pframe, const char *name, uint64_t var_addr, uint64_t addr, uint64_t value,
+                   int conservative)
+{
+    gh_gptrs *o = sc->out;
+    void *p = o->v;
+    if (!want(sc, &p, &o->cap, o->n + 1, sizeof *o->v))
+        return;
+    o->v = p;
+    o->v[o->n++] = (gh_gptr){pframe, name, var_addr, addr, value, (uint8_t)conservative};
+}
+
+/* The pointer words of one root of frame pframe into sc->out. */
+static void record_root(sctx *sc, const gh_root *root, uint32_t pframe, uint64_t var_addr)
+{
+    uint64_t n = root->size / 8;
+    if (!read_words(sc, root->addr, n)) {
+        gh_roots_note(sc->rs, "stack words at 0x%llx are not readable", (ull)root->addr);
+        return;
+    }
+    for (uint64_t w = 0; w < n; w++)
+        if (root->conservative || !root->mask || bit(root->mask, w))
+            record(sc, pframe, root->variable, var_addr, root->addr + 8 * w, sc->words[w], root->conservative);
+}
+
 static void emit(sctx *sc, const gh_goroutine *g, const region *r, uint64_t w0, uint64_t w1, const uint8_t *mask,
                  const char *fname, const gh_fvar *var)
 {
@@ -368,17 +393,23 @@ static void emit(sctx *sc, const gh_goroutine *g, const region *r, uint64_t w0, 
                 sc->sub[(w - w0) >> 3] |= (uint8_t)(1u << ((w - w0) & 7));
         root.mask = sc->sub;
     }
+    uint64_t var_addr = 0;
     if (var) {
         root.variable = var->name;
+        var_addr = g->pframes[r->pframe].fp + (uint64_t)var->cfa_off;
         /* Typed only when the root starts where the whole variable does: a
          * piece (one word of a split string or slice) is not the type. */
         gh_dtype dt;
         gh_err e;
-        if (var->whole && var->type && root.addr == g->pframes[r->pframe].fp + (uint64_t)var->cfa_off) {
+        if (var->whole && var->type && root.addr == var_addr) {
             root.dwarf_type = var->type;
             if (sc->dv && gh_dwarf_type(sc->dv, var->type, &dt, &e) == GH_OK)
                 root.rtype = dt.rtype;
         }
+    }
+    if (sc->out) {
+        record_root(sc, &root, r->pframe, var_addr);
+        return;
     }
     gh_err e;
     if (gh_roots_add(sc->rs, &root, &e) == GH_ENOMEM)
@@ -435,12 +466,28 @@ static void emit_region(sctx *sc, const gh_goroutine *g, const region *r)
     }
 }
 
+/* Registers at the stop: rax..r15 but rsp and rip. */
+static const int gprs[] = {GH_X86_RAX, GH_X86_RBX, GH_X86_RCX, GH_X86_RDX, GH_X86_RSI, GH_X86_RDI, GH_X86_RBP, GH_X86_R8,
+                           GH_X86_R9,  GH_X86_R10, GH_X86_R11, GH_X86_R12, GH_X86_R13, GH_X86_R14, GH_X86_R15};
+static const char *const gpr_names[] = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8",
+                                        "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+#define NGPRS (sizeof gprs / sizeof gprs[0])
+
 /* A pseudo-variable root: one word of runtime state, or register values. */
 static void emit_word(sctx *sc, const gh_goroutine *g, uint64_t addr, const uint64_t *values, uint64_t nwords,
                       const char *fname, const char *what, int conservative)
 {
     gh_root root = {.kind = GH_ROOT_STACK, .conservative = (uint8_t)conservative, .addr = addr, .size = 8 * nwords,
                     .values = values, .goid = g->goid, .function = fname, .variable = what};
+    if (sc->out) {
+        uint64_t v;
+        gh_err e;
+        for (uint64_t k = 0; values && k < nwords && k < NGPRS; k++)
+            record(sc, GH_GPTR_NOFRAME, gpr_names[k], 0, 0, values[k], conservative);
+        if (!values && !gh_read_u64(sc->t, addr, &v, &e))
+            record(sc, GH_GPTR_NOFRAME, what, 0, addr, v, conservative);
+        return;
+    }
     gh_err e;
     if (gh_roots_add(sc->rs, &root, &e) == GH_ENOMEM)
         sc->oom = 1;
@@ -490,11 +537,6 @@ static void runtime_words(sctx *sc, const gh_goroutine *g, const gh_glayout *L, 
         push_ptr(sc, g->panic); /* panics live on the stack: keep their stack object */
 }
 
-/* Registers at the stop: rax..r15 but rsp and rip. */
-static const int gprs[] = {GH_X86_RAX, GH_X86_RBX, GH_X86_RCX, GH_X86_RDX, GH_X86_RSI, GH_X86_RDI, GH_X86_RBP, GH_X86_R8,
-                           GH_X86_R9,  GH_X86_R10, GH_X86_R11, GH_X86_R12, GH_X86_R13, GH_X86_R14, GH_X86_R15};
-#define NGPRS (sizeof gprs / sizeof gprs[0])
-
 static void scan_goroutine(sctx *sc, const gh_goroutine *g, const gh_glayout *L)
 {
     sc->nreg = sc->nobj = sc->nmasks = sc->nptrs = 0;
@@ -526,6 +568,37 @@ static void scan_goroutine(sctx *sc, const gh_goroutine *g, const gh_glayout *L)
         emit_word(sc, g, 0, regs, NGPRS, top_function(g), "(registers)", 1);
 }
 
+/* What scanning needs besides the goroutines: the function table, the
+ * layouts, and DWARF variables where the binary has them. */
+static int sctx_init(gh_session *s, sctx *sc, gh_roots *rs, gh_glayout *L, gh_err *err)
+{
+    *sc = (sctx){.s = s, .t = s->t, .rs = rs, .minor = s->rt.ver.minor};
+    gh_pclntab *tab;
+    char src[96];
+    int rc;
+    if ((rc = gh_session_pclntab(s, &tab, err)) || (rc = gh_glayout_resolve(&s->rt, L, src, sizeof src, err)))
+        return rc;
+    sc->tab = tab;
+    sc->rodata = gh_pclntab_md(tab)->rodata;
+    gh_err e;
+    if (gh_session_dwarfvars(s, &sc->dv, &e))
+        sc->dv = NULL; /* variables are still named, their types not resolved to runtime types */
+    sc->fv = gh_framevars_new(s->rt.dwarf ? s->rt.dwarf : gh_exe_dwarf(s->exe), s->rt.bias);
+    return GH_OK;
+}
+
+static void sctx_free(sctx *sc)
+{
+    free(sc->reg);
+    free(sc->obj);
+    free(sc->masks);
+    free(sc->ptrs);
+    free(sc->words);
+    free(sc->owner);
+    free(sc->sub);
+    gh_framevars_free(sc->fv);
+}
+
 int gh_roots_stacks(gh_session *s, gh_roots *rs, gh_err *err)
 {
     gh_goroutines *gs;
@@ -537,20 +610,13 @@ int gh_roots_stacks(gh_session *s, gh_roots *rs, gh_err *err)
         gh_err_clear(err);
         return GH_OK;
     }
-    sctx sc = {.s = s, .t = s->t, .rs = rs, .minor = s->rt.ver.minor};
-    gh_pclntab *tab;
+    sctx sc;
     gh_glayout L;
-    char src[96];
-    if ((rc = gh_session_pclntab(s, &tab, err)) || (rc = gh_glayout_resolve(&s->rt, &L, src, sizeof src, err))) {
+    if ((rc = sctx_init(s, &sc, rs, &L, err))) {
+        sctx_free(&sc);
         gh_goroutines_free(gs);
         return rc;
     }
-    sc.tab = tab;
-    sc.rodata = gh_pclntab_md(tab)->rodata;
-    gh_err e;
-    if (gh_session_dwarfvars(s, &sc.dv, &e))
-        sc.dv = NULL; /* variables are still named, their types not resolved to runtime types */
-    sc.fv = gh_framevars_new(s->rt.dwarf ? s->rt.dwarf : gh_exe_dwarf(s->exe), s->rt.bias);
     for (size_t i = 0; i < gs->nnotes; i++)
         gh_roots_note(rs, "%s", gs->notes[i]);
     for (size_t i = 0; i < gs->n && !sc.oom; i++) {
@@ -566,14 +632,70 @@ int gh_roots_stacks(gh_session *s, gh_roots *rs, gh_err *err)
                       sc.incomplete, sc.first_incomplete);
     if (!rc && sc.oom)
         rc = gh_errorf(err, GH_ENOMEM, "out of memory for stack roots");
-    free(sc.reg);
-    free(sc.obj);
-    free(sc.masks);
-    free(sc.ptrs);
-    free(sc.words);
-    free(sc.owner);
-    free(sc.sub);
-    gh_framevars_free(sc.fv);
+    sctx_free(&sc);
     gh_goroutines_free(gs);
     return rc;
+}
+
+/* --- one goroutine's pointer words ------------------------------------- */
+
+void gh_gptrs_free(gh_gptrs *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->nnotes; i++)
+        free(p->notes[i]);
+    free(p->notes);
+    free(p->v);
+    free(p);
+}
+
+static int cmp_gptr(const void *a, const void *b)
+{
+    const gh_gptr *x = a, *y = b;
+    if (x->pframe != y->pframe)
+        return x->pframe < y->pframe ? -1 : 1;
+    return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+int gh_goroutine_pointers(gh_session *s, const gh_goroutine *g, gh_gptrs **out, gh_err *err)
+{
+    *out = NULL;
+    gh_gptrs *p = calloc(1, sizeof *p);
+    gh_roots *rs = gh_roots_new(); /* only for the notes scanning makes */
+    if (!p || !rs) {
+        free(p);
+        gh_roots_free(rs);
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    }
+    sctx sc;
+    gh_glayout L;
+    int rc = sctx_init(s, &sc, rs, &L, err);
+    if (!rc) {
+        sc.out = p;
+        scan_goroutine(&sc, g, &L);
+        if (sc.incomplete)
+            gh_roots_note(rs, "the stack could not be walked to its end (%s): its outer frames are not scanned",
+                          g->stop);
+        size_t k = 0;
+        while (k < p->n && p->v[k].pframe != GH_GPTR_NOFRAME)
+            k++;
+        if (k > 1)
+            qsort(p->v, k, sizeof *p->v, cmp_gptr); /* frame words; the others keep their order */
+        size_t nn = gh_roots_nnotes(rs);
+        p->notes = nn ? calloc(nn, sizeof *p->notes) : NULL;
+        for (size_t i = 0; p->notes && i < nn; i++)
+            if ((p->notes[i] = strdup(gh_roots_get_note(rs, i))))
+                p->nnotes++;
+        if (sc.oom || (nn && p->nnotes < nn))
+            rc = gh_errorf(err, GH_ENOMEM, "out of memory for stack pointers");
+    }
+    sctx_free(&sc);
+    gh_roots_free(rs);
+    if (rc) {
+        gh_gptrs_free(p);
+        return rc;
+    }
+    *out = p;
+    return GH_OK;
 }

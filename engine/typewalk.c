@@ -552,6 +552,11 @@ static void field_name(gh_types *ty, uint64_t nameaddr, char *out, size_t cap)
         out[n.name_len] = 0;
 }
 
+void gh_types_field_name(gh_types *ty, uint64_t nameaddr, char *out, size_t cap)
+{
+    field_name(ty, nameaddr, out, cap);
+}
+
 /* Appends the path to off inside a value of descriptor t. */
 static void rpath(gh_types *ty, uint64_t t, uint64_t off, char *buf, size_t cap, int depth)
 {

@@ -294,7 +294,7 @@ void gh_types_dwarf_path(gh_types *ty, uint64_t die, uint64_t off, char *buf, si
  * name, as reflect prints types. */
 static int method_value(gh_types *ty, uint64_t pc, lvec *lv)
 {
-    char fn[512], recv[512];
+    char fn[512], recv[1100];
     gh_types_funcname(ty, pc, fn, sizeof fn);
     size_t len = strlen(fn);
     if (len < 4 || strcmp(fn + len - 3, "-fm"))

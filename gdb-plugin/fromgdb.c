@@ -41,6 +41,8 @@
 #define SLOT_FMT "/tmp/goheap-gcore-%d.core"
 #define IDLE_EXIT_S (30 * 60)
 #define GDB_INPUT_MAX (64u << 20)
+#define MAX_THREADS 16384      /* registers of at most this many threads reach the helper */
+#define REQ_MAX (16u << 20)    /* a request to the helper: arguments and registers */
 
 static const char *prog = "goheap";
 
@@ -293,7 +295,65 @@ typedef struct gdbstate {
     int native, remote;   /* 'info files' shows a native or a remote target */
     int slot;             /* gcore slot gdb has written, -1 none */
     int seen;             /* any of gdb's output recognised */
+    gh_thread *th;        /* 'thread apply all info registers': each thread's */
+    size_t nth;           /* innermost-frame registers, as gdb holds them */
 } gdbstate;
+
+/* gdb's names of the registers in user_regs_struct ('info registers'). */
+static const struct {
+    const char *name;
+    int idx;
+} gdb_regs[] = {
+    {"rax", GH_X86_RAX}, {"rbx", GH_X86_RBX}, {"rcx", GH_X86_RCX}, {"rdx", GH_X86_RDX},
+    {"rsi", GH_X86_RSI}, {"rdi", GH_X86_RDI}, {"rbp", GH_X86_RBP}, {"rsp", GH_X86_RSP},
+    {"r8", GH_X86_R8}, {"r9", GH_X86_R9}, {"r10", GH_X86_R10}, {"r11", GH_X86_R11},
+    {"r12", GH_X86_R12}, {"r13", GH_X86_R13}, {"r14", GH_X86_R14}, {"r15", GH_X86_R15},
+    {"rip", GH_X86_RIP}, {"eflags", GH_X86_EFLAGS}, {"cs", GH_X86_CS}, {"ss", GH_X86_SS},
+    {"ds", GH_X86_DS}, {"es", GH_X86_ES}, {"fs", GH_X86_FS}, {"gs", GH_X86_GS},
+    {"fs_base", GH_X86_FS_BASE}, {"gs_base", GH_X86_GS_BASE}, {"orig_rax", GH_X86_ORIG_RAX},
+};
+
+/* One line of the register section: "Thread N (... LWP TID ...):" starts a
+ * thread, "NAME 0xVALUE ..." sets a register of the last one. A thread has
+ * registers once gdb showed its rip and rsp. */
+static void parse_reg_line(const char *line, gdbstate *st, unsigned *seen)
+{
+    if (!strncmp(line, "Thread ", 7)) {
+        /* gdb's own "(LWP N" comes before the thread's name, which is the
+         * program's to choose */
+        const char *l = strstr(line, "(LWP ");
+        if (!l || !isdigit((unsigned char)l[5]) || st->nth >= MAX_THREADS)
+            return;
+        gh_thread *nt = realloc(st->th, (st->nth + 1) * sizeof *nt);
+        if (!nt)
+            return;
+        st->th = nt;
+        st->th[st->nth++] = (gh_thread){.tid = atoi(l + 5)};
+        *seen = 0;
+        return;
+    }
+    if (!st->nth)
+        return;
+    char name[16];
+    size_t n = strcspn(line, " \t");
+    if (n == 0 || n >= sizeof name)
+        return;
+    memcpy(name, line, n);
+    name[n] = 0;
+    const char *v = line + n + strspn(line + n, " \t");
+    if (strncmp(v, "0x", 2) || !isxdigit((unsigned char)v[2]))
+        return; /* <unavailable>, or not a register line */
+    for (size_t i = 0; i < sizeof gdb_regs / sizeof gdb_regs[0]; i++)
+        if (!strcmp(name, gdb_regs[i].name)) {
+            gh_thread *t = &st->th[st->nth - 1];
+            t->regs[gdb_regs[i].idx] = strtoull(v, NULL, 16);
+            if (gdb_regs[i].idx == GH_X86_RIP)
+                *seen |= 1;
+            if (gdb_regs[i].idx == GH_X86_RSP)
+                *seen |= 2;
+            t->has_regs = *seen == 3;
+        }
+}
 
 /* "\t`/path/file', file type elf64-x86-64." -> /path/file */
 static void quoted_path(const char *line, char *out, size_t cap)
@@ -315,9 +375,18 @@ static void parse_gdb(char *text, gdbstate *st)
     memset(st, 0, sizeof *st);
     st->slot = -1;
     char *save = NULL, *next = NULL;
+    int regs = 0;
+    unsigned seen_regs = 0;
     for (char *line = strtok_r(text, "\n", &save); line; line = next) {
         next = strtok_r(NULL, "\n", &save);
-        if (!strncmp(line, "* ", 2) && isdigit((unsigned char)line[2 + strspn(line + 2, " ")])) {
+        if (regs) {
+            if (!strcmp(line, "goheap-threads-end"))
+                regs = 0;
+            else
+                parse_reg_line(line, st, &seen_regs);
+        } else if (!strcmp(line, "goheap-threads:")) {
+            regs = 1;
+        } else if (!strncmp(line, "* ", 2) && isdigit((unsigned char)line[2 + strspn(line + 2, " ")])) {
             const char *p = strstr(line, "process ");
             if (p)
                 st->pid = atoi(p + 8);
@@ -355,6 +424,8 @@ typedef struct spec {
     int owner;              /* gdb's pid: the helper lives as long as it */
     unsigned long long owner_start, target_start;
     uint64_t gen;           /* live: changes whenever the process ran */
+    const gh_thread *th;    /* live: gdb's registers of each thread at this stop */
+    size_t nth;
 } spec;
 
 /* A number that changes whenever a thread of pid ran (each thread's context
@@ -425,7 +496,7 @@ static void key_file(char *key, size_t cap, const char *what, const char *path)
 static void make_key(spec *sp)
 {
     sp->key[0] = 0;
-    snprintf(sp->key, sizeof sp->key, "gh1|uid=%u|gdb=%d:%llu", (unsigned)getuid(), sp->owner, sp->owner_start);
+    snprintf(sp->key, sizeof sp->key, "gh2|uid=%u|gdb=%d:%llu", (unsigned)getuid(), sp->owner, sp->owner_start);
     key_file(sp->key, sizeof sp->key, "goheap", "/proc/self/exe");
     size_t n = strlen(sp->key);
     if (sp->live)
@@ -448,6 +519,7 @@ typedef struct sess {
     gh_session *s;
     uint64_t gen;
     unsigned opens, commands, on_this; /* sessions opened, commands run, commands on this one */
+    unsigned regs;                     /* live: threads given gdb's registers */
     double open_ms;
     char warn[2][700];
     int nwarn;
@@ -459,7 +531,33 @@ static void sess_close(sess *S)
     S->s = NULL;
 }
 
-static int sess_open(sess *S, const spec *sp, uint64_t gen, gh_err *err)
+/* A live target read through /proc knows no registers (gdb holds them): give
+ * each thread the registers gdb showed for it. */
+static int give_registers(gh_target *t, const gh_thread *th, size_t nth, unsigned *given, gh_err *err)
+{
+    const gh_thread *cur;
+    size_t n;
+    *given = 0;
+    t->ops->threads(t->ctx, &cur, &n);
+    if (!nth || !n)
+        return GH_OK;
+    gh_thread *mine = malloc(n * sizeof *mine);
+    if (!mine)
+        return gh_errorf(err, GH_ENOMEM, "out of memory for %zu threads", n);
+    memcpy(mine, cur, n * sizeof *mine);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < nth; k++)
+            if (th[k].tid == mine[i].tid && th[k].has_regs) {
+                mine[i] = th[k];
+                (*given)++;
+                break;
+            }
+    int rc = gh_live_set_threads(t, mine, n, err);
+    free(mine);
+    return rc;
+}
+
+static int sess_open(sess *S, const spec *sp, uint64_t gen, const gh_thread *th, size_t nth, gh_err *err)
 {
     sess_close(S);
     double t0 = now_ms();
@@ -470,6 +568,8 @@ static int sess_open(sess *S, const spec *sp, uint64_t gen, gh_err *err)
     if (sp->live) {
         /* gdb is the tracer and has the process stopped: read it, do not attach. */
         rc = gh_live_open(sp->pid, 0, &t, err);
+        if (!rc && (rc = give_registers(t, th, nth, &S->regs, err)))
+            gh_target_close(t);
         snprintf(desc, sizeof desc, "process %d", sp->pid);
         exe = NULL; /* the process names its executable itself */
     } else {
@@ -499,8 +599,9 @@ static int sess_open(sess *S, const spec *sp, uint64_t gen, gh_err *err)
 
 static void sess_stats(const sess *S, int reused, int server, double cmd_ms, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "reused=%d commands=%u opens=%u heap_loads=%u server=%d open_ms=%.1f command_ms=%.1f", reused,
-             S->commands, S->opens, S->s ? S->s->heap_loads : 0, server, S->open_ms, cmd_ms);
+    snprintf(buf, cap,
+             "reused=%d commands=%u opens=%u heap_loads=%u server=%d regs=%u open_ms=%.1f command_ms=%.1f", reused,
+             S->commands, S->opens, S->s ? S->s->heap_loads : 0, server, S->regs, S->open_ms, cmd_ms);
 }
 
 /* Test hook (GOHEAP_TEST_STALL_MS): a command that takes this long, polling
@@ -620,26 +721,74 @@ static uid_t peer_uid(int fd)
     return cr.uid;
 }
 
-/* One request: "gh1" key gen stall_ms argc argv..., NUL-separated. */
+/* Registers in a request: "TID:R0,R1,...;" (hex, user_regs_struct order)
+ * for each thread gdb showed registers of. */
+static char *regs_text(const gh_thread *th, size_t n)
+{
+    size_t cap = 1, k = 0;
+    for (size_t i = 0; i < n; i++)
+        cap += th[i].has_regs ? 16 + GH_X86_NREGS * 17 : 0;
+    char *o = malloc(cap);
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!th[i].has_regs)
+            continue;
+        k += (size_t)snprintf(o + k, cap - k, "%d", th[i].tid);
+        for (int r = 0; r < GH_X86_NREGS; r++)
+            k += (size_t)snprintf(o + k, cap - k, "%c%" PRIx64, r ? ',' : ':', th[i].regs[r]);
+        o[k++] = ';';
+    }
+    o[k] = 0;
+    return o;
+}
+
+static gh_thread *regs_parse(const char *s, size_t *n)
+{
+    size_t cap = 0;
+    for (const char *p = s; *p; p++)
+        cap += *p == ';';
+    *n = 0;
+    gh_thread *th = calloc(cap ? cap : 1, sizeof *th);
+    while (th && *s && *n < cap) {
+        char *e;
+        gh_thread t = {.tid = (int)strtol(s, &e, 10), .has_regs = 1};
+        int ok = *e == ':';
+        for (int r = 0; ok && r < GH_X86_NREGS; r++) {
+            s = e + 1;
+            t.regs[r] = strtoull(s, &e, 16);
+            ok = e > s && *e == (r + 1 < GH_X86_NREGS ? ',' : ';');
+        }
+        if (!ok)
+            break; /* not ours: use what was understood */
+        th[(*n)++] = t;
+        s = e + 1;
+    }
+    return th;
+}
+
+/* One request: "gh2" key gen stall_ms regs argc argv..., NUL-separated. */
 static void serve_one(sess *S, const spec *sp, int fd)
 {
     conn_out *c = calloc(1, sizeof *c);
     unsigned char h[4];
     char *req = NULL;
+    gh_thread *th = NULL;
+    size_t nth = 0;
     if (!c || recv_full(fd, h, 4, 10000))
         goto out;
     size_t len = h[0] | h[1] << 8 | h[2] << 16 | (size_t)h[3] << 24;
-    if (len < 4 || len > (1u << 20) || !(req = malloc(len + 1)) || recv_full(fd, req, len, 10000))
+    if (len < 4 || len > REQ_MAX || !(req = malloc(len + 1)) || recv_full(fd, req, len, 10000))
         goto out;
     req[len] = 0;
     c->fd = fd;
-    const char *f[6 + MAX_GDB_ARGS + 2];
+    const char *f[7 + MAX_GDB_ARGS + 2];
     int nf = 0;
     for (size_t i = 0; i < len && nf < (int)(sizeof f / sizeof f[0]); i += strlen(req + i) + 1)
         f[nf++] = req + i;
     gh_err err = {0};
     int rc = 1;
-    if (nf < 5 || strcmp(f[0], "gh1") || strcmp(f[1], sp->key) || atoi(f[4]) != nf - 5) {
+    if (nf < 6 || strcmp(f[0], "gh2") || strcmp(f[1], sp->key) || atoi(f[5]) != nf - 6) {
         snprintf(err.msg, sizeof err.msg, "the goheap helper got a request it does not understand");
         frame(c, F_ERR, err.msg, strlen(err.msg));
         frame(c, F_DONE, "1", 1);
@@ -650,7 +799,13 @@ static void serve_one(sess *S, const spec *sp, int fd)
     if (sp->live && S->s && gen != S->gen)
         sess_close(S);
     int reused = S->s != NULL && S->on_this > 0;
-    if (!S->s && sess_open(S, sp, gen, &err)) {
+    if (!S->s && sp->live && !(th = regs_parse(f[4], &nth))) {
+        snprintf(err.msg, sizeof err.msg, "out of memory for the threads' registers");
+        frame(c, F_ERR, err.msg, strlen(err.msg));
+        frame(c, F_DONE, "1", 1);
+        goto out;
+    }
+    if (!S->s && sess_open(S, sp, gen, th, nth, &err)) {
         frame(c, F_ERR, err.msg, strlen(err.msg));
         frame(c, F_DONE, "1", 1);
         goto out;
@@ -670,7 +825,7 @@ static void serve_one(sess *S, const spec *sp, int fd)
     double t0 = now_ms();
     rc = stall((unsigned)atoi(f[3]), &srv_intr, &err);
     if (!rc)
-        rc = gh_command_run(S->s, nf - 5, (char **)(f + 5), &out, &err);
+        rc = gh_command_run(S->s, nf - 6, (char **)(f + 6), &out, &err);
     double ms = now_ms() - t0;
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_ASYNC);
     srv_conn = -1;
@@ -685,6 +840,7 @@ static void serve_one(sess *S, const spec *sp, int fd)
     frame(c, F_STATS, stats, strlen(stats));
     frame(c, F_DONE, rc ? "1" : "0", 1);
 out:
+    free(th);
     free(req);
     free(c);
 }
@@ -712,7 +868,7 @@ static int serve(const spec *sp, int ready)
 {
     sess S = {0};
     gh_err err = {0};
-    if (sess_open(&S, sp, sp->gen, &err)) {
+    if (sess_open(&S, sp, sp->gen, sp->th, sp->nth, &err)) {
         dprintf(ready, "E %s\n", err.msg);
         return 1;
     }
@@ -899,17 +1055,22 @@ static int ask_helper(int fd, const spec *sp, unsigned stall_ms, int argc, char 
     snprintf(gen, sizeof gen, "%" PRIu64, sp->gen);
     snprintf(st, sizeof st, "%u", stall_ms);
     snprintf(ac, sizeof ac, "%d", argc);
-    const char *head[] = {"gh1", sp->key, gen, st, ac};
-    for (int i = 0; i < 5; i++)
+    char *regs = sp->live ? regs_text(sp->th, sp->nth) : strdup("");
+    if (!regs)
+        return -1;
+    const char *head[] = {"gh2", sp->key, gen, st, regs, ac};
+    for (int i = 0; i < 6; i++)
         len += strlen(head[i]) + 1;
     for (int i = 0; i < argc; i++)
         len += strlen(argv[i]) + 1;
-    char *req = malloc(len);
-    if (!req)
+    char *req = len <= REQ_MAX + 4 ? malloc(len) : NULL;
+    if (!req) {
+        free(regs);
         return -1;
+    }
     size_t n = 4;
-    for (int i = 0; i < 5 + argc; i++) {
-        const char *s = i < 5 ? head[i] : argv[i - 5];
+    for (int i = 0; i < 6 + argc; i++) {
+        const char *s = i < 6 ? head[i] : argv[i - 6];
         memcpy(req + n, s, strlen(s) + 1);
         n += strlen(s) + 1;
     }
@@ -917,6 +1078,7 @@ static int ask_helper(int fd, const spec *sp, unsigned stall_ms, int argc, char 
     req[0] = (char)body, req[1] = (char)(body >> 8), req[2] = (char)(body >> 16), req[3] = (char)(body >> 24);
     int bad = write_full(fd, req, len);
     free(req);
+    free(regs);
     if (bad)
         return -1;
     int sent_intr = 0, rc = -1;
@@ -967,7 +1129,7 @@ static int run_here(const spec *sp, unsigned stall_ms, int argc, char **argv, in
 {
     sess S = {0};
     gh_err err = {0};
-    int rc = sess_open(&S, sp, sp->gen, &err);
+    int rc = sess_open(&S, sp, sp->gen, sp->th, sp->nth, &err);
     for (int i = 0; i < S.nwarn; i++)
         fprintf(stderr, "%s: warning: %s\n", prog, S.warn[i]);
     if (!rc) {
@@ -1060,7 +1222,7 @@ static int from_gdb(int argc, char **argv)
     /* Read all of gdb's output first: gdb waits to write it. */
     char *text = isatty(0) ? NULL : read_all(0, GDB_INPUT_MAX, NULL);
     int rc = 1;
-    gdbstate st;
+    gdbstate st = {.slot = -1};
     spec *sp = calloc(1, sizeof *sp);
     if (!sp)
         goto out;
@@ -1082,6 +1244,8 @@ static int from_gdb(int argc, char **argv)
         goto out;
     }
     snprintf(sp->exe, sizeof sp->exe, "%s", st.exe);
+    sp->th = st.th;
+    sp->nth = st.nth;
     int ppid = (int)getppid(), gp = 0;
     /* The helper belongs to gdb: our parent is the shell of gdb's pipe. */
     sp->owner = found && !proc_stat(ppid, &gp, NULL, NULL) && gp > 1 ? gp : ppid;
@@ -1158,6 +1322,7 @@ static int from_gdb(int argc, char **argv)
     if (rc < 0)
         rc = 1;
 out:
+    free(st.th);
     free(sp);
     free(text);
     words_free(&w);

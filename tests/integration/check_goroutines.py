@@ -14,16 +14,31 @@
   the values of a stack root of its goroutine, in the function the manifest
   names (and the variable, where goheap names one). Sentinels held through
   another object (a note says how, e.g. a channel buffer) are only checked to
-  have stack roots in that frame.
+  have stack roots in that frame;
+- goroutine ID --json: the same sentinels are pointer words of that frame,
+  with the manifest's variable name and type (where the binary has DWARF),
+  and every pointer into the heap names its object's type;
+- goroutines --group --json: the groups are exactly the goroutines with one
+  stack and state, largest first, and the group of each parked goroutine has
+  the count the program's notes give ("600 goroutines parked in
+  main.parkChan");
+- wait durations: goheap prints "N minutes" only where the runtime's
+  traceback printed at least as many (none of the corpus goroutines waited a
+  minute: nothing must be printed); where gdb reads the core, every
+  g.waitsince and the time goheap dates waits from (the newest nanotime() the
+  runtime recorded) are what gdb computes from the same records.
 """
 import json
 import os
 import re
 import subprocess
+import tempfile
 import time
 
 FRAME = re.compile(r"^\t(.*):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=(0x[0-9a-f]+) sp=(0x[0-9a-f]+) pc=(0x[0-9a-f]+))?$")
 HEADER = re.compile(r"^goroutine (\d+) (?:gp=\S+ m=\S+ (?:mp=\S+ )?)?\[([^\],]*)")
+MINUTES = re.compile(r"^goroutine (\d+) (?:gp=\S+ m=\S+ (?:mp=\S+ )?)?\[[^\]]*?, (\d+) minutes")
+PARKED_NOTE = re.compile(r"^(\d+) goroutines parked in (\S+)$")
 
 
 def parse_traceback(text):
@@ -86,6 +101,189 @@ def check_traceback(gs, text):
     return compared
 
 
+def stack_key(g):
+    """What makes goroutines one group: state and every frame."""
+    return (g["status"], g["wait_reason"], g["stop"],
+            tuple((f["function"], f["file"], f["line"], f["inlined"]) for f in g["frames"]))
+
+
+def check_groups(gr, grp, m):
+    """goroutines --group against the goroutines themselves and the
+    program's notes. Returns (groups, parked groups checked)."""
+    groups = grp["groups"]
+    assert grp["matched"] == gr["total"] and grp["ngroups"] == len(groups) == grp["shown"], \
+        "group totals %r" % {k: grp[k] for k in ("matched", "ngroups", "shown")}
+    counts = [g["count"] for g in groups]
+    assert sum(counts) == gr["total"], "groups hold %d goroutines of %d" % (sum(counts), gr["total"])
+    assert counts == sorted(counts, reverse=True), "groups not largest first: %s" % counts
+    want = {}
+    for g in gr["goroutines"]:
+        want.setdefault(stack_key(g), []).append(g["id"])
+    assert len(want) == len(groups), "%d groups, the goroutines have %d distinct stacks" % (len(groups), len(want))
+    by_id = {}
+    for grp_ in groups:
+        key = (grp_["status"], grp_["wait_reason"], grp_["stop"],
+               tuple((f["function"], f["file"], f["line"], f["inlined"]) for f in grp_["frames"]))
+        ids = want.get(key)
+        assert ids, "group of %d (%s in %s) matches no goroutine's stack" % (
+            grp_["count"], grp_["state"], (grp_["where"] or {}).get("function"))
+        assert grp_["count"] == len(ids), "group %s at %s: %d goroutines, %d have that stack" % (
+            grp_["state"], (grp_["where"] or {}).get("function"), grp_["count"], len(ids))
+        assert grp_["goroutines"] == sorted(ids)[:len(grp_["goroutines"])] and grp_["goroutines"], \
+            "group ids %s, expected the lowest of %s" % (grp_["goroutines"], sorted(ids)[:10])
+        for i in ids:
+            by_id[i] = grp_
+    parked = {p["function"]: p for p in m.get("parked", [])}
+    checked = 0
+    for note in m.get("notes", []):
+        n = PARKED_NOTE.match(note)
+        if not n:
+            continue
+        count, fn = int(n.group(1)), n.group(2)
+        p = parked.get(fn)
+        assert p, "note %r: no parked goroutine in %s" % (note, fn)
+        g = by_id.get(p["goroutine"])
+        assert g, "parked goroutine %d is in no group" % p["goroutine"]
+        assert g["count"] == count and g["state"] == p["state"], \
+            "%s: its goroutines' group has %d (%s), the program parked %d (%s)" % (
+                fn, g["count"], g["state"], count, p["state"])
+        assert any(f["function"] == fn for f in g["frames"]), "%s: not in its group's frames" % fn
+        checked += 1
+    return len(groups), checked
+
+
+def check_wait_printed(gr, text):
+    """goheap's wait minutes never exceed what the runtime printed (nothing
+    printed: under a minute). Returns (headers compared, minutes printed)."""
+    gs = {g["id"]: g for g in gr["goroutines"]}
+    for g in gr["goroutines"]:
+        if g["wait_minutes"] is not None:
+            assert g["waitsince"] and g["status"] in ("waiting", "syscall") and gr["now"], \
+                "goroutine %d: wait_minutes %r without waitsince/now (%s)" % (g["id"], g["wait_minutes"], g["status"])
+            assert g["wait_minutes"] >= 0
+    compared = printed = 0
+    for line in text.splitlines():
+        h = HEADER.match(line)
+        if not h or int(h.group(1)) not in gs:
+            continue
+        g = gs[int(h.group(1))]
+        mins = MINUTES.match(line)
+        have = g["wait_minutes"] or 0
+        if mins:
+            printed += 1
+            assert have <= int(mins.group(2)), "goroutine %d: goheap says %d minutes, the runtime %s" % (
+                g["id"], have, mins.group(2))
+        else:
+            assert have < 1, "goroutine %d: goheap says it waited %d minutes, the runtime printed none" % (
+                g["id"], have)
+        compared += 1
+    return compared, printed
+
+
+def gdb_clock(d, minor):
+    """The runtime's nanotime() records as gdb reads them from the core:
+    ({goid: waitsince} of live goroutines, [other records]), or None when gdb
+    cannot (no symbols)."""
+    dead = (6, 11) if minor >= 26 else (6,)
+    script = "\n".join([
+        "set language c", "set pagination off",
+        "printf \"R %ld\\n\", 'runtime.sched'.lastpoll.value",
+        "printf \"R %ld\\n\", 'runtime.sched'.procresizetime",
+        "printf \"R %ld\\n\", 'runtime.memstats'.last_gc_nanotime",
+        "printf \"R %ld\\n\", 'runtime.gcCPULimiter'.lastUpdate.value",
+        "set $i = 0",
+        "while $i < 'runtime.allp'.len",
+        "  printf \"R %ld\\nR %ld\\n\", 'runtime.allp'.array[$i]->sysmontick.schedwhen, "
+        "'runtime.allp'.array[$i]->sysmontick.syscallwhen",
+        "  set $i = $i + 1",
+        "end",
+        "set $i = 0",
+        "while $i < 'runtime.allglen'",
+        "  set $g = 'runtime.allgs'.array[$i]",
+        "  printf \"G %lu %u %ld\\n\", $g->goid, $g->atomicstatus.value, $g->waitsince",
+        "  set $i = $i + 1",
+        "end", ""])
+    with tempfile.NamedTemporaryFile("w", suffix=".gdb") as f:
+        f.write(script)
+        f.flush()
+        p = subprocess.run(["gdb", "-batch", "-nx", "-iex", "set auto-load no", "-x", f.name,
+                            os.path.join(d, "exe"), os.path.join(d, "core")],
+                           capture_output=True, text=True, timeout=600)
+    recs = [int(x) for x in re.findall(r"^R (-?\d+)$", p.stdout, re.M)]
+    gs = {}
+    for goid, st, ws in re.findall(r"^G (\d+) (\d+) (-?\d+)$", p.stdout, re.M):
+        if int(st) & ~0x1000 not in dead:
+            gs[int(goid)] = int(ws)
+    if len(recs) < 4 or not gs:
+        return None
+    return gs, recs
+
+
+def check_wait_gdb(d, gr, minor):
+    """Every goroutine's waitsince and goheap's "now" against gdb."""
+    clock = gdb_clock(d, minor)
+    if clock is None:
+        return "no gdb reading (no symbols)"
+    gws, recs = clock
+    for g in gr["goroutines"]:
+        assert g["id"] in gws, "goroutine %d: gdb does not list it" % g["id"]
+        assert (g["waitsince"] or 0) == gws[g["id"]], "goroutine %d: waitsince %r, gdb reads %d" % (
+            g["id"], g["waitsince"], gws[g["id"]])
+    want = max([r for r in recs if r > 0] + [w for w in gws.values() if w > 0] + [0])
+    have = gr["now"]["nanotime"] if gr["now"] else 0
+    assert have == want, "goheap dates waits from %d (%s), the newest record gdb reads is %d" % (
+        have, (gr["now"] or {}).get("source"), want)
+    return "now %s = gdb's" % ((gr["now"] or {}).get("source"),)
+
+
+def check_frame_pointers(m, one, named):
+    """goroutine ID --json for the goroutines holding stack sentinels: each
+    sentinel held directly is a pointer word of its frame, named as the
+    manifest says and typed as its type (with DWARF); every pointer into the
+    heap has a type. Returns (direct, indirect, pointer words seen)."""
+    words = 0
+    for gid, doc in one.items():
+        assert doc["id"] == gid
+        assert not doc["notes"], "goroutine %d: notes %s" % (gid, doc["notes"])
+        for f in doc["frames"]:
+            if f["inlined"]:
+                assert not f["pointers"], "goroutine %d: pointers on inlined frame %s" % (gid, f["function"])
+            for p in f["pointers"] + (doc["other_pointers"] if f is doc["frames"][0] else []):
+                words += 1
+                if p["points_to"] == "heap":
+                    assert p["type"] and p["object"], "goroutine %d %s: heap pointer %s without a type" % (
+                        gid, f["function"], p["value"])
+                else:
+                    assert not p["conservative"], "goroutine %d: conservative word %s shown" % (gid, p["value"])
+    direct = indirect = 0
+    for s in m["sentinels"]:
+        want = s["root"]
+        if want["kind"] != "stack" or "goroutine" not in want:
+            continue
+        doc = one[want["goroutine"]]
+        where = "sentinel %s %s (goroutine %d %s %s)" % (s["type"], s["addr"], want["goroutine"],
+                                                        want["function"], want.get("variable"))
+        frames = [f for f in doc["frames"] if f["function"] == want["function"] and not f["inlined"]]
+        if not frames:  # inlined into its caller: its variables are the caller's frame's
+            idx = [i for i, f in enumerate(doc["frames"]) if f["function"] == want["function"]]
+            assert idx, "%s: no frame in %s" % (where, want["function"])
+            frames = [next(f for f in doc["frames"][idx[0]:] if not f["inlined"])]
+        ptrs = [p for f in frames for p in f["pointers"] if s["addr"] in (p["value"], p["object"])]
+        if not ptrs and s.get("note"):
+            assert any(f["pointers"] for f in frames), "%s: held through another object, but the frame has no " \
+                "pointer words" % where
+            indirect += 1
+            continue
+        assert ptrs, "%s: not among the frame's pointer words %s" % (
+            where, [(p["name"], p["value"]) for f in frames for p in f["pointers"]])
+        if named:
+            assert any(p["name"] == want["variable"] for p in ptrs), "%s: held by %s" % (
+                where, [p["name"] for p in ptrs])
+            assert all(p["type"] == s["type"] for p in ptrs), "%s: typed %s" % (where, [p["type"] for p in ptrs])
+        direct += 1
+    return direct, indirect, words
+
+
 def check_goroutines(d, m, goheap_batch, stderr_text=None, live=False):
     """Returns a one-line summary; raises AssertionError. The runtime's
     traceback is read from d/stderr.txt unless stderr_text is given ("" for
@@ -93,7 +291,14 @@ def check_goroutines(d, m, goheap_batch, stderr_text=None, live=False):
     if stderr_text is None:
         path = os.path.join(d, "stderr.txt")
         stderr_text = open(path, errors="replace").read() if os.path.exists(path) else ""
-    gr, roots = goheap_batch(d, ["goroutines --json", "roots --list --json"])
+    gr, roots, grp = goheap_batch(d, ["goroutines --json", "roots --list --json", "goroutines --group --json"])
+    # goroutine ID: those holding sentinels, and every goroutine of a small program.
+    holders = {s["root"]["goroutine"] for s in m["sentinels"]
+               if s["root"]["kind"] == "stack" and "goroutine" in s["root"]}
+    if len(gr["goroutines"]) <= 64:
+        holders |= {g["id"] for g in gr["goroutines"]}
+    holders = sorted(holders)
+    one = dict(zip(holders, goheap_batch(d, ["goroutine %d --json" % g for g in holders])))
     gs = {g["id"]: g for g in gr["goroutines"]}
     assert len(gs) == gr["total"] == gr["user"] + gr["system"], "counts: %r" % {
         k: gr[k] for k in ("total", "user", "system")}
@@ -153,8 +358,20 @@ def check_goroutines(d, m, goheap_batch, stderr_text=None, live=False):
         direct += 1
     bad = [n for n in roots["notes"] if "stack" in n or "goroutine" in n]
     assert not bad, "stack root notes: %s" % "; ".join(bad)
+    ngroups, parked_groups = check_groups(gr, grp, m)
+    named_roots = any(r.get("variable") and not r["variable"].startswith("(") for r in stack)
+    fdirect, findirect, fwords = check_frame_pointers(m, one, named_roots)
+    assert (fdirect, findirect) == (direct, indirect), \
+        "goroutine ID finds %d sentinels directly and %d through objects, the roots %d and %d" % (
+            fdirect, findirect, direct, indirect)
+    headers, printed = check_wait_printed(gr, stderr_text) if stderr_text else (0, 0)
+    minor = int(re.match(r"go1\.(\d+)", m["go"]).group(1))
+    wait = check_wait_gdb(d, gr, minor) if not live else "live"
     return "%d goroutines (%d user), %d parked, %d tracebacks = runtime's, %d stack sentinels held directly, %d through objects, " \
-        "%d stack roots" % (gr["total"], gr["user"], len(m.get("parked", [])), compared, direct, indirect, len(stack))
+        "%d stack roots; %d groups (%d parked counts = notes); goroutine ID (%d): %d sentinels as frame pointers (%d words); " \
+        "waits: %d headers, %d with minutes, %s" % (
+            gr["total"], gr["user"], len(m.get("parked", [])), compared, direct, indirect, len(stack), ngroups,
+            parked_groups, len(one), fdirect, fwords, headers, printed, wait)
 
 
 def check_builtin_layouts(d, goheap):

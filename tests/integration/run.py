@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
 from harness import check, record, results, summary  # noqa: E402,F401
 from check_heap import check_heap  # noqa: E402
+from check_print import check_print  # noqa: E402
 from check_specials import check_specials  # noqa: E402
 from check_globals import check_globals, check_dwarf  # noqa: E402
 from check_goroutines import check_goroutines, check_goroutines_live, check_builtin_layouts  # noqa: E402
@@ -327,6 +328,7 @@ def main():
             check(name + " engine (heap, sentinels, breakdown)", check_engine, d)
         check(name + " heap, paths, types", lambda d: check_heap(d, load_manifest(d), goheap_batch,
                                                                  named=not stripped), d)
+        check(name + " print", lambda d: check_print(d, load_manifest(d), goheap_batch, stripped=stripped), d)
         check(name + " finalizer and cleanup roots", lambda d: check_specials(d, load_manifest(d), goheap_batch), d)
         check(name + " global roots", lambda d: check_globals(d, load_manifest(d), goheap_batch), d)
         check(name + " goroutines and stack roots", lambda d: check_goroutines(d, load_manifest(d), goheap_batch), d)

@@ -1,16 +1,24 @@
 #!/usr/bin/env python3
-"""The gdb adapter: build/share/goheap/goheap.gdb sourced into `gdb -batch -nx`.
+"""The gdb adapter: build/share/goheap/goheap.gdb sourced into `gdb -nx`.
 
-For the demo program of every release in corpus/versions:
-  - core: every go- command (from `goheap help --names`) prints what the CLI
-    prints on the same core, text and --json; the version is the manifest's;
-    go-whatis of each sentinel finds a heap object; the second command reuses
-    the session (goheap's GOHEAP_STATS line), and the helper ends with gdb.
-  - live: gdb runs the demo to main.checkpoint (GOHEAP_LIVE=1), go-overview
-    works on the stopped process, and after `continue` sees the 100 sessions
-    the program adds.
+Cores:
+  - the demo of every release: every go- command (from `goheap help
+    --names`) prints what the CLI prints on the same core, text and --json;
+    the version is the manifest's; go-whatis of each sentinel finds a heap
+    object; every command after the first reuses the session (GOHEAP_STATS);
+  - every program of the newest release, three of every other, the PIE and
+    stripped builds: run.py's check_heap (go-heap --json = the manifest,
+    go-paths finds each sentinel's root) and check_goroutines (the parked
+    goroutines), their commands typed into one gdb as go-COMMAND, all on one
+    session.
+Live: gdb runs every program of every release (and the PIE demo and stacks)
+to main.checkpoint (GOHEAP_LIVE=1): the same checks against the stop-1
+manifest the program printed, with every thread given gdb's registers; then
+`continue` to stop 2: the session is rebuilt and check_heap passes against
+the stop-2 manifest.
 Once: arguments with spaces, quotes, shell and printf metacharacters and
-regular expressions reach goheap intact (its error messages echo them); help
+regular expressions reach goheap intact (its error messages echo them, and
+go-heap/go-objects --type select what the manifest and the CLI say); help
 and apropos; a gdb without a Go program gets a one-line error and goes on;
 Ctrl-C stops a command and gdb goes on; the gcore fallback; commands gdb
 already has are left alone; the installed command file calls the installed
@@ -27,6 +35,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import queue
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -34,6 +44,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
 from harness import check, record, results, summary  # noqa: E402,F401
+from check_heap import check_heap, COVERAGE_MIN  # noqa: E402
+from check_goroutines import check_goroutines  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
 GOHEAP = os.path.join(BUILD, "bin", "goheap")
@@ -74,6 +86,87 @@ def split_markers(text):
         elif cur is not None:
             out[cur].append(line)
     return {(k if k == "end" else int(k)): v for k, v in out.items()}
+
+
+class Gdb:
+    """An interactive gdb with goheap.gdb loaded: one command at a time, each
+    answer read up to a marker, so a test can decide what to type next from
+    what the program printed (live sentinels' addresses exist only then)."""
+
+    def __init__(self, args, env=None, pre=()):
+        argv = ["gdb", "-nx", "-q", "-iex", "set auto-load no", "-iex", "set pagination off",
+                "-iex", "set confirm off", "-iex", "set width 0", "-iex", "handle SIGURG nostop noprint"]
+        for c in pre:
+            argv += ["-iex", c]
+        argv += ["-x", GDBFILE] + list(args)
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True, env=env or ENV, cwd=TMP, start_new_session=True)
+        self.lines = queue.Queue()
+        self.log = []
+        self.n = 0
+        threading.Thread(target=self._read, daemon=True).start()
+        self.stats = []  # GOHEAP_STATS of every go- command, in order
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def run(self, cmd, timeout=300):
+        """Runs one gdb command; returns its output lines."""
+        self.n += 1
+        mark = "@@%d" % self.n
+        self.p.stdin.write("%s\necho %s\\n\n" % (cmd, mark))
+        self.p.stdin.flush()
+        out, deadline = [], time.time() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline - time.time()))
+            except queue.Empty:
+                raise AssertionError("gdb: no answer to %r in %ds: %s" % (cmd, timeout, out[-10:]))
+            if line is None:
+                raise AssertionError("gdb exited during %r: %s" % (cmd, (self.log + out)[-15:]))
+            while line.startswith("(gdb) "):
+                line = line[6:]
+            self.log.append(line)
+            if line == mark:
+                break
+            out.append(line)
+        if cmd.startswith("go-"):
+            self.stats.append(stats_of(out))
+        return out
+
+    def json(self, cmd):
+        """A go- command's JSON answer; any goheap error or warning fails."""
+        out = body(self.run(cmd))
+        errs = [l for l in out if l.startswith("goheap: ")]
+        assert not errs, "%s: %s" % (cmd, errs[0])
+        return json_of(out, cmd)
+
+    def batch(self, d, cmds):
+        """A batch function for check_heap and check_goroutines: each engine
+        command as go-COMMAND in this gdb."""
+        return [self.json("go-" + c) for c in cmds]
+
+    def close(self):
+        outputs.append("\n".join(self.log))
+        try:
+            self.p.stdin.write("kill\nquit\n")
+            self.p.stdin.flush()
+            self.p.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.p.pid, signal.SIGKILL)
+            self.p.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def stats_of(lines):
@@ -122,7 +215,7 @@ def fill(name, sentinel):
     args = []
     # Optional parts are bracketed, possibly over several words ("[--top N]").
     for w in re.sub(r"\[[^\]]*\]", " ", " ".join(usage(name))).split():
-        vals = {"ADDR": sentinel, "ID": "1", "N": "1", "REGEX": "."}
+        vals = {"ADDR": sentinel, "ADDR|GLOBAL": sentinel, "ID": "1", "N": "1", "REGEX": "."}
         assert w in vals, "%s: no test value for %s (update test_gdb.py)" % (name, w)
         args.append(vals[w])
     return args, "[--json]" in usage(name)
@@ -187,27 +280,125 @@ def live_gdb(d, cmds, env=None):
     return gdb(["break main.checkpoint", "run"] + cmds + ["kill"], [exe], env=env, pre=pre, timeout=300)
 
 
+def load_manifest(d):
+    with open(os.path.join(d, "manifest.json")) as f:
+        return json.load(f)
+
+
+def one_session(st, what):
+    """Every go- command after the first ran on the session the first one
+    opened (GOHEAP_STATS: reused=1, one open, one helper)."""
+    assert st and all(st), "%s: a go- command printed no GOHEAP_STATS line" % what
+    assert st[0]["reused"] == 0, "%s: first command: %r" % (what, st[0])
+    for s in st[1:]:
+        assert s["reused"] == 1 and s["opens"] == 1 and s["heap_loads"] <= 1, "%s: later command: %r" % (what, s)
+    assert len({s["server"] for s in st}) == 1, "%s: commands went to different helpers" % what
+
+
+def check_program_core(d, named=True):
+    """check_heap and check_goroutines (run.py's checks against the
+    manifest) with every engine command typed into gdb as go-COMMAND."""
+    m = load_manifest(d)
+    with Gdb([os.path.join(d, "exe"), os.path.join(d, "core")]) as g:
+        heap = check_heap(d, m, g.batch, named=named)
+        gor = check_goroutines(d, m, g.batch)
+    one_session(g.stats, "core")
+    return "%s; %s; %d go- commands on one session" % (heap, gor, len(g.stats))
+
+
+def live_manifest(path, stop):
+    with open(path) as f:
+        for line in f:
+            if line.startswith("{"):
+                m = json.loads(line)
+                if m.get("stop") == stop:
+                    m["sentinels"] = m.get("sentinels") or []  # a second stop may name none
+                    return m
+    raise AssertionError("the program printed no stop-%d manifest into %s" % (stop, path))
+
+
 # After a long stop the goroutine may hit main.checkpoint again on another
 # thread (async preemption re-runs the breakpoint): ask for stop 2.
 TO_STOP2 = ["condition 1 stop == 2", "continue"]
 
 
-def check_live(d, version):
-    m = json.load(open(os.path.join(d, "manifest.json")))
-    out, whole = live_gdb(d, ["go-overview --json", "go-breakdown --json"] + TO_STOP2 + ["go-overview --json"])
-    assert "end" in out, "gdb did not get through: %s" % whole[-600:]
-    o1, b1, o2 = json_of(body(out[2]), "stop 1"), json_of(body(out[3]), "stop 1 breakdown"), \
-        json_of(body(out[6]), "stop 2")
-    assert o1["go_version"] == m["go"], "go_version %r, manifest %r" % (o1["go_version"], m["go"])
-    assert o1["target"].startswith("process "), o1["target"]
-    assert b1["unexplained_differences"] == 0, "breakdown of the live process does not reconcile"
-    assert o2["objects"] > o1["objects"], "objects %d at stop 1, %d at stop 2: the 100 new sessions are not " \
-        "seen (%s; %s)" % (o1["objects"], o2["objects"], stats_of(out[6]),
-                           re.findall(r"hit Breakpoint.*", whole))
-    s2, s3 = stats_of(out[3]), stats_of(out[6])
-    assert s2["reused"] == 1, "second command at the same stop rebuilt the session: %r" % s2
-    assert s3["reused"] == 0 and s3["opens"] == 2, "after continue the session was not rebuilt: %r" % s3
-    return "%d objects at stop 1, %d at stop 2" % (o1["objects"], o2["objects"])
+def at_stop(stop, fn, *args, **kw):
+    """fn(*args), its failure message prefixed with the stop it is about."""
+    try:
+        return fn(*args, **kw)
+    except AssertionError as e:
+        raise AssertionError("stop %d: %s" % (stop, e))
+
+
+def heap_live(d, m, g):
+    """check_heap on a live stop. A goroutine stopped while running (the one
+    at the breakpoint, a spinner) is scanned conservatively from its
+    registers, and what a register reaches has no type: a register may still
+    hold the manifest check_heap was given, and with it the 700 KiB
+    runtime.Stack buffer its strings point into (corpus/goroutines). So where
+    typed coverage alone falls short, the untyped bytes that only registers
+    reach are set aside (their shortest path starts at a "(registers)"
+    root) and the rest must be typed as on a core."""
+    try:
+        return check_heap(d, m, g.batch)
+    except AssertionError as e:
+        if not str(e).startswith("typed coverage"):
+            raise
+    heap = g.json("go-heap --json")
+    assert not heap["notes"], "notes: %s" % "; ".join(heap["notes"])
+    untyped = g.json("go-objects --type '^unknown<' --json")["objects"]
+    need = heap["bytes"] - heap["typed_bytes"] / COVERAGE_MIN  # untyped bytes to explain
+    explained, other = 0, []
+    for o in sorted(untyped, key=lambda o: -o["size"])[:40]:
+        if explained >= need:
+            break
+        p = g.json("go-paths %s --json" % o["addr"])
+        root = p["paths"][0]["root"] if p["paths"] else {}
+        if root.get("variable") == "(registers)":
+            explained += o["size"]
+        else:
+            other.append("%s %d bytes from %s %s" % (o["addr"], o["size"], root.get("kind"), root.get("name", "")))
+    cov = heap["typed_bytes"] / (heap["bytes"] - explained)
+    assert cov >= COVERAGE_MIN, "typed coverage %.1f%% (%d of %d live bytes), %.1f%% without the %d untyped " \
+        "bytes only registers reach; largest other untyped: %s" % (
+            100.0 * heap["typed_bytes"] / heap["bytes"], heap["typed_bytes"], heap["bytes"], 100 * cov, explained,
+            "; ".join(other[:3]))
+    return "typed %.1f%% of %d live bytes, %.1f%% without the %d untyped bytes only registers reach" % (
+        100.0 * heap["typed_bytes"] / heap["bytes"], heap["bytes"], 100 * cov, explained)
+
+
+def check_program_live(d):
+    """gdb runs the program to main.checkpoint (GOHEAP_LIVE=1): check_heap
+    and check_goroutines against the stop-1 manifest it printed; continue to
+    stop 2: the rebuilt session passes check_heap against the stop-2
+    manifest. Running goroutines are walked from the registers gdb shows."""
+    out = os.path.join(TMP, "live-%s-%s.out" % (os.path.basename(os.path.dirname(d)), os.path.basename(d)))
+    with Gdb([os.path.join(d, "exe")], pre=["set environment GOHEAP_LIVE=1"]) as g:
+        g.run("break main.checkpoint")
+        ran = g.run("run > %s < /dev/null" % out)
+        assert any("hit Breakpoint 1" in l for l in ran), "gdb did not stop at main.checkpoint: %s" % ran[-5:]
+        m1 = live_manifest(out, 1)
+        o1 = g.json("go-overview --json")
+        b1 = g.json("go-breakdown --json")
+        assert o1["go_version"] == m1["go"], "go_version %r, manifest %r" % (o1["go_version"], m1["go"])
+        assert o1["target"].startswith("process "), o1["target"]
+        assert b1["unexplained_differences"] == 0, "breakdown of the live process does not reconcile"
+        h1 = at_stop(1, heap_live, d, m1, g)
+        gr1 = at_stop(1, check_goroutines, d, m1, g.batch, stderr_text="", live=True)
+        st1 = list(g.stats)
+        one_session(st1, "stop 1")
+        threads = int(re.search(r"(\d+) threads", "\n".join(body(g.run("go-overview")))).group(1))
+        assert st1[0]["regs"] == threads, "gdb's registers reached %d of %d threads" % (st1[0]["regs"], threads)
+        for c in TO_STOP2:
+            g.run(c)
+        m2 = live_manifest(out, 2)
+        o2 = g.json("go-overview --json")
+        s2 = g.stats[-1]
+        assert s2["reused"] == 0 and s2["opens"] == 2, "after continue the session was not rebuilt: %r" % s2
+        h2 = at_stop(2, heap_live, d, m2, g)
+        changed = sorted(t for t in set(m1["live"]) | set(m2["live"]) if m1["live"].get(t) != m2["live"].get(t))
+    return "stop 1: %s; %s; %d threads with gdb's registers | stop 2 (%d types changed, objects %d -> %d): %s" % (
+        h1, gr1, threads, len(changed), o1["objects"], o2["objects"], h2)
 
 
 # ---- once ----
@@ -240,6 +431,33 @@ def check_args(d):
     assert body(out[k + 1]) == ["goheap: gdb passes at most 64 arguments to a go- command"], out[k + 1]
     assert body(out[k + 2]) == ["goheap: whatis: unknown option --the-13th (see 'help whatis')"], out[k + 2]
     return "%d argument forms, the 13th argument arrives, 65 are refused" % len(ARGS)
+
+
+def check_engine_args(d):
+    """Quoted arguments with blanks and regular expressions, as a user types
+    them, select what the manifest says (the CLI given the same words agrees)."""
+    m = load_manifest(d)
+    with Gdb([os.path.join(d, "exe"), os.path.join(d, "core")]) as g:
+        heap = g.json(r"go-heap --type '^main\.(Session|Payload)$' --json")
+        got = {r["type"]: r["count"] for r in heap["types"]}
+        want = {t: n for t, n in m["live"].items() if t in ("main.Session", "main.Payload")}
+        assert got == want and len(want) == 2, "go-heap --type '^main\\.(Session|Payload)$': %r, manifest %r" % (
+            got, want)
+        none = g.json("go-objects --type 'a b' --json")
+        assert none["matched"] == 0 and none["objects"] == [], "go-objects --type 'a b': %r" % none
+        # A type name with blanks: Go 1.24+ sync.Map's sync.entry[interface {},interface {}].
+        n = []
+        for typed, regex in ((r"'^sync\.entry\[interface \{\},interface \{\}\]$'",
+                              r"^sync\.entry\[interface \{\},interface \{\}\]$"),
+                             (r'"interface \{\},interface \{\}\]$"', r"interface \{\},interface \{\}\]$")):
+            got = g.json("go-objects --type %s --json" % typed)
+            words = ["objects", "--type", regex, "--json"]
+            want = json_of(cli(d, words), " ".join(words))
+            assert got == want, "go-objects --type %s: %d matched, the CLI given %r %d" % (
+                typed, got["matched"], regex, want["matched"])
+            n.append(got["matched"])
+    return "2 types = manifest (500 + 500), 'a b' matches nothing, types with blanks in '...' and \"...\": " \
+        "%d and %d objects, as the CLI" % tuple(n)
 
 
 def check_help(d):
@@ -402,22 +620,46 @@ def main():
         print("0 passed, 1 failed")
         return 1
     demos = []
-    for version in corpus.versions():
+    newest = corpus.versions()[-1]
+    for version, variant in corpus.matrix():
+        tag = corpus.tag(version, variant)
+        # What concerns gdb of the layout variants: PIE (load bias, live
+        # too) and stripped binaries (no symbols for gdb, no main.checkpoint
+        # to break on), on the newest release; the layouts are run.py's.
+        if variant and (version != newest or variant not in ("pie", "stripped")):
+            continue
         try:
-            skip, dirs = corpus.generate(version, "", only=["demo"], out=os.path.join(BUILD, "corpus"))
+            skip, dirs = corpus.generate(version, variant, out=os.path.join(BUILD, "corpus"))
         except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
-            check("%s corpus" % version, lambda: (_ for _ in ()).throw(AssertionError(str(e))))
+            check("%s corpus" % tag, lambda: (_ for _ in ()).throw(AssertionError(str(e))))
             continue
         if skip:
-            print("skip  %s: %s" % (version, skip))
+            print("skip  %s: %s" % (tag, skip))
             continue
-        d = [x for x in dirs if os.path.basename(x) == "demo"][0]
-        demos.append(d)
-        check("%s core: every go- command equals the CLI" % version, check_core, d, version)
-        check("%s live: stop, continue, stop" % version, check_live, d, version)
+        # gdb names files by their real path; the CLI prints the path it is given.
+        dirs = [os.path.realpath(x) for x in dirs]
+        progs = [os.path.basename(x) for x in dirs]
+        if not variant:
+            d = dirs[progs.index("demo")]
+            demos.append(d)
+            check("%s core: every go- command equals the CLI" % tag, check_core, d, version)
+        # Cores: every program of the newest release; of the others the demo
+        # and two more, a different two for each release. Live: every
+        # program of every release (the PIE demo and stacks too).
+        k = corpus.versions().index(version)
+        cores = set(progs) if version == newest else \
+            {"demo", progs[(2 * k) % len(progs)], progs[(2 * k + 1) % len(progs)]}
+        for d, prog in zip(dirs, progs):
+            name = "%s %s" % (tag, prog)
+            if prog in cores:
+                check(name + " core: heap, paths, goroutines through gdb = manifest", check_program_core, d,
+                      variant != "stripped")
+            if not variant or (variant == "pie" and prog in ("demo", "stacks")):
+                check(name + " live: stop 1 = manifest, continue, stop 2 = manifest", check_program_live, d)
     if demos:
         d = demos[-1]
         check("arguments reach goheap intact", check_args, d)
+        check("quoted and regular-expression arguments select what the manifest says", check_engine_args, d)
         check("help go-..., apropos go-", check_help, d)
         check("Ctrl-C stops a command, gdb goes on", check_interrupt, d)
         check("gcore fallback (GOHEAP_GDB_GCORE=1)", check_gcore, d)

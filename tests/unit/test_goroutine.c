@@ -299,6 +299,23 @@ static void test_status_names(void **state)
     assert_string_equal(gh_gstatus_name(99, 27), "???");
 }
 
+/* runtime.goroutineheader: (nanotime() - waitsince) / 60e9 for waiting and
+ * syscall goroutines with waitsince set; printed when >= 1. */
+static void test_wait_minutes(void **state)
+{
+    (void)state;
+    const int64_t min = 60000000000ll, t0 = 7464389837708ll;
+    assert_int_equal(gh_wait_minutes(GH_G_WAITING, t0, t0 + 5 * min + min / 2), 5);
+    assert_int_equal(gh_wait_minutes(GH_G_WAITING | GH_G_SCAN, t0, t0 + min), 1);
+    assert_int_equal(gh_wait_minutes(GH_G_SYSCALL, t0, t0 + min - 1), 0);
+    assert_int_equal(gh_wait_minutes(GH_G_WAITING, t0, t0 - 1), 0);     /* now is a lower bound */
+    assert_int_equal(gh_wait_minutes(GH_G_WAITING, 0, t0), -1);          /* never seen blocked by a GC */
+    assert_int_equal(gh_wait_minutes(GH_G_RUNNABLE, t0, t0 + 9 * min), -1);
+    assert_int_equal(gh_wait_minutes(GH_G_PREEMPTED, t0, t0 + 9 * min), -1);
+    assert_int_equal(gh_wait_minutes(GH_G_WAITING, t0, 0), -1);          /* no time known */
+    assert_int_equal(gh_wait_minutes(GH_G_WAITING, INT64_MIN, t0), -1);  /* overflow */
+}
+
 int run_goroutine_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +324,7 @@ int run_goroutine_tests(void)
         cmocka_unit_test_setup_teardown(test_async_preempt_and_sigpanic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stops, setup, teardown),
         cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_wait_minutes),
     };
     return cmocka_run_group_tests_name("goroutine", tests, NULL, NULL);
 }

@@ -14,17 +14,21 @@
 #include "goheap/pclntab.h"
 #include "goheap/runtime.h"
 
-/* Fields of runtime.g, runtime.m and runtime._defer the unwinder reads. */
+/* Fields of runtime.g, runtime.m and runtime._defer the unwinder reads,
+ * and the runtime's records of nanotime() that date a goroutine's wait. */
 typedef struct gh_glayout {
     gh_field g_stack_lo, g_stack_hi, g_panic, g_defer, g_m, g_sched_sp, g_sched_pc, g_sched_g, g_sched_ctxt,
         g_sched_bp, g_syscallsp, g_syscallpc, g_syscallbp, g_atomicstatus, g_goid, g_waitreason, g_parentGoid,
         g_gopc, g_startpc, g_lockedm;
     gh_field m_g0, m_procid, m_gsignal, m_curg, m_vdsoSP, m_vdsoPC, m_id;
     gh_field d_heap, d_pc, d_fn, d_link;
+    gh_field g_waitsince;
+    gh_field sched_lastpoll, sched_procresizetime, mstats_last_gc_nanotime,
+        limiter_lastUpdate, p_schedwhen, p_syscallwhen;
     uint64_t g_size;
 } gh_glayout;
 
-#define GH_GLAYOUT_NFIELDS 31
+#define GH_GLAYOUT_NFIELDS 38
 #define GH_GLAYOUT_NITEMS (GH_GLAYOUT_NFIELDS + 1)
 
 typedef struct gh_glayout_row {
@@ -78,6 +82,12 @@ typedef enum {
 } gh_gfrom;
 const char *gh_gfrom_name(gh_gfrom f); /* "sched", "syscall", "thread", ... */
 
+/* How long a goroutine has waited, by runtime.goroutineheader's rule:
+ * (now - g.waitsince) / 1 minute for a waiting or syscall goroutine whose
+ * waitsince is set (the GC records it when it first sees the goroutine
+ * blocked), else -1. The runtime prints it when >= 1. */
+int64_t gh_wait_minutes(uint32_t status, int64_t waitsince, int64_t now);
+
 #define GH_X86_GPRS 16 /* rax..r15 as saved at a stop (rsp included) */
 
 typedef struct gh_goroutine {
@@ -88,6 +98,8 @@ typedef struct gh_goroutine {
     const char *status_name; /* "waiting", ... */
     const char *wait_reason; /* waiting/leaked with a reason, else NULL */
     uint8_t waitreason;
+    int64_t waitsince;       /* g.waitsince: nanotime() when the GC first saw it blocked, 0 unset */
+    int64_t wait_minutes;    /* gh_wait_minutes against gs->now, -1 when not known or not waiting */
     int system;              /* a runtime goroutine, not counted by runtime.NumGoroutine */
     uint64_t stack_lo, stack_hi;
     uint64_t m;              /* its M, 0 when none */
@@ -119,6 +131,14 @@ struct gh_goroutines {
     char allgs_source[64];   /* "symbols" or "found by content" */
     char layout_source[96];
     size_t nwaitreasons;     /* waitReasonStrings entries read */
+    /* The latest nanotime() the runtime recorded in the target (the end of
+     * the last GC and of the last stop-the-world, sysmon's last network poll
+     * and its per-P ticks, the GC CPU limiter's last update, the newest
+     * g.waitsince, which is the last GC's start): a lower bound of the time
+     * of the stop, so wait_minutes is at most what the runtime itself would
+     * have printed then. 0 unknown. */
+    int64_t now;
+    const char *now_source;  /* which record gave it, NULL when unknown */
     char *notes[32];         /* what could not be read */
     size_t nnotes;
     /* storage */
@@ -134,6 +154,34 @@ struct gh_session;
  * `stop` set and the frames up to there. Free with gh_goroutines_free. */
 int gh_goroutines_load(struct gh_session *s, gh_goroutines **out, gh_err *err);
 void gh_goroutines_free(gh_goroutines *gs);
+
+/* One pointer word of a goroutine's stack as the GC scans it (stackroots.c):
+ * a live pointer slot of a frame (stack maps, reached stack objects), a word
+ * of a conservatively scanned frame, a register, or a word the runtime keeps
+ * for the goroutine (closure context, defer records). */
+#define GH_GPTR_NOFRAME UINT32_MAX
+typedef struct gh_gptr {
+    uint32_t pframe;      /* index into g->pframes; GH_GPTR_NOFRAME: registers and runtime words */
+    const char *name;     /* the frame's DWARF variable holding it, a register name ("rbx"), "(closure
+                             context)", "(defer)", or NULL; valid for the session's life */
+    uint64_t var_addr;    /* where the named variable starts (0: not a variable) */
+    uint64_t addr;        /* the word; 0 for a register */
+    uint64_t value;
+    uint8_t conservative; /* from a conservatively scanned frame or the registers: the GC treats it as a
+                             pointer only when it points into an allocated object */
+} gh_gptr;
+
+typedef struct gh_gptrs {
+    gh_gptr *v;           /* frames innermost first, each frame's words by address; then the others */
+    size_t n, cap;
+    char **notes;         /* what could not be scanned */
+    size_t nnotes;
+} gh_gptrs;
+
+/* The pointer words of g (one of the session's goroutines), exactly the
+ * words gh_roots_stacks makes roots of. Free with gh_gptrs_free. */
+int gh_goroutine_pointers(struct gh_session *s, const gh_goroutine *g, gh_gptrs **out, gh_err *err);
+void gh_gptrs_free(gh_gptrs *p);
 
 /* The goroutine with id goid, or NULL. */
 const gh_goroutine *gh_goroutine_find(const gh_goroutines *gs, int64_t goid);

@@ -43,6 +43,10 @@ typedef struct gh_graph {
     uint64_t scan_errors;
     char first_scan_error[512];
     double seconds;
+    /* Marking was interrupted and the caller took what was marked so far
+     * (gh_session_graph_partial): the totals count only what was reached. */
+    int partial;
+    uint64_t mark_done, mark_total; /* objects scanned, of the allocated objects */
     /* Built by paths --max on first use: who points to each live object
      * (CSR: rev_edges[rev_start[id] .. rev_start[id+1])), and which roots. */
     uint32_t *rev_start, *rev_edges;
@@ -55,6 +59,11 @@ static inline int gh_graph_live(const gh_graph *g, uint32_t id) { return (g->mar
 /* The session's graph: marks from all roots (gh_session_roots). GH_EINTR
  * when interrupted. */
 int gh_session_graph(struct gh_session *s, gh_graph **out, gh_err *err);
+/* The same, but an interrupted marking hands back the graph marked so far
+ * with partial set instead of GH_EINTR. A partial graph is not kept by the
+ * session (the next command marks again): the caller frees it with
+ * gh_graph_free. A complete graph belongs to the session as usual. */
+int gh_session_graph_partial(struct gh_session *s, gh_graph **out, gh_err *err);
 void gh_graph_free(gh_graph *g);
 
 /* Type name of an object (heap-wide slot id), "unknown<size>" when untyped;

@@ -36,6 +36,8 @@ void gh_json_i64(gh_json *j, int64_t v);
 void gh_json_bool(gh_json *j, int v);
 void gh_json_null(gh_json *j);
 void gh_json_addr(gh_json *j, uint64_t a); /* "0x..." */
+/* A token the caller formatted as valid JSON (a number, an escaped string). */
+void gh_json_raw(gh_json *j, const char *tok);
 /* key + value shorthands */
 void gh_json_kstr(gh_json *j, const char *k, const char *s);
 void gh_json_ku64(gh_json *j, const char *k, uint64_t v);

@@ -53,6 +53,11 @@ typedef struct gh_root {
      * compiler's `var P = &T{...}`), reached through the named global `name`:
      * the static object's address and its runtime type (0 unknown). */
     uint64_t via, via_rtype;
+    /* Finalizer and cleanup records: where the record holds its *funcval
+     * (0: the region is that one word), and a queued finalizer's argument
+     * (the object it will run on) with the type the finalizer was set with. */
+    uint64_t fn_word;
+    uint64_t arg, arg_rtype;
 } gh_root;
 
 typedef struct gh_roots gh_roots;

@@ -33,6 +33,15 @@ typedef struct gh_session {
     const volatile int *interrupt;  /* set by the front end on Ctrl-C */
     int (*poll_interrupt)(void *ctx); /* or asked of the front end (LLDB) */
     void *poll_ctx;
+    /* Progress of long phases (heap load, roots, marking, the reverse index),
+     * for a front end that shows it (the CLI when stderr is a terminal).
+     * Called through gh_session_progress, at most ten times a second, and
+     * only once a phase has run for a quarter of a second; total is 0 when
+     * unknown. NULL: nothing is reported. */
+    void (*progress)(void *ctx, const char *phase, uint64_t done, uint64_t total);
+    void *progress_ctx;
+    const char *progress_phase;     /* gh_session_progress's rate limit */
+    uint64_t progress_start_ns, progress_last_ns;
     char desc[600];                 /* "core /x/core" or "process 1234" */
 } gh_session;
 
@@ -43,6 +52,11 @@ void gh_session_close(gh_session *s);
 
 /* Whether the user asked to stop the current command. */
 int gh_session_interrupted(const gh_session *s);
+
+/* Reports progress of a long phase (a string constant: "marking") to the
+ * front end's callback, rate-limited; cheap enough to call every thousand
+ * objects. done == total ends the phase (passed on only when it was shown). */
+void gh_session_progress(gh_session *s, const char *phase, uint64_t done, uint64_t total);
 
 /* The heap model, built on first use and rebuilt when the target's
  * generation changed (a live process ran). */
