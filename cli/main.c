@@ -2,6 +2,7 @@
  * each command line to the engine's command layer, and prints the result. */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -86,8 +87,11 @@ int main(int argc, char **argv)
 {
     const char *exe = NULL, *core = NULL;
     int pid = 0, i = 1;
-    gh_out out = {write_stdout, NULL};
+    gh_out out = {write_stdout, NULL, 0};
     gh_err err = {0};
+    struct winsize ws;
+    if (isatty(1) && ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        out.cols = ws.ws_col; /* tables fit the terminal */
     if (gh_gdb_mode(argc, argv))
         return gh_gdb_main(argc, argv);
     for (; i < argc; i++) {

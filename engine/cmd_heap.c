@@ -169,16 +169,24 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         if (all)
             gh_printf(out, "garbage (allocated, unreachable): %" PRIu64 " objects, %s\n", g->garbage_objects,
                       gh_human(g->garbage_bytes, b1, sizeof b1));
+        /* Sizes in bytes and readable; type names cut to the terminal. */
+        int room = gh_out_name_room(out, all ? 64 : 38);
         if (all)
-            gh_printf(out, "%12s %12s %12s %12s  %s\n", "count", "bytes", "garbage", "garb.bytes", "type");
+            gh_printf(out, "%12s %12s %10s %12s %12s  %s\n", "count", "bytes", "", "garbage", "garb.bytes", "type");
         else
-            gh_printf(out, "%12s %12s  %s\n", "count", "bytes", "type");
+            gh_printf(out, "%12s %12s %10s  %s\n", "count", "bytes", "", "type");
         for (size_t i = 0; i < shown; i++) {
+            char h[32];
+            gh_human(rows[i].bytes, h, sizeof h);
+            int len = (int)strlen(rows[i].name), cut = room && len > room;
+            int n = cut ? room - 3 : len;
             if (all)
-                gh_printf(out, "%12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "  %s\n", rows[i].count,
-                          rows[i].bytes, rows[i].gcount, rows[i].gbytes, rows[i].name);
+                gh_printf(out, "%12" PRIu64 " %12" PRIu64 " %10s %12" PRIu64 " %12" PRIu64 "  %.*s%s\n",
+                          rows[i].count, rows[i].bytes, h, rows[i].gcount, rows[i].gbytes, n, rows[i].name,
+                          cut ? "..." : "");
             else
-                gh_printf(out, "%12" PRIu64 " %12" PRIu64 "  %s\n", rows[i].count, rows[i].bytes, rows[i].name);
+                gh_printf(out, "%12" PRIu64 " %12" PRIu64 " %10s  %.*s%s\n", rows[i].count, rows[i].bytes, h, n,
+                          rows[i].name, cut ? "..." : "");
         }
         if (shown < nr)
             gh_printf(out, "(%zu more types; --top N shows more)\n", nr - shown);

@@ -167,3 +167,11 @@ void gh_json_ku64(gh_json *j, const char *k, uint64_t v) { gh_json_key(j, k); gh
 void gh_json_ki64(gh_json *j, const char *k, int64_t v) { gh_json_key(j, k); gh_json_i64(j, v); }
 void gh_json_kaddr(gh_json *j, const char *k, uint64_t a) { gh_json_key(j, k); gh_json_addr(j, a); }
 void gh_json_kbool(gh_json *j, const char *k, int v) { gh_json_key(j, k); gh_json_bool(j, v); }
+
+int gh_out_name_room(const gh_out *o, int used)
+{
+    if (!o || o->cols <= 0)
+        return 0;
+    int room = o->cols - used;
+    return room < 16 ? 16 : room;
+}

@@ -821,7 +821,7 @@ static void serve_one(sess *S, const spec *sp, int fd)
     if (poll(&pf, 1, 0) > 0)
         srv_intr = 1; /* interrupted before we listened */
     S->s->interrupt = &srv_intr;
-    gh_out out = {conn_write, c};
+    gh_out out = {conn_write, c, 0};
     double t0 = now_ms();
     rc = stall((unsigned)atoi(f[3]), &srv_intr, &err);
     if (!rc)
@@ -1134,7 +1134,7 @@ static int run_here(const spec *sp, unsigned stall_ms, int argc, char **argv, in
         fprintf(stderr, "%s: warning: %s\n", prog, S.warn[i]);
     if (!rc) {
         S.s->interrupt = &cli_intr;
-        gh_out out = {write_stdout, NULL};
+        gh_out out = {write_stdout, NULL, 0};
         double t0 = now_ms();
         rc = stall(stall_ms, &cli_intr, &err);
         if (!rc)
@@ -1228,7 +1228,7 @@ static int from_gdb(int argc, char **argv)
         goto out;
     for (int i = 1; i < w.argc; i++)
         if (!strcmp(w.argv[i], "--help") || !strcmp(w.argv[i], "-h")) {
-            gh_out o = {write_stdout, NULL};
+            gh_out o = {write_stdout, NULL, 0};
             gh_err err = {0};
             rc = gh_command_help(cmd, &o, &err) ? (fprintf(stderr, "%s: %s\n", prog, err.msg), 1) : 0;
             goto out;
@@ -1483,7 +1483,7 @@ static int gdb_commands(const char *bin)
         print_define(gname, name, q);
         printf("document %s\n%s (goheap)\n\n", gname, summary);
         strbuf b = {0};
-        gh_out o = {sb_write, &b};
+        gh_out o = {sb_write, &b, 0};
         gh_err err = {0};
         if (!gh_command_help(name, &o, &err) && b.s) {
             /* skip "name — summary" and the blank line after it */

@@ -102,7 +102,7 @@ public:
         for (char **a = command; a && *a; a++)
             argv.push_back(*a);
         std::string text;
-        gh_out out{append, &text};
+        gh_out out{append, &text, 0};
         gh_err err{};
         gh_session *s = nullptr;
         int rc = GH_OK;
@@ -144,7 +144,7 @@ bool lldb::PluginInitialize(lldb::SBDebugger debugger)
         if (interp.CommandExists(full.c_str()) || interp.UserCommandExists(full.c_str()))
             continue; // never replace an existing command
         std::string help;
-        gh_out out{append, &help};
+        gh_out out{append, &help, 0};
         gh_command_help(name, &out, nullptr);
         std::string syntax = std::string("go-") + gh_command_usage(i);
         lldb::SBCommand cmd = interp.AddCommand(full.c_str(), new GoCommand(name), summary, syntax.c_str());

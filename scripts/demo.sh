@@ -15,13 +15,11 @@ run() {
   build/bin/goheap "$dir/core" "$@"
 }
 run overview
+run heap --top 8
+run objects --type '^main\.Session$' --limit 3
+session=$(build/bin/goheap "$dir/core" objects --type '^main\.Session$' --limit 1 --json |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["objects"][0]["addr"])')
+run paths "$session"
+run print "$session"
+run goroutines
 run breakdown
-run whatis "$addr"
-run verify
-cat <<'NOTE'
-
-Not built yet: the histogram of live objects by type (heap), object listings
-(objects) and paths from GC roots (paths) need roots, reachability and types,
-which are the next part of the engine. Today goheap reads the heap exactly as
-the allocator left it and reconciles it with the runtime's own statistics.
-NOTE

@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
 from harness import check, record, results, summary  # noqa: E402,F401
 from check_heap import check_heap  # noqa: E402
+from check_contract import check_contract  # noqa: E402
 from check_print import check_print  # noqa: E402
 from check_specials import check_specials  # noqa: E402
 from check_globals import check_globals, check_dwarf  # noqa: E402
@@ -337,6 +338,9 @@ def main():
         if not stripped:
             check(name + " DWARF types, closures, frame variables",
                   lambda d: check_dwarf(d, load_manifest(d), os.path.join(os.path.dirname(GOHEAP), "dwarfcheck")), d)
+        if os.path.basename(d) == "demo":
+            check(name + " command contract (JSON and text)",
+                  lambda d: check_contract(d, load_manifest(d), goheap_batch, GOHEAP), d)
         if not a.variant:
             check(name + " live mode", check_live, d)
             check(name + " goroutines and stack roots, live", check_goroutines_live, d, GOHEAP)

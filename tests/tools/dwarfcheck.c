@@ -351,7 +351,7 @@ int main(int argc, char **argv)
         gh_session_close(s);
         return rc;
     }
-    gh_out out = {fstdout, NULL};
+    gh_out out = {fstdout, NULL, 0};
     gh_json j;
     gh_json_init(&j, &out);
     gh_json_obj(&j);

@@ -210,7 +210,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "typenames: %s\n", err.msg);
         return 1;
     }
-    gh_out out = {fstdout, NULL};
+    gh_out out = {fstdout, NULL, 0};
     gh_json j;
     gh_json_init(&j, &out);
     gh_json_obj(&j);

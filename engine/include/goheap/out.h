@@ -9,7 +9,12 @@
 typedef struct gh_out {
     void (*write)(void *ctx, const char *s, size_t n);
     void *ctx;
+    int cols; /* terminal width when the output is a terminal, else 0 */
 } gh_out;
+
+/* The longest name a table row may print when prefix columns take used
+ * characters (0: no limit). Names longer are cut with "...". */
+int gh_out_name_room(const gh_out *o, int used);
 
 void gh_printf(gh_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gh_puts(gh_out *o, const char *s);
