@@ -262,6 +262,7 @@ int gh_types_has_pointers(gh_types *ty, const gh_otype *ot)
     case GH_SYN_NONE: break;
     case GH_SYN_STRING: return 0;
     case GH_SYN_CLOSURE: return -1;
+    case GH_SYN_HCHAN: return -1; /* pointer-free elements: hchan and buffer are one noscan object */
     default: return 1;
     }
     if (ot->rtype) {

@@ -144,9 +144,28 @@ static int flatten(gh_types *ty, lvec *lv, uint64_t die, uint64_t base, int dept
     }
     case GH_KIND_STRUCT: {
         gh_dwarf_vars *dv = dv_of(ty);
+        /* atomic.Pointer[T]: a [0]*T field says what the unsafe.Pointer after
+         * it points to (as in typewalk.c for descriptors). */
+        uint64_t zero_elem = 0, zero_edie = 0;
         for (size_t i = 0; dv && i < d.nfields; i++) {
             gh_dfield f;
-            if (gh_dwarf_type_field(dv, die, i, &f, NULL) || flatten(ty, lv, f.type, base + f.offset, depth + 1))
+            gh_dtype ft, pe, te;
+            if (gh_dwarf_type_field(dv, die, i, &f, NULL))
+                return -1;
+            if (!dtype(ty, f.type, &ft) && ft.kind == GH_KIND_ARRAY && ft.len == 0 && ft.elem &&
+                !dtype(ty, ft.elem, &pe) && pe.kind == GH_KIND_POINTER && pe.elem && !dtype(ty, pe.elem, &te)) {
+                zero_elem = te.rtype;
+                zero_edie = te.rtype ? 0 : pe.elem;
+                continue;
+            }
+            if ((zero_elem || zero_edie) && !dtype(ty, f.type, &ft) && ft.kind == GH_KIND_UNSAFEPOINTER) {
+                leaf p = {.off = base + f.offset, .t = f.type, .dwarf = 1, .kind = L_PTR, .elem = zero_elem,
+                          .edie = zero_edie};
+                if (push(lv, &p))
+                    return -1;
+                continue;
+            }
+            if (flatten(ty, lv, f.type, base + f.offset, depth + 1))
                 return -1;
         }
         return 0;

@@ -60,11 +60,27 @@ int session_for(lldb::SBDebugger &dbg, gh_session **out, gh_err *err)
     lldb::SBProcess process = target.GetProcess();
     if (!target.IsValid() || !process.IsValid())
         return gh_errorf(err, GH_EARG, "no process: load a core (target create EXE --core CORE) or run a program");
+    switch (process.GetState()) {
+    case lldb::eStateExited:
+        return gh_errorf(err, GH_EARG, "no process: it exited with status %d", process.GetExitStatus());
+    case lldb::eStateDetached:
+    case lldb::eStateUnloaded:
+    case lldb::eStateInvalid:
+        return gh_errorf(err, GH_EARG, "no process: load a core (target create EXE --core CORE) or run a program");
+    case lldb::eStateRunning:
+    case lldb::eStateStepping:
+    case lldb::eStateLaunching:
+    case lldb::eStateAttaching:
+        return gh_errorf(err, GH_EARG, "the process is running: stop it first (process interrupt)");
+    default:
+        break;
+    }
     char exe[4096] = "";
     target.GetExecutable().GetPath(exe, sizeof exe);
     std::string core = core_path(process);
     std::string key = std::string(exe) + "|" + core + "|" + std::to_string(process.GetProcessID());
     if (cached.s && cached.key == key && cached.process_uid == process.GetUniqueID()) {
+        goheap_sb_target_sync(cached.s->t);
         *out = cached.s;
         return GH_OK;
     }

@@ -1,6 +1,6 @@
 #include "sb_target.h"
 
-#include <lldb/API/SBAddress.h>
+#include <lldb/API/SBData.h>
 #include <lldb/API/SBError.h>
 #include <lldb/API/SBFileSpec.h>
 #include <lldb/API/SBFrame.h>
@@ -11,6 +11,7 @@
 #include <lldb/API/SBThread.h>
 #include <lldb/API/SBValue.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -28,6 +29,13 @@ struct Block {
     std::vector<uint8_t> bytes;
 };
 
+// One of the executable's segments (ELF PT_LOAD: lldb's top-level sections)
+// where it is loaded.
+struct Segment {
+    uint64_t start, end, file_size;
+    lldb::SBSection sec;
+};
+
 struct SBContext {
     gh_target t;
     lldb::SBTarget target;
@@ -36,9 +44,71 @@ struct SBContext {
     std::vector<gh_region> regions;
     std::vector<std::string> region_names;
     std::vector<gh_thread> threads;
+    std::vector<Segment> segments;
+    bool segments_loaded = false;
     std::vector<Block> cache{kSlots};
-    uint32_t cache_stop = 0;
+    // The process's stop id as of the command being run (goheap_sb_target_sync):
+    // asking lldb on every read costs more than the read (each SB call is
+    // instrumented), and the process cannot run during a command.
+    uint32_t stop = 0;
+    uint32_t cache_stop = 0; // stop id the cached blocks were read at
+    uint32_t state_stop = 0; // stop id the regions and threads were read at
 };
+
+void load_regions(SBContext *c);
+void load_threads(SBContext *c);
+
+// Regions and thread registers as of the current stop: a live process that
+// ran has other registers, and may have mapped more memory (a new arena).
+void refresh(SBContext *c)
+{
+    if (c->stop == c->state_stop)
+        return;
+    load_regions(c);
+    load_threads(c);
+    c->state_stop = c->stop;
+}
+
+void load_segments(SBContext *c)
+{
+    c->segments_loaded = true;
+    lldb::SBModule m = c->target.FindModule(c->target.GetExecutable());
+    for (size_t i = 0; m.IsValid() && i < m.GetNumSections(); i++) {
+        lldb::SBSection s = m.GetSectionAtIndex(i);
+        uint64_t load = s.GetLoadAddress(c->target);
+        if (load == LLDB_INVALID_ADDRESS || !s.GetByteSize())
+            continue;
+        c->segments.push_back({load, load + s.GetByteSize(), s.GetFileByteSize(), s});
+    }
+}
+
+// A page of the executable's file mapping, read from the file: a core holds
+// no read-only file mappings (text, rodata, pclntab, type descriptors). Read
+// by segment, not through SBTarget::ReadMemory, which reads one section at a
+// time and so stops at the end of .rodata in the middle of a page. Bytes of
+// the page past its segment read as zero.
+bool read_exe_page(SBContext *c, uint64_t a, uint8_t *dst)
+{
+    if (!c->segments_loaded)
+        load_segments(c);
+    std::memset(dst, 0, kPage);
+    bool any = false;
+    for (Segment &s : c->segments) {
+        uint64_t lo = std::max(a, s.start), hi = std::min(a + kPage, s.end);
+        if (lo >= hi)
+            continue;
+        uint64_t off = lo - s.start;
+        uint64_t n = off < s.file_size ? std::min(hi - lo, s.file_size - off) : 0;
+        if (n) {
+            lldb::SBData d = s.sec.GetSectionData(off, n);
+            lldb::SBError e;
+            if (d.ReadRawData(e, 0, dst + (lo - a), n) != n || e.Fail())
+                return false;
+        }
+        any = true;
+    }
+    return any;
+}
 
 // Fills a block. A block that is only partly readable (a region starts or
 // ends inside it) is read page by page, and each page remembers whether it
@@ -62,10 +132,7 @@ void fill(SBContext *c, Block &b, uint64_t base)
             b.valid |= static_cast<uint16_t>(1u << p);
             continue;
         }
-        // A core holds no read-only file mappings (text, rodata, type
-        // descriptors): the target reads those from the executable's sections.
-        lldb::SBError te;
-        if (c->target.ReadMemory(lldb::SBAddress(a, c->target), dst, kPage, te) == kPage && te.Success())
+        if (read_exe_page(c, a, dst))
             b.valid |= static_cast<uint16_t>(1u << p);
     }
 }
@@ -73,11 +140,10 @@ void fill(SBContext *c, Block &b, uint64_t base)
 size_t sb_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
     auto *c = static_cast<SBContext *>(ctx);
-    uint32_t stop = c->process.GetStopID();
-    if (stop != c->cache_stop) { // the process ran: memory may differ
+    if (c->stop != c->cache_stop) { // the process ran: memory may differ
         for (auto &b : c->cache)
             b.base = ~0ull;
-        c->cache_stop = stop;
+        c->cache_stop = c->stop;
     }
     size_t done = 0;
     while (done < len) {
@@ -100,6 +166,7 @@ size_t sb_read(void *ctx, uint64_t addr, void *buf, size_t len)
 void sb_regions(void *ctx, const gh_region **out, size_t *n)
 {
     auto *c = static_cast<SBContext *>(ctx);
+    refresh(c);
     *out = c->regions.data();
     *n = c->regions.size();
 }
@@ -107,6 +174,7 @@ void sb_regions(void *ctx, const gh_region **out, size_t *n)
 void sb_threads(void *ctx, const gh_thread **out, size_t *n)
 {
     auto *c = static_cast<SBContext *>(ctx);
+    refresh(c);
     *out = c->threads.data();
     *n = c->threads.size();
 }
@@ -142,7 +210,7 @@ int sb_load_bias(void *ctx, uint64_t *bias)
     return GH_EFORMAT;
 }
 
-uint64_t sb_generation(void *ctx) { return static_cast<SBContext *>(ctx)->process.GetStopID(); }
+uint64_t sb_generation(void *ctx) { return static_cast<SBContext *>(ctx)->stop; }
 
 void sb_close(void *ctx) { delete static_cast<SBContext *>(ctx); }
 
@@ -158,6 +226,7 @@ const char *const reg_names[GH_X86_NREGS] = {
 
 void load_threads(SBContext *c)
 {
+    c->threads.clear();
     for (uint32_t i = 0; i < c->process.GetNumThreads(); i++) {
         lldb::SBThread th = c->process.GetThreadAtIndex(i);
         gh_thread g{};
@@ -178,6 +247,8 @@ void load_threads(SBContext *c)
 void load_regions(SBContext *c)
 {
     lldb::SBMemoryRegionInfoList list = c->process.GetMemoryRegions();
+    c->regions.clear();
+    c->region_names.clear();
     c->region_names.reserve(list.GetSize());
     for (uint32_t i = 0; i < list.GetSize(); i++) {
         lldb::SBMemoryRegionInfo info;
@@ -211,9 +282,15 @@ int goheap_sb_target_open(lldb::SBTarget target, lldb::SBProcess process, gh_tar
     char path[4096];
     if (target.GetExecutable().GetPath(path, sizeof path) > 0)
         c->exe = path;
-    c->cache_stop = process.GetStopID();
+    c->stop = c->cache_stop = c->state_stop = process.GetStopID();
     load_regions(c);
     load_threads(c);
     *out = &c->t;
     return GH_OK;
+}
+
+void goheap_sb_target_sync(gh_target *t)
+{
+    if (t && t->ops == &sb_ops)
+        static_cast<SBContext *>(t->ctx)->stop = static_cast<SBContext *>(t->ctx)->process.GetStopID();
 }

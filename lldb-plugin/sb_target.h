@@ -14,4 +14,10 @@ extern "C" {
 // Creates a target over the process; close it with gh_target_close.
 int goheap_sb_target_open(lldb::SBTarget target, lldb::SBProcess process, gh_target **out, gh_err *err);
 
+// Takes the process's current stop id: call before each command. A changed
+// stop id (the process ran) drops cached memory, regions and registers, and
+// is the target's new generation, so the session rebuilds its models. Does
+// nothing for targets of other backends.
+void goheap_sb_target_sync(gh_target *t);
+
 #endif

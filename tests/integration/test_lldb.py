@@ -1,32 +1,99 @@
 #!/usr/bin/env python3
 """The LLDB plugin on cores and live processes of every Go release.
 
+Every lldb here is `lldb --batch --no-lldbinit` that loads the plugin; the
+answer key is the corpus manifest, as in run.py (check_heap, check_goroutines
+with a batch function that runs the commands through lldb instead of goheap).
+
 - Cores, through both memory paths (the engine's mmapped core backend, the
-  default, and SBProcess::ReadMemory with GOHEAP_LLDB_SBAPI=1): go-overview,
-  go-breakdown and go-whatis of every sentinel give the CLI's answers, and the
-  breakdown reconciles with the runtime's statistics.
-- Live: lldb launches the demo with GOHEAP_LIVE=1 and stops at main.checkpoint;
-  the commands read the process through the SB API; after `continue` to the
-  second stop they see the 200 objects the program added.
-- A bad session (no process, a non-Go program) gives a one-line error and lldb
-  goes on with the next command.
+  default, and SBProcess::ReadMemory with GOHEAP_LLDB_SBAPI=1): go-heap --json
+  has the manifest's live counts, go-paths finds each sentinel's root,
+  go-objects agrees, go-goroutines lists the parked goroutines where they
+  parked. Every program on the newest release, two per older release. On
+  every release's demo core also go-overview, go-breakdown, go-verify and
+  go-whatis equal the CLI's answers.
+- Live: lldb launches a corpus program in live mode (GOHEAP_LIVE=1, breakpoint
+  at main.checkpoint), and the same checks pass against the stop-1 manifest;
+  `process continue` to the second stop, and they pass against the stop-2
+  manifest (the model is rebuilt: the stop id changed). demo and stacks
+  (running goroutines walked from lldb's thread registers) on every release,
+  every program on the oldest and the newest.
+- A bad session (no target, a target without a process, a non-Go program)
+  gives a one-line error and lldb goes on with the next command.
+- AddressSanitizer: a core and a live session with the plugin built with
+  GOHEAP_SANITIZE=ON (lldb-asan/, built by lldb-plugin/CMakeLists.txt), the
+  ASan runtime preloaded into lldb; no sanitizer report. In a sanitizer build
+  every lldb of this test runs that way.
+- Timing: go-heap inside lldb (both paths) against the CLI on the largest
+  core of the corpus (and on $GOHEAP_PERF_CORE_DIR, a directory with exe and
+  core, when set); printed, not checked.
 Prints `N passed, N failed`.
 """
 import json
 import os
+import queue
+import re
+import statistics
 import subprocess
 import sys
+import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts"))
+import check_heap as check_heap_module  # noqa: E402
 import corpus  # noqa: E402
 import run  # noqa: E402
+from check_heap import check_heap  # noqa: E402
+from check_goroutines import check_goroutines  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(run.ROOT, "build"))
 PLUGIN = os.path.join(BUILD, "lib", "libgoheap-lldb.so")
 GOHEAP = os.path.join(BUILD, "bin", "goheap")
 LLDB = os.environ.get("LLDB", "lldb-19")
+ASAN_BUILD = os.path.join(BUILD, "lldb-asan")
+SANITIZER_REPORT = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: \w+Sanitizer")
+
+
+def sanitized(build):
+    try:
+        with open(os.path.join(build, "CMakeCache.txt")) as f:
+            return re.search(r"^GOHEAP_SANITIZE:BOOL=(ON|1|TRUE)$", f.read(), re.M | re.I) is not None
+    except OSError:
+        return False
+
+
+def asan_env(build):
+    """What lldb needs to run a sanitizer build of the plugin: the ASan runtime
+    the plugin links, preloaded (lldb is not instrumented), after it the
+    swift_demangle stub (lldb-plugin/asan_preload.c says why), and leak
+    detection off: lldb itself does not free everything at exit."""
+    plugin = os.path.join(build, "lib", "libgoheap-lldb.so")
+    p = subprocess.run(["ldd", plugin], capture_output=True, text=True, timeout=60)
+    m = re.search(r"libasan\.so\S* => (\S+)", p.stdout)
+    assert m, "%s links no ASan runtime: %s" % (plugin, p.stdout.strip()[-300:])
+    stub = os.path.join(build, "lib", "libgoheap-asan-preload.so")
+    assert os.path.exists(stub), "%s is missing" % stub
+    return {"LD_PRELOAD": "%s %s" % (m.group(1), stub),
+            "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0:halt_on_error=1",
+            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+
+
+# The plugin and the environment every lldb of the test gets (a sanitizer
+# build preloads the ASan runtime); the ASan check swaps both.
+SESSION = {"plugin": PLUGIN, "env": asan_env(BUILD) if sanitized(BUILD) else {}}
+
+
+def lldb_env(extra=None):
+    env = dict(os.environ, **SESSION["env"])
+    env.update(extra or {})
+    return env
+
+
+def no_reports(out):
+    m = SANITIZER_REPORT.search(out)
+    assert not m, "sanitizer report: %s" % out[max(0, m.start() - 200):m.start() + 1500]
 
 
 def lldb(commands, env=None, batch=True):
@@ -34,19 +101,134 @@ def lldb(commands, env=None, batch=True):
     file with --batch, synchronous, which stops at the first error; otherwise
     the commands come on standard input as a person types them, and an error
     does not end the session (the bad-session check needs that)."""
-    env = dict(os.environ, **(env or {}))
-    script = "plugin load %s\n%s\nquit\n" % (PLUGIN, "\n".join(commands))
+    script = "plugin load %s\n%s\nquit\n" % (SESSION["plugin"], "\n".join(commands))
     if batch:
-        path = os.path.join(BUILD, "lldb-test-commands.txt")
+        path = os.path.join(BUILD, "lldb-test-commands-%d.txt" % os.getpid())
         with open(path, "w") as f:
             f.write(script)
-        p = subprocess.run([LLDB, "--no-lldbinit", "--batch", "-s", path], capture_output=True, text=True,
-                           timeout=600, env=env, stdin=subprocess.DEVNULL)
+        p = subprocess.run([LLDB, "--no-lldbinit", "--batch", "-s", path], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=600, env=lldb_env(env),
+                           stdin=subprocess.DEVNULL)
+        os.remove(path)
     else:
-        p = subprocess.run([LLDB, "--no-lldbinit"], input=script, capture_output=True, text=True,
-                           timeout=600, env=env)
+        p = subprocess.run([LLDB, "--no-lldbinit"], input=script, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=600, env=lldb_env(env))
+    no_reports(p.stdout)
     docs = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
-    return p.stdout + p.stderr, docs
+    return p.stdout, docs
+
+
+class Session:
+    """One lldb --batch session driven command by command: the commands come
+    through a pipe (`-s /dev/stdin`), so each runs synchronously (a launch or
+    a continue returns when the process stopped) and the test can read what
+    the program printed before sending the next. A comment line after each
+    group marks where its output ends (lldb echoes it). --batch stops at the
+    first error: the session then ends and run() says so."""
+
+    def __init__(self, env=None):
+        self.p = subprocess.Popen([LLDB, "--no-lldbinit", "--batch", "-s", "/dev/stdin"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+                                  env=lldb_env(env))
+        self.lines = queue.Queue()
+        self.marks = 0
+        self.transcript = []
+        threading.Thread(target=self._read, daemon=True).start()
+        self.run(["plugin load %s" % SESSION["plugin"]])
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def run(self, commands, timeout=300, may_end=False):
+        self.marks += 1
+        mark = "# --- %d" % self.marks
+        try:
+            self.p.stdin.write("".join(c + "\n" for c in commands + [mark]))
+            self.p.stdin.flush()
+        except OSError:
+            raise AssertionError("lldb ended before %r: %s" % (commands, "".join(self.transcript)[-600:]))
+        got, end = [], time.time() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.1, end - time.time()))
+            except queue.Empty:
+                raise AssertionError("lldb did not finish %r in %ds: %s" % (commands, timeout, "".join(got)[-600:]))
+            if line is None:
+                self.transcript.append("".join(got))
+                if may_end:  # an error ended the batch, as expected
+                    no_reports("".join(got))
+                    return "".join(got), []
+                raise AssertionError("lldb ended during %r: %s" % (commands, "".join(got)[-800:]))
+            if line.rstrip("\n") == "(lldb) " + mark:
+                break
+            got.append(line)
+        text = "".join(got)
+        self.transcript.append(text)
+        no_reports(text)
+        return text, [json.loads(l) for l in got if l.startswith("{")]
+
+    def batch(self, kind):
+        """A batch function for check_heap/check_goroutines: engine commands as
+        go- commands of this session; the first answer also says which target
+        backend answered (kind: "lldb process" or "core ")."""
+        def fn(_, cmds):
+            text, docs = self.run(["go-overview --json"] + ["go-" + c for c in cmds])
+            assert len(docs) == len(cmds) + 1, "lldb answered %d of %d commands: %s" % (
+                len(docs), len(cmds) + 1, text[-600:])
+            assert docs[0]["target"].startswith(kind), "target %r, expected %s" % (docs[0]["target"], kind)
+            return docs[1:]
+        return fn
+
+    def close(self):
+        try:
+            # quit kills a process that is still there, without asking
+            self.p.stdin.write("settings set auto-confirm true\nquit\n")
+            self.p.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        rest = []
+        while True:
+            try:
+                line = self.lines.get(timeout=5)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            rest.append(line)
+        self.transcript.append("".join(rest))
+        no_reports("".join(rest))
+
+
+def core_batch(sbapi):
+    """check_heap/check_goroutines' batch function: one lldb --batch per call,
+    the core loaded with target create, the commands as go- commands."""
+    kind = "lldb process" if sbapi else "core "
+
+    def fn(d, cmds):
+        out, docs = lldb(["target create %s --core %s" % (os.path.join(d, "exe"), os.path.join(d, "core")),
+                          "go-overview --json"] + ["go-" + c for c in cmds],
+                         {"GOHEAP_LLDB_SBAPI": "1"} if sbapi else None)
+        errors = [l for l in out.splitlines() if l.startswith("error:")]
+        assert not errors, "lldb: %s" % "; ".join(errors[:3])
+        assert len(docs) == len(cmds) + 1, "lldb answered %d of %d commands: %s" % (
+            len(docs), len(cmds) + 1, out[-600:])
+        assert docs[0]["target"].startswith(kind), "target %r, expected %s" % (docs[0]["target"], kind)
+        return docs[1:]
+    return fn
+
+
+def check_core_manifest(d, sbapi):
+    """heap, paths, objects and goroutines through lldb against the manifest."""
+    m = run.load_manifest(d)
+    fn = core_batch(sbapi)
+    return "%s; %s" % (check_heap(d, m, fn), check_goroutines(d, m, fn))
 
 
 def cli(core, *args):
@@ -60,7 +242,8 @@ def same_heap(a, b, what):
         assert a[k] == b[k], "%s: %s is %r in lldb, %r in the CLI" % (what, k, a[k], b[k])
 
 
-def check_core(d, sbapi):
+def check_core_cli(d, sbapi):
+    """go-overview, go-breakdown, go-verify and go-whatis give the CLI's answers."""
     m = run.load_manifest(d)
     cmds = ["target create %s --core %s" % (os.path.join(d, "exe"), os.path.join(d, "core")),
             "go-overview --json", "go-breakdown --json", "go-verify --json"] + \
@@ -84,69 +267,262 @@ def check_core(d, sbapi):
     return "%d sentinels" % len(m["sentinels"])
 
 
-def check_live(d):
-    out_file = os.path.join(BUILD, "lldb-live-manifest.txt")
+def manifest_lines(path):
+    with open(path) as f:
+        return sum(1 for l in f if l.startswith("{"))
+
+
+def manifest_line(path, stop):
+    """The program's manifest line for a stop (printed before it stopped)."""
+    with open(path) as f:
+        lines = [json.loads(l) for l in f if l.startswith("{")]
+    assert len(lines) >= stop, "the program printed %d manifest lines, expected %d" % (len(lines), stop)
+    m = lines[stop - 1]
+    assert (m["mode"], m["stop"]) == ("live", stop), "manifest line %d: %r/%r" % (stop, m["mode"], m["stop"])
+    m["sentinels"] = m.get("sentinels") or []  # a second stop may name none (null)
+    return m
+
+
+def live_session(d, out_file, env=None):
+    """An lldb session stopped at the program's first checkpoint."""
     if os.path.exists(out_file):
         os.remove(out_file)
-    cmds = ["process handle SIGURG -n false -p true -s false",
-            "target create %s" % os.path.join(d, "exe"),
-            "breakpoint set -n main.checkpoint",
-            "process launch -E GOHEAP_LIVE=1 -o %s -i /dev/null" % out_file,
-            "go-overview --json", "go-breakdown --json"]
-    # The program printed its stop-1 manifest before stopping: its sentinels
-    # are checked in the same session, then the program goes on to stop 2.
-    out, docs = lldb(cmds + ["process continue", "go-overview --json", "go-breakdown --json", "process kill"])
-    assert len(docs) == 4, "expected 4 answers, got %d: %s" % (len(docs), out[-600:])
-    o1, b1, o2, b2 = docs
-    for b in (b1, b2):
-        assert b["unexplained_differences"] == 0 and all(c["ok"] for c in b["checks"]), b["checks"]
-    assert o1["target"].startswith("lldb process"), o1["target"]
-    assert o1["go_version"] == run.load_manifest(d)["go"]
-    assert (o1["objects"], o1["spans_in_use"]) != (o2["objects"], o2["spans_in_use"]), \
-        "the heap model was not rebuilt after the process ran"
-    # Sentinels: their addresses are known only once the program printed them,
-    # so a second run asks for the first run's addresses; where the heap is at
-    # the same place in both runs (often so before Go 1.25) they must
-    # be heap objects.
-    with open(out_file) as f:
-        first = json.loads(f.readline())["sentinels"]
-    out, docs = lldb(cmds[:4] + ["go-whatis %s --json" % s["addr"] for s in first] + ["process kill"])
-    with open(out_file) as f:
-        second = json.loads(f.readline())["sentinels"]
-    if [s["addr"] for s in first] != [s["addr"] for s in second]:
-        return "objects %d -> %d; sentinels not checked live: their addresses differ between runs" % (
-            o1["objects"], o2["objects"])
-    assert len(docs) == len(first), out[-400:]
-    for s, w in zip(first, docs):
-        assert w["kind"] == "heap", "live whatis %s: %r" % (s["addr"], w)
-    return "objects %d -> %d, %d sentinels found live" % (o1["objects"], o2["objects"], len(docs))
+    s = Session(env)
+    text, _ = s.run(["process handle SIGURG -n false -p true -s false",
+                     "target create %s" % os.path.join(d, "exe"),
+                     "breakpoint set -n main.checkpoint",
+                     "process launch -E GOHEAP_LIVE=1 -o %s -i /dev/null" % out_file])
+    assert "stop reason = breakpoint" in text, "the program did not stop at main.checkpoint: %s" % text[-600:]
+    return s
+
+
+# Live programs where check_heap's typed coverage cannot hold, and why.
+LIVE_COVERAGE = {
+    # At both stops main's registers in main.checkpoint still reach the table
+    # manifest.Goroutines built, whose strings point into
+    # string(runtime.Stack(all)): 2000 goroutines' tracebacks, 728 KiB, live
+    # (a path from goroutine 1's registers), pointer-free and reached from no
+    # typed root, so untyped. In the core it is gone (the crash path left
+    # those registers behind).
+    "goroutines": 0.5,
+}
+
+
+def check_heap_live(d, m, fn):
+    """check_heap on a live stop. A running goroutine's registers (and the
+    frames interrupted by a signal) are scanned conservatively, and at a
+    breakpoint they can still hold a pointer to garbage the program dropped:
+    its objects are then live to goheap, which the manifest cannot know. A
+    garbage type (manifest live count 0, listed in `garbage`) found live is
+    accepted only when every such object's first path starts at a
+    conservatively scanned root (a variable in parentheses: "(registers)"),
+    and then the other counts are checked again without it."""
+    try:
+        return check_heap(d, m, fn)
+    except AssertionError as e:
+        extra = re.findall(r"(\S+): goheap (\d+) live, manifest 0", str(e))
+        if not str(e).startswith("live counts differ") or not extra or \
+                any(t not in (m.get("garbage") or {}) for t, _ in extra):
+            raise
+        held = []
+        for t, n in extra:
+            objs = fn(d, ["objects --json --limit %s --type '^%s$'" % (n, re.escape(t))])[0]["objects"]
+            paths = fn(d, ["paths %s --json" % o["addr"] for o in objs])
+            roots = [p["paths"][0]["root"] if p["paths"] else None for p in paths]
+            bad = [r for r in roots if not r or not str(r.get("variable", "")).startswith("(")]
+            assert not bad, "%s; %s found live from %r" % (e, t, bad[0])
+            held.append("%s %s (from %s)" % (n, t, ", ".join(sorted({"goroutine %s %s %s" % (
+                r.get("goroutine"), r.get("function"), r["variable"]) for r in roots}))))
+        m = dict(m, live=dict(m["live"], **{t: int(n) for t, n in extra}))
+        return "%s; conservatively held garbage: %s" % (check_heap(d, m, fn), "; ".join(held))
+
+
+def check_live(d, env=None, tag=""):
+    """Two stops of a live program under lldb, each against its manifest."""
+    out_file = os.path.join(BUILD, "lldb-live-%s%s-%s.txt" % (os.path.basename(os.path.dirname(d)), tag,
+                                                              os.path.basename(d)))
+    s = live_session(d, out_file, env)
+    try:
+        fn = s.batch("lldb process")
+        heaps, details = [], []
+        for stop in (1, 2):
+            if stop == 2:
+                # lldb may report the first breakpoint again once in a while
+                # (a signal arrived while it stepped the thread off it): go on
+                # until the program printed its second line.
+                for again in range(5):
+                    text, _ = s.run(["process continue"])
+                    assert "stop reason = breakpoint" in text, "no second stop at main.checkpoint: %s" % text[-600:]
+                    if manifest_lines(out_file) >= 2:
+                        break
+                    where = [l.strip() for l in text.splitlines() if l.startswith("* thread")]
+                    details.append("breakpoint reported again (%s)" % "; ".join(where))
+            m = manifest_line(out_file, stop)
+            heaps.append(fn(d, ["heap --json"])[0])
+            assert heaps[-1]["go_version"] == m["go"], heaps[-1]["go_version"]
+            saved = check_heap_module.COVERAGE_MIN
+            check_heap_module.COVERAGE_MIN = LIVE_COVERAGE.get(m["program"], saved)
+            try:
+                h = check_heap_live(d, m, fn)
+                g = check_goroutines(d, m, fn, stderr_text="", live=True)
+            except AssertionError as e:
+                raise AssertionError("stop %d: %s" % (stop, e))
+            finally:
+                check_heap_module.COVERAGE_MIN = saved
+            details.append("stop %d: %d objects, %d sentinels, %s%s" % (
+                stop, heaps[-1]["objects"], len(m["sentinels"]), g.split(",")[0],
+                h[h.index("; conservatively"):] if "; conservatively" in h else ""))
+        s.run(["process kill"])
+    finally:
+        s.close()
+    a, b = heaps
+    assert (a["objects"], a["bytes"]) != (b["objects"], b["bytes"]), "the model was not rebuilt after the process ran"
+    return "; ".join(details)
 
 
 def check_bad_sessions():
-    out, _ = lldb(["go-overview", "version", "target create /bin/true", "process launch --stop-at-entry",
-                   "go-overview", "version", "process kill"], batch=False)
-    errors = [l for l in out.splitlines() if l.startswith("error:")]
-    assert any("no process" in e for e in errors), out[-400:]
-    assert any("not a Go program" in e for e in errors), out[-400:]
-    assert out.count("lldb version") == 2, "lldb did not go on after the errors"
-    return "2 one-line errors, lldb went on"
+    """Each failing command prints one error line and the next command runs."""
+    cmds = ["go-overview", "go-heap", "version",
+            "target create /bin/true", "go-paths 0x1000", "process launch --stop-at-entry",
+            "go-heap", "go-goroutines", "version", "process kill"]
+    out, _ = lldb(cmds, batch=False)
+    # Output per command: what follows its echo up to the next prompt.
+    parts = re.split(r"^\(lldb\) (.*)$", out, flags=re.M)
+    said = {}
+    for cmd, text in zip(parts[1::2], parts[2::2]):
+        lines = [l for l in text.splitlines() if l.strip() and not l.startswith("warning:")]
+        said.setdefault(cmd, []).append(lines)
+    for cmd in ("go-overview", "go-paths 0x1000"):
+        (lines,) = said[cmd]
+        assert len(lines) == 1 and lines[0].startswith("error:") and "no process" in lines[0], \
+            "%s without a process: %r" % (cmd, lines)
+    errs = said["go-heap"][1] + said["go-goroutines"][0]
+    assert len(errs) == 2 and all(l.startswith("error:") and "not a Go program" in l for l in errs), \
+        "go-heap, go-goroutines on /bin/true: %r" % errs
+    assert [l for l in said["go-heap"][0] if not l.startswith("error:")] == [], said["go-heap"][0]
+    assert out.count("lldb version") == 2, "lldb did not go on after the errors: %s" % out[-600:]
+    return "5 one-line errors (no process, not a Go program), lldb went on"
+
+
+def check_exited(d):
+    """After the program exited, a command says so in one line."""
+    out_file = os.path.join(BUILD, "lldb-exited-%s.txt" % os.path.basename(d))
+    s = live_session(d, out_file)
+    try:
+        s.run(["go-heap --json"])  # a model that must not be reused
+        for _ in range(5):
+            # The exit can be reported after a continue returned: ask first,
+            # since continuing a process that is gone ends a --batch session.
+            text, _ = s.run(["process status"])
+            if "exited with status = 0" in text:
+                break
+            text, _ = s.run(["process continue"])
+            if "exited with status = 0" in text:
+                break
+        assert "exited with status = 0" in text, "the program did not exit: %s" % text[-400:]
+        text, _ = s.run(["go-heap"], may_end=True)
+    finally:
+        s.close()
+    said = [l for l in text.splitlines()[1:] if l.strip() and not l.startswith("warning:")]
+    assert said == ["error: no process: it exited with status 0"], "go-heap after the exit: %r" % said
+    return said[0]
+
+
+def check_asan(core_dir, live_dir):
+    """A core and a live session with the AddressSanitizer plugin."""
+    saved = dict(SESSION)
+    SESSION.update(plugin=os.path.join(ASAN_BUILD, "lib", "libgoheap-lldb.so"), env=asan_env(ASAN_BUILD))
+    try:
+        # The runtime is really there: ASan says so at start when asked.
+        out, _ = lldb(["version"], {"ASAN_OPTIONS": SESSION["env"]["ASAN_OPTIONS"] + ":verbosity=1"})
+        assert "AddressSanitizer" in out, "the ASan runtime did not start in lldb: %s" % out[-300:]
+        a = check_core_manifest(core_dir, False)
+        b = check_core_manifest(core_dir, True)
+        c = check_live(live_dir, tag="-asan")
+    finally:
+        SESSION.clear()
+        SESSION.update(saved)
+    return "no reports; core %s: %s; SB API: %s; live %s: %s" % (
+        os.path.basename(core_dir), a.split(";")[0], b.split(";")[0], os.path.basename(live_dir), c)
+
+
+def timed(cmd, env=None, n=3):
+    ts = []
+    for _ in range(n):
+        t = time.time()
+        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=900,
+                           env=lldb_env(env) if cmd[0] == LLDB else os.environ, stdin=subprocess.DEVNULL)
+        ts.append(time.time() - t)
+        assert p.returncode == 0, "%s: %s" % (" ".join(cmd), p.stderr[-300:])
+    return statistics.median(ts)
+
+
+def check_timing(d):
+    """go-heap in lldb (lldb start, plugin and core load subtracted) against
+    `goheap CORE heap` (whole process), medians of 3; printed, not checked."""
+    exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
+    base = [LLDB, "--no-lldbinit", "--batch", "-o", "plugin load " + PLUGIN, "-o",
+            "target create %s --core %s" % (exe, core)]
+    t_cli = timed([GOHEAP, "--exe", exe, core, "heap"])
+    t0 = timed(base)
+    t_mm = timed(base + ["-o", "go-heap"]) - t0
+    t_sb = timed(base + ["-o", "go-heap"], {"GOHEAP_LLDB_SBAPI": "1"}) - t0
+    ov = cli(core, "overview", "--json")
+    return "%s (%.0f MB, %d objects): CLI heap %.2fs; lldb go-heap %.2fs mmapped, %.2fs SB API " \
+        "(lldb start and core load %.2fs excluded)" % (d, os.path.getsize(core) / 1e6, ov["objects"], t_cli, t_mm,
+                                                       t_sb, t0)
 
 
 def main():
     if not os.path.exists(PLUGIN):
         print("SKIPPED: the LLDB plugin was not built")
         return corpus.SKIP
+    if SESSION["env"]:
+        print("sanitizer build: every lldb runs with LD_PRELOAD=%s" % SESSION["env"]["LD_PRELOAD"])
     run.check("bad sessions", check_bad_sessions)
-    for version in corpus.versions():
-        skip, dirs = corpus.generate(version, "", ["demo", "sizeclasses"], out=os.path.join(BUILD, "corpus"))
+    versions = corpus.versions()
+    programs = corpus.programs()
+    all_dirs = {}
+    for i, version in enumerate(versions):
+        # Every program on the newest release; two on each older one, in turn;
+        # demo and stacks everywhere for the CLI and live checks.
+        mine = programs if version == versions[-1] else \
+            [programs[(2 * i) % len(programs)], programs[(2 * i + 1) % len(programs)]]
+        live = programs if version in (versions[0], versions[-1]) else ["demo", "stacks"]
+        skip, dirs = corpus.generate(version, "", sorted(set(mine) | set(live)), out=os.path.join(BUILD, "corpus"))
         if skip:
             print("skip  %s: %s" % (version, skip))
             continue
-        d = dirs[0]
-        for p in dirs:
-            run.check("%s %s core (mmapped)" % (version, os.path.basename(p)), check_core, p, False)
-            run.check("%s %s core (SB API reads)" % (version, os.path.basename(p)), check_core, p, True)
-        run.check("%s demo live, two stops" % version, check_live, d)
+        by = all_dirs[version] = {os.path.basename(p): p for p in dirs}
+        for prog in mine:
+            for sbapi in (False, True):
+                run.check("%s %s core (%s): heap, paths, goroutines" % (version, prog, "SB API" if sbapi else "mmapped"),
+                          check_core_manifest, by[prog], sbapi)
+        for sbapi in (False, True):
+            run.check("%s demo core (%s): overview, breakdown, verify, whatis = CLI" % (
+                version, "SB API" if sbapi else "mmapped"), check_core_cli, by["demo"], sbapi)
+        # Live: demo and stacks on every release, every program on the oldest
+        # and the newest.
+        for prog in live:
+            run.check("%s %s live, two stops" % (version, prog), check_live, by[prog])
+    newest = all_dirs.get(versions[-1])
+    if newest:
+        run.check("%s demo live, after the exit" % versions[-1], check_exited, newest["demo"])
+    if sanitized(BUILD):
+        print("skip  AddressSanitizer check: this build is sanitized, every check above ran under ASan")
+    elif not os.path.exists(os.path.join(ASAN_BUILD, "lib", "libgoheap-lldb.so")):
+        print("skip  AddressSanitizer check: no %s/lib/libgoheap-lldb.so (configured with -DGOHEAP_LLDB_ASAN=OFF?)"
+              % ASAN_BUILD)
+    elif newest:
+        run.check("AddressSanitizer plugin (%s)" % versions[-1], check_asan, newest["maps"], newest["stacks"])
+    cores = [os.path.join(r, "") for r, _, f in os.walk(os.path.join(BUILD, "corpus"), followlinks=True)
+             if "core" in f and "exe" in f]
+    if cores:
+        largest = max(cores, key=lambda r: os.path.getsize(os.path.join(r, "core"))).rstrip("/")
+        run.check("timing, largest corpus core", check_timing, largest)
+    perf = os.environ.get("GOHEAP_PERF_CORE_DIR")
+    if perf:
+        run.check("timing, %s" % perf, check_timing, perf)
     return run.summary()
 
 
