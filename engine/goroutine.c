@@ -205,8 +205,8 @@ static const char *printed(loader *ld, const char *raw)
  * is then still valid). */
 static void *grow(void *v, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return v;
+    if (need <= *cap && v)
+        return v; /* (a first goroutine with no frames still gets an array: NULL means out of memory) */
     size_t c = *cap ? *cap : 64;
     while (c < need)
         c *= 2;
