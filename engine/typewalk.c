@@ -579,7 +579,7 @@ static void rpath(gh_types *ty, uint64_t t, uint64_t off, char *buf, size_t cap,
             if (gh_types_field_at(ty, ri, i, &name, &ft, &fo))
                 return;
             rinfo *fi = gh_types_rinfo(ty, ft);
-            if (fi && fo <= off && off < fo + (fi->r.size ? fi->r.size : 1)) {
+            if (fi && fi->r.size && fo <= off && off < fo + fi->r.size) { /* zero-size fields hold nothing */
                 best = ft;
                 bestoff = fo;
                 bestname = name;

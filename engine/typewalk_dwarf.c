@@ -291,7 +291,7 @@ static void dpath(gh_types *ty, uint64_t die, uint64_t off, char *buf, size_t ca
             if (gh_dwarf_type_field(dv, die, i, &f, NULL))
                 return;
             uint64_t fs = gh_types_dwarf_size(ty, f.type);
-            if (f.offset <= off && off < f.offset + (fs ? fs : 1)) {
+            if (fs && f.offset <= off && off < f.offset + fs) { /* zero-size fields ([0]*T, noCopy) hold nothing */
                 append(buf, cap, ".%s", f.name ? f.name : "?");
                 dpath(ty, f.type, off - f.offset, buf, cap, depth + 1);
                 return;
