@@ -3,7 +3,7 @@
 #ifndef GOHEAP_CLI_H
 #define GOHEAP_CLI_H
 
-#include "goheap/session.h"
+#include "goheap/goheap.h"
 
 /* Set by SIGINT; the session's interrupt flag. */
 extern volatile int cli_interrupted;

@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "fromgdb.h"
-#include "goheap/session.h"
+#include "goheap/goheap.h"
 
 static const char usage[] =
     "usage: goheap [--exe EXE] CORE [COMMAND [ARGS]]\n"
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
             fputs(usage, stdout);
             return 0;
         } else if (!strcmp(argv[i], "--version")) {
-            puts("goheap 0.1.0");
+            printf("goheap %s\n", gh_version(NULL, NULL, NULL));
             return 0;
         } else if (!strcmp(argv[i], "--exe") && i + 1 < argc) {
             exe = argv[++i];
@@ -132,35 +132,19 @@ int main(int argc, char **argv)
         }
         core = argv[i++];
     }
-    gh_target *t;
-    char desc[600];
-    int rc;
-    if (pid) {
-        rc = gh_live_open(pid, 1, &t, &err);
-        snprintf(desc, sizeof desc, "process %d", pid);
-    } else {
-        rc = gh_core_open(core, exe, &t, &err);
-        snprintf(desc, sizeof desc, "core %s", core);
-        if (!rc && gh_core_warning(t))
-            fprintf(stderr, "goheap: warning: %s\n", gh_core_warning(t));
-    }
+    gh_session *s;
+    int rc = pid ? gh_open_pid(pid, GH_OPEN_ATTACH, NULL, 0, &s, &err) : gh_open_core(core, exe, &s, &err);
     if (rc) {
         fprintf(stderr, "goheap: %s\n", err.msg);
         return 1;
     }
-    gh_session *s;
-    if ((rc = gh_session_open(t, exe, desc, &s, &err))) {
-        fprintf(stderr, "goheap: %s\n", err.msg);
-        return 1;
-    }
-    if (s->rt.newer_than_tested)
-        fprintf(stderr, "goheap: warning: %s is newer than the newest Go release goheap was tested with\n",
-                s->rt.ver.text);
-    s->interrupt = &cli_interrupted;
+    for (size_t k = 0; gh_warning(s, k); k++)
+        fprintf(stderr, "goheap: warning: %s\n", gh_warning(s, k));
+    gh_set_interrupt_flag(s, &cli_interrupted);
     if (isatty(2))
-        s->progress = progress;
+        gh_set_progress(s, progress, NULL);
     cli_catch_sigint(1);
     rc = i < argc ? cli_run(s, argc - i, argv + i, &out) : cli_prompt(s, &out);
-    gh_session_close(s);
+    gh_close(s);
     return rc;
 }

@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "goheap/session.h"
+#include "goheap/goheap.h"
+
+/* Fills err like the library does: the code and a one-line message. */
+__attribute__((format(printf, 3, 4))) static int gdb_errorf(gh_err *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
 
 #define MAX_GDB_ARGS 64        /* go-NAME forwards at most this many arguments */
 #define ARGS_MARK " # goheap-args "
@@ -437,7 +451,7 @@ static int live_generation(int pid, uint64_t *gen, gh_err *err)
     snprintf(path, sizeof path, "/proc/%d/task", pid);
     DIR *d = opendir(path);
     if (!d)
-        return gh_errorf(err, GH_EARG, "no process %d", pid);
+        return gdb_errorf(err, GH_EARG, "no process %d", pid);
     uint64_t sum = 0;
     int rc = GH_OK, n = 0;
     struct dirent *de;
@@ -455,7 +469,7 @@ static int live_generation(int pid, uint64_t *gen, gh_err *err)
         if (state == 'Z' || state == 'X' || state == '?')
             continue;
         if (state != 't' && state != 'T') {
-            rc = gh_errorf(err, GH_EARG, "process %d is running (thread %d): stop it in gdb first", pid, tid);
+            rc = gdb_errorf(err, GH_EARG, "process %d is running (thread %d): stop it in gdb first", pid, tid);
             break;
         }
         snprintf(path, sizeof path, "/proc/%d/task/%d/status", pid, tid);
@@ -474,7 +488,7 @@ static int live_generation(int pid, uint64_t *gen, gh_err *err)
     }
     closedir(d);
     if (!rc && n == 0)
-        rc = gh_errorf(err, GH_EARG, "process %d has no threads", pid);
+        rc = gdb_errorf(err, GH_EARG, "process %d has no threads", pid);
     *gen = sum;
     return rc;
 }
@@ -527,69 +541,39 @@ typedef struct sess {
 
 static void sess_close(sess *S)
 {
-    gh_session_close(S->s);
+    gh_close(S->s);
     S->s = NULL;
-}
-
-/* A live target read through /proc knows no registers (gdb holds them): give
- * each thread the registers gdb showed for it. */
-static int give_registers(gh_target *t, const gh_thread *th, size_t nth, unsigned *given, gh_err *err)
-{
-    const gh_thread *cur;
-    size_t n;
-    *given = 0;
-    t->ops->threads(t->ctx, &cur, &n);
-    if (!nth || !n)
-        return GH_OK;
-    gh_thread *mine = malloc(n * sizeof *mine);
-    if (!mine)
-        return gh_errorf(err, GH_ENOMEM, "out of memory for %zu threads", n);
-    memcpy(mine, cur, n * sizeof *mine);
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < nth; k++)
-            if (th[k].tid == mine[i].tid && th[k].has_regs) {
-                mine[i] = th[k];
-                (*given)++;
-                break;
-            }
-    int rc = gh_live_set_threads(t, mine, n, err);
-    free(mine);
-    return rc;
 }
 
 static int sess_open(sess *S, const spec *sp, uint64_t gen, const gh_thread *th, size_t nth, gh_err *err)
 {
     sess_close(S);
     double t0 = now_ms();
-    gh_target *t;
     char desc[600];
     const char *exe = sp->exe[0] ? sp->exe : NULL;
     int rc;
+    S->regs = 0;
     if (sp->live) {
-        /* gdb is the tracer and has the process stopped: read it, do not attach. */
-        rc = gh_live_open(sp->pid, 0, &t, err);
-        if (!rc && (rc = give_registers(t, th, nth, &S->regs, err)))
-            gh_target_close(t);
+        /* gdb is the tracer and has the process stopped: read it, do not
+         * attach, and give each thread the registers gdb showed for it. */
+        rc = gh_open_pid(sp->pid, 0, th, nth, &S->s, err);
+        for (size_t k = 0; k < nth; k++)
+            S->regs += th[k].has_regs != 0;
         snprintf(desc, sizeof desc, "process %d", sp->pid);
-        exe = NULL; /* the process names its executable itself */
     } else {
-        rc = gh_core_open(sp->core, exe, &t, err);
+        rc = gh_open_core(sp->core, exe, &S->s, err);
         if (sp->snapshot) {
             unlink(sp->core); /* mapped already, or useless */
             snprintf(desc, sizeof desc, "process %d (gcore snapshot)", sp->pid);
         } else {
             snprintf(desc, sizeof desc, "core %.590s", sp->core);
         }
-        if (!rc && gh_core_warning(t) && S->nwarn < 2)
-            snprintf(S->warn[S->nwarn++], sizeof S->warn[0], "%s", gh_core_warning(t));
     }
     if (rc)
         return rc;
-    if ((rc = gh_session_open(t, exe, desc, &S->s, err)))
-        return rc;
-    if (S->s->rt.newer_than_tested && S->nwarn < 2)
-        snprintf(S->warn[S->nwarn++], sizeof S->warn[0],
-                 "%s is newer than the newest Go release goheap was tested with", S->s->rt.ver.text);
+    gh_set_description(S->s, desc);
+    for (size_t k = 0; gh_warning(S->s, k) && S->nwarn < 2; k++)
+        snprintf(S->warn[S->nwarn++], sizeof S->warn[0], "%s", gh_warning(S->s, k));
     S->gen = gen;
     S->opens++;
     S->on_this = 0;
@@ -601,7 +585,7 @@ static void sess_stats(const sess *S, int reused, int server, double cmd_ms, cha
 {
     snprintf(buf, cap,
              "reused=%d commands=%u opens=%u heap_loads=%u server=%d regs=%u open_ms=%.1f command_ms=%.1f", reused,
-             S->commands, S->opens, S->s ? S->s->heap_loads : 0, server, S->regs, S->open_ms, cmd_ms);
+             S->commands, S->opens, S->s ? gh_heap_loads(S->s) : 0, server, S->regs, S->open_ms, cmd_ms);
 }
 
 /* Test hook (GOHEAP_TEST_STALL_MS): a command that takes this long, polling
@@ -611,7 +595,7 @@ static int stall(unsigned ms, const volatile int *intr, gh_err *err)
     double end = now_ms() + ms;
     while (now_ms() < end) {
         if (*intr)
-            return gh_errorf(err, GH_EINTR, "interrupted: stopped before the command started");
+            return gdb_errorf(err, GH_EINTR, "interrupted: stopped before the command started");
         struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -820,7 +804,7 @@ static void serve_one(sess *S, const spec *sp, int fd)
     struct pollfd pf = {fd, POLLIN, 0};
     if (poll(&pf, 1, 0) > 0)
         srv_intr = 1; /* interrupted before we listened */
-    S->s->interrupt = &srv_intr;
+    gh_set_interrupt_flag(S->s, &srv_intr);
     gh_out out = {conn_write, c, 0};
     double t0 = now_ms();
     rc = stall((unsigned)atoi(f[3]), &srv_intr, &err);
@@ -829,7 +813,7 @@ static void serve_one(sess *S, const spec *sp, int fd)
     double ms = now_ms() - t0;
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_ASYNC);
     srv_conn = -1;
-    S->s->interrupt = NULL;
+    gh_set_interrupt_flag(S->s, NULL);
     S->commands++;
     S->on_this++;
     flush_out(c);
@@ -1133,7 +1117,7 @@ static int run_here(const spec *sp, unsigned stall_ms, int argc, char **argv, in
     for (int i = 0; i < S.nwarn; i++)
         fprintf(stderr, "%s: warning: %s\n", prog, S.warn[i]);
     if (!rc) {
-        S.s->interrupt = &cli_intr;
+        gh_set_interrupt_flag(S.s, &cli_intr);
         gh_out out = {write_stdout, NULL, 0};
         double t0 = now_ms();
         rc = stall(stall_ms, &cli_intr, &err);

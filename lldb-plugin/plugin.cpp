@@ -16,9 +16,6 @@
 
 #include "sb_target.h"
 
-extern "C" {
-#include "goheap/session.h"
-}
 
 namespace lldb {
 bool PluginInitialize(SBDebugger debugger);
@@ -30,6 +27,7 @@ namespace {
 // file directly (mmapped) or through the SB API.
 struct Cached {
     gh_session *s = nullptr;
+    void *sb = nullptr; // the SB API target's context (null for a mmapped core)
     uint32_t process_uid = 0;
     std::string key;
 };
@@ -54,24 +52,33 @@ std::string core_path(lldb::SBProcess p)
     return stat(buf, &st) == 0 ? buf : "";
 }
 
+int fail(gh_err *err, int code, const std::string &msg)
+{
+    if (err) {
+        err->code = code;
+        snprintf(err->msg, sizeof err->msg, "%s", msg.c_str());
+    }
+    return code;
+}
+
 int session_for(lldb::SBDebugger &dbg, gh_session **out, gh_err *err)
 {
     lldb::SBTarget target = dbg.GetSelectedTarget();
     lldb::SBProcess process = target.GetProcess();
     if (!target.IsValid() || !process.IsValid())
-        return gh_errorf(err, GH_EARG, "no process: load a core (target create EXE --core CORE) or run a program");
+        return fail(err, GH_EARG, "no process: load a core (target create EXE --core CORE) or run a program");
     switch (process.GetState()) {
     case lldb::eStateExited:
-        return gh_errorf(err, GH_EARG, "no process: it exited with status %d", process.GetExitStatus());
+        return fail(err, GH_EARG, "no process: it exited with status " + std::to_string(process.GetExitStatus()));
     case lldb::eStateDetached:
     case lldb::eStateUnloaded:
     case lldb::eStateInvalid:
-        return gh_errorf(err, GH_EARG, "no process: load a core (target create EXE --core CORE) or run a program");
+        return fail(err, GH_EARG, "no process: load a core (target create EXE --core CORE) or run a program");
     case lldb::eStateRunning:
     case lldb::eStateStepping:
     case lldb::eStateLaunching:
     case lldb::eStateAttaching:
-        return gh_errorf(err, GH_EARG, "the process is running: stop it first (process interrupt)");
+        return fail(err, GH_EARG, "the process is running: stop it first (process interrupt)");
     default:
         break;
     }
@@ -80,28 +87,27 @@ int session_for(lldb::SBDebugger &dbg, gh_session **out, gh_err *err)
     std::string core = core_path(process);
     std::string key = std::string(exe) + "|" + core + "|" + std::to_string(process.GetProcessID());
     if (cached.s && cached.key == key && cached.process_uid == process.GetUniqueID()) {
-        goheap_sb_target_sync(cached.s->t);
+        goheap_sb_target_sync(cached.sb);
         *out = cached.s;
         return GH_OK;
     }
-    gh_session_close(cached.s);
+    gh_close(cached.s);
     cached.s = nullptr;
-    gh_target *t;
+    cached.sb = nullptr;
+    gh_session *s;
+    void *sb = nullptr;
     int rc;
-    std::string desc;
     if (!core.empty()) {
-        rc = gh_core_open(core.c_str(), exe[0] ? exe : nullptr, &t, err);
-        desc = "core " + core;
+        rc = gh_open_core(core.c_str(), exe[0] ? exe : nullptr, &s, err);
     } else {
-        rc = goheap_sb_target_open(target, process, &t, err);
-        desc = "lldb process " + std::to_string(process.GetProcessID());
+        rc = goheap_sb_target_open(target, process, exe[0] ? exe : nullptr, &s, &sb, err);
+        if (!rc)
+            gh_set_description(s, ("lldb process " + std::to_string(process.GetProcessID())).c_str());
     }
     if (rc)
         return rc;
-    gh_session *s;
-    if ((rc = gh_session_open(t, exe[0] ? exe : nullptr, desc.c_str(), &s, err)))
-        return rc;
     cached.s = s;
+    cached.sb = sb;
     cached.key = key;
     cached.process_uid = process.GetUniqueID();
     *out = s;
@@ -128,11 +134,9 @@ public:
         if (help) {
             rc = gh_command_help(name_.c_str(), &out, &err);
         } else if (!(rc = session_for(dbg, &s, &err))) {
-            s->poll_interrupt = poll_interrupt;
-            s->poll_ctx = &dbg;
+            gh_set_interrupt(s, poll_interrupt, &dbg);
             rc = gh_command_run(s, static_cast<int>(argv.size()), argv.data(), &out, &err);
-            s->poll_interrupt = nullptr;
-            s->poll_ctx = nullptr;
+            gh_set_interrupt(s, nullptr, nullptr);
         }
         if (!text.empty())
             result.Printf("%s", text.c_str());

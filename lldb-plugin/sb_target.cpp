@@ -12,6 +12,7 @@
 #include <lldb/API/SBValue.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -37,7 +38,6 @@ struct Segment {
 };
 
 struct SBContext {
-    gh_target t;
     lldb::SBTarget target;
     lldb::SBProcess process;
     std::string exe;
@@ -268,15 +268,19 @@ void load_regions(SBContext *c)
 
 } // namespace
 
-int goheap_sb_target_open(lldb::SBTarget target, lldb::SBProcess process, gh_target **out, gh_err *err)
+int goheap_sb_target_open(lldb::SBTarget target, lldb::SBProcess process, const char *exe, gh_session **out,
+                          void **ctx, gh_err *err)
 {
     *out = nullptr;
-    if (!target.IsValid() || !process.IsValid())
-        return gh_errorf(err, GH_EARG, "no process: load a core (target create EXE --core CORE) or run a program");
+    *ctx = nullptr;
+    if (!target.IsValid() || !process.IsValid()) {
+        if (err) {
+            err->code = GH_EARG;
+            snprintf(err->msg, sizeof err->msg, "no process: load a core (target create EXE --core CORE) or run a program");
+        }
+        return GH_EARG;
+    }
     auto *c = new SBContext();
-    c->t.ops = &sb_ops;
-    c->t.ctx = c;
-    c->t.kind = "lldb";
     c->target = target;
     c->process = process;
     char path[4096];
@@ -285,12 +289,14 @@ int goheap_sb_target_open(lldb::SBTarget target, lldb::SBProcess process, gh_tar
     c->stop = c->cache_stop = c->state_stop = process.GetStopID();
     load_regions(c);
     load_threads(c);
-    *out = &c->t;
-    return GH_OK;
+    int rc = gh_open_target(&sb_ops, c, exe, out, err); // closes c on failure
+    if (!rc)
+        *ctx = c;
+    return rc;
 }
 
-void goheap_sb_target_sync(gh_target *t)
+void goheap_sb_target_sync(void *ctx)
 {
-    if (t && t->ops == &sb_ops)
-        static_cast<SBContext *>(t->ctx)->stop = static_cast<SBContext *>(t->ctx)->process.GetStopID();
+    if (ctx)
+        static_cast<SBContext *>(ctx)->stop = static_cast<SBContext *>(ctx)->process.GetStopID();
 }

@@ -1,4 +1,4 @@
-// A gh_target over LLDB's SB API: memory through SBProcess::ReadMemory in
+// A goheap target (goheap/target.h) over LLDB's SB API: memory through SBProcess::ReadMemory in
 // 64 KiB blocks held in a direct-mapped cache (never a call per word),
 // regions, thread registers, the executable and its load bias.
 #ifndef GOHEAP_LLDB_SB_TARGET_H
@@ -7,17 +7,16 @@
 #include <lldb/API/SBProcess.h>
 #include <lldb/API/SBTarget.h>
 
-extern "C" {
-#include "goheap/target.h"
-}
+#include "goheap/goheap.h"
 
-// Creates a target over the process; close it with gh_target_close.
-int goheap_sb_target_open(lldb::SBTarget target, lldb::SBProcess process, gh_target **out, gh_err *err);
+// Opens a session over the process through the SB API (gh_open_target);
+// *ctx is the target's context, for goheap_sb_target_sync. exe may be NULL.
+int goheap_sb_target_open(lldb::SBTarget target, lldb::SBProcess process, const char *exe, gh_session **out,
+                          void **ctx, gh_err *err);
 
 // Takes the process's current stop id: call before each command. A changed
 // stop id (the process ran) drops cached memory, regions and registers, and
-// is the target's new generation, so the session rebuilds its models. Does
-// nothing for targets of other backends.
-void goheap_sb_target_sync(gh_target *t);
+// is the target's new generation, so the session rebuilds its models.
+void goheap_sb_target_sync(void *ctx);
 
 #endif

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates engine/goroutine_table.c: the runtime.g, runtime.m and
+"""Regenerates engine/goroutine/goroutine_table.c: the runtime.g, runtime.m and
 runtime._defer layouts the goroutine reader uses for binaries without DWARF,
 read from the DWARF of every non-stripped corpus binary (`goroutines --layout
 --json`). Releases whose variants disagree are an error: the table is keyed
@@ -48,7 +48,7 @@ def main():
         out.append("    /* from %s */" % src)
         out.append("    {%d, {%s}}," % (minor, ", ".join("{%d, %d}" % v for v in vals)))
     out += ["};", "const size_t gh_glayout_nrows = sizeof gh_glayout_rows / sizeof gh_glayout_rows[0];", ""]
-    with open(os.path.join(ROOT, "engine", "goroutine_table.c"), "w") as f:
+    with open(os.path.join(ROOT, "engine", "goroutine", "goroutine_table.c"), "w") as f:
         f.write("\n".join(out))
     print("wrote %d rows" % len(rows))
 

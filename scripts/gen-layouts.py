@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates engine/layout_table.c: the runtime struct layouts goheap uses
+"""Regenerates engine/runtime/layout_table.c: the runtime struct layouts goheap uses
 for binaries without DWARF, read from the DWARF of the corpus's demo program
 built by every release and variant (run `scripts/test.sh` first so the corpus
 and build/bin/goheap exist). A release whose variants disagree on a layout
@@ -44,7 +44,7 @@ def main():
         body = ", ".join("{%d, %d}" % v for v in vals)
         out.append("    {%d, %d, {%s}}," % (minor, gt, body))
     out += ["};", "const size_t gh_layout_nrows = sizeof gh_layout_rows / sizeof gh_layout_rows[0];", ""]
-    with open(os.path.join(ROOT, "engine", "layout_table.c"), "w") as f:
+    with open(os.path.join(ROOT, "engine", "runtime", "layout_table.c"), "w") as f:
         f.write("\n".join(out))
     print("wrote %d rows" % len(rows))
 

@@ -1,4 +1,4 @@
-"""Global roots of one corpus core (engine/globals.c) against gdb and the
+"""Global roots of one corpus core (engine/roots/globals.c) against gdb and the
 executable, never against goheap itself.
 
 - Every pointer word of the main module's data and bss is a root word: the

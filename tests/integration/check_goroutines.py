@@ -375,7 +375,7 @@ def check_goroutines(d, m, goheap_batch, stderr_text=None, live=False):
 
 
 def check_builtin_layouts(d, goheap):
-    """The built-in runtime.g/m/_defer table (engine/goroutine_table.c) equals
+    """The built-in runtime.g/m/_defer table (engine/goroutine/goroutine_table.c) equals
     this binary's DWARF, and allgs and waitReasonStrings found by content are
     where the symbols say (GOHEAP_LAYOUTS=builtin GOHEAP_DISCOVER=1 force
     both paths). For binaries with DWARF and symbols."""

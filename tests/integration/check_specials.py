@@ -1,5 +1,5 @@
 """Finalizer, cleanup and weak-handle roots of one corpus core
-(engine/specials.c), against the manifest and corpus/finalizers/main.go.
+(engine/roots/specials.c), against the manifest and corpus/finalizers/main.go.
 
 Every program: the runtime itself sets one finalizer, os.(*file).close, on
 each of os.Stdin, os.Stdout and os.Stderr (os.newFile), and nothing else sets

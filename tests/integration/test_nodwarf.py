@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Binaries without DWARF or symbols, on every release and variant.
 
-1. The built-in layout table (engine/layout_table.c) equals the DWARF of every
+1. The built-in layout table (engine/runtime/layout_table.c) equals the DWARF of every
    non-stripped corpus binary, and finding mheap_, memstats and
    firstmoduledata by their contents gives the addresses of their ELF symbols
    (GOHEAP_LAYOUTS=builtin GOHEAP_DISCOVER=1 force both paths).
-   The built-in finalizer/cleanup record layouts (engine/specials_table.c)
+   The built-in finalizer/cleanup record layouts (engine/roots/specials_table.c)
    equal the DWARF of every corpus binary (stripped ones: of the same
    program built without stripping), read by tools/speclayout; with them and
    runtime.allfin, gcCleanups and allp found by content, the finalizer,
@@ -58,7 +58,7 @@ def speclayout(core, **env):
 
 
 def check_spec_builtin(d, truth_core):
-    """The built-in finalizer/cleanup record layouts (engine/specials_table.c)
+    """The built-in finalizer/cleanup record layouts (engine/roots/specials_table.c)
     equal the DWARF of truth_core's binary (d's own, or for a stripped d the
     same program built without stripping)."""
     truth = speclayout(truth_core)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The function table (engine/pclntab.c) against ground truth goheap did not
+"""The function table (engine/pclntab/pclntab.c) against ground truth goheap did not
 compute, on the stacks and goroutines cores of every release in
 corpus/versions and the pie variant:
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "goheap/target.h"
+#include "target/target.h"
 
 static void print_target(gh_target *t)
 {

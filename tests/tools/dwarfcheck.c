@@ -20,12 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "goheap/dwarfvars.h"
-#include "goheap/moduledata.h"
-#include "goheap/out.h"
-#include "goheap/session.h"
-#include "goheap/typemask.h"
-#include "goheap/typename.h"
+#include "dwarf/dwarfvars.h"
+#include "runtime/moduledata.h"
+#include "base/out.h"
+#include "session/session.h"
+#include "rtype/typemask.h"
+#include "rtype/typename.h"
 
 #define MAX_LISTED 20
 
@@ -364,7 +364,9 @@ int main(int argc, char **argv)
         double t2 = now_ms();
         if (!rs)
             rc = gh_errorf(&err, GH_ENOMEM, "out of memory");
-        else if ((rc = gh_roots_globals(s, rs, &err)) == GH_OK)
+        gh_roots_env env;
+        if (!rc && (rc = gh_session_roots_env(s, &env, &err)) == GH_OK &&
+            (rc = gh_roots_globals(&env, rs, &err)) == GH_OK)
             gh_json_ku64(&j, "globals_us", (uint64_t)((now_ms() - t2) * 1000));
         gh_roots_free(rs);
         if (rc == GH_OK)

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "goheap/pclntab.h"
-#include "goheap/session.h"
+#include "pclntab/pclntab.h"
+#include "session/session.h"
 
 static void print_pc(const gh_pclntab *tab, uint64_t pc)
 {

@@ -1,5 +1,5 @@
 /* speclayout: the layouts goheap reads finalizer, cleanup and weak-handle
- * records and the finalizer/cleanup queues with (engine/specials_layout.c),
+ * records and the finalizer/cleanup queues with (engine/roots/specials_layout.c),
  * as one JSON document, for scripts/gen-specials-layouts.py and
  * tests/integration/test_nodwarf.py. Not installed.
  *   speclayout [--exe EXE] CORE
@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "goheap/session.h"
-#include "goheap/specials.h"
+#include "session/session.h"
+#include "roots/specials.h"
 
 int main(int argc, char **argv)
 {

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "goheap/out.h"
-#include "goheap/session.h"
-#include "goheap/typemask.h"
-#include "goheap/typename.h"
+#include "base/out.h"
+#include "session/session.h"
+#include "rtype/typemask.h"
+#include "rtype/typename.h"
 
 #define MAX_LISTED 20
 

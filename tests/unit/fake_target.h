@@ -2,7 +2,7 @@
 #ifndef GOHEAP_FAKE_TARGET_H
 #define GOHEAP_FAKE_TARGET_H
 
-#include "goheap/target.h"
+#include "target/target.h"
 
 /* Creates an empty fake target; free with gh_target_close. */
 gh_target *fake_target_new(void);

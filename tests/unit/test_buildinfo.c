@@ -5,7 +5,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "goheap/buildinfo.h"
+#include "binary/buildinfo.h"
 #include "tests.h"
 
 /* Builds a synthetic .go.buildinfo section the way cmd/link writes it. */

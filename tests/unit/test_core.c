@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "goheap/target.h"
+#include "target/target.h"
 #include "tests.h"
 
 /* Synthetic files, written into a temp dir:

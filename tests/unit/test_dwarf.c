@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "goheap/dwarf.h"
-#include "goheap/exe.h"
+#include "dwarf/dwarf.h"
+#include "binary/exe.h"
 #include "tests.h"
 
 static void lookup(const char *path)

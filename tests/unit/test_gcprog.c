@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "goheap/gcprog.h"
+#include "rtype/gcprog.h"
 #include "tests.h"
 
 static int bit(const uint8_t *v, uint64_t i)

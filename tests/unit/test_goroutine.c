@@ -1,4 +1,4 @@
-/* The frame walker (engine/unwind.c) on a hand-built function table and a
+/* The frame walker (engine/goroutine/unwind.c) on a hand-built function table and a
  * hand-built stack in a fake target: fp/varp/argp as the runtime computes
  * them, the stop at a top frame, trap pcs after asyncPreempt, continuation
  * pcs after sigpanic, SP-writing functions, and walks that must stop early
@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "../../engine/unwind.h"
+#include "goroutine/unwind.h"
 #include "fake_target.h"
 #include "tests.h"
 

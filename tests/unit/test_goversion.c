@@ -5,7 +5,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "goheap/goversion.h"
+#include "binary/goversion.h"
 #include "tests.h"
 
 static void release(void **state)

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fake_target.h"
-#include "goheap/heapscan.h"
+#include "heap/heapscan.h"
 #include "tests.h"
 
 #define BASE 0xc000000000ull

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fake_target.h"
-#include "goheap/pclntab.h"
+#include "pclntab/pclntab.h"
 #include "tests.h"
 
 #define TEXT 0x400000ull

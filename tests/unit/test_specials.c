@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fake_target.h"
-#include "goheap/specials.h"
+#include "roots/specials.h"
 #include "tests.h"
 
 #define BASE 0xc000000000ull /* one span of 48-byte objects */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fake_target.h"
-#include "goheap/typemask.h"
+#include "rtype/typemask.h"
 #include "tests.h"
 
 /* Synthetic descriptors laid out the way the compiler writes them, in one

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "fake_target.h"
-#include "goheap/typemask.h"
-#include "goheap/typename.h"
+#include "rtype/typemask.h"
+#include "rtype/typename.h"
 #include "tests.h"
 
 /* A module's types region and a heap where reflect-made types live, laid out

@@ -1,0 +1,144 @@
+/* Command dispatch, argument parsing and help: one place for every front end. */
+#include "cmd/cmd.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const gh_command *const commands[] = {
+    &gh_cmd_overview,
+    &gh_cmd_heap,
+    &gh_cmd_objects,
+    &gh_cmd_paths,
+    &gh_cmd_breakdown,
+    &gh_cmd_whatis,
+    &gh_cmd_print,
+    &gh_cmd_verify,
+    &gh_cmd_layout,
+    &gh_cmd_roots,
+    &gh_cmd_goroutines,
+    &gh_cmd_goroutine,
+    &gh_cmd_mappings,
+    &gh_cmd_read,
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+const char *gh_command_name(size_t i, const char **summary)
+{
+    if (i >= NCOMMANDS)
+        return NULL;
+    if (summary)
+        *summary = commands[i]->summary;
+    return commands[i]->name;
+}
+
+const char *gh_command_usage(size_t i)
+{
+    return i < NCOMMANDS ? commands[i]->usage : NULL;
+}
+
+static const gh_command *find(const char *name)
+{
+    if (strncmp(name, "go-", 3) == 0)
+        name += 3;
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(commands[i]->name, name) || (commands[i]->alias && !strcmp(commands[i]->alias, name)))
+            return commands[i];
+    return NULL;
+}
+
+int gh_parse_u64(const char *s, const char *what, uint64_t *v, gh_err *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 0);
+    if (!*s || *end || errno || *s == '-')
+        return gh_errorf(err, GH_EARG, "%s: not a number: \"%.40s\"", what, s);
+    *v = x;
+    return GH_OK;
+}
+
+static int parse(const gh_command *c, int argc, char **argv, gh_args *a, gh_err *err)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 1; i < argc; i++) {
+        char *arg = argv[i];
+        if (arg[0] == '-' && arg[1] == '-' && arg[2]) {
+            const char *eq = strchr(arg, '=');
+            size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+            int k = -1;
+            for (int j = 0; c->opts && c->opts[j].name; j++)
+                if (strlen(c->opts[j].name) == len && !strncmp(c->opts[j].name, arg, len))
+                    k = j;
+            if (k < 0)
+                return gh_errorf(err, GH_EARG, "%s: unknown option %.*s (see 'help %s')", c->name, (int)len,
+                                 arg, c->name);
+            if (!c->opts[k].has_arg) {
+                if (eq)
+                    return gh_errorf(err, GH_EARG, "%s: option %s takes no value", c->name, c->opts[k].name);
+                a->val[k] = "";
+            } else if (eq) {
+                a->val[k] = eq + 1;
+            } else if (i + 1 < argc) {
+                a->val[k] = argv[++i];
+            } else {
+                return gh_errorf(err, GH_EARG, "%s: option %s needs a value", c->name, c->opts[k].name);
+            }
+            continue;
+        }
+        if (a->npos == GH_MAX_POS)
+            return gh_errorf(err, GH_EARG, "%s: too many arguments", c->name);
+        a->pos[a->npos++] = arg;
+    }
+    if (a->npos < c->min_pos || a->npos > c->max_pos)
+        return gh_errorf(err, GH_EARG, "%s: wrong number of arguments; usage: %s", c->name, c->usage);
+    return GH_OK;
+}
+
+static void help_one(const gh_command *c, gh_out *out)
+{
+    gh_printf(out, "%s — %s\n\nusage: %s\n", c->name, c->summary, c->usage);
+    if (c->alias)
+        gh_printf(out, "alias: %s\n", c->alias);
+    if (c->opts && c->opts[0].name) {
+        gh_puts(out, "\noptions:\n");
+        for (int j = 0; c->opts[j].name; j++)
+            gh_printf(out, "  %-16s %s\n", c->opts[j].name, c->opts[j].help);
+    }
+    if (c->example)
+        gh_printf(out, "\nexample:\n  %s\n", c->example);
+}
+
+int gh_command_help(const char *name, gh_out *out, gh_err *err)
+{
+    if (name) {
+        const gh_command *c = find(name);
+        if (!c)
+            return gh_errorf(err, GH_EARG, "no command \"%s\" (try 'help')", name);
+        help_one(c, out);
+        return GH_OK;
+    }
+    gh_puts(out, "commands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        gh_printf(out, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
+    gh_puts(out, "\n'help COMMAND' or 'COMMAND --help' for one command.\n");
+    return GH_OK;
+}
+
+int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_err *err)
+{
+    if (argc < 1)
+        return gh_errorf(err, GH_EARG, "no command given (try 'help')");
+    if (!strcmp(argv[0], "help"))
+        return gh_command_help(argc > 1 ? argv[1] : NULL, out, err);
+    const gh_command *c = find(argv[0]);
+    if (!c)
+        return gh_errorf(err, GH_EARG, "no command \"%s\" (try 'help')", argv[0]);
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return gh_command_help(c->name, out, err);
+    gh_args a;
+    gh_session_refresh(s);
+    int rc = parse(c, argc, argv, &a, err);
+    return rc ? rc : c->run(s, &a, out, err);
+}

@@ -1,0 +1,42 @@
+/* Internal: the command table and argument parsing shared by commands. */
+#ifndef GOHEAP_CMD_CMD_H
+#define GOHEAP_CMD_CMD_H
+
+#include "goheap/command.h"
+#include "session/session.h"
+
+typedef struct gh_optspec {
+    const char *name; /* "--top" */
+    int has_arg;
+    const char *help;
+} gh_optspec;
+
+#define GH_MAX_OPTS 16
+#define GH_MAX_POS 16
+
+typedef struct gh_args {
+    const char *val[GH_MAX_OPTS]; /* per spec entry: NULL absent, "" flag set, else the value */
+    char *pos[GH_MAX_POS];
+    int npos;
+} gh_args;
+
+typedef struct gh_command {
+    const char *name;
+    const char *alias;
+    const char *summary;
+    const char *usage;
+    const gh_optspec *opts; /* terminated by a NULL name */
+    const char *example;
+    int min_pos, max_pos;
+    int (*run)(gh_session *s, const gh_args *a, gh_out *out, gh_err *err);
+} gh_command;
+
+/* Parses a uint64 in decimal or 0x hex; GH_EARG with a message naming what. */
+int gh_parse_u64(const char *s, const char *what, uint64_t *v, gh_err *err);
+
+extern const gh_command gh_cmd_print;
+extern const gh_command gh_cmd_overview, gh_cmd_breakdown, gh_cmd_whatis, gh_cmd_verify, gh_cmd_layout,
+    gh_cmd_roots, gh_cmd_heap, gh_cmd_objects, gh_cmd_paths, gh_cmd_goroutines, gh_cmd_goroutine;
+extern const gh_command gh_cmd_mappings, gh_cmd_read;
+
+#endif

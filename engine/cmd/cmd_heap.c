@@ -1,0 +1,228 @@
+/* heap: live objects per type (and garbage with --all), largest first. */
+#include <inttypes.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "graph/graph.h"
+#include "dwarf/dwarfvars.h"
+#include "graph/heapview.h"
+
+typedef struct row {
+    const char *name;
+    uint64_t count, bytes, gcount, gbytes;
+} row;
+
+static int by_name(const void *a, const void *b) { return strcmp(((const row *)a)->name, ((const row *)b)->name); }
+
+static int sort_count;
+static int by_size(const void *a, const void *b)
+{
+    const row *x = a, *y = b;
+    uint64_t kx = sort_count ? x->count + x->gcount : x->bytes + x->gbytes;
+    uint64_t ky = sort_count ? y->count + y->gcount : y->bytes + y->gbytes;
+    if (kx != ky)
+        return kx < ky ? 1 : -1;
+    return strcmp(x->name, y->name);
+}
+
+static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
+{
+    int json = a->val[0] != NULL, all = a->val[1] != NULL;
+    uint64_t top = 0;
+    int rc;
+    if (a->val[2] && (rc = gh_parse_u64(a->val[2], "--top", &top, err)))
+        return rc;
+    sort_count = 0;
+    if (a->val[3]) {
+        if (!strcmp(a->val[3], "count"))
+            sort_count = 1;
+        else if (strcmp(a->val[3], "bytes"))
+            return gh_errorf(err, GH_EARG, "heap: --sort takes count or bytes, not \"%.40s\"", a->val[3]);
+    }
+    regex_t re;
+    int have_re = 0;
+    if (a->val[4]) {
+        if (regcomp(&re, a->val[4], REG_EXTENDED | REG_NOSUB))
+            return gh_errorf(err, GH_EARG, "heap: --type: not a regular expression: \"%.80s\"", a->val[4]);
+        have_re = 1;
+    }
+    gh_graph *g;
+    /* Ctrl-C during marking: the counts so far, labelled, never cached. */
+    if ((rc = gh_session_graph_partial(s, &g, err))) {
+        if (have_re)
+            regfree(&re);
+        return rc;
+    }
+    gh_graph *own = g->partial ? g : NULL;
+    gh_typecount tc;
+    if ((rc = gh_typecount_build(g, all, &tc, err))) {
+        gh_graph_free(own);
+        if (have_re)
+            regfree(&re);
+        return rc;
+    }
+    /* Rows by name: one type can be reached under several ids. */
+    row *rows = calloc(tc.n ? tc.n : 1, sizeof *rows);
+    if (!rows) {
+        gh_typecount_free(&tc);
+        gh_graph_free(own);
+        if (have_re)
+            regfree(&re);
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    }
+    size_t nr = 0;
+    for (size_t i = 0; i < tc.n; i++)
+        rows[nr++] = (row){tc.v[i].name, tc.v[i].live, tc.v[i].live_bytes, tc.v[i].garbage, tc.v[i].garbage_bytes};
+    qsort(rows, nr, sizeof *rows, by_name);
+    size_t k = 0;
+    for (size_t i = 0; i < nr; i++) {
+        if (k && !strcmp(rows[k - 1].name, rows[i].name)) {
+            rows[k - 1].count += rows[i].count;
+            rows[k - 1].bytes += rows[i].bytes;
+            rows[k - 1].gcount += rows[i].gcount;
+            rows[k - 1].gbytes += rows[i].gbytes;
+        } else {
+            rows[k++] = rows[i];
+        }
+    }
+    nr = k;
+    k = 0;
+    for (size_t i = 0; i < nr; i++)
+        if ((rows[i].count || rows[i].gcount) && (!have_re || regexec(&re, rows[i].name, 0, NULL, 0) == 0))
+            rows[k++] = rows[i];
+    nr = k;
+    qsort(rows, nr, sizeof *rows, by_size);
+    size_t shown = top && top < nr ? (size_t)top : nr;
+    if (!json && !top && shown > 40)
+        shown = 40;
+
+    const gh_roots *rs = g->roots;
+    /* What limits typing in this target, said once with the counts. */
+    const char *limits[2];
+    size_t nlimits = 0;
+    gh_dwarf_vars *dv = NULL;
+    if (gh_session_dwarfvars(s, &dv, NULL) || !dv)
+        limits[nlimits++] = "the executable has no DWARF: variables carry no types, so objects only they reach "
+                            "are counted by size (unknown<N>)";
+    if (s->rt.ver.minor == 22 && g->untyped_under_closures)
+        limits[nlimits++] = "Go 1.22 DWARF does not say where a closure keeps what it captured: objects "
+                            "only closures reach are counted by size (unknown<N>)";
+    if (json) {
+        gh_json j;
+        gh_json_init(&j, out);
+        gh_json_obj(&j);
+        gh_json_kstr(&j, "go_version", s->rt.ver.text);
+        if (g->partial) {
+            gh_json_kbool(&j, "interrupted", 1);
+            gh_json_kbool(&j, "partial", 1);
+            gh_json_ku64(&j, "marked_objects", g->mark_done);
+            gh_json_ku64(&j, "allocated_objects", g->mark_total);
+        }
+        gh_json_ku64(&j, "objects", g->live_objects);
+        gh_json_ku64(&j, "bytes", g->live_bytes);
+        gh_json_ku64(&j, "typed_bytes", g->typed_bytes);
+        gh_json_ku64(&j, "typed_objects", g->typed_objects);
+        gh_json_ku64(&j, "tiny_blocks", g->tiny_blocks);
+        gh_json_ku64(&j, "tiny_objects", g->tiny_objects);
+        if (all) {
+            gh_json_ku64(&j, "garbage_objects", g->garbage_objects);
+            gh_json_ku64(&j, "garbage_bytes", g->garbage_bytes);
+        }
+        gh_json_ku64(&j, "rows", nr);
+        gh_json_key(&j, "types");
+        gh_json_arr(&j);
+        for (size_t i = 0; i < shown; i++) {
+            gh_json_obj(&j);
+            gh_json_kstr(&j, "type", rows[i].name);
+            gh_json_ku64(&j, "count", rows[i].count);
+            gh_json_ku64(&j, "bytes", rows[i].bytes);
+            if (all) {
+                gh_json_ku64(&j, "garbage_count", rows[i].gcount);
+                gh_json_ku64(&j, "garbage_bytes", rows[i].gbytes);
+            }
+            gh_json_end(&j, '}');
+        }
+        gh_json_end(&j, ']');
+        gh_json_key(&j, "notes");
+        gh_json_arr(&j);
+        for (size_t i = 0; i < gh_roots_nnotes(rs); i++)
+            gh_json_str(&j, gh_roots_get_note(rs, i));
+        gh_json_end(&j, ']');
+        gh_json_key(&j, "limits");
+        gh_json_arr(&j);
+        for (size_t i = 0; i < nlimits; i++)
+            gh_json_str(&j, limits[i]);
+        gh_json_end(&j, ']');
+        gh_json_end(&j, '}');
+    } else {
+        char b1[32], b2[32];
+        if (g->partial)
+            gh_printf(out, "INTERRUPTED: partial result after marking %" PRIu64 " of %" PRIu64 " objects\n",
+                      g->mark_done, g->mark_total);
+        gh_printf(out, "live: %" PRIu64 " objects, %s; typed: %.1f%% of live bytes (%s)\n", g->live_objects,
+                  gh_human(g->live_bytes, b1, sizeof b1),
+                  g->live_bytes ? 100.0 * (double)g->typed_bytes / (double)g->live_bytes : 100.0,
+                  gh_human(g->typed_bytes, b2, sizeof b2));
+        if (all)
+            gh_printf(out, "garbage (allocated, unreachable): %" PRIu64 " objects, %s\n", g->garbage_objects,
+                      gh_human(g->garbage_bytes, b1, sizeof b1));
+        /* Sizes in bytes and readable; type names cut to the terminal. */
+        int room = gh_out_name_room(out, all ? 64 : 38);
+        if (all)
+            gh_printf(out, "%12s %12s %10s %12s %12s  %s\n", "count", "bytes", "", "garbage", "garb.bytes", "type");
+        else
+            gh_printf(out, "%12s %12s %10s  %s\n", "count", "bytes", "", "type");
+        for (size_t i = 0; i < shown; i++) {
+            char h[32];
+            gh_human(rows[i].bytes, h, sizeof h);
+            int len = (int)strlen(rows[i].name), cut = room && len > room;
+            int n = cut ? room - 3 : len;
+            if (all)
+                gh_printf(out, "%12" PRIu64 " %12" PRIu64 " %10s %12" PRIu64 " %12" PRIu64 "  %.*s%s\n",
+                          rows[i].count, rows[i].bytes, h, rows[i].gcount, rows[i].gbytes, n, rows[i].name,
+                          cut ? "..." : "");
+            else
+                gh_printf(out, "%12" PRIu64 " %12" PRIu64 " %10s  %.*s%s\n", rows[i].count, rows[i].bytes, h, n,
+                          rows[i].name, cut ? "..." : "");
+        }
+        if (shown < nr)
+            gh_printf(out, "(%zu more types; --top N shows more)\n", nr - shown);
+        if (g->tiny_objects)
+            gh_printf(out, "(%" PRIu64 " pointer-free objects under 16 bytes share %" PRIu64
+                           " tiny-allocator blocks: counted by their own sizes)\n",
+                      g->tiny_objects, g->tiny_blocks);
+        for (size_t i = 0; i < gh_roots_nnotes(rs); i++)
+            gh_printf(out, "note: %s\n", gh_roots_get_note(rs, i));
+        for (size_t i = 0; i < nlimits; i++)
+            gh_printf(out, "limit: %s\n", limits[i]);
+    }
+    free(rows);
+    gh_typecount_free(&tc);
+    gh_graph_free(own);
+    if (have_re)
+        regfree(&re);
+    return GH_OK;
+}
+
+static const gh_optspec opts[] = {
+    {"--json", 0, "one JSON document"},
+    {"--all", 0, "also count unreachable objects still allocated (garbage)"},
+    {"--top", 1, "show the N largest types (text default 40, JSON all)"},
+    {"--sort", 1, "order by bytes (default) or count"},
+    {"--type", 1, "only types whose name matches this regular expression (POSIX ERE)"},
+    {NULL, 0, NULL},
+};
+
+const gh_command gh_cmd_heap = {
+    .name = "heap",
+    .summary = "live heap objects by type: count and bytes",
+    .usage = "heap [--all] [--top N] [--sort bytes|count] [--type REGEX] [--json]",
+    .opts = opts,
+    .example = "heap --top 20 --type '^main\\.'",
+    .min_pos = 0,
+    .max_pos = 0,
+    .run = run,
+};

@@ -1,0 +1,89 @@
+/* overview: what this target is, in a few lines. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+
+static const char *exp_names[] = {"allocheaders", "swissmap", "greenteagc", "mapsplitgroup",
+                                  "randomizedheapbase64"};
+
+static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
+{
+    gh_heap *h;
+    int rc = gh_session_heap(s, &h, err);
+    if (rc)
+        return rc;
+    const gh_runtime *rt = &s->rt;
+    const gh_thread *th;
+    size_t nth = 0;
+    if (s->t->ops->threads)
+        s->t->ops->threads(s->t->ctx, &th, &nth);
+    char exps[160] = "";
+    for (unsigned i = 0; i < 5; i++)
+        if (rt->exps & (1u << i)) {
+            strcat(exps, exps[0] ? " " : "");
+            strcat(exps, exp_names[i]);
+        }
+    if (a->val[0]) {
+        gh_json j;
+        gh_json_init(&j, out);
+        gh_json_obj(&j);
+        gh_json_kstr(&j, "go_version", rt->ver.text);
+        gh_json_key(&j, "experiments");
+        gh_json_arr(&j);
+        for (unsigned i = 0; i < 5; i++)
+            if (rt->exps & (1u << i))
+                gh_json_str(&j, exp_names[i]);
+        gh_json_end(&j, ']');
+        gh_json_kstr(&j, "arch", "linux/amd64");
+        gh_json_kstr(&j, "executable", gh_exe_path(s->exe));
+        gh_json_kstr(&j, "main_package", rt->bi.path);
+        gh_json_kaddr(&j, "load_bias", rt->bias);
+        gh_json_kstr(&j, "target", s->desc);
+        gh_json_ku64(&j, "threads", nth);
+        gh_json_ku64(&j, "arenas", h->narenas);
+        gh_json_ku64(&j, "spans_in_use", h->nspans_inuse);
+        gh_json_ku64(&j, "spans_manual", h->nspans_manual);
+        gh_json_ku64(&j, "spans_unswept", h->nspans_unswept);
+        gh_json_ku64(&j, "objects", h->nobjects);
+        gh_json_ku64(&j, "object_bytes", h->object_bytes);
+        gh_json_ku64(&j, "bad_spans", h->bad_spans);
+        gh_json_ku64(&j, "heap_loads", s->heap_loads);
+        gh_json_kbool(&j, "newer_than_tested", rt->newer_than_tested);
+        gh_json_end(&j, '}');
+        return GH_OK;
+    }
+    char b1[32], b2[32];
+    gh_printf(out, "Go version     %s%s\n", rt->ver.text,
+              rt->newer_than_tested ? "  (newer than the newest release goheap was tested with)" : "");
+    gh_printf(out, "Experiments    %s\n", exps[0] ? exps : "(none)");
+    gh_printf(out, "Architecture   linux/amd64\n");
+    gh_printf(out, "Executable     %s%s%s\n", gh_exe_path(s->exe), rt->bi.path[0] ? "  main package " : "",
+              rt->bi.path);
+    if (rt->bias)
+        gh_printf(out, "Load bias      0x%" PRIx64 " (position-independent)\n", rt->bias);
+    gh_printf(out, "Target         %s, %zu threads\n", s->desc, nth);
+    gh_printf(out, "Heap           %" PRIu64 " arenas (%s reserved), %" PRIu64 " spans in use (%s), %" PRIu64
+                   " manual spans\n",
+              h->narenas, gh_human(h->narenas * (uint64_t)GH_ARENA_SIZE, b1, sizeof b1), h->nspans_inuse,
+              gh_human(h->inuse_span_bytes, b2, sizeof b2), h->nspans_manual);
+    gh_printf(out, "Objects        %" PRIu64 " allocated, %s\n", h->nobjects,
+              gh_human(h->object_bytes, b1, sizeof b1));
+    if (h->nspans_unswept)
+        gh_printf(out, "Sweep          %" PRIu64 " spans not yet swept since the last GC\n", h->nspans_unswept);
+    if (h->bad_spans)
+        gh_printf(out, "Warning        %" PRIu64 " spans skipped as inconsistent, e.g. %s\n", h->bad_spans,
+                  h->bad_span_example);
+    return GH_OK;
+}
+
+static const gh_optspec opts[] = {{"--json", 0, "one JSON document"}, {NULL, 0, NULL}};
+
+const gh_command gh_cmd_overview = {
+    .name = "overview",
+    .summary = "Go version, experiments, executable, target and heap counts",
+    .usage = "overview [--json]",
+    .opts = opts,
+    .example = "overview --json",
+    .run = run,
+};

@@ -1,0 +1,229 @@
+/* print ADDR: one heap object (any address inside it) or global, with its
+ * typed fields nested to a depth limit. The object's type is the one the
+ * object graph gave it (allocator records and propagation from typed
+ * roots); a global's is its DWARF type. Objects without a type are shown as
+ * raw words, the pointer words (heap bits) marked. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "heap/heapscan.h"
+#include "print/printval.h"
+
+typedef struct target {
+    uint64_t addr;        /* where the value printed starts */
+    uint64_t size;        /* heap: the slot size; global: its size */
+    uint64_t object;      /* heap: the object's first byte */
+    const char *kind;     /* "heap" or "global" */
+    const char *global;   /* the global's name */
+    const char *type;
+    char tbuf[160];
+    int untyped;
+    int tiny;             /* a typed sub-object of a tiny block */
+} target;
+
+/* Pointer words of an untyped object, as a mask of its first 64 words. */
+typedef struct ptrmask {
+    uint64_t base, bits;
+} ptrmask;
+
+static int collect(void *ctx, uint64_t word_addr, uint64_t value)
+{
+    ptrmask *m = ctx;
+    (void)value;
+    uint64_t w = (word_addr - m->base) / 8;
+    if (word_addr >= m->base && w < 64)
+        m->bits |= UINT64_C(1) << w;
+    return 0;
+}
+
+static int is_ptr(void *ctx, uint64_t off)
+{
+    const ptrmask *m = ctx;
+    return off / 8 < 64 && (m->bits >> (off / 8) & 1);
+}
+
+static void untyped(pv_ctx *c, pv_node *root, target *t, const gh_obj *o, uint64_t data)
+{
+    ptrmask m = {data, 0};
+    gh_heap_scan_object(c->g->h, gh_types_inputs(c->ty)->masks, o, collect, &m, NULL, NULL);
+    snprintf(t->tbuf, sizeof t->tbuf, "unknown<%" PRIu64 ">", o->size);
+    t->type = t->tbuf;
+    t->untyped = 1;
+    pv_words(c, root, data, o->addr + o->size - data, is_ptr, &m);
+}
+
+static void heap_object(pv_ctx *c, pv_node *root, target *t, const gh_obj *o, uint64_t addr)
+{
+    gh_graph *g = c->g;
+    uint64_t data = gh_obj_data(o);
+    gh_tid tid = g->type[o->id];
+    t->kind = "heap";
+    t->size = o->size;
+    t->object = o->addr;
+    t->addr = data;
+    if (tid == GH_TID_TINY) {
+        /* A tiny block: the typed sub-object holding addr. */
+        size_t n, k = gh_graph_tiny_of(g, o->id, &n);
+        for (size_t i = k; i < k + n; i++) {
+            const gh_otype *ot = gh_types_get(g->types, g->tiny[i].type);
+            uint64_t sz = ot ? gh_types_size(g->types, ot) : 0;
+            uint64_t at = o->addr + g->tiny[i].off;
+            if (ot && addr >= at && addr < at + (sz ? sz : 1)) {
+                t->addr = at;
+                t->tiny = 1;
+                t->type = gh_types_name(g->types, g->tiny[i].type);
+                pv_object(c, root, ot, at, sz);
+                return;
+            }
+        }
+        untyped(c, root, t, o, data);
+        return;
+    }
+    const gh_otype *ot = gh_types_get(g->types, tid);
+    if (!ot) {
+        untyped(c, root, t, o, data);
+        return;
+    }
+    t->type = gh_types_name(g->types, tid);
+    pv_object(c, root, ot, data, o->addr + o->size - data);
+}
+
+/* Pointer words of a global without a known type: from the module's GC masks
+ * (the global roots). */
+typedef struct groots {
+    const gh_roots *rs;
+    uint64_t base;
+} groots;
+
+static int global_ptr(void *ctx, uint64_t off)
+{
+    const groots *gr = ctx;
+    uint64_t a = gr->base + off;
+    size_t n = gr->rs ? gh_roots_count(gr->rs) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const gh_root *r = gh_roots_get(gr->rs, i);
+        if (r->kind != GH_ROOT_GLOBAL || r->values || a < r->addr || a >= r->addr + r->size)
+            continue;
+        uint64_t w = (a - r->addr) / 8;
+        if (!r->mask || (r->mask[w >> 3] >> (w & 7) & 1))
+            return 1;
+    }
+    return 0;
+}
+
+static int global(gh_session *s, pv_ctx *c, pv_node *root, target *t, uint64_t addr)
+{
+    gh_dwarf_vars *dv = NULL;
+    const gh_dglobal *gl = NULL;
+    if (gh_session_dwarfvars(s, &dv, NULL) == GH_OK && dv)
+        gl = gh_dwarf_global_at(dv, addr);
+    t->kind = "global";
+    if (gl && gl->type) {
+        t->addr = t->object = gl->addr;
+        t->size = gl->size;
+        t->global = gl->name;
+        pv_value(c, root, (pv_tref){0, gl->type}, gl->addr, 0);
+        t->type = root->type ? root->type : "?";
+        return 1;
+    }
+    const gh_sym *sym = gh_exe_sym_at(s->exe, addr - s->rt.bias);
+    if (!sym || sym->is_func)
+        return 0;
+    t->addr = t->object = sym->addr + s->rt.bias;
+    t->size = sym->size;
+    t->global = sym->name;
+    snprintf(t->tbuf, sizeof t->tbuf, "unknown<%" PRIu64 ">", sym->size);
+    t->type = t->tbuf;
+    t->untyped = 1;
+    groots gr = {c->g->roots, t->addr};
+    pv_words(c, root, t->addr, sym->size, global_ptr, &gr);
+    return 1;
+}
+
+static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
+{
+    uint64_t addr, depth = 3, elems = 8;
+    int json = a->val[0] != NULL;
+    int rc = gh_parse_u64(a->pos[0], "address", &addr, err);
+    const gh_sym *sym = rc ? gh_exe_sym(s->exe, a->pos[0]) : NULL;
+    if (sym && !sym->is_func) { /* a global by its symbol: print main.Index */
+        addr = sym->addr + s->rt.bias;
+        rc = GH_OK;
+    }
+    if (rc || (a->val[1] && (rc = gh_parse_u64(a->val[1], "--depth", &depth, err))) ||
+        (a->val[2] && (rc = gh_parse_u64(a->val[2], "--elems", &elems, err))))
+        return rc;
+    if (depth < 1 || depth > PV_MAX_DEPTH)
+        return gh_errorf(err, GH_EARG, "print: --depth takes 1 to %d", PV_MAX_DEPTH);
+    if (elems > PV_MAX_ELEMS)
+        return gh_errorf(err, GH_EARG, "print: --elems takes 0 to %u", PV_MAX_ELEMS);
+    gh_graph *g;
+    if ((rc = gh_session_graph(s, &g, err)))
+        return rc;
+    pv_ctx c = {.cc = &s->cancel, .g = g, .ty = g->types, .o = {(int)depth, elems}};
+    pv_node root;
+    memset(&root, 0, sizeof root);
+    target t;
+    memset(&t, 0, sizeof t);
+    gh_obj o;
+    if (gh_heap_find(g->h, addr, &o))
+        heap_object(&c, &root, &t, &o, addr);
+    else if (!global(s, &c, &root, &t, addr))
+        return gh_errorf(err, GH_EARG, "print: 0x%" PRIx64 " is not inside an allocated heap object or a global (see whatis)",
+                         addr);
+    if (gh_session_interrupted(s)) {
+        pv_clear(&root);
+        return gh_errorf(err, GH_EINTR, "print: interrupted");
+    }
+    if (json) {
+        gh_json j;
+        gh_json_init(&j, out);
+        gh_json_obj(&j);
+        gh_json_kaddr(&j, "addr", t.addr);
+        gh_json_kstr(&j, "type", t.type ? t.type : "?");
+        gh_json_ku64(&j, "size", t.size);
+        gh_json_kstr(&j, "kind", t.kind);
+        gh_json_kaddr(&j, "object", t.object);
+        if (t.global)
+            gh_json_kstr(&j, "global", t.global);
+        if (t.tiny)
+            gh_json_kbool(&j, "tiny", 1);
+        gh_json_kbool(&j, "untyped", t.untyped);
+        if (root.kind == PV_STRING)
+            gh_json_ku64(&j, "len", root.len);
+        gh_json_key(&j, "value");
+        pv_render_json(&root, &j);
+        gh_json_end(&j, '}');
+    } else {
+        if (t.global)
+            gh_printf(out, "0x%" PRIx64 " global %s %s (%" PRIu64 " bytes)\n", t.addr, t.global, t.type, t.size);
+        else if (t.tiny)
+            gh_printf(out, "0x%" PRIx64 " %s (in the 16-byte tiny block at 0x%" PRIx64 ")\n", t.addr, t.type,
+                      t.object);
+        else
+            gh_printf(out, "0x%" PRIx64 " %s (slot size %" PRIu64 ")\n", t.addr, t.type, t.size);
+        pv_render_text(&root, out, 0);
+    }
+    pv_clear(&root);
+    return GH_OK;
+}
+
+static const gh_optspec opts[] = {
+    {"--json", 0, "one JSON document"},
+    {"--depth", 1, "levels of nested values expanded (default 3)"},
+    {"--elems", 1, "elements of arrays, slices and maps shown (default 8)"},
+    {NULL, 0, NULL},
+};
+
+const gh_command gh_cmd_print = {
+    .name = "print",
+    .summary = "one heap object (any address in it) or global (address or name) with its typed fields",
+    .usage = "print ADDR|GLOBAL [--depth N] [--elems N] [--json]",
+    .opts = opts,
+    .example = "print 0xc000123450 --depth 2",
+    .min_pos = 1,
+    .max_pos = 1,
+    .run = run,
+};

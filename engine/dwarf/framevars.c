@@ -1,0 +1,268 @@
+/* Variables in a frame's stack slots at a pc (see framevars.h). */
+#include <dwarf.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dwarf/dwarf_index.h"
+#include "dwarf/framevars.h"
+
+#define MAX_SCOPES 64      /* nested blocks and inlined calls at one pc */
+#define MAX_CHILDREN 65536 /* variables of one scope */
+#define MAX_PIECES 64      /* DW_OP_piece parts of one location */
+#define MAX_PCS (1u << 20) /* pcs cached */
+#define MAX_RANGES (1u << 22) /* address ranges of all compile units */
+
+/* Go writes no .debug_aranges, so libdw's dwarf_addrdie finds nothing: the
+ * compile units' own ranges are indexed instead. */
+typedef struct curange {
+    uint64_t lo, hi;
+    Dwarf_Off cu;
+} curange;
+
+typedef struct entry {
+    uint64_t pc;
+    size_t at, n; /* in fv->vars */
+    int used;
+} entry;
+
+struct gh_framevars {
+    Dwarf *dw;
+    uint64_t bias;
+    entry *tab;
+    size_t ntab, captab;
+    gh_fvar *vars;
+    size_t nvars, capvars;
+    gh_fvar *scratch; /* answer for a pc the cache cannot hold */
+    size_t nscratch, capscratch;
+    curange *ranges;  /* sorted by lo */
+    size_t nranges;
+};
+
+static int cmp_range(const void *a, const void *b)
+{
+    const curange *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static void index_units(gh_framevars *fv)
+{
+    size_t cap = 0;
+    Dwarf_Off off = 0, next;
+    size_t hsize;
+    while (dwarf_nextcu(fv->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+        Dwarf_Die cu;
+        if (dwarf_offdie(fv->dw, off + hsize, &cu)) {
+            Dwarf_Addr base, lo, hi;
+            ptrdiff_t it = 0;
+            while ((it = dwarf_ranges(&cu, it, &base, &lo, &hi)) > 0 && fv->nranges < MAX_RANGES) {
+                if (fv->nranges == cap) {
+                    size_t c = cap ? 2 * cap : 1024;
+                    curange *r = realloc(fv->ranges, c * sizeof *r);
+                    if (!r)
+                        return;
+                    fv->ranges = r;
+                    cap = c;
+                }
+                fv->ranges[fv->nranges++] = (curange){lo, hi, off + hsize};
+            }
+        }
+        off = next;
+    }
+    if (fv->nranges)
+        qsort(fv->ranges, fv->nranges, sizeof *fv->ranges, cmp_range);
+}
+
+static int unit_at(const gh_framevars *fv, uint64_t pc, Dwarf_Die *cu)
+{
+    size_t lo = 0, hi = fv->nranges;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (fv->ranges[mid].lo <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo && pc < fv->ranges[lo - 1].hi && dwarf_offdie(fv->dw, fv->ranges[lo - 1].cu, cu);
+}
+
+gh_framevars *gh_framevars_new(gh_dwarf *d, uint64_t bias)
+{
+    Dwarf *dw = d ? gh_dwarf_libdw(d) : NULL;
+    if (!dw)
+        return NULL;
+    gh_framevars *fv = calloc(1, sizeof *fv);
+    if (fv) {
+        fv->dw = dw;
+        fv->bias = bias;
+        index_units(fv);
+    }
+    return fv;
+}
+
+void gh_framevars_free(gh_framevars *fv)
+{
+    if (!fv)
+        return;
+    free(fv->tab);
+    free(fv->vars);
+    free(fv->scratch);
+    free(fv->ranges);
+    free(fv);
+}
+
+static int push(gh_fvar **v, size_t *n, size_t *cap, const gh_fvar *x)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 64;
+        gh_fvar *p = realloc(*v, c * sizeof *p);
+        if (!p)
+            return 0;
+        *v = p;
+        *cap = c;
+    }
+    (*v)[(*n)++] = *x;
+    return 1;
+}
+
+/* The stack parts of one variable's location at pc. */
+static void add_var(gh_fvar **v, size_t *n, size_t *cap, Dwarf_Die *die, Dwarf_Addr pc, int is_param)
+{
+    Dwarf_Attribute a;
+    if (!dwarf_attr(die, DW_AT_location, &a))
+        return;
+    Dwarf_Op *ops;
+    size_t len;
+    if (dwarf_getlocation_addr(&a, pc, &ops, &len, 1) != 1 || !len)
+        return;
+    Dwarf_Attribute na, ta;
+    const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &na));
+    if (!name)
+        return;
+    gh_fvar x = {.name = name, .is_param = is_param};
+    Dwarf_Die tdie;
+    Dwarf_Word size = 0;
+    if (dwarf_attr_integrate(die, DW_AT_type, &ta) && dwarf_formref_die(&ta, &tdie)) {
+        x.type = dwarf_dieoffset(&tdie);
+        if (dwarf_aggregate_size(&tdie, &size) != 0)
+            size = 0;
+    }
+    /* Parts: each DW_OP_piece closes a part whose place came before it (one
+     * part without pieces); parts in registers are left out. A place is
+     * DW_OP_fbreg N, or DW_OP_call_frame_cfa [DW_OP_plus_uconst N] (Go puts
+     * spilled arguments at the CFA so). */
+    int on_stack = 0;
+    int64_t off = 0;
+    for (size_t i = 0, pieces = 0; i <= len && pieces < MAX_PIECES; i++) {
+        unsigned atom = i < len ? ops[i].atom : DW_OP_piece;
+        if (atom == DW_OP_fbreg) {
+            on_stack = 1;
+            off = (int64_t)ops[i].number;
+        } else if (atom == DW_OP_call_frame_cfa) {
+            on_stack = 1;
+            off = 0;
+        } else if (atom == DW_OP_plus_uconst && on_stack) {
+            off += (int64_t)ops[i].number;
+        } else if (atom == DW_OP_piece) {
+            pieces++;
+            uint64_t psize = i < len ? ops[i].number : size;
+            if (on_stack && psize) {
+                x.cfa_off = off;
+                x.size = psize;
+                x.whole = i == len;
+                push(v, n, cap, &x);
+            }
+            on_stack = 0;
+            if (i < len && i + 1 == len)
+                break; /* ended by a piece: no implicit last part */
+        } else {
+            on_stack = 0; /* a register, or an expression we do not evaluate */
+        }
+    }
+}
+
+static void collect_scope(Dwarf_Die *scope, Dwarf_Addr pc, int depth, gh_fvar **v, size_t *n, size_t *cap)
+{
+    Dwarf_Die child;
+    if (depth > MAX_SCOPES || dwarf_child(scope, &child) != 0)
+        return;
+    size_t k = 0;
+    do {
+        int tag = dwarf_tag(&child);
+        if (tag == DW_TAG_variable || tag == DW_TAG_formal_parameter)
+            add_var(v, n, cap, &child, pc, tag == DW_TAG_formal_parameter);
+        else if ((tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine) && dwarf_haspc(&child, pc) == 1)
+            collect_scope(&child, pc, depth + 1, v, n, cap);
+    } while (++k < MAX_CHILDREN && dwarf_siblingof(&child, &child) == 0);
+}
+
+static void collect(gh_framevars *fv, Dwarf_Addr pc, gh_fvar **v, size_t *n, size_t *cap)
+{
+    Dwarf_Die cu, fn;
+    if (!unit_at(fv, pc, &cu) || dwarf_child(&cu, &fn) != 0)
+        return;
+    size_t k = 0;
+    do {
+        if (dwarf_tag(&fn) == DW_TAG_subprogram && dwarf_haspc(&fn, pc) == 1) {
+            collect_scope(&fn, pc, 0, v, n, cap);
+            return;
+        }
+    } while (++k < (1u << 22) && dwarf_siblingof(&fn, &fn) == 0);
+}
+
+static entry *slot(gh_framevars *fv, uint64_t pc)
+{
+    size_t mask = fv->captab - 1;
+    size_t h = (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 20) & mask;
+    while (fv->tab[h].used && fv->tab[h].pc != pc)
+        h = (h + 1) & mask;
+    return &fv->tab[h];
+}
+
+static int grow_tab(gh_framevars *fv)
+{
+    size_t cap = fv->captab ? 2 * fv->captab : 1024;
+    entry *old = fv->tab;
+    size_t oldcap = fv->captab;
+    fv->tab = calloc(cap, sizeof *fv->tab);
+    if (!fv->tab) {
+        fv->tab = old;
+        return 0;
+    }
+    fv->captab = cap;
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i].used)
+            *slot(fv, old[i].pc) = old[i];
+    free(old);
+    return 1;
+}
+
+void gh_framevars_at(gh_framevars *fv, uint64_t pc, const gh_fvar **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!fv)
+        return;
+    if (fv->captab) {
+        entry *e = slot(fv, pc);
+        if (e->used) {
+            *out = e->n ? fv->vars + e->at : NULL;
+            *n = e->n;
+            return;
+        }
+    }
+    Dwarf_Addr lpc = pc - fv->bias;
+    if (fv->ntab < MAX_PCS && (2 * (fv->ntab + 1) <= fv->captab || grow_tab(fv))) {
+        size_t at = fv->nvars;
+        collect(fv, lpc, &fv->vars, &fv->nvars, &fv->capvars);
+        entry *e = slot(fv, pc);
+        *e = (entry){pc, at, fv->nvars - at, 1};
+        fv->ntab++;
+        *out = e->n ? fv->vars + at : NULL;
+        *n = e->n;
+        return;
+    }
+    fv->nscratch = 0;
+    collect(fv, lpc, &fv->scratch, &fv->nscratch, &fv->capscratch);
+    *out = fv->scratch;
+    *n = fv->nscratch;
+}

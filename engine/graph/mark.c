@@ -1,0 +1,550 @@
+/* Marking: breadth-first from every root through the objects' pointer
+ * layouts, as the garbage collector would, recording for each live object
+ * the first object (or root) that reached it, so a shortest path is one walk
+ * back. Types ride along: the allocator's record (malloc header, largeType)
+ * when there is one, else the type a typed pointer to the object says, taken
+ * only when it agrees with the object's size class and pointer bits. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "graph/graph.h"
+#include "heap/heapscan.h"
+#include "types/gotype_int.h"
+
+#define TINY_BLOCK 16
+#define MARK_STEP 1000 /* objects between interrupt checks and progress reports */
+
+typedef struct marker {
+    const gh_target *t;
+    gh_cancel *cc;
+    gh_graph *g;
+    const gh_heap *h;
+    gh_typemask_cache *tc;
+    uint64_t *queue; /* ring of object addresses */
+    size_t qcap, qhead, qlen;
+    uint64_t *scanned, *refined;
+    uint32_t parent;   /* of what the current scan reaches */
+    uint64_t objmask;  /* pointer words of the object being checked */
+    uint64_t objbase;
+    /* Tiny sub-objects: vector and an index by slot << 4 | offset. */
+    size_t tcap;
+    uint64_t *tidx;
+    size_t ticap, tin;
+    uint64_t nscanned; /* objects scanned (once each) */
+    gh_err err;
+    int failed;
+} marker;
+
+static int bit(const uint64_t *v, uint32_t i) { return v[i >> 6] >> (i & 63) & 1; }
+static void setbit(uint64_t *v, uint32_t i) { v[i >> 6] |= UINT64_C(1) << (i & 63); }
+
+static void push(marker *m, uint64_t addr)
+{
+    /* Each slot is queued at most once at a time (marked, or retyped after
+     * its scan), so the ring never overflows. */
+    if (m->qlen == m->qcap)
+        return;
+    m->queue[(m->qhead + m->qlen++) % m->qcap] = addr;
+}
+
+static void mark_value(marker *m, uint64_t v)
+{
+    gh_obj o;
+    if (!gh_heap_find(m->h, v, &o) || bit(m->g->marked, o.id))
+        return;
+    setbit(m->g->marked, o.id);
+    m->g->parent[o.id] = m->parent;
+    push(m, o.addr);
+}
+
+static int on_ptr(void *ctx, uint64_t word_addr, uint64_t value)
+{
+    (void)word_addr;
+    mark_value(ctx, value);
+    return 0;
+}
+
+static int on_mask(void *ctx, uint64_t word_addr, uint64_t value)
+{
+    marker *m = ctx;
+    (void)value;
+    uint64_t w = (word_addr - m->objbase) / 8;
+    if (w < 64)
+        m->objmask |= UINT64_C(1) << w;
+    return 0;
+}
+
+static uint64_t data_size(const gh_obj *o) { return o->size - (gh_obj_data(o) - o->addr); }
+
+/* The type the allocator recorded, interned with as many values as fit.
+ * Returns 1 when the record is a Go 1.22-1.23 runtime-made bitmap type (a
+ * large object of a GC-program type): it names nothing, so the object is
+ * typed like one without a record. */
+static int header_type(marker *m, const gh_obj *o)
+{
+    gh_objlayout l = gh_span_layout(o->span);
+    if (l != GH_LAYOUT_HEADER && l != GH_LAYOUT_LARGETYPE)
+        return 0;
+    uint64_t t = 0;
+    if (gh_heap_obj_type(m->h, o, &t, NULL) || !t)
+        return 0;
+    rinfo *ri = gh_types_rinfo(m->g->types, t);
+    if (!ri || !ri->r.size)
+        return 0;
+    if (m->g->types->minor <= 23 && (ri->r.tflag & GH_TFLAG_UNROLLEDBITMAP))
+        return 1;
+    gh_otype ot = {.rtype = t, .count = data_size(o) / ri->r.size};
+    if (!ot.count)
+        return 0;
+    m->g->type[o->id] = gh_types_intern(m->g->types, &ot);
+    return 0;
+}
+
+static int tiny_add(marker *m, uint32_t slot, uint64_t off, gh_tid tid)
+{
+    gh_graph *g = m->g;
+    uint64_t key = (uint64_t)slot << 4 | off;
+    if (m->tin * 2 >= m->ticap) {
+        size_t cap = m->ticap ? m->ticap * 2 : 1024;
+        uint64_t *idx = malloc(cap * sizeof *idx);
+        if (!idx)
+            return -1;
+        memset(idx, 0xff, cap * sizeof *idx);
+        for (size_t i = 0; i < g->ntiny; i++) {
+            uint64_t k = (uint64_t)g->tiny[i].slot << 4 | g->tiny[i].off;
+            size_t j = (k * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
+            while (idx[j] != UINT64_MAX)
+                j = (j + 1) & (cap - 1);
+            idx[j] = i;
+        }
+        free(m->tidx);
+        m->tidx = idx;
+        m->ticap = cap;
+    }
+    size_t j = (key * 0x9e3779b97f4a7c15ull >> 20) & (m->ticap - 1);
+    while (m->tidx[j] != UINT64_MAX) {
+        const gh_tiny *t = &g->tiny[m->tidx[j]];
+        if (t->slot == slot && t->off == off)
+            return 0; /* first type wins */
+        j = (j + 1) & (m->ticap - 1);
+    }
+    if (g->ntiny == m->tcap) {
+        size_t cap = m->tcap ? m->tcap * 2 : 256;
+        gh_tiny *v = realloc(g->tiny, cap * sizeof *v);
+        if (!v)
+            return -1;
+        g->tiny = v;
+        m->tcap = cap;
+    }
+    g->tiny[g->ntiny] = (gh_tiny){.slot = slot, .off = (uint8_t)off, .type = tid};
+    m->tidx[j] = g->ntiny++;
+    m->tin++;
+    return 0;
+}
+
+static int on_hint(void *ctx, uint64_t word_addr, const gh_hint *hn)
+{
+    marker *m = ctx;
+    gh_graph *g = m->g;
+    gh_types *ty = g->types;
+    (void)word_addr;
+    gh_obj o;
+    if (!gh_heap_find(m->h, hn->value, &o))
+        return 0;
+    gh_objlayout layout = gh_span_layout(o.span);
+    gh_otype ot = hn->type;
+    if (ot.rtype && gh_types_is_shape(ty, ot.rtype) && !(ot.rtype = gh_types_concrete(ty, ot.rtype)))
+        return 0; /* a generic shape is not the object's type */
+    uint64_t data = gh_obj_data(&o), dsize = data_size(&o);
+    uint64_t es = gh_types_size(ty, &ot);
+    int hp = gh_types_has_pointers(ty, &ot);
+
+    /* Pointer-free values under 16 bytes share 16-byte tiny blocks. */
+    if (layout == GH_LAYOUT_NOSCAN && o.size == TINY_BLOCK && hp == 0 && ot.syn != GH_SYN_STRING && es) {
+        uint64_t n = ot.count ? ot.count : 1, off = hn->value - o.addr;
+        if (es * n < TINY_BLOCK && off + es * n <= TINY_BLOCK && (g->type[o.id] == 0 || g->type[o.id] == GH_TID_TINY)) {
+            ot.count = n;
+            gh_tid tid = gh_types_intern(ty, &ot);
+            if (tid && tiny_add(m, o.id, off, tid) == 0)
+                g->type[o.id] = GH_TID_TINY;
+            return 0;
+        }
+    }
+    if (hn->value != data)
+        return 0; /* an interior pointer says nothing of the object's own type */
+    int unrolled = 0;
+    if (layout == GH_LAYOUT_HEADER || layout == GH_LAYOUT_LARGETYPE) {
+        if (g->type[o.id] == 0)
+            unrolled = header_type(m, &o);
+    }
+    if ((layout == GH_LAYOUT_HEADER || layout == GH_LAYOUT_LARGETYPE) && !unrolled) {
+        /* The allocator's record stands; a slice's capacity only says how
+         * many of its elements the object was made for. */
+        const gh_otype *cur = gh_types_get(ty, g->type[o.id]);
+        if (cur && !ot.syn && cur->rtype == ot.rtype && ot.count && ot.count * es <= dsize &&
+            (!bit(m->refined, o.id) ? ot.count != cur->count : ot.count > cur->count)) {
+            gh_otype r = *cur;
+            r.count = ot.count;
+            gh_tid tid = gh_types_intern(ty, &r);
+            if (tid)
+                g->type[o.id] = tid;
+            setbit(m->refined, o.id);
+        }
+        return 0;
+    }
+    if (g->type[o.id])
+        return 0;
+    /* How many values the object holds. */
+    switch (ot.syn) {
+    case GH_SYN_STRING:
+        if (layout != GH_LAYOUT_NOSCAN || ot.count > dsize)
+            return 0;
+        ot.count = 1;
+        break;
+    case GH_SYN_DIRECTORY:
+    case GH_SYN_OVFARRAY:
+        if (!ot.count || ot.count * 8 > dsize)
+            return 0;
+        break;
+    case GH_SYN_CLOSURE:
+        ot.count = 1;
+        break;
+    case GH_SYN_NONE:
+        if (!es || hn->min_size > dsize || dsize / es == 0)
+            return 0;
+        ot.count = dsize / es;
+        break;
+    default:
+        if (!es || es > dsize)
+            return 0;
+        ot.count = 1;
+    }
+    /* The object's pointer bits must be the type's. */
+    if (hp >= 0 && (layout == GH_LAYOUT_NOSCAN) != (hp == 0)) {
+        g->hints_rejected++;
+        return 0;
+    }
+    if (layout == GH_LAYOUT_HEAPBITS && hp > 0) {
+        uint64_t want;
+        if (gh_types_mask64(ty, &ot, &want, NULL) == GH_OK) {
+            m->objmask = 0;
+            m->objbase = o.addr;
+            gh_heap_scan_object(m->h, m->tc, &o, on_mask, m, NULL, NULL);
+            if (m->objmask != want) {
+                g->hints_rejected++;
+                return 0;
+            }
+        } else if (ot.syn != GH_SYN_CLOSURE && ot.syn != GH_SYN_HCHAN) {
+            return 0;
+        }
+    }
+    gh_tid tid = gh_types_intern(ty, &ot);
+    if (!tid)
+        return 0;
+    g->type[o.id] = tid;
+    if (bit(m->scanned, o.id))
+        push(m, o.addr); /* scanned before its type was known: walk it again for its types */
+    return 0;
+}
+
+static void scan_error(marker *m, const gh_err *e)
+{
+    if (!m->g->scan_errors++)
+        snprintf(m->g->first_scan_error, sizeof m->g->first_scan_error, "%s", e->msg);
+}
+
+/* The type of a finalizer's object: the record (runtime.specialfinalizer,
+ * whose fn field is the root's region) keeps ot, the *T the finalizer was
+ * set with, three words after fn in every release (fn, nret, fint, ot). */
+static void finalized_type(marker *m, const gh_root *r, const gh_obj *o)
+{
+    uint64_t ot;
+    if (r->size != 8 || gh_read_u64(m->t, r->addr + 24, &ot, NULL) || !ot)
+        return;
+    rinfo *pt = gh_types_rinfo(m->g->types, ot);
+    if (!pt || pt->r.kind != GH_KIND_POINTER || !pt->elem)
+        return;
+    on_hint(m, 0, &(gh_hint){.value = gh_obj_data(o), .type = {.rtype = pt->elem, .count = 1}});
+}
+
+/* Go 1.26+ keeps a cleanup as runtime.cleanupFn {call, fn *funcval, arg}:
+ * arg points to a box holding the cleanup's argument, whose type is the
+ * parameter type of fn. */
+static void cleanup_fn(marker *m, const gh_root *r)
+{
+    uint64_t fv, arg, rt, die;
+    gh_types_walk_funcval(m->g->types, r->addr, on_hint, m);
+    gh_types_walk_funcval(m->g->types, r->addr + 8, on_hint, m);
+    if (gh_read_u64(m->t, r->addr + 8, &fv, NULL) || gh_read_u64(m->t, r->addr + 16, &arg, NULL) || !arg ||
+        gh_types_cleanup_arg(m->g->types, fv, &rt, &die))
+        return;
+    on_hint(m, 0, &(gh_hint){.value = arg, .type = {.rtype = rt, .die = die, .count = 1}});
+}
+
+/* Marks what a root holds and types what its type says. */
+static void scan_root(marker *m, const gh_root *r, uint32_t idx)
+{
+    m->parent = GH_PARENT_ROOT | idx;
+    uint64_t nw = r->size / 8;
+    const uint64_t *direct = r->values ? r->values : gh_direct(m->t, r->addr, r->size);
+    for (uint64_t w = 0; w < nw; w++) {
+        if (!r->conservative && r->mask && !(r->mask[w >> 3] >> (w & 7) & 1))
+            continue;
+        uint64_t v;
+        if (direct)
+            v = direct[w];
+        else if (gh_read_u64(m->t, r->addr + 8 * w, &v, NULL))
+            continue;
+        if (v)
+            mark_value(m, v);
+    }
+    if (r->object) {
+        /* A finalizer keeps what its object points to alive, not the object. */
+        gh_obj o;
+        if (gh_heap_find(m->h, r->object, &o)) {
+            gh_err e;
+            if (gh_heap_scan_object(m->h, m->tc, &o, on_ptr, m, NULL, &e))
+                scan_error(m, &e);
+            if (m->g->type[o.id] == 0)
+                header_type(m, &o);
+            if (m->g->type[o.id] == 0 && r->kind == GH_ROOT_FINALIZER)
+                finalized_type(m, r, &o);
+            if (m->g->type[o.id] && m->g->type[o.id] != GH_TID_TINY)
+                gh_types_walk(m->g->types, m->g->type[o.id], gh_obj_data(&o), data_size(&o), on_hint, m, NULL);
+        }
+    }
+    if (!r->conservative && !r->values && (r->rtype || r->dwarf_type))
+        gh_types_walk_value(m->g->types, r->rtype, r->dwarf_type, r->addr, r->size, on_hint, m, NULL);
+    else if ((r->kind == GH_ROOT_FINALIZER || r->kind == GH_ROOT_CLEANUP) && !r->values && (r->fn_word || r->size == 8))
+        gh_types_walk_funcval(m->g->types, r->fn_word ? r->fn_word : r->addr, on_hint, m); /* the *funcval */
+    else if (r->kind == GH_ROOT_CLEANUP && !r->values && r->size == 24)
+        cleanup_fn(m, r);
+    if (r->arg && r->arg_rtype) /* a queued finalizer's object, as the finalizer was set for it */
+        on_hint(m, 0, &(gh_hint){.value = r->arg, .type = {.rtype = r->arg_rtype, .count = 1}});
+    if (r->via && r->via_rtype)
+        on_hint(m, 0, &(gh_hint){.value = r->via, .type = {.rtype = r->via_rtype, .count = 1}});
+}
+
+static void scan_object(marker *m, uint64_t addr)
+{
+    gh_obj o;
+    if (!gh_heap_find(m->h, addr, &o))
+        return;
+    gh_graph *g = m->g;
+    if (g->type[o.id] == 0)
+        header_type(m, &o);
+    m->parent = o.id;
+    if (!bit(m->scanned, o.id)) {
+        setbit(m->scanned, o.id);
+        m->nscanned++;
+        gh_err e;
+        if (gh_heap_scan_object(m->h, m->tc, &o, on_ptr, m, NULL, &e))
+            scan_error(m, &e);
+    }
+    gh_tid t = g->type[o.id];
+    if (t && t != GH_TID_TINY)
+        gh_types_walk(g->types, t, gh_obj_data(&o), data_size(&o), on_hint, m, NULL);
+}
+
+static int cmp_tiny(const void *a, const void *b)
+{
+    const gh_tiny *x = a, *y = b;
+    if (x->slot != y->slot)
+        return x->slot < y->slot ? -1 : 1;
+    return (x->off > y->off) - (x->off < y->off);
+}
+
+/* Live and garbage totals; garbage gets the types its allocator recorded. */
+static void totals(marker *m)
+{
+    gh_graph *g = m->g;
+    const gh_heap *h = m->h;
+    size_t ti = 0;
+    for (size_t si = 0; si < h->nspans; si++) {
+        const gh_span *sp = &h->spans[si];
+        if (sp->state != GH_SPAN_INUSE)
+            continue;
+        for (uint32_t k = 0; k < sp->nelems; k++) {
+            uint32_t id = sp->first + k;
+            if (!gh_heap_allocated(h, id))
+                continue;
+            if (!gh_graph_live(g, id)) {
+                g->garbage_objects++;
+                g->garbage_bytes += sp->elemsize;
+                if (gh_span_layout(sp) >= GH_LAYOUT_HEADER && g->type[id] == 0) {
+                    gh_obj o;
+                    gh_heap_obj(h, sp, k, &o);
+                    header_type(m, &o);
+                }
+                continue;
+            }
+            g->live_objects++;
+            g->live_bytes += sp->elemsize;
+            gh_tid t = g->type[id];
+            if (t == GH_TID_TINY) {
+                g->tiny_blocks++;
+                while (ti < g->ntiny && g->tiny[ti].slot < id)
+                    ti++;
+                for (; ti < g->ntiny && g->tiny[ti].slot == id; ti++) {
+                    const gh_otype *ot = gh_types_get(g->types, g->tiny[ti].type);
+                    uint64_t b = ot ? gh_types_size(g->types, ot) * ot->count : 0;
+                    g->tiny_objects++;
+                    g->tiny_typed_bytes += b;
+                    g->typed_bytes += b;
+                }
+            } else if (t) {
+                g->typed_objects++;
+                g->typed_bytes += sp->elemsize;
+            } else {
+                uint32_t p = g->parent[id];
+                const gh_otype *pt = (p & GH_PARENT_ROOT) ? NULL : gh_types_get(g->types, g->type[p]);
+                if (pt && pt->syn == GH_SYN_CLOSURE)
+                    g->untyped_under_closures++;
+            }
+        }
+    }
+}
+
+void gh_graph_free(gh_graph *g)
+{
+    if (!g)
+        return;
+    gh_types_free(g->types);
+    free(g->marked);
+    free(g->parent);
+    free(g->type);
+    free(g->tiny);
+    free(g->rev_start);
+    free(g->rev_edges);
+    free(g->root_edges);
+    free(g);
+}
+
+/* GOHEAP_TEST_SLOW_MARK=N: sleep N microseconds every 1000 objects marked,
+ * so tests can interrupt marking on a small core at a known time. */
+static unsigned slow_mark_usec(void)
+{
+    const char *v = getenv("GOHEAP_TEST_SLOW_MARK");
+    long n = v ? strtol(v, NULL, 10) : 0;
+    return n > 0 && n <= 10000000 ? (unsigned)n : 0;
+}
+
+int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *tenv, gh_cancel *cc, int partial,
+                   gh_graph **out, gh_err *err)
+{
+    int rc;
+    struct timespec t0, t1;
+    *out = NULL;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    marker m = {.t = tenv->rt->t, .cc = cc, .h = h, .tc = tenv->masks};
+    gh_graph *g = calloc(1, sizeof *g);
+    size_t ns = h->nslots ? h->nslots : 1, nw = (ns + 63) / 64;
+    if (g) {
+        g->h = h;
+        g->roots = rs;
+        g->types = gh_types_new(tenv);
+        g->marked = calloc(nw, 8);
+        g->parent = malloc(ns * sizeof *g->parent);
+        g->type = calloc(ns, sizeof *g->type);
+    }
+    m.g = g;
+    m.scanned = calloc(nw, 8);
+    m.refined = calloc(nw, 8);
+    m.qcap = ns;
+    m.queue = malloc(ns * sizeof *m.queue);
+    if (!g || !g->types || !g->marked || !g->parent || !g->type || !m.scanned || !m.refined || !m.queue || !m.tc) {
+        rc = gh_errorf(err, GH_ENOMEM, "out of memory for the object graph (%zu slots)", ns);
+        goto done;
+    }
+    memset(g->parent, 0xff, ns * sizeof *g->parent);
+    /* Precise roots first: on a tie the path names the variable that holds
+     * the pointer rather than a conservatively scanned frame or register. */
+    size_t nroots = gh_roots_count(rs);
+    int stopped = 0;
+    for (int pass = 0; pass < 2 && !stopped; pass++)
+        for (size_t i = 0; i < nroots; i++) {
+            const gh_root *r = gh_roots_get(rs, i);
+            if ((r->conservative != 0) != pass)
+                continue;
+            scan_root(&m, r, (uint32_t)i);
+            if ((i & 1023) == 1023) {
+                gh_progress(cc, "scanning roots", pass * nroots + i, 2 * (uint64_t)nroots);
+                if (gh_cancelled(cc)) {
+                    if (!partial) {
+                        rc = gh_errorf(err, GH_EINTR, "interrupted while scanning roots");
+                        goto done;
+                    }
+                    stopped = 1;
+                    break;
+                }
+            }
+        }
+    gh_progress(cc, "scanning roots", 2 * (uint64_t)nroots, 2 * (uint64_t)nroots);
+    unsigned slow = slow_mark_usec();
+    for (uint64_t n = 0; m.qlen && !stopped; n++) {
+        uint64_t a = m.queue[m.qhead];
+        m.qhead = (m.qhead + 1) % m.qcap;
+        m.qlen--;
+        scan_object(&m, a);
+        if (n % MARK_STEP == MARK_STEP - 1) {
+            if (slow)
+                nanosleep(&(struct timespec){slow / 1000000, (long)(slow % 1000000) * 1000}, NULL);
+            gh_progress(cc, "marking", m.nscanned, h->nobjects);
+            if (gh_cancelled(cc)) {
+                if (!partial) {
+                    rc = gh_errorf(err, GH_EINTR, "interrupted while marking (%llu of %llu objects scanned)",
+                                   (unsigned long long)m.nscanned, (unsigned long long)h->nobjects);
+                    goto done;
+                }
+                stopped = 1;
+            }
+        }
+    }
+    gh_progress(cc, "marking", h->nobjects, h->nobjects);
+    g->partial = stopped;
+    g->mark_done = m.nscanned;
+    g->mark_total = h->nobjects;
+    if (g->ntiny)
+        qsort(g->tiny, g->ntiny, sizeof *g->tiny, cmp_tiny);
+    totals(&m);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    g->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    *out = g;
+    g = NULL;
+    rc = GH_OK;
+done:
+    gh_graph_free(g);
+    free(m.scanned);
+    free(m.refined);
+    free(m.queue);
+    free(m.tidx);
+    return rc;
+}
+
+const char *gh_graph_type_name(const gh_graph *g, uint32_t id, uint64_t size, char *tmp, size_t cap)
+{
+    gh_tid t = g->type[id];
+    if (t && t != GH_TID_TINY)
+        return gh_types_name(g->types, t);
+    snprintf(tmp, cap, "unknown<%llu>", (unsigned long long)size);
+    return tmp;
+}
+
+size_t gh_graph_tiny_of(const gh_graph *g, uint32_t slot, size_t *n)
+{
+    size_t lo = 0, hi = g->ntiny;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (g->tiny[mid].slot < slot)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t k = lo;
+    while (k < g->ntiny && g->tiny[k].slot == slot)
+        k++;
+    *n = k - lo;
+    return lo;
+}

@@ -1,0 +1,462 @@
+/* Paths from roots: the marker's parent chains, and more paths from distinct
+ * roots over a reverse index of the live graph (see paths.h). */
+#include "graph/paths.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vec.h"
+#include "heap/heapscan.h"
+
+typedef struct rawpath {
+    uint32_t root;
+    uint32_t *hops; /* slots, root side first */
+    size_t n;
+} rawpath;
+
+static gh_typemask_cache *masks(const gh_graph *g) { return gh_types_inputs(g->types)->masks; }
+static const gh_target *target_of(const gh_graph *g) { return g->h->rt->t; }
+
+/* --- finding the word that points to the next hop -------------------------- */
+
+typedef struct finder {
+    uint64_t lo, hi, found;
+} finder;
+
+static int find_word(void *ctx, uint64_t word_addr, uint64_t value)
+{
+    finder *f = ctx;
+    if (value >= f->lo && value < f->hi) {
+        f->found = word_addr;
+        return 1;
+    }
+    return 0;
+}
+
+static void slot_obj(const gh_heap *h, uint32_t id, gh_obj *o)
+{
+    if (!gh_heap_slot(h, id, o))
+        memset(o, 0, sizeof *o);
+}
+
+void gh_graph_field_to(const gh_graph *g, uint32_t p, const gh_obj *c, char *buf, size_t cap)
+{
+    gh_obj po;
+    buf[0] = 0;
+    slot_obj(g->h, p, &po);
+    if (!po.span)
+        return;
+    finder f = {c->addr, c->addr + c->size, 0};
+    gh_heap_scan_object(g->h, masks(g), &po, find_word, &f, NULL, NULL);
+    if (!f.found)
+        return;
+    uint64_t data = gh_obj_data(&po), off = f.found - data;
+    gh_tid t = g->type[p];
+    if (t == GH_TID_TINY || t == 0) {
+        snprintf(buf, cap, "+%" PRIu64, f.found - po.addr);
+        return;
+    }
+    gh_types_field(g->types, t, off, buf, cap);
+    if (!buf[0])
+        snprintf(buf, cap, "+%" PRIu64, f.found - po.addr);
+}
+
+/* The word of root r that points into c: its field name, and whether the
+ * path goes through a finalizer's object or a static object first. */
+static void root_field(const gh_graph *g, const gh_root *r, const gh_obj *c, char *buf, size_t cap,
+                       uint64_t *through)
+{
+    buf[0] = 0;
+    *through = 0;
+    uint64_t nw = r->size / 8;
+    for (uint64_t w = 0; w < nw; w++) {
+        if (!r->conservative && r->mask && !(r->mask[w >> 3] >> (w & 7) & 1))
+            continue;
+        uint64_t v;
+        if (r->values)
+            v = r->values[w];
+        else if (gh_read_u64(target_of(g), r->addr + 8 * w, &v, NULL))
+            continue;
+        if (v >= c->addr && v < c->addr + c->size) {
+            if (r->rtype || r->dwarf_type)
+                gh_types_value_field(g->types, r->rtype, r->dwarf_type, 8 * w, buf, cap);
+            else if (nw > 1)
+                snprintf(buf, cap, "+%" PRIu64, 8 * w);
+            if (r->via)
+                *through = r->via;
+            return;
+        }
+    }
+    if (r->object)
+        *through = r->object;
+}
+
+/* --- reverse index ------------------------------------------------------- */
+
+typedef struct rev {
+    const gh_heap *h;
+    const gh_graph *g;
+    uint32_t *start, *edges, *fill;
+    uint32_t cur;
+    int counting;
+} rev;
+
+static int rev_edge(void *ctx, uint64_t word_addr, uint64_t value)
+{
+    rev *rv = ctx;
+    (void)word_addr;
+    gh_obj o;
+    if (!gh_heap_find(rv->h, value, &o) || o.id == rv->cur || !gh_graph_live(rv->g, o.id))
+        return 0;
+    if (rv->counting)
+        rv->start[o.id + 1]++;
+    else
+        rv->edges[rv->fill[o.id]++] = rv->cur;
+    return 0;
+}
+
+static int build_reverse(gh_graph *g, gh_cancel *cc, gh_err *err)
+{
+    if (g->rev_start)
+        return GH_OK;
+    const gh_heap *h = g->h;
+    size_t ns = h->nslots;
+    rev rv = {.h = h, .g = g};
+    rv.start = calloc(ns + 1, sizeof *rv.start);
+    if (!rv.start)
+        return gh_errorf(err, GH_ENOMEM, "out of memory for the reverse index");
+    gh_typemask_cache *tc = masks(g);
+    for (int pass = 0; pass < 2; pass++) {
+        rv.counting = pass == 0;
+        if (pass == 1) {
+            for (size_t i = 0; i < ns; i++)
+                rv.start[i + 1] += rv.start[i];
+            rv.edges = malloc((rv.start[ns] ? rv.start[ns] : 1) * sizeof *rv.edges);
+            rv.fill = malloc((ns ? ns : 1) * sizeof *rv.fill);
+            if (!rv.edges || !rv.fill) {
+                free(rv.start);
+                free(rv.edges);
+                free(rv.fill);
+                return gh_errorf(err, GH_ENOMEM, "out of memory for the reverse index");
+            }
+            memcpy(rv.fill, rv.start, ns * sizeof *rv.fill);
+        }
+        for (size_t si = 0; si < h->nspans; si++) {
+            const gh_span *sp = &h->spans[si];
+            if (sp->state != GH_SPAN_INUSE || gh_span_noscan(sp))
+                continue;
+            for (uint32_t k = 0; k < sp->nelems; k++) {
+                uint32_t id = sp->first + k;
+                if (!gh_heap_allocated(h, id) || !gh_graph_live(g, id))
+                    continue;
+                gh_obj o;
+                gh_heap_obj(h, sp, k, &o);
+                rv.cur = id;
+                gh_heap_scan_object(h, tc, &o, rev_edge, &rv, NULL, NULL);
+            }
+            gh_progress(cc, "indexing references", pass * h->nspans + si, 2 * (uint64_t)h->nspans);
+            if (gh_cancelled(cc)) {
+                free(rv.start);
+                free(rv.edges);
+                free(rv.fill);
+                return gh_errorf(err, GH_EINTR, "interrupted while indexing references");
+            }
+        }
+    }
+    gh_progress(cc, "indexing references", 2 * (uint64_t)h->nspans, 2 * (uint64_t)h->nspans);
+    free(rv.fill);
+    g->rev_start = rv.start;
+    g->rev_edges = rv.edges;
+    return GH_OK;
+}
+
+/* Which roots point straight at each object: pairs (slot, root), by slot. */
+typedef struct rootedge {
+    uint32_t slot, root;
+} rootedge;
+
+static int cmp_rootedge(const void *a, const void *b)
+{
+    const rootedge *x = a, *y = b;
+    if (x->slot != y->slot)
+        return x->slot < y->slot ? -1 : 1;
+    return (x->root > y->root) - (x->root < y->root);
+}
+
+typedef struct recoll {
+    const gh_heap *h;
+    rootedge *v;
+    size_t n, cap;
+    uint32_t root;
+    int oom;
+} recoll;
+
+static void re_add(recoll *c, uint64_t value)
+{
+    gh_obj o;
+    if (!gh_heap_find(c->h, value, &o))
+        return;
+    if (gh_grow(&c->v, &c->cap, c->n + 1, sizeof *c->v)) {
+        c->oom = 1;
+        return;
+    }
+    c->v[c->n++] = (rootedge){o.id, c->root};
+}
+
+static int re_word(void *ctx, uint64_t word_addr, uint64_t value)
+{
+    (void)word_addr;
+    re_add(ctx, value);
+    return 0;
+}
+
+static int build_root_edges(gh_graph *g, gh_err *err)
+{
+    if (g->root_edges)
+        return GH_OK;
+    recoll c = {.h = g->h};
+    size_t nr = gh_roots_count(g->roots);
+    for (size_t i = 0; i < nr; i++) {
+        const gh_root *r = gh_roots_get(g->roots, i);
+        c.root = (uint32_t)i;
+        for (uint64_t w = 0; w < r->size / 8; w++) {
+            if (!r->conservative && r->mask && !(r->mask[w >> 3] >> (w & 7) & 1))
+                continue;
+            uint64_t v;
+            if (r->values)
+                v = r->values[w];
+            else if (gh_read_u64(target_of(g), r->addr + 8 * w, &v, NULL))
+                continue;
+            if (v)
+                re_add(&c, v);
+        }
+        gh_obj o;
+        if (r->object && gh_heap_find(g->h, r->object, &o))
+            gh_heap_scan_object(g->h, masks(g), &o, re_word, &c, NULL, NULL);
+    }
+    if (c.oom) {
+        free(c.v);
+        return gh_errorf(err, GH_ENOMEM, "out of memory for root edges");
+    }
+    if (c.n)
+        qsort(c.v, c.n, sizeof *c.v, cmp_rootedge);
+    g->root_edges = c.v ? (void *)c.v : malloc(1);
+    g->nroot_edges = c.n;
+    return g->root_edges ? GH_OK : gh_errorf(err, GH_ENOMEM, "out of memory");
+}
+
+/* Roots with the same name are one root for "distinct roots". */
+static void root_key(const gh_root *r, char *buf, size_t cap)
+{
+    if (r->kind == GH_ROOT_STACK)
+        snprintf(buf, cap, "stack/%" PRId64 "/%s/%s", r->goid, r->function ? r->function : "",
+                 r->variable ? r->variable : "");
+    else if (r->name)
+        snprintf(buf, cap, "%d/%s", r->kind, r->name);
+    else
+        snprintf(buf, cap, "%d/@%" PRIx64, r->kind, r->addr);
+}
+
+/* Paths from up to max distinct roots, shortest first. */
+static int more_paths(gh_graph *g, uint32_t target, size_t max, gh_cancel *cc, rawpath *out, size_t *nout,
+                      gh_err *err)
+{
+    int rc;
+    *nout = 0;
+    if ((rc = build_reverse(g, cc, err)) || (rc = build_root_edges(g, err)))
+        return rc;
+    size_t ns = g->h->nslots;
+    uint32_t *next = malloc(ns * sizeof *next), *queue = malloc(ns * sizeof *queue);
+    uint64_t *seen = calloc((ns + 63) / 64, 8);
+    char (*keys)[300] = calloc(max, sizeof *keys);
+    if (!next || !queue || !seen || !keys) {
+        free(next), free(queue), free(seen), free(keys);
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    }
+    const rootedge *re = g->root_edges;
+    size_t qh = 0, qt = 0, n = 0;
+    queue[qt++] = target;
+    seen[target >> 6] |= UINT64_C(1) << (target & 63);
+    next[target] = UINT32_MAX;
+    while (qh < qt && n < max) {
+        uint32_t x = queue[qh++];
+        /* Roots pointing straight at x. */
+        size_t lo = 0, hi = g->nroot_edges;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (re[mid].slot < x)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t k = lo; k < g->nroot_edges && re[k].slot == x && n < max; k++) {
+            char key[300];
+            root_key(gh_roots_get(g->roots, re[k].root), key, sizeof key);
+            size_t d = 0;
+            while (d < n && strcmp(keys[d], key))
+                d++;
+            if (d < n)
+                continue;
+            snprintf(keys[n], sizeof keys[n], "%s", key);
+            size_t len = 0;
+            for (uint32_t y = x; y != UINT32_MAX && len < GH_PATH_MAX_HOPS; y = next[y])
+                len++;
+            uint32_t *hops = malloc(len * sizeof *hops);
+            if (!hops)
+                break;
+            len = 0;
+            for (uint32_t y = x; y != UINT32_MAX && len < GH_PATH_MAX_HOPS; y = next[y])
+                hops[len++] = y;
+            out[n++] = (rawpath){re[k].root, hops, len};
+        }
+        for (uint32_t e = g->rev_start[x]; e < g->rev_start[x + 1]; e++) {
+            uint32_t p = g->rev_edges[e];
+            if (seen[p >> 6] >> (p & 63) & 1)
+                continue;
+            seen[p >> 6] |= UINT64_C(1) << (p & 63);
+            next[p] = x;
+            queue[qt++] = p;
+        }
+    }
+    free(next), free(queue), free(seen), free(keys);
+    *nout = n;
+    return GH_OK;
+}
+
+/* --- resolving ----------------------------------------------------------- */
+
+static int hop(gh_path_hop *h, uint64_t addr, uint64_t size, uint32_t id, const char *type, const char *field,
+               const char *note)
+{
+    *h = (gh_path_hop){.addr = addr, .size = size, .id = id, .note = note};
+    h->type = strdup(type);
+    h->field = strdup(field);
+    return h->type && h->field ? 0 : -1;
+}
+
+/* Names every hop of p: the field that points to it, and a note hop where
+ * the root reaches the path through a finalizer's object or static data. */
+static int resolve(gh_graph *g, const rawpath *p, gh_gpath *out, gh_err *err)
+{
+    const gh_root *r = gh_roots_get(g->roots, p->root);
+    gh_path_hop *hops = calloc(p->n + 1, sizeof *hops);
+    *out = (gh_gpath){.root = p->root, .hops = hops};
+    if (!hops)
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    char field[512], tname[64];
+    for (size_t i = 0; i < p->n; i++) {
+        gh_obj c;
+        uint64_t through = 0;
+        slot_obj(g->h, p->hops[i], &c);
+        if (i == 0)
+            root_field(g, r, &c, field, sizeof field, &through);
+        else
+            gh_graph_field_to(g, p->hops[i - 1], &c, field, sizeof field);
+        if (i == 0 && through) {
+            const char *note = r->object ? "(object with the finalizer: not kept alive by it)" : "(static data)";
+            gh_obj to;
+            const char *tn = "";
+            if (r->object && gh_heap_find(g->h, through, &to))
+                tn = gh_graph_type_name(g, to.id, to.size, tname, sizeof tname);
+            else if (r->via_rtype)
+                tn = gh_types_name(g->types,
+                                   gh_types_intern(g->types, &(gh_otype){.rtype = r->via_rtype, .count = 1}));
+            if (hop(&hops[out->n++], through, 0, UINT32_MAX, tn ? tn : "", field, note))
+                return gh_errorf(err, GH_ENOMEM, "out of memory");
+            field[0] = 0;
+        }
+        const char *tn = gh_graph_type_name(g, c.id, c.size, tname, sizeof tname);
+        if (hop(&hops[out->n++], c.addr, c.size, c.id, tn ? tn : "", field, NULL))
+            return gh_errorf(err, GH_ENOMEM, "out of memory");
+    }
+    return GH_OK;
+}
+
+void gh_gpaths_free(gh_gpath *p, size_t n)
+{
+    for (size_t i = 0; p && i < n; i++) {
+        for (size_t k = 0; k < p[i].n; k++) {
+            free(p[i].hops[k].type);
+            free(p[i].hops[k].field);
+        }
+        free(p[i].hops);
+    }
+    free(p);
+}
+
+int gh_graph_paths(gh_graph *g, uint32_t target, size_t max, gh_cancel *cc, gh_gpath **out, size_t *nout,
+                   gh_err *err)
+{
+    *out = NULL;
+    *nout = 0;
+    if (max < 1 || max > GH_PATHS_MAX)
+        return gh_errorf(err, GH_EARG, "paths: from 1 to %d at once", GH_PATHS_MAX);
+    if (target >= g->h->nslots || !gh_graph_live(g, target))
+        return GH_OK;
+    rawpath *raw = calloc(max, sizeof *raw);
+    if (!raw)
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    size_t np = 0;
+    int rc = GH_OK;
+    /* The marker's parents give the shortest path. */
+    size_t len = 0;
+    uint32_t x = target;
+    while (!(x & GH_PARENT_ROOT) && len < GH_PATH_MAX_HOPS) {
+        len++;
+        x = g->parent[x];
+    }
+    if (x == GH_PARENT_NONE || !(x & GH_PARENT_ROOT)) {
+        gh_obj o;
+        slot_obj(g->h, target, &o);
+        free(raw);
+        return gh_errorf(err, GH_EFORMAT, "paths: the parent chain of 0x%" PRIx64 " is broken", o.addr);
+    }
+    uint32_t *hops = malloc(len * sizeof *hops);
+    if (!hops) {
+        free(raw);
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    }
+    size_t i = len;
+    for (uint32_t y = target; !(y & GH_PARENT_ROOT); y = g->parent[y])
+        hops[--i] = y;
+    raw[np++] = (rawpath){x & ~GH_PARENT_ROOT, hops, len};
+    if (max > 1) {
+        rawpath *more = calloc(max, sizeof *more);
+        size_t nm = 0;
+        if (!more)
+            rc = gh_errorf(err, GH_ENOMEM, "out of memory");
+        else
+            rc = more_paths(g, target, max, cc, more, &nm, err);
+        /* Keep the marker's path first; add the others from other roots. */
+        char k0[300], k[300];
+        root_key(gh_roots_get(g->roots, raw[0].root), k0, sizeof k0);
+        for (size_t m = 0; m < nm; m++) {
+            root_key(gh_roots_get(g->roots, more[m].root), k, sizeof k);
+            if (!rc && np < max && strcmp(k, k0))
+                raw[np++] = more[m];
+            else
+                free(more[m].hops);
+        }
+        free(more);
+    }
+    gh_gpath *paths = rc ? NULL : calloc(np, sizeof *paths);
+    if (!rc && !paths)
+        rc = gh_errorf(err, GH_ENOMEM, "out of memory");
+    size_t done = 0;
+    for (size_t k = 0; !rc && k < np; k++) {
+        rc = resolve(g, &raw[k], &paths[k], err);
+        done = k + 1;
+    }
+    for (size_t k = 0; k < np; k++)
+        free(raw[k].hops);
+    free(raw);
+    if (rc) {
+        gh_gpaths_free(paths, done);
+        return rc;
+    }
+    *out = paths;
+    *nout = np;
+    return GH_OK;
+}

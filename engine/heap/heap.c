@@ -1,0 +1,388 @@
+/* The heap model: arenas, spans and allocated slots in flat address-indexed arrays. */
+#include "heap/heap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bounds that keep hostile input from asking for unbounded memory. */
+#define MAX_ARENAS (1u << 22)
+#define MAX_SPANS (1u << 27)
+
+static uint64_t arena_base(uint64_t idx) { return idx * (uint64_t)GH_ARENA_SIZE + GH_ARENA_BASE_OFFSET; }
+static uint64_t arena_index(uint64_t addr) { return (addr - GH_ARENA_BASE_OFFSET) / GH_ARENA_SIZE; }
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+    const gh_span *x = a, *y = b;
+    return x->base < y->base ? -1 : x->base > y->base;
+}
+
+/* Local arena number + 1 for addr, or 0. */
+static uint32_t local_arena(const gh_heap *h, uint64_t addr)
+{
+    uint64_t i = arena_index(addr) - h->arena_lo;
+    return i < h->arena_span ? h->arena_map[i] : 0;
+}
+
+const gh_span *gh_heap_span_of(const gh_heap *h, uint64_t addr)
+{
+    uint32_t a = local_arena(h, addr);
+    if (!a)
+        return NULL;
+    uint64_t page = (addr - arena_base(h->arena_idx[a - 1])) / GH_PAGE_SIZE;
+    uint32_t s = h->page_span[(uint64_t)(a - 1) * GH_PAGES_PER_ARENA + page];
+    return s ? &h->spans[s - 1] : NULL;
+}
+
+void gh_heap_obj(const gh_heap *h, const gh_span *s, uint32_t slot, gh_obj *o)
+{
+    o->addr = s->base + (uint64_t)slot * s->elemsize;
+    o->size = s->elemsize;
+    o->id = s->first + slot;
+    o->span = s;
+}
+
+int gh_heap_find(const gh_heap *h, uint64_t addr, gh_obj *o)
+{
+    const gh_span *s = gh_heap_span_of(h, addr);
+    if (!s || s->state != GH_SPAN_INUSE || addr < s->base || addr >= s->limit)
+        return 0;
+    uint32_t slot = (uint32_t)((addr - s->base) / s->elemsize);
+    if (slot >= s->nelems || !gh_heap_allocated(h, s->first + slot))
+        return 0;
+    gh_heap_obj(h, s, slot, o);
+    return 1;
+}
+
+static int read_slice(const gh_runtime *rt, uint64_t addr, uint64_t *ptr, uint64_t *len, gh_err *err)
+{
+    int rc = gh_read_u64(rt->t, addr, ptr, err);
+    return rc ? rc : gh_read_u64(rt->t, addr + 8, len, err);
+}
+
+static int load_arenas(gh_heap *h, gh_err *err)
+{
+    const gh_runtime *rt = h->rt;
+    uint64_t ptr, len, l2;
+    int rc = read_slice(rt, rt->mheap + rt->L.mheap.heapArenas.offset, &ptr, &len, err);
+    if (rc)
+        return gh_err_wrap(err, "reading mheap_.heapArenas");
+    if (len == 0 || len > MAX_ARENAS)
+        return gh_errorf(err, GH_EFORMAT, "implausible number of heap arenas: %llu", (unsigned long long)len);
+    if ((rc = gh_read_u64(rt->t, rt->mheap + rt->L.mheap.arenas.offset, &l2, err)))
+        return gh_err_wrap(err, "reading mheap_.arenas");
+    h->arena_idx = malloc(len * sizeof *h->arena_idx);
+    h->arena_meta = malloc(len * sizeof *h->arena_meta);
+    if (!h->arena_idx || !h->arena_meta)
+        return gh_errorf(err, GH_ENOMEM, "out of memory for %llu arenas", (unsigned long long)len);
+    if ((rc = gh_read(rt->t, ptr, h->arena_idx, len * 8, err)))
+        return gh_err_wrap(err, "reading the arena list");
+    qsort(h->arena_idx, len, sizeof *h->arena_idx, cmp_u64);
+    for (uint64_t i = 0; i < len; i++) {
+        if (h->arena_idx[i] >= MAX_ARENAS || (i && h->arena_idx[i] == h->arena_idx[i - 1]))
+            return gh_errorf(err, GH_EFORMAT, "corrupt arena list: index %llu",
+                             (unsigned long long)h->arena_idx[i]);
+        if ((rc = gh_read_u64(rt->t, l2 + h->arena_idx[i] * 8, &h->arena_meta[i], err)))
+            return gh_err_wrap(err, "reading mheap_.arenas[%llu]", (unsigned long long)h->arena_idx[i]);
+        if (!h->arena_meta[i])
+            return gh_errorf(err, GH_EFORMAT, "arena %llu is listed but has no heapArena",
+                             (unsigned long long)h->arena_idx[i]);
+    }
+    h->narenas = len;
+    h->arena_lo = h->arena_idx[0];
+    h->arena_span = h->arena_idx[len - 1] - h->arena_lo + 1;
+    h->arena_map = calloc(h->arena_span, sizeof *h->arena_map);
+    h->page_span = calloc(len * GH_PAGES_PER_ARENA, sizeof *h->page_span);
+    if (!h->arena_map || !h->page_span)
+        return gh_errorf(err, GH_ENOMEM, "out of memory for the arena index");
+    for (uint64_t i = 0; i < len; i++)
+        h->arena_map[h->arena_idx[i] - h->arena_lo] = (uint32_t)(i + 1);
+    return GH_OK;
+}
+
+/* Is every page of [base, base+npages*8192) inside a known arena? */
+static int pages_in_arenas(const gh_heap *h, uint64_t base, uint64_t npages)
+{
+    uint64_t end = base + npages * GH_PAGE_SIZE;
+    if (end <= base)
+        return 0;
+    for (uint64_t a = base; a < end; a = arena_base(arena_index(a) + 1))
+        if (!local_arena(h, a))
+            return 0;
+    return 1;
+}
+
+static int reject(gh_heap *h, uint64_t mspan, const char *why)
+{
+    if (!h->bad_spans++)
+        snprintf(h->bad_span_example, sizeof h->bad_span_example, "mspan at 0x%llx: %s",
+                 (unsigned long long)mspan, why);
+    return 0;
+}
+
+/* Decodes one mspan; 1 if kept, 0 if skipped (dead or rejected). */
+static int decode_span(gh_heap *h, uint64_t addr, const uint8_t *buf, gh_span *s)
+{
+    const gh_layout *L = &h->rt->L;
+    memset(s, 0, sizeof *s);
+    s->mspan = addr;
+    s->state = (uint8_t)gh_field_get(buf, L->mspan.state);
+    if (s->state != GH_SPAN_INUSE && s->state != GH_SPAN_MANUAL) {
+        h->nspans_dead++;
+        return 0;
+    }
+    s->base = gh_field_get(buf, L->mspan.startAddr);
+    s->npages = gh_field_get(buf, L->mspan.npages);
+    s->elemsize = gh_field_get(buf, L->mspan.elemsize);
+    s->limit = gh_field_get(buf, L->mspan.limit);
+    s->largetype = gh_field_get(buf, L->mspan.largeType);
+    s->specials = gh_field_get(buf, L->mspan.specials);
+    s->allocbits = gh_field_get(buf, L->mspan.allocBits);
+    s->gcmarkbits = gh_field_get(buf, L->mspan.gcmarkBits);
+    s->nelems = (uint32_t)gh_field_get(buf, L->mspan.nelems);
+    s->freeindex = (uint32_t)gh_field_get(buf, L->mspan.freeindex);
+    s->alloccount = (uint32_t)gh_field_get(buf, L->mspan.allocCount);
+    s->sweepgen = (uint32_t)gh_field_get(buf, L->mspan.sweepgen);
+    s->spanclass = (uint8_t)gh_field_get(buf, L->mspan.spanclass);
+    if (s->npages == 0 || s->npages > (1ull << 30) / 1 || s->base % GH_PAGE_SIZE)
+        return reject(h, addr, "bad start or page count");
+    if (!pages_in_arenas(h, s->base, s->npages))
+        return reject(h, addr, "pages outside the heap arenas");
+    if (s->state == GH_SPAN_MANUAL)
+        return 1;
+    uint64_t bytes = s->npages * GH_PAGE_SIZE;
+    if (s->elemsize == 0 || s->nelems == 0 || s->elemsize > bytes ||
+        (uint64_t)s->nelems * s->elemsize > bytes || s->freeindex > s->nelems)
+        return reject(h, addr, "element size or count inconsistent with the span's pages");
+    if (s->limit < s->base || s->limit > s->base + bytes)
+        return reject(h, addr, "limit outside the span");
+    s->limit = s->base + (uint64_t)s->nelems * s->elemsize;
+    /* Green Tea keeps 128 bytes of mark bits at the end of small-object spans. */
+    s->inline_marks = (h->rt->exps & GH_EXP_GREENTEAGC) && s->elemsize >= 16 && s->elemsize <= GH_MALLOC_HEADER_MIN;
+    return 1;
+}
+
+static int load_spans(gh_heap *h, gh_err *err)
+{
+    const gh_runtime *rt = h->rt;
+    uint64_t ptr, len;
+    int rc = read_slice(rt, rt->mheap + rt->L.mheap.allspans.offset, &ptr, &len, err);
+    if (rc)
+        return gh_err_wrap(err, "reading mheap_.allspans");
+    if (len > MAX_SPANS)
+        return gh_errorf(err, GH_EFORMAT, "implausible mheap_.allspans length %llu", (unsigned long long)len);
+    uint64_t *ptrs = malloc((len ? len : 1) * 8);
+    h->spans = malloc((len ? len : 1) * sizeof *h->spans);
+    uint8_t *buf = malloc(rt->L.mspan.size);
+    if (!ptrs || !h->spans || !buf) {
+        free(ptrs);
+        free(buf);
+        return gh_errorf(err, GH_ENOMEM, "out of memory for %llu spans", (unsigned long long)len);
+    }
+    if ((rc = gh_read(rt->t, ptr, ptrs, len * 8, err))) {
+        free(ptrs);
+        free(buf);
+        return gh_err_wrap(err, "reading mheap_.allspans");
+    }
+    for (uint64_t i = 0; i < len; i++) {
+        gh_err e2;
+        if (gh_read(rt->t, ptrs[i], buf, rt->L.mspan.size, &e2)) {
+            reject(h, ptrs[i], "unreadable");
+            continue;
+        }
+        if (decode_span(h, ptrs[i], buf, &h->spans[h->nspans]))
+            h->nspans++;
+    }
+    free(ptrs);
+    free(buf);
+    qsort(h->spans, h->nspans, sizeof *h->spans, cmp_span);
+    /* Overlapping spans mean a corrupt or inconsistent heap: keep the first. */
+    size_t w = 0;
+    for (size_t i = 0; i < h->nspans; i++) {
+        if (w && h->spans[i].base < h->spans[w - 1].base + h->spans[w - 1].npages * GH_PAGE_SIZE) {
+            reject(h, h->spans[i].mspan, "overlaps another span");
+            continue;
+        }
+        h->spans[w++] = h->spans[i];
+    }
+    h->nspans = w;
+    return GH_OK;
+}
+
+static void index_pages(gh_heap *h)
+{
+    for (size_t i = 0; i < h->nspans; i++) {
+        const gh_span *s = &h->spans[i];
+        for (uint64_t p = 0; p < s->npages; p++) {
+            uint64_t a = s->base + p * GH_PAGE_SIZE;
+            uint32_t la = local_arena(h, a);
+            uint64_t page = (a - arena_base(h->arena_idx[la - 1])) / GH_PAGE_SIZE;
+            h->page_span[(uint64_t)(la - 1) * GH_PAGES_PER_ARENA + page] = (uint32_t)(i + 1);
+        }
+    }
+}
+
+static int load_alloc_bits(gh_heap *h, gh_err *err)
+{
+    uint64_t nslots = 0;
+    for (size_t i = 0; i < h->nspans; i++) {
+        gh_span *s = &h->spans[i];
+        s->first = (uint32_t)nslots; /* slot numbers rise with addresses: gh_heap_slot searches them */
+        if (s->state != GH_SPAN_INUSE)
+            continue;
+        if (nslots + s->nelems > UINT32_MAX)
+            return gh_errorf(err, GH_EUNSUPP, "more than 2^32 heap slots");
+        nslots += s->nelems;
+    }
+    h->nslots = nslots;
+    h->alloc = calloc(nslots / 64 + 1, 8);
+    uint8_t bits[65536 / 8]; /* the largest slot count of any size class is 1024 */
+    if (!h->alloc)
+        return gh_errorf(err, GH_ENOMEM, "out of memory for %llu slots", (unsigned long long)nslots);
+    uint32_t hsweep = h->sweepgen;
+    for (size_t i = 0; i < h->nspans; i++) {
+        gh_span *s = &h->spans[i];
+        if (s->state == GH_SPAN_MANUAL) {
+            h->nspans_manual++;
+            h->manual_span_bytes += s->npages * GH_PAGE_SIZE;
+            continue;
+        }
+        h->nspans_inuse++;
+        h->inuse_span_bytes += s->npages * GH_PAGE_SIZE;
+        h->span_tail_bytes += s->npages * GH_PAGE_SIZE - (uint64_t)s->nelems * s->elemsize;
+        if (s->sweepgen == hsweep - 2)
+            h->nspans_unswept++;
+        size_t nbytes = (s->nelems + 7) / 8;
+        const uint8_t *ab = NULL;
+        gh_err e2;
+        if (nbytes <= sizeof bits && s->allocbits && gh_read(h->rt->t, s->allocbits, bits, nbytes, &e2) == GH_OK)
+            ab = bits;
+        if (!ab && s->freeindex < s->nelems)
+            reject(h, s->mspan, "allocation bits unreadable: only slots below freeindex counted");
+        uint32_t n = 0;
+        for (uint32_t k = 0; k < s->nelems; k++) {
+            if (k < s->freeindex || (ab && (ab[k / 8] >> (k % 8)) & 1)) {
+                uint64_t id = (uint64_t)s->first + k;
+                h->alloc[id >> 6] |= 1ull << (id & 63);
+                n++;
+            }
+        }
+        s->nalloc = n;
+        h->nobjects += n;
+        h->object_bytes += (uint64_t)n * s->elemsize;
+        h->free_slot_bytes += (uint64_t)(s->nelems - n) * s->elemsize;
+    }
+    return GH_OK;
+}
+
+static int load_stats(gh_heap *h, gh_err *err)
+{
+    const gh_runtime *rt = h->rt;
+    const gh_layout *L = &rt->L;
+    gh_heap_stats *st = &h->stats;
+    int rc = gh_read_u64(rt->t, rt->mheap + L->mheap.pagesInUse.offset, &st->pages_in_use, err);
+    if (rc)
+        return gh_err_wrap(err, "reading mheap_.pagesInUse");
+    uint8_t d[4096];
+    if (L->heapstats.delta_size > sizeof d)
+        return gh_errorf(err, GH_EUNSUPP, "heapStatsDelta too large");
+    /* With the world stopped the three generations sum to the totals. */
+    uint64_t sum[6] = {0};
+    for (int g = 0; g < 3; g++) {
+        uint64_t a = rt->memstats + L->heapstats.stats.offset + g * L->heapstats.delta_size;
+        if ((rc = gh_read(rt->t, a, d, L->heapstats.delta_size, err)))
+            return gh_err_wrap(err, "reading memstats.heapStats");
+        sum[0] += gh_field_get(d, L->heapstats.committed);
+        sum[1] += gh_field_get(d, L->heapstats.released);
+        sum[2] += gh_field_get(d, L->heapstats.inHeap);
+        sum[3] += gh_field_get(d, L->heapstats.inStacks);
+        sum[4] += gh_field_get(d, L->heapstats.inWorkBufs);
+        sum[5] += gh_field_get(d, L->heapstats.inPtrScalarBits);
+    }
+    /* Summed unsigned so a corrupt core cannot overflow a signed sum. */
+    st->committed = (int64_t)sum[0];
+    st->released = (int64_t)sum[1];
+    st->in_heap = (int64_t)sum[2];
+    st->in_stacks = (int64_t)sum[3];
+    st->in_workbufs = (int64_t)sum[4];
+    st->in_ptrscalar = (int64_t)sum[5];
+    const gh_field *sys[] = {&L->memstats.stacks_sys, &L->memstats.mspan_sys, &L->memstats.mcache_sys,
+                             &L->memstats.buckhash_sys, &L->memstats.gcMiscSys, &L->memstats.other_sys};
+    uint64_t *out[] = {&st->stacks_sys, &st->mspan_sys, &st->mcache_sys,
+                       &st->buckhash_sys, &st->gcmisc_sys, &st->other_sys};
+    for (size_t i = 0; i < 6; i++)
+        if ((rc = gh_read_u64(rt->t, rt->memstats + sys[i]->offset, out[i], err)))
+            return gh_err_wrap(err, "reading memstats");
+    return GH_OK;
+}
+
+int gh_heap_load(const gh_runtime *rt, gh_heap **out, gh_err *err)
+{
+    *out = NULL;
+    gh_heap *h = calloc(1, sizeof *h);
+    if (!h)
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    h->rt = rt;
+    uint32_t sg;
+    int rc = gh_read_u32(rt->t, rt->mheap + rt->L.mheap.sweepgen.offset, &sg, err);
+    if (!rc) {
+        h->sweepgen = sg;
+        rc = load_arenas(h, err);
+    }
+    if (!rc)
+        rc = load_spans(h, err);
+    if (!rc) {
+        index_pages(h);
+        rc = load_alloc_bits(h, err);
+    }
+    if (!rc)
+        rc = load_stats(h, err);
+    if (rc) {
+        gh_heap_free(h);
+        return rc;
+    }
+    *out = h;
+    return GH_OK;
+}
+
+void gh_heap_free(gh_heap *h)
+{
+    if (!h)
+        return;
+    free(h->spans);
+    free(h->arena_idx);
+    free(h->arena_meta);
+    free(h->arena_map);
+    free(h->page_span);
+    free(h->alloc);
+    free(h);
+}
+
+int gh_heap_slot(const gh_heap *h, uint32_t id, gh_obj *o)
+{
+    size_t lo = 0, hi = h->nspans;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->spans[mid].first <= id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    while (lo-- > 0) {
+        const gh_span *s = &h->spans[lo];
+        if (s->state != GH_SPAN_INUSE)
+            continue;
+        if (id - s->first >= s->nelems)
+            return 0;
+        gh_heap_obj(h, s, id - s->first, o);
+        return 1;
+    }
+    return 0;
+}

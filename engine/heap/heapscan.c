@@ -1,0 +1,95 @@
+/* Pointer words of one heap object, for every 1.22+ object layout. */
+#include "heap/heapscan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define INLINE_MARK_BYTES 128 /* sizeof(spanInlineMarkBits) */
+
+/* Words of o read in chunks so large objects need no large buffer. */
+static int scan_words(const gh_heap *h, uint64_t start, uint64_t nwords, const gh_ptrmask *m,
+                      const uint8_t *bits, uint64_t bit0, gh_ptr_fn fn, void *ctx, gh_err *err)
+{
+    uint64_t buf[512];
+    for (uint64_t w = 0; w < nwords; w += 512) {
+        uint64_t n = nwords - w < 512 ? nwords - w : 512;
+        /* Skip chunks without a single pointer word before reading memory. */
+        int any = 0;
+        for (uint64_t i = 0; i < n && !any; i++)
+            any = m ? gh_ptrmask_tile(m, nwords * 8, w + i) : (bits[(bit0 + w + i) >> 3] >> ((bit0 + w + i) & 7)) & 1;
+        if (!any)
+            continue;
+        const uint64_t *p = gh_direct(h->rt->t, start + w * 8, n * 8);
+        if (!p) {
+            int rc = gh_read(h->rt->t, start + w * 8, buf, n * 8, err);
+            if (rc)
+                return rc;
+            p = buf;
+        }
+        for (uint64_t i = 0; i < n; i++) {
+            int isptr = m ? gh_ptrmask_tile(m, nwords * 8, w + i)
+                          : (bits[(bit0 + w + i) >> 3] >> ((bit0 + w + i) & 7)) & 1;
+            if (isptr) {
+                int rc = fn(ctx, start + (w + i) * 8, p[i]);
+                if (rc)
+                    return rc;
+            }
+        }
+    }
+    return GH_OK;
+}
+
+int gh_heap_obj_type(const gh_heap *h, const gh_obj *o, uint64_t *type, gh_err *err)
+{
+    *type = 0;
+    switch (gh_span_layout(o->span)) {
+    case GH_LAYOUT_HEADER:
+        return gh_read_u64(h->rt->t, o->addr, type, err);
+    case GH_LAYOUT_LARGETYPE:
+        *type = o->span->largetype;
+        return GH_OK;
+    default:
+        return GH_OK;
+    }
+}
+
+int gh_heap_scan_object(const gh_heap *h, gh_typemask_cache *tc, const gh_obj *o, gh_ptr_fn fn, void *ctx,
+                        int *untyped, gh_err *err)
+{
+    const gh_span *s = o->span;
+    if (untyped)
+        *untyped = 0;
+    gh_objlayout layout = gh_span_layout(s);
+    if (layout == GH_LAYOUT_NOSCAN)
+        return GH_OK;
+    if (layout == GH_LAYOUT_HEAPBITS) {
+        /* Heap bits: one bit per word of the span, at the span's tail. */
+        uint64_t span_bytes = s->npages * GH_PAGE_SIZE;
+        uint64_t bm_bytes = span_bytes / 64;
+        uint64_t bm = s->base + span_bytes - bm_bytes - (s->inline_marks ? INLINE_MARK_BYTES : 0);
+        uint64_t word0 = (o->addr - s->base) / 8, n = s->elemsize / 8;
+        uint64_t first = word0 / 8, last = (word0 + n + 7) / 8;
+        uint8_t tmp[80];
+        if (last - first > sizeof tmp)
+            return gh_errorf(err, GH_EFORMAT, "object at 0x%llx: heap bits out of range",
+                             (unsigned long long)o->addr);
+        int rc = gh_read(h->rt->t, bm + first, tmp, last - first, err);
+        if (rc)
+            return gh_err_wrap(err, "heap bits of the span at 0x%llx", (unsigned long long)s->base);
+        return scan_words(h, o->addr, n, NULL, tmp, word0 - first * 8, fn, ctx, err);
+    }
+    uint64_t type, data = gh_obj_data(o);
+    int rc = gh_heap_obj_type(h, o, &type, err);
+    if (rc)
+        return rc;
+    if (!type) {
+        if (untyped)
+            *untyped = 1;
+        return GH_OK;
+    }
+    const gh_ptrmask *m;
+    rc = gh_typemask_get(tc, type, &m, err);
+    if (rc)
+        return gh_err_wrap(err, "type of the object at 0x%llx", (unsigned long long)o->addr);
+    return scan_words(h, data, (o->size - (data - o->addr)) / 8, m, NULL, 0, fn, ctx, err);
+}

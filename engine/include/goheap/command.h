@@ -1,0 +1,42 @@
+/* The command layer every front end shares: the goheap commands (heap,
+ * objects, paths, goroutines, ...) by name, with their options, help text,
+ * and text or JSON output written to a sink the front end gives. The CLI,
+ * the LLDB plugin and the GDB helper register exactly these commands. */
+#ifndef GOHEAP_COMMAND_H
+#define GOHEAP_COMMAND_H
+
+#include "goheap/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Where a command's output goes: the CLI writes to stdout, LLDB into an
+ * SBCommandReturnObject, tests into a buffer. write may be called many
+ * times per command with pieces of lines. */
+typedef struct gh_out {
+    void (*write)(void *ctx, const char *s, size_t n);
+    void *ctx;
+    int cols; /* terminal width when the output is a terminal (tables fit it), else 0 */
+} gh_out;
+
+/* Runs one command line: argv[0] is the command name ("heap", or "go-heap"),
+ * the rest its arguments. "help [COMMAND]" and "COMMAND --help" give help.
+ * Output goes to out; on failure returns non-zero with err set (output
+ * already written stays written). GH_EINTR when interrupted: a command that
+ * can give a partial result (heap) writes it labelled and returns GH_OK. */
+GH_API int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_err *err);
+
+/* The i-th command's name and one-line summary (summary may be NULL), or
+ * NULL past the last: front ends register their commands from this list. */
+GH_API const char *gh_command_name(size_t i, const char **summary);
+/* Its usage line ("breakdown [--json]"), or NULL past the last. */
+GH_API const char *gh_command_usage(size_t i);
+/* Help for one command (name), or the list of all (name NULL). */
+GH_API int gh_command_help(const char *name, gh_out *out, gh_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,350 @@
+/* libgoheap: the heap of a Go program — which objects are live, of what
+ * type, and what keeps them alive — read from a core file, a live process,
+ * or a target a debugger supplies. docs/api.md is the reference; this header
+ * is its summary.
+ *
+ * Concepts
+ *   session   one open target with the models goheap builds from it: the
+ *             heap (arenas, spans, slots), the roots (globals, goroutine
+ *             stacks, finalizers, cleanups), and the object graph (marking
+ *             from the roots, types, first reachers). Models are built on
+ *             first use and kept until the target runs again (a live
+ *             process that continued): every call checks that first.
+ *   object    one allocated heap slot, or a typed sub-object of a tiny
+ *             block. Its id (the heap-wide slot number) is stable while the
+ *             model is; two sub-objects of one tiny block share their id.
+ *   type      an object type: one Go type repeated count times ([]T's
+ *             backing array of 8 T is T with count 8), named as Go prints
+ *             it. Ids start at 1; 0 is "unknown". Ids are valid while the
+ *             model is.
+ *   root      a region the garbage collector scans first: a global, a
+ *             goroutine's frame or registers, a finalizer or cleanup record.
+ *
+ * Ownership: strings and arrays a call returns through a pointer belong to
+ *   the session and stay valid until the model changes (the target ran) or
+ *   the session closes, unless the call says "free with". Structs the caller
+ *   passes are filled.
+ *
+ * Threads: a session is not thread-safe; use one thread at a time per
+ *   session (distinct sessions are independent). The interrupt callback may
+ *   be called from the thread running a call; gh_set_interrupt_flag's flag
+ *   may be set from a signal handler.
+ *
+ * Errors: every int-returning call gives GH_OK or a negative GH_E* code
+ *   with a one-line message in *err (common.h). A core of a Go release
+ *   goheap does not know gives GH_EVERSION, a damaged one GH_EFORMAT; no
+ *   input makes the library crash or abort. */
+#ifndef GOHEAP_GOHEAP_H
+#define GOHEAP_GOHEAP_H
+
+#include "goheap/command.h"
+#include "goheap/common.h"
+#include "goheap/target.h"
+#include "goheap/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- opening ---------------------------------------------------------- */
+
+/* A core file. exe_path may be NULL: the executable is then found from the
+ * core's notes (NT_FILE). The executable must be the one that dumped (its Go
+ * build id is checked). */
+GH_API int gh_open_core(const char *core_path, const char *exe_path, gh_session **out, gh_err *err);
+
+/* A live process, through /proc/PID. With GH_OPEN_ATTACH the process is
+ * attached with ptrace and all its threads stopped until gh_close; without,
+ * it must already be stopped (a debugger holds it) and only its memory is
+ * read: give the debugger's registers with threads (may be NULL, n 0;
+ * threads are matched by tid, and ones missing keep no registers). */
+enum { GH_OPEN_ATTACH = 1 };
+GH_API int gh_open_pid(int pid, unsigned flags, const gh_thread *threads, size_t nthreads, gh_session **out,
+                       gh_err *err);
+
+/* A target the caller supplies (target.h). ops and ctx must stay valid
+ * until gh_close, which calls ops->close(ctx). exe_path overrides the
+ * executable the target names (ops->exe_path). On failure ops->close is
+ * called too. */
+GH_API int gh_open_target(const gh_target_ops *ops, void *ctx, const char *exe_path, gh_session **out,
+                          gh_err *err);
+
+/* Closes the target and frees everything the session holds. NULL is fine. */
+GH_API void gh_close(gh_session *s);
+
+/* What the session describes itself as in output ("core /x/core",
+ * "process 1234"); the caller may set its own (copied). */
+GH_API const char *gh_description(const gh_session *s);
+GH_API void gh_set_description(gh_session *s, const char *desc);
+
+/* The i-th warning about the target (a truncated core; a Go release newer
+ * than the newest goheap was tested with), or NULL past the last. */
+GH_API const char *gh_warning(const gh_session *s, size_t i);
+
+/* ---- interrupt and progress --------------------------------------------- */
+
+/* Long calls (loading, marking, indexing) ask fn every thousand objects or
+ * so; a non-zero answer stops them with GH_EINTR. NULL fn: never. */
+typedef int (*gh_interrupt_fn)(void *ctx);
+GH_API void gh_set_interrupt(gh_session *s, gh_interrupt_fn fn, void *ctx);
+/* The same through a flag a signal handler sets (NULL: none). Both may be set. */
+GH_API void gh_set_interrupt_flag(gh_session *s, const volatile int *flag);
+
+/* Progress of long phases ("loading heap", "collecting roots", "marking",
+ * "indexing references"): at most ten calls a second, none for a phase
+ * shorter than a quarter second, and a last call with done == total when
+ * one was made. total 0: unknown. NULL fn: none. */
+typedef void (*gh_progress_fn)(void *ctx, const char *phase, uint64_t done, uint64_t total);
+GH_API void gh_set_progress(gh_session *s, gh_progress_fn fn, void *ctx);
+
+/* ---- the target --------------------------------------------------------- */
+
+/* The Go release of the target as its binary states it ("go1.25.14
+ * X:greenteagc"); each int pointer may be NULL. */
+GH_API const char *gh_go_version(const gh_session *s, int *major, int *minor, int *patch);
+/* The executable's path. */
+GH_API const char *gh_executable(const gh_session *s);
+/* Times the heap model was built in this session (1 after the first query;
+ * more when a live target ran between calls). */
+GH_API unsigned gh_heap_loads(const gh_session *s);
+
+/* ---- the heap ----------------------------------------------------------- */
+
+typedef struct gh_heap_summary {
+    uint64_t objects, bytes;                 /* allocated slots, their bytes */
+    uint64_t live_objects, live_bytes;       /* reachable from a root */
+    uint64_t garbage_objects, garbage_bytes; /* allocated, unreachable */
+    uint64_t typed_objects, typed_bytes;     /* live ones whose type is known */
+    uint64_t spans, arenas;
+} gh_heap_summary;
+
+/* Marks the heap (first call) and sums it up. */
+GH_API int gh_heap_summary_get(gh_session *s, gh_heap_summary *out, gh_err *err);
+
+#define GH_NO_OBJECT UINT32_MAX
+
+typedef struct gh_object {
+    uint64_t addr;       /* first byte (a tiny sub-object: its own first byte) */
+    uint64_t size;       /* the slot's size (a tiny sub-object: its type's size) */
+    uint32_t id;         /* heap-wide slot number */
+    uint32_t type;       /* gh_type id, 0 when unknown */
+    uint8_t live;        /* reachable from a root */
+    uint8_t span_class;  /* the span's size class << 1 | noscan */
+    uint8_t tiny;        /* a typed sub-object of a tiny block */
+} gh_object;
+
+/* Which objects to iterate. */
+enum { GH_OBJECTS_LIVE = 1, GH_OBJECTS_GARBAGE = 2, GH_OBJECTS_ALL = 3 };
+
+/* Objects in address order. Free the iterator with gh_objects_end. */
+typedef struct gh_object_iter gh_object_iter;
+GH_API int gh_objects_begin(gh_session *s, unsigned which, gh_object_iter **out, gh_err *err);
+/* Fills up to max objects; returns how many (0 at the end). */
+GH_API size_t gh_objects_next(gh_object_iter *it, gh_object *buf, size_t max);
+GH_API void gh_objects_end(gh_object_iter *it);
+
+/* The object holding addr (interior pointers included; in a tiny block, the
+ * typed sub-object holding it, else the block): GH_ENOENT when addr is in no
+ * allocated object. */
+GH_API int gh_object_at(gh_session *s, uint64_t addr, gh_object *out, gh_err *err);
+
+/* One pointer word of an object, as the garbage collector sees it. */
+typedef struct gh_edge {
+    uint64_t offset;     /* of the word, from the object's first byte */
+    uint64_t value;      /* the pointer */
+    uint32_t target;     /* object id it points into, GH_NO_OBJECT when none */
+    char field[192];     /* ".Next", "[3].Name", "+16" when the type is unknown */
+} gh_edge;
+
+/* The non-nil pointer words of object id from the start-th on: fills up to
+ * max and returns how many (0 past the last), or a negative GH_E* code. */
+GH_API int gh_object_edges(gh_session *s, uint32_t id, size_t start, gh_edge *buf, size_t max, gh_err *err);
+
+/* ---- types -------------------------------------------------------------- */
+
+/* Go's reflect kinds, and GH_KIND_RUNTIME for a runtime-internal shape that
+ * has no Go type of its own (a map's buckets, a channel's hchan, a
+ * closure's context, a string's bytes). */
+enum {
+    GH_KIND_INVALID = 0, GH_KIND_BOOL, GH_KIND_INT, GH_KIND_INT8, GH_KIND_INT16, GH_KIND_INT32,
+    GH_KIND_INT64, GH_KIND_UINT, GH_KIND_UINT8, GH_KIND_UINT16, GH_KIND_UINT32, GH_KIND_UINT64,
+    GH_KIND_UINTPTR, GH_KIND_FLOAT32, GH_KIND_FLOAT64, GH_KIND_COMPLEX64, GH_KIND_COMPLEX128,
+    GH_KIND_ARRAY, GH_KIND_CHAN, GH_KIND_FUNC, GH_KIND_INTERFACE, GH_KIND_MAP, GH_KIND_POINTER,
+    GH_KIND_SLICE, GH_KIND_STRING, GH_KIND_STRUCT, GH_KIND_UNSAFEPOINTER,
+    GH_KIND_MAX = GH_KIND_UNSAFEPOINTER,
+    GH_KIND_RUNTIME = 32,
+};
+/* "struct", "map", ..., "runtime". */
+GH_API const char *gh_kind_name(int kind);
+
+typedef struct gh_type {
+    uint32_t id;
+    const char *name;    /* "main.Entry", "[8]*main.Node", "map.group[string]int" */
+    int kind;            /* GH_KIND_* of one value */
+    uint64_t size;       /* bytes of one value; 0 when unknown (closures, string bytes) */
+    uint64_t count;      /* values in one object of this type */
+    uint64_t rtype;      /* the runtime type descriptor's address, 0 when none */
+    size_t nfields;      /* fields of one value when it is a struct */
+} gh_type;
+
+/* Type ids run 1..count (the graph is marked first). */
+GH_API int gh_type_count(gh_session *s, size_t *count, gh_err *err);
+GH_API int gh_type_get(gh_session *s, uint32_t id, gh_type *out, gh_err *err);
+
+typedef struct gh_type_field {
+    const char *name;
+    uint64_t offset;     /* in one value */
+    uint64_t size;
+    const char *type;    /* the field's type's name */
+    int kind;
+    int embedded;
+} gh_type_field;
+GH_API int gh_type_field_get(gh_session *s, uint32_t id, size_t i, gh_type_field *out, gh_err *err);
+
+/* Live (and, with GH_OBJECTS_GARBAGE, unreachable) objects per type, most
+ * bytes first. Untyped objects are counted per slot size as "unknown<N>"
+ * with type 0. Free with gh_type_stats_free. */
+typedef struct gh_type_stat {
+    uint32_t type;       /* 0: unknown */
+    const char *name;
+    uint64_t count, bytes;
+} gh_type_stat;
+GH_API int gh_type_stats(gh_session *s, unsigned which, gh_type_stat **out, size_t *n, gh_err *err);
+GH_API void gh_type_stats_free(gh_type_stat *v);
+
+/* ---- roots -------------------------------------------------------------- */
+
+enum {
+    GH_ROOT_GLOBAL = 0, /* a package-level variable (data, bss) */
+    GH_ROOT_STACK,      /* a goroutine's frame, or its registers */
+    GH_ROOT_FINALIZER,  /* a finalizer: the object's referents and the function */
+    GH_ROOT_CLEANUP,    /* a cleanup: its function and argument */
+    GH_ROOT_RUNTIME,    /* anything else the runtime holds */
+    GH_ROOT_NKINDS
+};
+/* "global", "stack", "finalizer", "cleanup", "runtime". */
+GH_API const char *gh_root_kind_str(int kind);
+
+typedef struct gh_root_info {
+    int kind;             /* GH_ROOT_* */
+    const char *name;     /* global: the Go variable ("main.Index") or ELF symbol; finalizer and
+                             cleanup: the function; NULL when unnamed */
+    int64_t goroutine;    /* stack: the goroutine id; -1 otherwise */
+    const char *function; /* stack: the frame's function */
+    const char *variable; /* stack: the variable, where DWARF names it */
+    uint64_t addr, size;  /* the region in target memory; addr 0 for registers */
+    int registers;        /* a goroutine's registers, not memory */
+    int conservative;     /* every word counts when it points into an object */
+    uint64_t object;      /* finalizer: the object it is set on (not kept alive by it) */
+} gh_root_info;
+
+GH_API int gh_root_count(gh_session *s, size_t *n, gh_err *err);
+GH_API int gh_root_get(gh_session *s, size_t i, gh_root_info *out, gh_err *err);
+
+/* One pointer word of a root. */
+typedef struct gh_root_word {
+    uint64_t addr;        /* where it is (0 for a register) */
+    uint64_t value;
+    uint32_t target;      /* object id it points into, GH_NO_OBJECT when none */
+} gh_root_word;
+/* Root i's non-zero pointer words from the start-th on: fills up to max,
+ * returns how many (0 past the last), or a negative GH_E* code. */
+GH_API int gh_root_words(gh_session *s, size_t i, size_t start, gh_root_word *buf, size_t max, gh_err *err);
+
+/* ---- paths -------------------------------------------------------------- */
+
+typedef struct gh_hop {
+    uint64_t addr, size;
+    uint32_t id;          /* object id; GH_NO_OBJECT for a note hop */
+    const char *type;
+    const char *field;    /* of the previous hop (or the root) that points here; "" when unknown */
+    const char *note;     /* a hop that is not a heap object on the way: a finalizer's object
+                             (not kept alive by it) or static data; NULL otherwise */
+} gh_hop;
+
+typedef struct gh_path {
+    gh_root_info root;
+    gh_hop *hops;         /* root side first; the last is the target */
+    size_t nhops;
+} gh_path;
+
+/* How the object holding addr is kept alive: the shortest path from any root
+ * first, then up to max - 1 more, each from a different root. *n is 0 when
+ * the object is garbage. GH_ENOENT when addr is in no object. Free with
+ * gh_paths_free. */
+GH_API int gh_paths(gh_session *s, uint64_t addr, size_t max, gh_path **out, size_t *n, gh_err *err);
+GH_API void gh_paths_free(gh_path *paths, size_t n);
+
+/* ---- goroutines --------------------------------------------------------- */
+
+typedef struct gh_goroutine_info {
+    int64_t id, parent_id;
+    uint64_t g;               /* address of the runtime.g */
+    const char *status;       /* "waiting", "runnable", ... */
+    const char *wait_reason;  /* "chan receive", NULL when not waiting */
+    int64_t wait_minutes;     /* as the runtime would print it, -1 when not known */
+    int system;               /* a runtime goroutine (not counted by runtime.NumGoroutine) */
+    const char *creator;      /* "created by" function, NULL when none */
+    const char *creator_file;
+    int creator_line;
+    size_t nframes;           /* inlined calls are frames of their own */
+    const char *stop;         /* why the stack walk ended early, NULL when it reached the top */
+} gh_goroutine_info;
+
+typedef struct gh_frame_info {
+    const char *function;     /* as a traceback prints it */
+    const char *file;
+    int line;
+    int inlined;              /* inlined into the next frame */
+    uint64_t pc, sp;
+} gh_frame_info;
+
+/* A live pointer of a frame, as the garbage collector scans it. */
+typedef struct gh_variable {
+    size_t frame;             /* index of its frame (the innermost, for an inlined call's) */
+    const char *name;         /* the DWARF variable, a register, "(closure context)", NULL */
+    uint64_t addr;            /* the word; 0 for a register */
+    uint64_t value;
+    uint32_t target;          /* object id it points into, GH_NO_OBJECT when none */
+    const char *type;         /* the target's type name, NULL when unknown */
+    int conservative;
+} gh_variable;
+
+GH_API int gh_goroutine_count(gh_session *s, size_t *n, gh_err *err);
+GH_API int gh_goroutine_get(gh_session *s, size_t i, gh_goroutine_info *out, gh_err *err);
+GH_API int gh_goroutine_frame(gh_session *s, size_t i, size_t frame, gh_frame_info *out, gh_err *err);
+/* The pointer words of goroutine i's frames and registers. Free with
+ * gh_variables_free. */
+GH_API int gh_goroutine_variables(gh_session *s, size_t i, gh_variable **out, size_t *n, gh_err *err);
+GH_API void gh_variables_free(gh_variable *v);
+
+/* ---- breakdown ---------------------------------------------------------- */
+
+/* Memory by class, and the checks against the runtime's own statistics. */
+typedef struct gh_breakdown_row {
+    const char *group;        /* "binary", "heap", "manual", "arena", "runtime" */
+    const char *what;
+    uint64_t bytes;
+    uint64_t count;           /* objects or spans, 0 when not meaningful */
+} gh_breakdown_row;
+
+typedef struct gh_breakdown_check {
+    const char *what;
+    int64_t goheap, runtime;
+    const char *explanation;  /* why they may differ, NULL when they must not */
+} gh_breakdown_check;
+
+#define GH_BREAKDOWN_ROWS 14
+#define GH_BREAKDOWN_CHECKS 5
+typedef struct gh_breakdown {
+    gh_breakdown_row rows[GH_BREAKDOWN_ROWS];
+    gh_breakdown_check checks[GH_BREAKDOWN_CHECKS];
+} gh_breakdown;
+
+GH_API int gh_breakdown_get(gh_session *s, gh_breakdown *out, gh_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,260 @@
+/* The session: one target, its executable and the cached models built from them. */
+#include "session/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t target_generation(const gh_session *s)
+{
+    return s->t->ops->generation ? s->t->ops->generation(s->t->ctx) : 0;
+}
+
+int gh_session_open(gh_target *t, const char *exe_path, const char *desc, gh_session **out, gh_err *err)
+{
+    *out = NULL;
+    gh_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        gh_target_close(t);
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    }
+    s->t = t;
+    s->generation = target_generation(s);
+    snprintf(s->desc, sizeof s->desc, "%s", desc ? desc : t->kind);
+    if (!exe_path && t->ops->exe_path)
+        exe_path = t->ops->exe_path(t->ctx);
+    int rc;
+    if (!exe_path) {
+        rc = gh_errorf(err, GH_EARG, "the target names no executable: pass --exe");
+        goto fail;
+    }
+    if ((rc = gh_exe_open(exe_path, &s->exe, err)))
+        goto fail;
+    if ((rc = gh_runtime_init(&s->rt, s->t, s->exe, err)))
+        goto fail;
+    if (s->rt.newer_than_tested)
+        snprintf(s->warnings[s->nwarnings++], sizeof s->warnings[0],
+                 "%s is newer than the newest Go release goheap was tested with", s->rt.ver.text);
+    *out = s;
+    return GH_OK;
+fail:
+    gh_session_close(s);
+    return rc;
+}
+
+/* Models that describe target memory, which a running process changes. */
+static void drop_models(gh_session *s)
+{
+    gh_graph_free(s->graph);
+    s->graph = NULL;
+    gh_goroutines_free(s->goroutines);
+    s->goroutines = NULL;
+    gh_roots_free(s->roots);
+    s->roots = NULL;
+    gh_heap_free(s->heap);
+    s->heap = NULL;
+    /* reflect can make new types at old addresses */
+    gh_typenames_free(s->typenames);
+    s->typenames = NULL;
+}
+
+void gh_session_close(gh_session *s)
+{
+    if (!s)
+        return;
+    drop_models(s);
+    gh_dwarf_vars_free(s->dwarfvars);
+    free(s->dwarfvars_error);
+    gh_typemask_cache_free(s->typemasks);
+    gh_pclntab_free(s->pclntab);
+    free(s->pclntab_error);
+    gh_exe_close(s->exe);
+    gh_target_close(s->t);
+    if (s->free_target)
+        free(s->t);
+    free(s);
+}
+
+void gh_session_refresh(gh_session *s)
+{
+    uint64_t gen = target_generation(s);
+    if (gen != s->generation) {
+        drop_models(s);
+        s->generation = gen;
+    }
+    gh_progress_reset(&s->cancel); /* a phase an interrupt left open starts over */
+}
+
+int gh_session_heap(gh_session *s, gh_heap **out, gh_err *err)
+{
+    if (!s->heap) {
+        gh_progress(&s->cancel, "loading heap", 0, 1);
+        int rc = gh_heap_load(&s->rt, &s->heap, err);
+        gh_progress(&s->cancel, "loading heap", 1, 1);
+        if (rc)
+            return rc;
+        s->heap_loads++;
+    }
+    *out = s->heap;
+    return GH_OK;
+}
+
+gh_typemask_cache *gh_session_typemasks(gh_session *s)
+{
+    if (!s->typemasks) {
+        s->typemasks = gh_typemask_cache_new(s->t, s->rt.ver.minor);
+        /* 1.24+: a mask slot can hold runtime.inProgress while being built. */
+        uint64_t ip = gh_runtime_sym(&s->rt, "runtime.inProgress");
+        if (s->typemasks && ip)
+            gh_typemask_cache_set_inprogress(s->typemasks, ip);
+    }
+    return s->typemasks;
+}
+
+int gh_session_typenames(gh_session *s, gh_typenames **out, gh_err *err)
+{
+    if (!s->typenames) {
+        int rc = gh_typenames_open(&s->rt, &s->typenames, err);
+        if (rc)
+            return rc;
+    }
+    *out = s->typenames;
+    return GH_OK;
+}
+
+int gh_session_pclntab(gh_session *s, gh_pclntab **out, gh_err *err)
+{
+    *out = NULL;
+    if (!s->pclntab) {
+        gh_err e;
+        int rc = gh_pclntab_open(&s->rt, &s->pclntab, &e);
+        if (rc) {
+            if (rc != GH_ENOMEM && !s->pclntab_error)
+                s->pclntab_error = strdup(e.msg);
+            if (err)
+                *err = e;
+            return rc;
+        }
+    }
+    *out = s->pclntab;
+    return GH_OK;
+}
+
+int gh_session_dwarfvars(gh_session *s, gh_dwarf_vars **out, gh_err *err)
+{
+    *out = NULL;
+    if (!s->dwarfvars_tried) {
+        gh_dwarf *d = s->rt.dwarf ? s->rt.dwarf : gh_exe_dwarf(s->exe);
+        gh_moduledata md;
+        gh_err e;
+        int rc = GH_OK;
+        if (gh_dwarf_libdw(d)) {
+            if ((rc = gh_moduledata_read(&s->rt, &md, &e)))
+                gh_err_wrap(&e, "DWARF variables");
+            else
+                rc = gh_dwarf_vars_open(d, s->t, s->rt.bias, md.types, md.etypes, s->rt.ver.minor, &s->dwarfvars,
+                                        &e);
+        }
+        if (rc) {
+            if (rc == GH_ENOMEM)
+                return gh_errorf(err, rc, "%s", e.msg); /* tried again next time */
+            free(s->dwarfvars_error);
+            s->dwarfvars_error = strdup(e.msg);
+        }
+        s->dwarfvars_tried = 1;
+    }
+    if (s->dwarfvars_error)
+        return gh_errorf(err, GH_EFORMAT, "%s", s->dwarfvars_error);
+    *out = s->dwarfvars;
+    return GH_OK;
+}
+
+void gh_session_types_env(gh_session *s, gh_types_env *env)
+{
+    gh_pclntab *tab;
+    gh_typenames *tn;
+    gh_dwarf_vars *dv;
+    *env = (gh_types_env){.rt = &s->rt, .masks = gh_session_typemasks(s)};
+    env->names = gh_session_typenames(s, &tn, NULL) ? NULL : tn;
+    env->tab = gh_session_pclntab(s, &tab, NULL) ? NULL : tab;
+    env->dv = gh_session_dwarfvars(s, &dv, NULL) ? NULL : dv;
+}
+
+int gh_session_roots_env(gh_session *s, gh_roots_env *env, gh_err *err)
+{
+    gh_pclntab *tab;
+    gh_dwarf_vars *dv;
+    *env = (gh_roots_env){.rt = &s->rt, .heap = s->heap, .cc = &s->cancel};
+    gh_err e;
+    int rc;
+    if ((rc = gh_session_pclntab(s, &tab, &e)) == GH_ENOMEM || (!rc && !tab))
+        return rc ? gh_errorf(err, rc, "%s", e.msg) : gh_errorf(err, GH_ENOMEM, "out of memory");
+    env->tab = rc ? NULL : tab;
+    env->tab_error = s->pclntab_error;
+    if ((rc = gh_session_dwarfvars(s, &dv, &e)) == GH_ENOMEM)
+        return gh_errorf(err, rc, "%s", e.msg);
+    env->dv = rc ? NULL : dv;
+    env->dv_error = s->dwarfvars_error;
+    return GH_OK;
+}
+
+int gh_session_roots(gh_session *s, const gh_roots **out, gh_err *err)
+{
+    if (!s->roots) {
+        gh_roots_env env;
+        gh_heap *h;
+        int rc = gh_session_heap(s, &h, err);
+        if (rc || (rc = gh_session_roots_env(s, &env, err)) || (rc = gh_roots_collect(&env, &s->roots, err)))
+            return rc;
+    }
+    *out = s->roots;
+    return GH_OK;
+}
+
+static int session_graph(gh_session *s, gh_graph **out, int partial, gh_err *err)
+{
+    if (!s->graph) {
+        gh_heap *h;
+        const gh_roots *rs;
+        gh_types_env tenv;
+        gh_graph *g;
+        int rc;
+        if ((rc = gh_session_heap(s, &h, err)) || (rc = gh_session_roots(s, &rs, err)))
+            return rc;
+        gh_session_types_env(s, &tenv);
+        if ((rc = gh_graph_build(h, rs, &tenv, &s->cancel, partial, &g, err)))
+            return rc;
+        if (g->partial) {
+            *out = g; /* the caller's: never cached */
+            return GH_OK;
+        }
+        s->graph = g;
+    }
+    *out = s->graph;
+    return GH_OK;
+}
+
+int gh_session_graph(gh_session *s, gh_graph **out, gh_err *err) { return session_graph(s, out, 0, err); }
+
+int gh_session_graph_partial(gh_session *s, gh_graph **out, gh_err *err)
+{
+    return session_graph(s, out, 1, err);
+}
+
+int gh_session_goroutines(gh_session *s, gh_goroutines **out, gh_err *err)
+{
+    gh_pclntab *tab;
+    int rc = gh_session_pclntab(s, &tab, err);
+    return rc ? rc : gh_goroutines_load(&s->rt, tab, &s->cancel, out, err);
+}
+
+int gh_session_goroutines_cached(gh_session *s, const gh_goroutines **out, gh_err *err)
+{
+    if (!s->goroutines) {
+        int rc = gh_session_goroutines(s, &s->goroutines, err);
+        if (rc)
+            return rc;
+    }
+    *out = s->goroutines;
+    return GH_OK;
+}

@@ -1,0 +1,52 @@
+/* The target interface: everything the engine needs from a debugger or a file,
+ * in the spirit of ClrMD's data reader. Backends: a core file (target_core.c),
+ * a live process through /proc (target_live.c), and the LLDB SB API (in the
+ * plugin). The engine reads symbols, DWARF and Go metadata itself from the
+ * executable; a target only hands out bytes, regions and registers. */
+#ifndef GOHEAP_TARGET_TARGET_H
+#define GOHEAP_TARGET_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+#include "goheap/target.h" /* gh_region, gh_thread, gh_target_ops */
+
+typedef struct gh_target {
+    const gh_target_ops *ops;
+    void *ctx;
+    const char *kind; /* "core", "live", "lldb" */
+} gh_target;
+
+/* Bounds-checked reads. Each returns GH_OK or GH_EMEM with a message naming
+ * the address. */
+int gh_read(const gh_target *t, uint64_t addr, void *buf, size_t len, gh_err *err);
+int gh_read_u64(const gh_target *t, uint64_t addr, uint64_t *v, gh_err *err);
+int gh_read_u32(const gh_target *t, uint64_t addr, uint32_t *v, gh_err *err);
+int gh_read_u16(const gh_target *t, uint64_t addr, uint16_t *v, gh_err *err);
+int gh_read_u8(const gh_target *t, uint64_t addr, uint8_t *v, gh_err *err);
+/* A pointer into host memory for [addr, addr+len), or NULL. */
+const void *gh_direct(const gh_target *t, uint64_t addr, size_t len);
+
+/* Closes the target and frees it: t is invalid afterwards. */
+void gh_target_close(gh_target *t);
+
+/* Core file backend. exe may be NULL: the executable is then found from the
+ * core's NT_FILE note. The executable must match the core (Go build id). */
+int gh_core_open(const char *core_path, const char *exe_path, gh_target **out, gh_err *err);
+/* What was wrong with a core that still opened (it is truncated: some
+ * segments' bytes are missing and read as unreadable), or NULL. NULL for
+ * targets that are not cores. */
+const char *gh_core_warning(gh_target *t);
+
+/* Live process backend: /proc/PID/maps and /proc/PID/mem. With stop set, the
+ * process is attached with ptrace and stopped (all threads) for the target's
+ * lifetime, and registers are read; when it is already traced (by a debugger)
+ * the target reads memory only and threads have has_regs == 0. */
+int gh_live_open(int pid, int stop, gh_target **out, gh_err *err);
+
+/* Adapters that know registers (a debugger) hand them to a live target. */
+int gh_live_set_threads(gh_target *t, const gh_thread *threads, size_t n, gh_err *err);
+
+#endif

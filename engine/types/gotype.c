@@ -1,0 +1,569 @@
+/* Object types: the interned table, descriptor facts goheap needs to walk
+ * values (element, key, fields, map internals), and names. Walking lives in
+ * typewalk.c. */
+#include "types/gotype_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+typedef struct nentry {
+    uint64_t hash, addr; /* addr UINT64_MAX: ambiguous */
+    char *name;
+} nentry;
+
+static uint64_t hash64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+}
+
+gh_types *gh_types_new(const gh_types_env *env)
+{
+    gh_types *ty = calloc(1, sizeof *ty);
+    if (!ty)
+        return NULL;
+    ty->env = *env;
+    ty->t = env->rt->t;
+    ty->minor = env->rt->ver.minor;
+    ty->swiss = (env->rt->exps & GH_EXP_SWISSMAP) != 0;
+    ty->ot = calloc(256, sizeof *ty->ot);
+    ty->names = calloc(256, sizeof *ty->names);
+    ty->otcap = 256;
+    ty->n = 1; /* id 0 is "unknown" */
+    if (!ty->ot || !ty->names) {
+        gh_types_free(ty);
+        return NULL;
+    }
+    return ty;
+}
+
+const gh_types_env *gh_types_inputs(const gh_types *ty) { return &ty->env; }
+
+void gh_types_free(gh_types *ty)
+{
+    if (!ty)
+        return;
+    for (size_t i = 0; i < ty->rcap; i++)
+        free(ty->rinfo[i].leaves);
+    free(ty->rinfo);
+    gh_types_dwarf_free(ty);
+    gh_types_free_strs(ty);
+    if (ty->nidx) {
+        nentry *tab = ty->nidx;
+        for (size_t i = 0; i < ty->ncap; i++)
+            free(tab[i].name);
+        free(tab);
+    }
+    for (size_t i = 0; i < ty->n; i++)
+        free(ty->names[i]);
+    free(ty->names);
+    free(ty->ot);
+    free(ty->idx);
+    free(ty);
+}
+
+/* --- interning ---------------------------------------------------------- */
+
+static uint64_t ot_hash(const gh_otype *o)
+{
+    return hash64(o->rtype ^ hash64(o->die + 0x9e37) ^ hash64(o->aux * 31 + o->syn) ^ hash64(o->count + 7));
+}
+
+static int ot_eq(const gh_otype *a, const gh_otype *b)
+{
+    return a->rtype == b->rtype && a->die == b->die && a->aux == b->aux && a->count == b->count && a->syn == b->syn;
+}
+
+static int grow_index(gh_types *ty)
+{
+    size_t cap = ty->icap ? ty->icap * 2 : 1024;
+    uint32_t *idx = calloc(cap, sizeof *idx);
+    if (!idx)
+        return -1;
+    for (size_t i = 1; i < ty->n; i++) {
+        size_t j = ot_hash(&ty->ot[i]) & (cap - 1);
+        while (idx[j])
+            j = (j + 1) & (cap - 1);
+        idx[j] = (uint32_t)i;
+    }
+    free(ty->idx);
+    ty->idx = idx;
+    ty->icap = cap;
+    return 0;
+}
+
+gh_tid gh_types_intern(gh_types *ty, const gh_otype *o)
+{
+    if (ty->icap == 0 || ty->n * 2 >= ty->icap)
+        if (grow_index(ty))
+            return 0;
+    size_t j = ot_hash(o) & (ty->icap - 1);
+    while (ty->idx[j]) {
+        if (ot_eq(&ty->ot[ty->idx[j]], o))
+            return ty->idx[j];
+        j = (j + 1) & (ty->icap - 1);
+    }
+    if (ty->n >= GH_TYPES_MAX)
+        return 0;
+    if (ty->n == ty->otcap) {
+        size_t cap = ty->otcap * 2;
+        gh_otype *ot = realloc(ty->ot, cap * sizeof *ot);
+        if (!ot)
+            return 0;
+        ty->ot = ot;
+        char **names = realloc(ty->names, cap * sizeof *names);
+        if (!names)
+            return 0;
+        memset(names + ty->otcap, 0, (cap - ty->otcap) * sizeof *names);
+        ty->names = names;
+        ty->otcap = cap;
+    }
+    gh_tid id = (gh_tid)ty->n++;
+    ty->ot[id] = *o;
+    ty->idx[j] = id;
+    return id;
+}
+
+const gh_otype *gh_types_get(const gh_types *ty, gh_tid id)
+{
+    return id && id < ty->n ? &ty->ot[id] : NULL;
+}
+
+size_t gh_types_count(const gh_types *ty) { return ty->n - 1; }
+
+/* --- descriptor facts ---------------------------------------------------- */
+
+static int rd64(gh_types *ty, uint64_t addr, uint64_t *v) { return gh_read_u64(ty->t, addr, v, NULL); }
+
+static int fill_rinfo(gh_types *ty, rinfo *ri, uint64_t addr)
+{
+    gh_err e;
+    if (gh_rtype_read(ty->t, ty->minor, addr, &ri->r, &e))
+        return -1;
+    uint64_t v;
+    switch (ri->r.kind) {
+    case GH_KIND_POINTER:
+    case GH_KIND_SLICE:
+    case GH_KIND_CHAN:
+        if (rd64(ty, addr + 48, &ri->elem))
+            return -1;
+        break;
+    case GH_KIND_ARRAY:
+        if (rd64(ty, addr + 48, &ri->elem) || rd64(ty, addr + 64, &ri->len))
+            return -1;
+        break;
+    case GH_KIND_MAP:
+        /* Key @48, Elem @56, then Bucket (classic) or Group (Swiss) @64. */
+        if (rd64(ty, addr + 48, &ri->key) || rd64(ty, addr + 56, &ri->elem) || rd64(ty, addr + 64, &ri->bucket))
+            return -1;
+        break;
+    case GH_KIND_STRUCT:
+        if (rd64(ty, addr + 56, &ri->fields) || rd64(ty, addr + 64, &v))
+            return -1;
+        if (v > GH_TYPES_MAX_FIELDS)
+            return -1;
+        ri->nfields = (uint32_t)v;
+        break;
+    case GH_KIND_INTERFACE:
+        if (rd64(ty, addr + 64, &v)) /* len(Methods) */
+            return -1;
+        ri->iface_empty = v == 0;
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+rinfo *gh_types_rinfo(gh_types *ty, uint64_t addr)
+{
+    if (!addr || addr & 7)
+        return NULL;
+    if (ty->rn * 2 >= ty->rcap) {
+        size_t cap = ty->rcap ? ty->rcap * 2 : 1024;
+        if (cap > GH_TYPES_MAX * 2)
+            return NULL;
+        rinfo *tab = calloc(cap, sizeof *tab);
+        if (!tab)
+            return NULL;
+        for (size_t i = 0; i < ty->rcap; i++) {
+            if (!ty->rinfo[i].addr)
+                continue;
+            size_t j = hash64(ty->rinfo[i].addr) & (cap - 1);
+            while (tab[j].addr)
+                j = (j + 1) & (cap - 1);
+            tab[j] = ty->rinfo[i];
+        }
+        free(ty->rinfo);
+        ty->rinfo = tab;
+        ty->rcap = cap;
+    }
+    size_t j = hash64(addr) & (ty->rcap - 1);
+    while (ty->rinfo[j].addr) {
+        if (ty->rinfo[j].addr == addr)
+            return ty->rinfo[j].state == RI_OK ? &ty->rinfo[j] : NULL;
+        j = (j + 1) & (ty->rcap - 1);
+    }
+    rinfo *ri = &ty->rinfo[j];
+    memset(ri, 0, sizeof *ri);
+    ri->addr = addr;
+    ty->rn++;
+    ri->state = fill_rinfo(ty, ri, addr) ? RI_FAIL : RI_OK;
+    return ri->state == RI_OK ? ri : NULL;
+}
+
+int gh_types_field_at(gh_types *ty, const rinfo *ri, uint32_t i, uint64_t *name, uint64_t *typ, uint64_t *off)
+{
+    if (i >= ri->nfields)
+        return -1;
+    uint64_t f = ri->fields + 24 * (uint64_t)i;
+    return rd64(ty, f, name) || rd64(ty, f + 8, typ) || rd64(ty, f + 16, off) ? -1 : 0;
+}
+
+/* --- sizes and masks ----------------------------------------------------- */
+
+static uint64_t syn_size(gh_types *ty, int syn)
+{
+    switch (syn) {
+    case GH_SYN_HMAP: return ty->minor >= 24 ? 56 : 48; /* 1.24 added clearSeq before extra */
+    case GH_SYN_MAPEXTRA: return 24;
+    case GH_SYN_OVFSLICE: return 24;
+    case GH_SYN_OVFARRAY: return 8;
+    case GH_SYN_SWISSMAP: return 48;
+    case GH_SYN_DIRECTORY: return 8;
+    case GH_SYN_TABLE: return 32;
+    case GH_SYN_HCHAN: return ty->minor >= 23 ? 104 : 96;
+    case GH_SYN_STRING: return 1;
+    default: return 0;
+    }
+}
+
+uint64_t gh_types_size(gh_types *ty, const gh_otype *ot)
+{
+    if (ot->syn)
+        return syn_size(ty, ot->syn);
+    if (ot->rtype) {
+        rinfo *ri = gh_types_rinfo(ty, ot->rtype);
+        return ri ? ri->r.size : 0;
+    }
+    if (ot->die)
+        return gh_types_dwarf_size(ty, ot->die);
+    return 0;
+}
+
+int gh_types_has_pointers(gh_types *ty, const gh_otype *ot)
+{
+    switch (ot->syn) {
+    case GH_SYN_NONE: break;
+    case GH_SYN_STRING: return 0;
+    case GH_SYN_CLOSURE: return -1;
+    case GH_SYN_HCHAN: return -1; /* pointer-free elements: hchan and buffer are one noscan object */
+    default: return 1;
+    }
+    if (ot->rtype) {
+        rinfo *ri = gh_types_rinfo(ty, ot->rtype);
+        return ri ? ri->r.ptrbytes != 0 : -1;
+    }
+    if (ot->die) {
+        uint32_t n;
+        const leaf *lv = gh_types_dwarf_leaves(ty, ot->die, &n);
+        return lv || !n ? n != 0 : -1;
+    }
+    return -1;
+}
+
+/* Pointer words of the fixed runtime shapes (1 bit per word). */
+static int syn_mask(gh_types *ty, int syn, uint64_t *m)
+{
+    switch (syn) {
+    case GH_SYN_HMAP: /* buckets, oldbuckets, extra */
+        *m = 1u << 2 | 1u << 3 | (ty->minor >= 24 ? 1u << 6 : 1u << 5);
+        return 0;
+    case GH_SYN_MAPEXTRA: *m = 7; return 0;                          /* overflow, oldoverflow, nextOverflow */
+    case GH_SYN_OVFSLICE: *m = 1; return 0;
+    case GH_SYN_OVFARRAY: *m = 1; return 0;
+    case GH_SYN_SWISSMAP: *m = 1u << 2; return 0;                    /* dirPtr */
+    case GH_SYN_DIRECTORY: *m = 1; return 0;
+    case GH_SYN_TABLE: *m = 1u << 2; return 0;                       /* groups.data */
+    case GH_SYN_STRING: *m = 0; return 0;
+    default: return -1;
+    }
+}
+
+int gh_types_mask64(gh_types *ty, const gh_otype *ot, uint64_t *mask, gh_err *err)
+{
+    uint64_t one;
+    *mask = 0;
+    if (ot->syn) {
+        if (syn_mask(ty, ot->syn, &one))
+            return gh_errorf(err, GH_EUNSUPP, "no mask for this shape");
+        uint64_t sz = syn_size(ty, ot->syn), words = sz / 8;
+        if (ot->syn == GH_SYN_STRING || !one)
+            return GH_OK;
+        if (!words || ot->count * words > 64)
+            return gh_errorf(err, GH_EUNSUPP, "over 64 words");
+        for (uint64_t i = 0; i < ot->count; i++)
+            *mask |= one << (i * words);
+        return GH_OK;
+    }
+    if (!ot->rtype && ot->die)
+        return gh_types_dwarf_mask64(ty, ot->die, ot->count, mask) ? gh_errorf(err, GH_EUNSUPP, "no mask")
+                                                                  : GH_OK;
+    if (!ot->rtype)
+        return gh_errorf(err, GH_EUNSUPP, "no descriptor");
+    rinfo *ri = gh_types_rinfo(ty, ot->rtype);
+    if (!ri || (ri->r.size % 8 && ri->r.ptrbytes))
+        return gh_errorf(err, GH_EFORMAT, "unreadable descriptor");
+    if (ri->r.ptrbytes == 0)
+        return GH_OK;
+    uint64_t words = ri->r.size / 8;
+    if (!words || ot->count > 64 || ot->count * words > 64)
+        return gh_errorf(err, GH_EUNSUPP, "over 64 words");
+    gh_typemask_cache *tc = ty->env.masks;
+    const gh_ptrmask *pm;
+    if (!tc)
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    int rc = gh_typemask_get(tc, ot->rtype, &pm, err);
+    if (rc)
+        return rc;
+    one = 0;
+    for (uint64_t w = 0; w < words; w++)
+        if (gh_ptrmask_tile(pm, ri->r.size, w))
+            one |= UINT64_C(1) << w;
+    for (uint64_t i = 0; i < ot->count; i++)
+        *mask |= one << (i * words);
+    return GH_OK;
+}
+
+/* --- names --------------------------------------------------------------- */
+
+static const char *rname(gh_types *ty, uint64_t rtype, char *tmp, size_t cap)
+{
+    gh_typenames *tn = ty->env.names;
+    const char *name;
+    gh_err e;
+    if (tn && gh_typename_ref(tn, rtype, &name, &e) == GH_OK)
+        return name;
+    snprintf(tmp, cap, "unknown<type 0x%" PRIx64 ">", rtype);
+    return tmp;
+}
+
+static const char *map_part(gh_types *ty, uint64_t map, char *tmp, size_t cap)
+{
+    rinfo *ri = gh_types_rinfo(ty, map);
+    return ri && ri->bucket ? rname(ty, ri->bucket, tmp, cap) : "?";
+}
+
+const char *gh_types_name(gh_types *ty, gh_tid id)
+{
+    if (!id || id >= ty->n)
+        return "unknown";
+    if (ty->names[id])
+        return ty->names[id];
+    const gh_otype *o = &ty->ot[id];
+    char tmp[128], buf[4096], arr[32] = "";
+    const char *base;
+    if (o->count > 1)
+        snprintf(arr, sizeof arr, "[%" PRIu64 "]", o->count);
+    switch (o->syn) {
+    case GH_SYN_HMAP: base = "runtime.hmap"; break;
+    case GH_SYN_MAPEXTRA: base = "runtime.mapextra"; break;
+    case GH_SYN_OVFSLICE:
+        snprintf(buf, sizeof buf, "%s[]*%s", arr, map_part(ty, o->aux, tmp, sizeof tmp));
+        goto done;
+    case GH_SYN_OVFARRAY:
+        snprintf(buf, sizeof buf, "%s*%s", o->count > 1 ? arr : "", map_part(ty, o->aux, tmp, sizeof tmp));
+        goto done;
+    case GH_SYN_SWISSMAP: base = "maps.Map"; break;
+    case GH_SYN_DIRECTORY:
+        snprintf(buf, sizeof buf, "%s*maps.table", arr);
+        goto done;
+    case GH_SYN_TABLE: base = "maps.table"; break;
+    case GH_SYN_HCHAN: base = "runtime.hchan"; break;
+    case GH_SYN_STRING:
+        base = "string";
+        arr[0] = 0;
+        break;
+    case GH_SYN_CLOSURE:
+        snprintf(buf, sizeof buf, "closure %s", gh_types_funcname(ty, o->aux, tmp, sizeof tmp));
+        goto done;
+    default:
+        if (o->rtype)
+            base = rname(ty, o->rtype, tmp, sizeof tmp);
+        else if (o->die)
+            base = gh_types_dwarf_name(ty, o->die, tmp, sizeof tmp);
+        else
+            base = "unknown";
+    }
+    snprintf(buf, sizeof buf, "%s%s", arr, base);
+done:
+    ty->names[id] = strdup(buf);
+    return ty->names[id] ? ty->names[id] : "unknown";
+}
+
+/* --- descriptors by name --------------------------------------------------- */
+
+/* The runtime keeps no index of its types by name, so goheap makes one, on
+ * first use, by reading every 8-byte-aligned candidate of each module's type
+ * section and keeping those that decode as a descriptor whose name resolves
+ * inside the module. A name held by two descriptors is ambiguous and never
+ * answered. Only runtime-internal shapes ask (sync.Pool's per-P arrays, the
+ * nodes of sync.Map's trie), by exact reflect name. */
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+static void name_put(gh_types *ty, const char *name, uint64_t addr)
+{
+    uint64_t h = str_hash(name);
+    size_t j = h & (ty->ncap - 1);
+    nentry *tab = ty->nidx;
+    while (tab[j].hash) {
+        if (tab[j].hash == h && !strcmp(tab[j].name, name)) {
+            if (tab[j].addr != addr)
+                tab[j].addr = UINT64_MAX;
+            return;
+        }
+        j = (j + 1) & (ty->ncap - 1);
+    }
+    if (ty->nn * 2 >= ty->ncap)
+        return; /* full: the index stays partial rather than growing without bound */
+    tab[j].name = strdup(name);
+    if (!tab[j].name)
+        return;
+    tab[j].hash = h;
+    tab[j].addr = addr;
+    ty->nn++;
+}
+
+static void build_name_index(gh_types *ty)
+{
+    ty->ncap = 1u << 17;
+    ty->nidx = calloc(ty->ncap, sizeof(nentry));
+    if (!ty->nidx)
+        return;
+    gh_typenames *tn = ty->env.names;
+    if (!tn)
+        return;
+    gh_module_types mods[8];
+    size_t nm = 0;
+    if (gh_typename_modules(ty->env.rt, mods, 8, &nm, NULL))
+        return;
+    for (size_t k = 0; k < nm; k++) {
+        uint64_t lo = mods[k].types, hi = mods[k].etypes;
+        if (hi <= lo || hi - lo > (UINT64_C(256) << 20))
+            continue;
+        for (uint64_t a = (lo + 7) & ~UINT64_C(7); a + GH_RTYPE_SIZE <= hi; a += 8) {
+            gh_rtype r;
+            if (gh_rtype_read(ty->t, ty->minor, a, &r, NULL) || r.kind == 0 || r.kind > GH_KIND_MAX)
+                continue;
+            if (r.ptrbytes > r.size || r.size > (UINT64_C(1) << 40) || r.tflag >= 64 || !r.align ||
+                (r.align & (r.align - 1)) || r.align > 8 || !r.field_align || r.field_align > 8 || r.str <= 0 ||
+                (uint64_t)r.str >= hi - lo)
+                continue;
+            const char *name;
+            if (gh_typename_ref(tn, a, &name, NULL) == GH_OK)
+                name_put(ty, name, a);
+        }
+    }
+}
+
+uint64_t gh_types_by_name(gh_types *ty, const char *name)
+{
+    if (!ty->nidx)
+        build_name_index(ty);
+    if (!ty->nidx || !ty->ncap)
+        return 0;
+    uint64_t h = str_hash(name);
+    nentry *tab = ty->nidx;
+    for (size_t j = h & (ty->ncap - 1); tab[j].hash; j = (j + 1) & (ty->ncap - 1))
+        if (tab[j].hash == h && !strcmp(tab[j].name, name))
+            return tab[j].addr == UINT64_MAX ? 0 : tab[j].addr;
+    return 0;
+}
+
+int gh_types_is_shape(gh_types *ty, uint64_t rtype)
+{
+    rinfo *ri = gh_types_rinfo(ty, rtype);
+    if (!ri)
+        return 0;
+    if (!ri->shape) {
+        char tmp[64];
+        const char *n = rname(ty, rtype, tmp, sizeof tmp);
+        ri = gh_types_rinfo(ty, rtype);
+        ri->shape = strstr(n, "go.shape.") ? 2 : 1;
+    }
+    return ri->shape == 2;
+}
+
+/* The concrete type a shape stands for, when the program made exactly one:
+ * "main.Box[go.shape.float64]" is main.Box[float64] if that is the only
+ * instance of main.Box with the same size, pointer bytes and kind, and the
+ * shape's basic type names it. 0 otherwise: a shape is never printed as a
+ * type. */
+uint64_t gh_types_concrete(gh_types *ty, uint64_t shape)
+{
+    static const char *const basic[] = {"bool", "int", "int8", "int16", "int32", "int64", "uint", "uint8",
+                                        "uint16", "uint32", "uint64", "uintptr", "float32", "float64",
+                                        "complex64", "complex128", "string", NULL};
+    char tmp[64], want[1024];
+    const char *n = rname(ty, shape, tmp, sizeof tmp);
+    const char *br = strchr(n, '[');
+    if (!br || strlen(n) >= sizeof want)
+        return 0;
+    /* Replace go.shape.B with B for basic B; any other shape: give up. */
+    size_t o = 0;
+    for (const char *p = n; *p;) {
+        if (!strncmp(p, "go.shape.", 9)) {
+            p += 9;
+            size_t k = 0;
+            while (p[k] && p[k] != ',' && p[k] != ']')
+                k++;
+            int ok = 0;
+            for (int i = 0; basic[i]; i++)
+                if (strlen(basic[i]) == k && !strncmp(p, basic[i], k))
+                    ok = 1;
+            if (!ok)
+                return 0;
+            memcpy(want + o, p, k);
+            o += k;
+            p += k;
+        } else {
+            want[o++] = *p++;
+        }
+    }
+    want[o] = 0;
+    uint64_t c = gh_types_by_name(ty, want);
+    rinfo *sr = gh_types_rinfo(ty, shape), *cr = c ? gh_types_rinfo(ty, c) : NULL;
+    if (!sr || !cr)
+        return 0;
+    gh_rtype a = sr->r;
+    cr = gh_types_rinfo(ty, c);
+    if (a.size != cr->r.size || a.ptrbytes != cr->r.ptrbytes || a.kind != cr->r.kind)
+        return 0;
+    /* Unique among the instances of the generic type with that layout. */
+    size_t plen = (size_t)(br - n) + 1, same = 0;
+    nentry *tab = ty->nidx;
+    for (size_t j = 0; tab && j < ty->ncap; j++) {
+        if (!tab[j].hash || strncmp(tab[j].name, want, plen) || strstr(tab[j].name, "go.shape."))
+            continue;
+        if (tab[j].addr == UINT64_MAX)
+            return 0;
+        rinfo *x = gh_types_rinfo(ty, tab[j].addr);
+        if (x && x->r.size == a.size && x->r.ptrbytes == a.ptrbytes && x->r.kind == a.kind)
+            same++;
+    }
+    return same == 1 ? c : 0;
+}

@@ -1,0 +1,300 @@
+/* api_dump: everything the public API says about a core, as one JSON
+ * document, for tests/integration/test_library.py to compare with the
+ * corpus manifest and with the CLI. Built out of tree against the installed
+ * library, the way a user links it; it includes only <goheap/goheap.h>.
+ *
+ *   api_dump CORE EXE [ADDR...]     ADDRs: sentinels to look up */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <goheap/goheap.h>
+
+static void str(const char *s)
+{
+    if (!s) {
+        fputs("null", stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+static void root(const gh_root_info *r)
+{
+    printf("{\"kind\": ");
+    str(gh_root_kind_str(r->kind));
+    printf(", \"name\": ");
+    str(r->name);
+    printf(", \"goroutine\": %" PRId64 ", \"function\": ", r->goroutine);
+    str(r->function);
+    printf(", \"variable\": ");
+    str(r->variable);
+    printf(", \"registers\": %d}", r->registers);
+}
+
+static int fail(const char *what, const gh_err *err)
+{
+    printf("\"error\": {\"where\": ");
+    str(what);
+    printf(", \"code\": %d, \"msg\": ", err->code);
+    str(err->msg);
+    printf("}}\n");
+    return 1;
+}
+
+static int interrupted(void *ctx) { return ++*(int *)ctx > 1; }
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: api_dump CORE EXE [ADDR...]\n");
+        return 2;
+    }
+    gh_err err;
+    gh_session *s;
+    int maj, min, pat;
+    printf("{\"version\": ");
+    str(gh_version(&maj, &min, &pat));
+    printf(", \"version_macros\": %d, ", GOHEAP_VERSION_NUMBER == maj * 10000 + min * 100 + pat &&
+                                           !strcmp(GOHEAP_VERSION_STRING, gh_version(NULL, NULL, NULL)));
+    /* Errors come back as codes with messages. */
+    int missing = gh_open_core("/nonexistent/core", NULL, &s, &err);
+    printf("\"missing_core\": {\"code\": %d, \"msg\": ", missing);
+    str(err.msg);
+    int notcore = gh_open_core(argv[2], argv[2], &s, &err);
+    printf("}, \"exe_as_core\": {\"code\": %d, \"msg\": ", notcore);
+    str(err.msg);
+    printf("}, ");
+
+    /* An interrupt before marking ends stops it with GH_EINTR. */
+    if (gh_open_core(argv[1], argv[2], &s, &err))
+        return fail("open", &err);
+    int polls = 0;
+    gh_set_interrupt(s, interrupted, &polls);
+    gh_heap_summary sum;
+    printf("\"interrupt\": %d, ", gh_heap_summary_get(s, &sum, &err));
+    gh_close(s);
+
+    if (gh_open_core(argv[1], argv[2], &s, &err))
+        return fail("open", &err);
+    int gomin;
+    printf("\"go_version\": ");
+    str(gh_go_version(s, NULL, &gomin, NULL));
+    printf(", \"go_minor\": %d, \"executable\": ", gomin);
+    str(gh_executable(s));
+    printf(", \"description\": ");
+    str(gh_description(s));
+    if (gh_heap_summary_get(s, &sum, &err))
+        return fail("summary", &err);
+    printf(", \"summary\": {\"objects\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"live_objects\": %" PRIu64
+           ", \"live_bytes\": %" PRIu64 ", \"garbage_objects\": %" PRIu64 ", \"typed_bytes\": %" PRIu64 "}",
+           sum.objects, sum.bytes, sum.live_objects, sum.live_bytes, sum.garbage_objects, sum.typed_bytes);
+
+    /* Every object once, counted by type id and compared with the stats. */
+    size_t ntypes;
+    if (gh_type_count(s, &ntypes, &err))
+        return fail("type_count", &err);
+    uint64_t *count = calloc(ntypes + 1, sizeof *count), *bytes = calloc(ntypes + 1, sizeof *bytes);
+    uint64_t nobj = 0, live = 0, last = 0, ordered = 1;
+    gh_object_iter *it;
+    gh_object buf[1000];
+    if (gh_objects_begin(s, GH_OBJECTS_ALL, &it, &err))
+        return fail("objects", &err);
+    for (size_t got; (got = gh_objects_next(it, buf, 1000));)
+        for (size_t i = 0; i < got; i++) {
+            nobj++;
+            ordered &= buf[i].addr >= last;
+            last = buf[i].addr;
+            if (buf[i].live) {
+                live++;
+                if (buf[i].type <= ntypes) {
+                    count[buf[i].type]++;
+                    bytes[buf[i].type] += buf[i].size;
+                }
+            }
+        }
+    gh_objects_end(it);
+    printf(", \"iterated\": {\"objects\": %" PRIu64 ", \"live\": %" PRIu64 ", \"ordered\": %" PRIu64 "}", nobj, live,
+           ordered);
+    gh_type_stat *st;
+    size_t nst;
+    if (gh_type_stats(s, GH_OBJECTS_LIVE, &st, &nst, &err))
+        return fail("type_stats", &err);
+    printf(", \"types\": [");
+    for (size_t i = 0; i < nst; i++) {
+        gh_type t = {0};
+        if (st[i].type && gh_type_get(s, st[i].type, &t, &err))
+            return fail("type_get", &err);
+        printf("%s{\"name\": ", i ? ", " : "");
+        str(st[i].name);
+        printf(", \"count\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"iter_count\": %" PRIu64 ", \"kind\": ",
+               st[i].count, st[i].bytes, st[i].type ? count[st[i].type] : 0);
+        str(st[i].type ? gh_kind_name(t.kind) : NULL);
+        printf(", \"size\": %" PRIu64 ", \"fields\": [", t.size);
+        for (size_t f = 0; f < t.nfields; f++) {
+            gh_type_field tf;
+            if (gh_type_field_get(s, st[i].type, f, &tf, &err))
+                return fail("type_field", &err);
+            printf("%s{\"name\": ", f ? ", " : "");
+            str(tf.name);
+            printf(", \"offset\": %" PRIu64 ", \"type\": ", tf.offset);
+            str(tf.type);
+            printf(", \"kind\": ");
+            str(gh_kind_name(tf.kind));
+            printf("}");
+        }
+        printf("]}");
+    }
+    printf("]");
+    gh_type_stats_free(st);
+    free(count);
+    free(bytes);
+
+    /* Roots: kinds, and pointer words that reach objects. */
+    size_t nroots;
+    if (gh_root_count(s, &nroots, &err))
+        return fail("roots", &err);
+    uint64_t kinds[GH_ROOT_NKINDS] = {0}, words = 0, to_objects = 0;
+    for (size_t i = 0; i < nroots; i++) {
+        gh_root_info r;
+        gh_root_word w[64];
+        if (gh_root_get(s, i, &r, &err))
+            return fail("root_get", &err);
+        kinds[r.kind]++;
+        for (size_t start = 0;;) {
+            int n = gh_root_words(s, i, start, w, 64, &err);
+            if (n < 0)
+                return fail("root_words", &err);
+            for (int k = 0; k < n; k++)
+                to_objects += w[k].target != GH_NO_OBJECT;
+            words += (size_t)n;
+            start += (size_t)n;
+            if (n < 64)
+                break;
+        }
+    }
+    printf(", \"roots\": {\"count\": %zu, \"words\": %" PRIu64 ", \"to_objects\": %" PRIu64 ", \"kinds\": {", nroots,
+           words, to_objects);
+    for (int k = 0; k < GH_ROOT_NKINDS; k++)
+        printf("%s\"%s\": %" PRIu64, k ? ", " : "", gh_root_kind_str(k), kinds[k]);
+    printf("}}");
+
+    /* Sentinels: the object, its shortest path, its pointer words. */
+    printf(", \"sentinels\": [");
+    for (int a = 3; a < argc; a++) {
+        uint64_t addr = strtoull(argv[a], NULL, 0);
+        gh_object o;
+        gh_type t = {0};
+        printf("%s{\"addr\": \"%s\"", a > 3 ? ", " : "", argv[a]);
+        if (gh_object_at(s, addr, &o, &err)) {
+            printf(", \"error\": ");
+            str(err.msg);
+            printf("}");
+            continue;
+        }
+        if (o.type)
+            gh_type_get(s, o.type, &t, NULL);
+        printf(", \"object\": \"0x%" PRIx64 "\", \"live\": %d, \"type\": ", o.addr, o.live);
+        str(o.type ? t.name : NULL);
+        gh_path *p;
+        size_t np;
+        if (gh_paths(s, addr, 3, &p, &np, &err))
+            return fail("paths", &err);
+        printf(", \"paths\": [");
+        for (size_t i = 0; i < np; i++) {
+            printf("%s{\"root\": ", i ? ", " : "");
+            root(&p[i].root);
+            printf(", \"hops\": %zu, \"last\": \"0x%" PRIx64 "\"}", p[i].nhops,
+                   p[i].nhops ? p[i].hops[p[i].nhops - 1].addr : 0);
+        }
+        printf("]");
+        gh_paths_free(p, np);
+        gh_edge e[64];
+        int ne = gh_object_edges(s, o.id, 0, e, 64, &err);
+        if (ne < 0)
+            return fail("edges", &err);
+        printf(", \"edges\": [");
+        for (int i = 0; i < ne; i++) {
+            gh_object to;
+            gh_type tt = {0};
+            int in = e[i].target != GH_NO_OBJECT && !gh_object_at(s, e[i].value, &to, NULL) && to.type &&
+                     !gh_type_get(s, to.type, &tt, NULL);
+            printf("%s{\"field\": ", i ? ", " : "");
+            str(e[i].field);
+            printf(", \"offset\": %" PRIu64 ", \"target_type\": ", e[i].offset);
+            str(in ? tt.name : NULL);
+            printf("}");
+        }
+        printf("]}");
+    }
+    printf("]");
+
+    /* Goroutines, their frames and their pointer variables. */
+    size_t ng;
+    if (gh_goroutine_count(s, &ng, &err))
+        return fail("goroutines", &err);
+    printf(", \"goroutines\": [");
+    for (size_t i = 0; i < ng; i++) {
+        gh_goroutine_info g;
+        if (gh_goroutine_get(s, i, &g, &err))
+            return fail("goroutine_get", &err);
+        printf("%s{\"id\": %" PRId64 ", \"status\": ", i ? ", " : "", g.id);
+        str(g.status);
+        printf(", \"wait_reason\": ");
+        str(g.wait_reason);
+        printf(", \"system\": %d, \"frames\": [", g.system);
+        for (size_t f = 0; f < g.nframes; f++) {
+            gh_frame_info fr;
+            if (gh_goroutine_frame(s, i, f, &fr, &err))
+                return fail("frame", &err);
+            printf("%s{\"function\": ", f ? ", " : "");
+            str(fr.function);
+            printf(", \"file\": ");
+            str(fr.file);
+            printf(", \"line\": %d}", fr.line);
+        }
+        printf("], \"variables\": [");
+        gh_variable *v;
+        size_t nv;
+        if (gh_goroutine_variables(s, i, &v, &nv, &err))
+            return fail("variables", &err);
+        for (size_t k = 0; k < nv; k++) {
+            printf("%s{\"frame\": %zu, \"name\": ", k ? ", " : "", v[k].frame);
+            str(v[k].name);
+            printf(", \"value\": \"0x%" PRIx64 "\", \"type\": ", v[k].value);
+            str(v[k].type);
+            printf("}");
+        }
+        gh_variables_free(v);
+        printf("]}");
+    }
+    printf("]");
+
+    gh_breakdown b;
+    if (gh_breakdown_get(s, &b, &err))
+        return fail("breakdown", &err);
+    printf(", \"breakdown\": {\"rows\": [");
+    for (int i = 0; i < GH_BREAKDOWN_ROWS; i++) {
+        printf("%s{\"group\": ", i ? ", " : "");
+        str(b.rows[i].group);
+        printf(", \"bytes\": %" PRIu64 "}", b.rows[i].bytes);
+    }
+    printf("], \"checks\": [");
+    for (int i = 0; i < GH_BREAKDOWN_CHECKS; i++)
+        printf("%s{\"goheap\": %" PRId64 ", \"runtime\": %" PRId64 ", \"explained\": %d}", i ? ", " : "",
+               b.checks[i].goheap, b.checks[i].runtime, b.checks[i].explanation != NULL);
+    printf("]}, \"heap_loads\": %u}\n", gh_heap_loads(s));
+    gh_close(s);
+    return 0;
+}

@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""libgoheap as a user links it.
+
+- Layers: tests/layout/check_layers.py on the sources and the built objects
+  (no include or call goes to a higher layer; front ends include only
+  public headers).
+- The shared library: SONAME libgoheap.so.1; it exports exactly the gh_
+  calls the public headers declare, nothing else.
+- Installed: `cmake --install` into a fresh prefix gives the headers, both
+  libraries, goheap.pc and the CMake package. docs/examples/top_types.c
+  builds out of tree through pkg-config and through find_package(goheap),
+  and tests/api/api_dump.c through pkg-config; no build-tree path is used.
+- On corpus cores (every program of the oldest and newest release, the demo
+  of every other release): api_dump's view through the public API against
+  the manifest (live counts per type, each sentinel's object, type and root,
+  user goroutines), against itself (object iteration vs per-type counts) and
+  against the CLI (heap totals, breakdown); error codes for a missing core
+  and a non-core; GH_EINTR from the interrupt callback. The example's
+  output against the demo manifest.
+
+usage: test_library.py BUILD_DIR
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, HERE)
+import corpus  # noqa: E402
+from harness import check, record, summary  # noqa: E402,F401
+from check_heap import _root_ok  # noqa: E402
+
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
+WORK = os.path.join(BUILD, "libtest")
+PREFIX = os.path.join(WORK, "prefix")
+GOHEAP = os.path.join(BUILD, "bin", "goheap")
+SKIP = 77
+
+
+def run(cmd, **kw):
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=kw.pop("timeout", 600), **kw)
+    assert p.returncode == 0, "%s: exit %d: %s" % (" ".join(cmd[:3]), p.returncode, (p.stderr or p.stdout)[-600:])
+    return p.stdout
+
+
+def check_layers():
+    out = run([sys.executable, os.path.join(ROOT, "tests", "layout", "check_layers.py"), ROOT,
+               os.path.join(BUILD, "engine", "CMakeFiles", "goheap_objs.dir")])
+    return out.strip().splitlines()[-1]
+
+
+def public_calls():
+    names = set()
+    for h in ("goheap.h", "common.h", "command.h", "target.h", "version.h.in"):
+        text = open(os.path.join(ROOT, "engine", "include", "goheap", h)).read()
+        names |= set(re.findall(r"GH_API[^;(]*?\b(gh_\w+)\s*\(", text, re.S))
+    return names
+
+
+def check_exports():
+    lib = os.path.join(BUILD, "lib", "libgoheap.so.1")
+    dyn = run(["readelf", "-d", lib])
+    assert "Library soname: [libgoheap.so.1]" in dyn, "no SONAME libgoheap.so.1"
+    syms = set(run(["nm", "-D", "--defined-only", "--format=posix", lib]).split("\n"))
+    exported = {l.split()[0] for l in syms if l.strip()}
+    declared = public_calls()
+    assert len(declared) > 40, "found only %d GH_API calls in the headers" % len(declared)
+    extra = sorted(exported - declared)
+    missing = sorted(declared - exported)
+    assert not extra, "exported but not public: %s" % ", ".join(extra[:20])
+    assert not missing, "public but not exported: %s" % ", ".join(missing)
+    return "%d calls exported, nothing else" % len(exported)
+
+
+def install():
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(WORK)
+    run(["cmake", "--install", BUILD, "--prefix", PREFIX])
+    for f in ["include/goheap/goheap.h", "include/goheap/version.h", "lib/libgoheap.so.1", "lib/libgoheap.a",
+              "lib/pkgconfig/goheap.pc", "lib/cmake/goheap/goheapConfig.cmake"]:
+        assert os.path.exists(os.path.join(PREFIX, f)), "not installed: " + f
+    return PREFIX
+
+
+def pc_env():
+    env = dict(os.environ, PKG_CONFIG_PATH=os.path.join(PREFIX, "lib", "pkgconfig"))
+    env.pop("CPATH", None)
+    env.pop("LIBRARY_PATH", None)
+    return env
+
+
+def build_pkgconfig(src, out):
+    env = pc_env()
+    flags = run(["pkg-config", "--cflags", "--libs", "goheap"], env=env).split()
+    for f in flags:
+        if f[:2] in ("-I", "-L"):
+            assert os.path.realpath(f[2:]).startswith(PREFIX + os.sep), "pkg-config points outside the prefix: %s" % f
+    run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", src, "-o", out] + flags +
+        ["-Wl,-rpath," + os.path.join(PREFIX, "lib")], env=env)
+    return " ".join(flags)
+
+
+def build_cmake():
+    b = os.path.join(WORK, "example-cmake")
+    run(["cmake", "-S", os.path.join(ROOT, "docs", "examples"), "-B", b, "-DCMAKE_PREFIX_PATH=" + PREFIX,
+         "-DCMAKE_BUILD_RPATH=" + os.path.join(PREFIX, "lib")])
+    run(["cmake", "--build", b])
+    exe = os.path.join(b, "top_types")
+    libs = run(["ldd", exe])
+    assert os.path.join(PREFIX, "lib", "libgoheap.so.1") in libs, "not linked to the installed library: " + libs
+    return "find_package(goheap) build links %s" % os.path.join("prefix", "lib", "libgoheap.so.1")
+
+
+def check_example(exe, d, m):
+    out = run([exe, os.path.join(d, "core"), os.path.join(d, "exe")])
+    lines = out.splitlines()
+    assert lines[0].startswith(m["go"] + ","), "first line %r, manifest go %s" % (lines[0], m["go"])
+    rows = {}
+    for l in lines[1:11]:
+        f = l.split(None, 2)
+        if len(f) == 3 and f[0].isdigit():
+            rows[f[2]] = int(f[0])
+    for t, n in m["live"].items():
+        if t in rows:
+            assert rows[t] == n, "%s: example counts %d, manifest %d" % (t, rows[t], n)
+    top = lines[1].split(None, 2)[2]
+    want = [s for s in m["sentinels"] if s["type"] == top]
+    assert want, "top type %s has no sentinel in the manifest" % top
+    kept = [l for l in lines if "is kept alive by" in l]
+    assert kept, "no path printed:\n" + out
+    root = want[0]["root"]
+    assert kept[0].endswith("by %s %s" % (root["kind"], root["name"])), "%r, manifest root %r" % (kept[0], root)
+    return "%s: %s x%d, kept by %s %s" % (m["go"], top, rows[top], root["kind"], root["name"])
+
+
+def cli(d, *words):
+    return json.loads(run([GOHEAP, "--exe", os.path.join(d, "exe"), os.path.join(d, "core")] + list(words)))
+
+
+def check_api(dump, d, m, named):
+    p = subprocess.run([dump, os.path.join(d, "core"), os.path.join(d, "exe")] + [s["addr"] for s in m["sentinels"]],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, "api_dump exit %d: %s%s" % (p.returncode, p.stdout[-400:], p.stderr[-400:])
+    a = json.loads(p.stdout)
+    assert a["version_macros"] == 1 and a["version"] == PROJECT_VERSION, "version %s" % a["version"]
+    assert a["missing_core"]["code"] == -1 and "nonexistent" in a["missing_core"]["msg"], a["missing_core"]
+    assert a["exe_as_core"]["code"] == -2 and "not a core" in a["exe_as_core"]["msg"], a["exe_as_core"]
+    assert a["interrupt"] == -8, "interrupt callback: %d, want GH_EINTR" % a["interrupt"]
+    assert a["go_version"].split()[0] == m["go"], "go %s, manifest %s" % (a["go_version"], m["go"])
+    limited = not named
+    stats = {t["name"]: t for t in a["types"]}
+    for t, n in m["live"].items():
+        got = stats.get(t, {}).get("count", 0)
+        assert got == n or (limited and got < n), "%s: API counts %d live, manifest %d" % (t, got, n)
+    for t in a["types"]:
+        if t["kind"] is not None:
+            assert t["count"] == t["iter_count"], "%s: stats %d, iteration %d" % (t["name"], t["count"], t["iter_count"])
+    assert a["iterated"]["ordered"] == 1, "objects not in address order"
+    heap = cli(d, "heap", "--json")
+    s = a["summary"]
+    assert (s["live_bytes"], s["typed_bytes"]) == (heap["bytes"], heap["typed_bytes"]), \
+        "summary %r, CLI heap %r" % (s, {k: heap[k] for k in ("objects", "bytes", "typed_bytes")})
+    assert a["iterated"]["live"] == sum(t["count"] for t in heap["types"]), "iterated live objects differ from heap"
+    for want, got in zip(m["sentinels"], a["sentinels"]):
+        where = "sentinel %s %s" % (want["type"], want["addr"])
+        assert "error" not in got, "%s: %s" % (where, got.get("error"))
+        assert got["live"] == 1, "%s: not live" % where
+        assert named is False or got["type"] == want["type"], "%s: API type %s" % (where, got["type"])
+        assert got["paths"] and got["paths"][0]["last"] == got["object"], "%s: no path to the object" % where
+        also = re.search(r"also held by (\S+?)\)?$", want.get("note", ""))
+        roots = [q["root"] for q in got["paths"]]
+        ok = _root_ok(want["root"], roots[0], named) or (also and any(_root_ok(want["root"], r, named) for r in roots))
+        assert ok, "%s: API root %r, manifest %r" % (where, roots[0], want["root"])
+    user = [g for g in a["goroutines"] if not g["system"]]
+    assert len(user) == m["goroutines"], "API %d user goroutines, manifest %d" % (len(user), m["goroutines"])
+    assert all(g["frames"] for g in user), "a user goroutine without frames"
+    bd = cli(d, "breakdown", "--json")
+    assert [r["bytes"] for r in a["breakdown"]["rows"]] == [c["bytes"] for c in bd["classes"]], "breakdown rows differ"
+    for c in a["breakdown"]["checks"]:
+        assert c["goheap"] == c["runtime"] or c["explained"], "breakdown check fails: %r" % c
+    assert a["heap_loads"] == 1, "heap loaded %d times" % a["heap_loads"]
+    return "%d types, %d sentinels, %d roots, %d goroutines" % (len(a["types"]), len(a["sentinels"]),
+                                                               a["roots"]["count"], len(a["goroutines"]))
+
+
+PROJECT_VERSION = re.search(r"project\(goheap VERSION (\S+)", open(os.path.join(ROOT, "CMakeLists.txt")).read()).group(1)
+
+
+def main():
+    check("layers", check_layers)
+    check("exports", check_exports)
+    check("install", install)
+    ex_pc = os.path.join(WORK, "top_types")
+    dump = os.path.join(WORK, "api_dump")
+    check("example through pkg-config", build_pkgconfig, os.path.join(ROOT, "docs", "examples", "top_types.c"), ex_pc)
+    check("api_dump through pkg-config", build_pkgconfig, os.path.join(ROOT, "tests", "api", "api_dump.c"), dump)
+    check("example through find_package", build_cmake)
+    ex_cm = os.path.join(WORK, "example-cmake", "top_types")
+    versions = corpus.versions()
+    builds = [(versions[0], "", None), (versions[-1], "", None)] + [(v, "", ["demo"]) for v in versions[1:-1]]
+    builds += [(versions[-1], "stripped", ["demo", "globals"])]
+    for version, variant, progs in builds:
+        tag = corpus.tag(version, variant)
+        skip, ds = corpus.generate(version, variant, progs, out=os.path.join(BUILD, "corpus"))
+        if skip:
+            print("skip  %s: %s" % (tag, skip), flush=True)
+            continue
+        for d in ds:
+            m = json.load(open(os.path.join(d, "manifest.json")))
+            prog = os.path.basename(d)
+            if prog == "demo" and not variant:
+                for name, exe in (("pkg-config", ex_pc), ("find_package", ex_cm)):
+                    if os.path.exists(exe):
+                        check("%s demo: example (%s)" % (tag, name), check_example, exe, d, m)
+            if os.path.exists(dump):
+                check("%s %s: public API" % (tag, prog), check_api, dump, d, m, variant != "stripped")
+    return summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
