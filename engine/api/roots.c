@@ -43,6 +43,30 @@ int gh_root_get(gh_session *s, size_t i, gh_root_info *out, gh_err *err)
     return GH_OK;
 }
 
+typedef struct words {
+    const gh_heap *h;
+    size_t skip, n, max;
+    gh_root_word *buf;
+} words;
+
+static int on_word(void *ctx, uint64_t index, uint64_t addr, uint64_t value)
+{
+    words *w = ctx;
+    (void)index;
+    if (!value)
+        return 0;
+    if (w->skip) {
+        w->skip--;
+        return 0;
+    }
+    if (w->n == w->max)
+        return 1;
+    gh_obj o;
+    w->buf[w->n++] = (gh_root_word){.addr = addr, .value = value,
+                                    .target = gh_heap_find(w->h, value, &o) ? o.id : GH_NO_OBJECT};
+    return 0;
+}
+
 int gh_root_words(gh_session *s, size_t i, size_t start, gh_root_word *buf, size_t max, gh_err *err)
 {
     const gh_roots *rs;
@@ -52,29 +76,11 @@ int gh_root_words(gh_session *s, size_t i, size_t start, gh_root_word *buf, size
         return rc;
     if (i >= gh_roots_count(rs))
         return gh_errorf(err, GH_ENOENT, "no root %zu (there are %zu)", i, gh_roots_count(rs));
-    const gh_root *r = gh_roots_get(rs, i);
     if (max > INT32_MAX)
         max = INT32_MAX;
-    size_t n = 0;
-    for (uint64_t w = 0; w < r->size / 8 && n < max; w++) {
-        if (!r->conservative && r->mask && !(r->mask[w >> 3] >> (w & 7) & 1))
-            continue;
-        uint64_t v;
-        if (r->values)
-            v = r->values[w];
-        else if (gh_read_u64(s->t, r->addr + 8 * w, &v, NULL))
-            continue;
-        if (!v)
-            continue;
-        if (start) {
-            start--;
-            continue;
-        }
-        gh_obj o;
-        buf[n++] = (gh_root_word){.addr = r->values ? 0 : r->addr + 8 * w, .value = v,
-                                  .target = gh_heap_find(h, v, &o) ? o.id : GH_NO_OBJECT};
-    }
-    return (int)n;
+    words w = {.h = h, .skip = start, .buf = buf, .max = max};
+    gh_root_each_word(gh_roots_get(rs, i), s->t, on_word, &w);
+    return (int)w.n;
 }
 
 void gh_paths_free(gh_path *paths, size_t n)

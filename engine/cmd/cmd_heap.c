@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/render.h"
 #include "graph/graph.h"
 #include "dwarf/dwarfvars.h"
 #include "graph/heapview.h"
@@ -112,9 +113,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                             "only closures reach are counted by size (unknown<N>)";
     if (json) {
         gh_json j;
-        gh_json_init(&j, out);
-        gh_json_obj(&j);
-        gh_json_kstr(&j, "go_version", s->rt.ver.text);
+        gh_render_begin(&j, out, s);
         if (g->partial) {
             gh_json_kbool(&j, "interrupted", 1);
             gh_json_kbool(&j, "partial", 1);

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include "cmd/cmd.h"
+#include "cmd/render.h"
 
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 {
@@ -11,9 +12,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     uint64_t off, size;
     if (a->val[0]) {
         gh_json j;
-        gh_json_init(&j, out);
-        gh_json_obj(&j);
-        gh_json_kstr(&j, "go_version", rt->ver.text);
+        gh_render_begin(&j, out, s);
         gh_json_kbool(&j, "greenteagc", (rt->exps & GH_EXP_GREENTEAGC) != 0);
         gh_json_kstr(&j, "layout_source", rt->layout_source);
         gh_json_kstr(&j, "globals_source", rt->globals_source);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/render.h"
 #include "goroutine/goroutine.h"
 
 /* What the heap and the goroutines put in each region, counted by region. */
@@ -22,7 +23,7 @@ typedef struct ctx {
     const gh_region *r;
     size_t nr;
     gh_heap *h;           /* NULL when the heap could not be loaded */
-    uint64_t arena_map;   /* mheap_.arenas[0]: the arena index's second level, or 0 */
+    uint64_t arena_map;   /* the heap's arena map (mheap_.arenas[0]), or 0 */
     const gh_thread *th;
     size_t nth;
     tally *t;             /* per region */
@@ -81,8 +82,6 @@ static void count(ctx *c)
 
 static int overlaps(const gh_region *r, uint64_t start, uint64_t end) { return start < r->end && end > r->start; }
 
-static uint64_t arena_start(uint64_t idx) { return idx * (uint64_t)GH_ARENA_SIZE + GH_ARENA_BASE_OFFSET; }
-
 /* Labels of one region go either into JSON objects or into one text line. */
 typedef struct labels {
     gh_json *j;
@@ -140,7 +139,7 @@ static void arenas(ctx *c, const gh_region *r, labels *l)
 {
     const gh_heap *h = c->h;
     for (uint64_t i = 0; h && i < h->narenas; i++) {
-        uint64_t a = arena_start(h->arena_idx[i]), meta = h->arena_meta[i];
+        uint64_t a = gh_heap_arena_start(h, i), meta = h->arena_meta[i];
         if (overlaps(r, a, a + GH_ARENA_SIZE)) {
             if (l->j) {
                 begin(l, "heap_arena");
@@ -253,8 +252,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     if (gh_session_heap(s, &c.h, &e)) {
         c.h = NULL;
         snprintf(c.note, sizeof c.note, "the heap is not labelled: %s", e.msg);
-    } else if (gh_read_u64(s->t, s->rt.mheap + s->rt.L.mheap.arenas.offset, &c.arena_map, NULL)) {
-        c.arena_map = 0;
+    } else {
+        c.arena_map = c.h->arena_l2;
     }
     c.t = calloc(c.nr ? c.nr : 1, sizeof *c.t);
     if (!c.t)
@@ -269,8 +268,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     char pm[4], b1[32];
     if (a->val[0]) {
         gh_json j;
-        gh_json_init(&j, out);
-        gh_json_obj(&j);
+        gh_render_begin(&j, out, s);
         gh_json_kstr(&j, "target", s->desc);
         gh_json_key(&j, "mappings");
         gh_json_arr(&j);

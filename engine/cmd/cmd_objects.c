@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/render.h"
 #include "graph/graph.h"
 #include "graph/heapview.h"
 
@@ -67,8 +68,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     int live = all || !garbage, dead = all || garbage;
     gh_json j;
     if (json) {
-        gh_json_init(&j, out);
-        gh_json_obj(&j);
+        gh_render_begin(&j, out, s);
         gh_json_key(&j, "objects");
         gh_json_arr(&j);
         l.j = &j;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/render.h"
 
 static const char *exp_names[] = {"allocheaders", "swissmap", "greenteagc", "mapsplitgroup",
                                   "randomizedheapbase64"};
@@ -26,9 +27,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         }
     if (a->val[0]) {
         gh_json j;
-        gh_json_init(&j, out);
-        gh_json_obj(&j);
-        gh_json_kstr(&j, "go_version", rt->ver.text);
+        gh_render_begin(&j, out, s);
         gh_json_key(&j, "experiments");
         gh_json_arr(&j);
         for (unsigned i = 0; i < 5; i++)

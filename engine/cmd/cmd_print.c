@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/render.h"
 #include "heap/heapscan.h"
 #include "print/printval.h"
 
@@ -179,8 +180,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     }
     if (json) {
         gh_json j;
-        gh_json_init(&j, out);
-        gh_json_obj(&j);
+        gh_render_begin(&j, out, s);
         gh_json_kaddr(&j, "addr", t.addr);
         gh_json_kstr(&j, "type", t.type ? t.type : "?");
         gh_json_ku64(&j, "size", t.size);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/render.h"
 #include "heap/heapscan.h"
 #include "rtype/typename.h"
 
@@ -64,8 +65,7 @@ static void json_dump(gh_session *s, const gh_heap *h, uint64_t addr, size_t n, 
 {
     static const char hex[] = "0123456789abcdef";
     gh_json j;
-    gh_json_init(&j, out);
-    gh_json_obj(&j);
+    gh_render_begin(&j, out, s);
     gh_json_kaddr(&j, "addr", addr);
     gh_json_ku64(&j, "len", n);
     size_t readable = 0;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cmd/cmd.h"
+#include "cmd/render.h"
 #include "heap/heapscan.h"
 
 typedef struct tally {
@@ -94,8 +95,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     }
     if (a->val[0]) {
         gh_json j;
-        gh_json_init(&j, out);
-        gh_json_obj(&j);
+        gh_render_begin(&j, out, s);
         gh_json_ku64(&j, "objects", objects);
         gh_json_ku64(&j, "pointer_words", t.words);
         gh_json_ku64(&j, "nil", t.nil);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cmd/cmd.h"
+#include "cmd/render.h"
 #include "heap/heapscan.h"
 #include "rtype/typename.h"
 
@@ -81,8 +82,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         object_type(s, &o, &ty);
     if (a->val[0]) {
         gh_json j;
-        gh_json_init(&j, out);
-        gh_json_obj(&j);
+        gh_render_begin(&j, out, s);
         gh_json_kaddr(&j, "addr", addr);
         gh_json_kstr(&j, "kind", kind);
         if (found) {

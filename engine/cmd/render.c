@@ -22,6 +22,14 @@ uint64_t gh_root_pointer_words(const gh_root *r)
     return c;
 }
 
+static int value_json(void *ctx, uint64_t index, uint64_t addr, uint64_t value)
+{
+    (void)index, (void)addr;
+    if (value)
+        gh_json_addr(ctx, value);
+    return 0;
+}
+
 void gh_render_root_json(gh_json *j, const gh_root *r, const gh_target *t, int detail)
 {
     gh_json_obj(j);
@@ -54,17 +62,7 @@ void gh_render_root_json(gh_json *j, const gh_root *r, const gh_target *t, int d
         /* The pointer values themselves, so tests can find a sentinel. */
         gh_json_key(j, "values");
         gh_json_arr(j);
-        for (uint64_t w = 0; w < r->size / 8; w++) {
-            if (!r->conservative && r->mask && !(r->mask[w >> 3] >> (w & 7) & 1))
-                continue;
-            uint64_t v = 0;
-            if (r->values)
-                v = r->values[w];
-            else if (gh_read_u64(t, r->addr + 8 * w, &v, NULL))
-                continue;
-            if (v)
-                gh_json_addr(j, v);
-        }
+        gh_root_each_word(r, t, value_json, j);
         gh_json_end(j, ']');
     }
     gh_json_end(j, '}');

@@ -5,6 +5,7 @@
 #define GOHEAP_CMD_RENDER_H
 
 #include "base/out.h"
+#include "goroutine/group.h"
 #include "roots/roots.h"
 #include "session/session.h"
 
@@ -26,5 +27,33 @@ void gh_render_root_cell(const gh_root *r, char *buf, size_t cap);
 
 /* Pointer words of a root region (all of a conservative or unmasked one). */
 uint64_t gh_root_pointer_words(const gh_root *r);
+
+/* --- goroutines (render_goroutines.c) --- */
+
+/* The last element of a path. */
+const char *gh_render_basename(const char *path);
+/* What a status column shows: the wait reason of a waiting goroutine, else
+ * its status; _long adds ", N minutes" as the traceback header does. */
+const char *gh_render_gstate(const gh_goroutine *g);
+const char *gh_render_gstate_long(const gh_goroutine *g, char *buf, size_t cap);
+/* One goroutine as a JSON object; with frames, its frames; with ps (the
+ * goroutine command), each frame's pointer words and the others, typed from
+ * gr (may be NULL), and the scan's notes with note appended. */
+void gh_render_goroutine_json(gh_json *j, const gh_goroutine *g, int frames, const gh_gptrs *ps,
+                              const gh_graph *gr, const char *note);
+/* The same keys into an object the caller opened (the goroutine command's
+ * document, after the envelope). */
+void gh_render_goroutine_fields(gh_json *j, const gh_goroutine *g, int frames, const gh_gptrs *ps,
+                                const gh_graph *gr, const char *note);
+/* The "notes" and "now" keys of a goroutine listing. */
+void gh_render_goroutines_notes(gh_json *j, const gh_goroutines *gs);
+void gh_render_goroutines_now(gh_json *j, const gh_goroutines *gs);
+/* Up to limit groups (goroutine/group.h) as the "groups" key, or as text. */
+void gh_render_groups_json(gh_json *j, const gh_goroutines *gs, const gh_ggroup *groups, size_t ng,
+                           uint64_t limit);
+void gh_render_groups_text(gh_out *out, const gh_goroutines *gs, const gh_ggroup *groups, size_t ng,
+                           uint64_t limit);
+/* A traceback with each frame's pointer words (goroutine ID). */
+void gh_render_backtrace(const gh_goroutine *g, const gh_gptrs *ps, const gh_graph *gr, gh_out *out);
 
 #endif

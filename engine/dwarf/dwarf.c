@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vec.h"
 #include "dwarf/dwarf_index.h"
 
 typedef struct entry {
@@ -24,14 +25,8 @@ static int cmp_entry(const void *a, const void *b)
 
 static int push(gh_dwarf *d, const char *name, Dwarf_Off off)
 {
-    if (d->ntypes == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 4096;
-        entry *n = realloc(d->types, cap * sizeof *n);
-        if (!n)
-            return -1;
-        d->types = n;
-        d->cap = cap;
-    }
+    if (gh_grow(&d->types, &d->cap, d->ntypes + 1, sizeof *d->types))
+        return -1;
     d->types[d->ntypes++] = (entry){name, off};
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vec.h"
 #include "dwarf/dwarfvars_int.h"
 
 typedef struct cvec {
@@ -34,14 +35,8 @@ static int closure_attr_vars(gh_dwarf_vars *dv, Dwarf_Die *fn, cvec *cv, gh_err 
         if (rc)
             return rc;
         v.size = t.size;
-        if (cv->n == cv->cap) {
-            size_t cap = cv->cap ? cv->cap * 2 : 8;
-            gh_dclosure_var *p = realloc(cv->v, cap * sizeof *p);
-            if (!p)
-                return gh_errorf(err, GH_ENOMEM, "out of memory for closure variables");
-            cv->v = p;
-            cv->cap = cap;
-        }
+        if (gh_grow(&cv->v, &cv->cap, cv->n + 1, sizeof *cv->v))
+            return gh_errorf(err, GH_ENOMEM, "out of memory for closure variables");
         cv->v[cv->n++] = v;
     } while (dwarf_siblingof(&c, &c) == 0);
     return GH_OK;
@@ -185,14 +180,8 @@ static int closure_code_vars(gh_dwarf_vars *dv, Dwarf_Die *fn, uint64_t entry, c
         gh_dtype t;
         if (gh_dwarf_type(dv, type, &t, NULL) == GH_OK)
             v.size = t.size;
-        if (cv->n == cv->cap) {
-            size_t cap = cv->cap ? cv->cap * 2 : 8;
-            gh_dclosure_var *nv = realloc(cv->v, cap * sizeof *nv);
-            if (!nv)
-                return gh_errorf(err, GH_ENOMEM, "out of memory for closure variables");
-            cv->v = nv;
-            cv->cap = cap;
-        }
+        if (gh_grow(&cv->v, &cv->cap, cv->n + 1, sizeof *cv->v))
+            return gh_errorf(err, GH_ENOMEM, "out of memory for closure variables");
         cv->v[cv->n++] = v;
     } while (dwarf_siblingof(&c, &c) == 0);
     return GH_OK;

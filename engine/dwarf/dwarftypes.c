@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dwarf/dwarfvars_int.h"
+#include "base/vec.h"
 #include "goheap/goheap.h" /* GH_KIND_* */
 
 /* Nesting of types by value (struct in array in struct ...) while computing
@@ -78,57 +79,27 @@ static int base_kind(Dwarf_Die *die, uint64_t size)
 
 static dtype_slot *slot_find(gh_dwarf_vars *dv, uint64_t off)
 {
-    if (!dv->captypes)
-        return NULL;
-    size_t mask = dv->captypes - 1;
-    for (size_t i = (off * UINT64_C(0x9e3779b97f4a7c15)) >> 17 & mask;; i = (i + 1) & mask) {
-        dtype_slot *s = &dv->tslots[i];
-        if (!s->used)
-            return NULL;
-        if (s->t.off == off)
-            return s;
-    }
+    const uint64_t *i = gh_hmap_get(&dv->tindex, off);
+    return i ? &dv->tslots[*i] : NULL;
 }
 
 static dtype_slot *slot_insert(gh_dwarf_vars *dv, const gh_dtype *t, gh_dfield *fields)
 {
-    if (2 * (dv->ntypes + 1) > dv->captypes) {
-        size_t cap = dv->captypes ? dv->captypes * 2 : 1024;
-        dtype_slot *n = calloc(cap, sizeof *n);
-        if (!n)
-            return NULL;
-        dtype_slot *old = dv->tslots;
-        size_t oldcap = dv->captypes;
-        dv->tslots = n;
-        dv->captypes = cap;
-        for (size_t i = 0; i < oldcap; i++) {
-            if (!old[i].used)
-                continue;
-            size_t j = (old[i].t.off * UINT64_C(0x9e3779b97f4a7c15)) >> 17 & (cap - 1);
-            while (n[j].used)
-                j = (j + 1) & (cap - 1);
-            n[j] = old[i];
-        }
-        free(old);
-    }
-    size_t mask = dv->captypes - 1;
-    size_t i = (t->off * UINT64_C(0x9e3779b97f4a7c15)) >> 17 & mask;
-    while (dv->tslots[i].used)
-        i = (i + 1) & mask;
-    dtype_slot *s = &dv->tslots[i];
+    if (gh_grow(&dv->tslots, &dv->captypes, dv->ntypes + 1, sizeof *dv->tslots) ||
+        gh_hmap_put(&dv->tindex, t->off, dv->ntypes))
+        return NULL;
+    dtype_slot *s = &dv->tslots[dv->ntypes++];
     s->t = *t;
     s->fields = fields;
-    s->used = 1;
-    dv->ntypes++;
     return s;
 }
 
 void gh_dwarf_types_free(gh_dwarf_vars *dv)
 {
-    for (size_t i = 0; i < dv->captypes; i++)
-        if (dv->tslots[i].used)
-            free(dv->tslots[i].fields);
+    for (size_t i = 0; i < dv->ntypes; i++)
+        free(dv->tslots[i].fields);
     free(dv->tslots);
+    gh_hmap_free(&dv->tindex);
     dv->tslots = NULL;
     dv->captypes = dv->ntypes = 0;
 }
@@ -226,14 +197,9 @@ static int struct_fields(gh_dwarf_vars *dv, Dwarf_Die *st, uint64_t off, int dep
             goto fail;
         if (falign > *align)
             *align = falign;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            gh_dfield *g = realloc(f, cap * sizeof *g);
-            if (!g) {
-                rc = gh_errorf(err, GH_ENOMEM, "out of memory for DWARF fields");
-                goto fail;
-            }
-            f = g;
+        if (gh_grow(&f, &cap, *n + 1, sizeof *f)) {
+            rc = gh_errorf(err, GH_ENOMEM, "out of memory for DWARF fields");
+            goto fail;
         }
         f[(*n)++] = d;
     } while (dwarf_siblingof(&c, &c) == 0);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vec.h"
 #include "dwarf/dwarf_index.h"
 #include "dwarf/dwarfvars_int.h"
 
@@ -89,14 +90,8 @@ static int add_global(gh_dwarf_vars *dv, Dwarf_Die *die, gh_err *err)
         return GH_OK; /* not a variable at a fixed address */
     if (dv->nglobals >= GH_DWARF_MAX_GLOBALS)
         return gh_errorf(err, GH_EFORMAT, "DWARF has over %u package-level variables", GH_DWARF_MAX_GLOBALS);
-    if (dv->nglobals == dv->capglobals) {
-        size_t cap = dv->capglobals ? dv->capglobals * 2 : 1024;
-        gh_dglobal *g = realloc(dv->globals, cap * sizeof *g);
-        if (!g)
-            return gh_errorf(err, GH_ENOMEM, "out of memory for DWARF variables");
-        dv->globals = g;
-        dv->capglobals = cap;
-    }
+    if (gh_grow(&dv->globals, &dv->capglobals, dv->nglobals + 1, sizeof *dv->globals))
+        return gh_errorf(err, GH_ENOMEM, "out of memory for DWARF variables");
     /* The size is filled in once every entry is read (a type may come later). */
     dv->globals[dv->nglobals++] = (gh_dglobal){name, addr + dv->bias, 0, type};
     return GH_OK;
@@ -109,14 +104,8 @@ static int add_func(gh_dwarf_vars *dv, Dwarf_Die *die, gh_err *err)
         return GH_OK; /* abstract (inlined-only) functions have no code */
     if (dv->nfuncs >= GH_DWARF_MAX_FUNCS)
         return gh_errorf(err, GH_EFORMAT, "DWARF has over %u functions", GH_DWARF_MAX_FUNCS);
-    if (dv->nfuncs == dv->capfuncs) {
-        size_t cap = dv->capfuncs ? dv->capfuncs * 2 : 4096;
-        dfunc *f = realloc(dv->funcs, cap * sizeof *f);
-        if (!f)
-            return gh_errorf(err, GH_ENOMEM, "out of memory for DWARF functions");
-        dv->funcs = f;
-        dv->capfuncs = cap;
-    }
+    if (gh_grow(&dv->funcs, &dv->capfuncs, dv->nfuncs + 1, sizeof *dv->funcs))
+        return gh_errorf(err, GH_ENOMEM, "out of memory for DWARF functions");
     dv->funcs[dv->nfuncs++] = (dfunc){.pc = lo + dv->bias, .die = dwarf_dieoffset(die)};
     return GH_OK;
 }
@@ -300,14 +289,8 @@ static int push_local(gh_dwarf_vars *dv, lvec *lv, Dwarf_Die *die, int64_t off, 
     gh_err e;
     if (gh_dwarf_type(dv, l.type, &t, &e) == GH_OK)
         l.size = t.size;
-    if (lv->n == lv->cap) {
-        size_t cap = lv->cap ? lv->cap * 2 : 16;
-        gh_dlocal *v = realloc(lv->v, cap * sizeof *v);
-        if (!v)
-            return gh_errorf(err, GH_ENOMEM, "out of memory for DWARF variables");
-        lv->v = v;
-        lv->cap = cap;
-    }
+    if (gh_grow(&lv->v, &lv->cap, lv->n + 1, sizeof *lv->v))
+        return gh_errorf(err, GH_ENOMEM, "out of memory for DWARF variables");
     lv->v[lv->n++] = l;
     return GH_OK;
 }

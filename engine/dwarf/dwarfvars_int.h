@@ -5,6 +5,7 @@
 
 #include <elfutils/libdw.h>
 
+#include "base/hmap.h"
 #include "dwarf/dwarfvars.h"
 #include "target/target.h"
 
@@ -25,7 +26,6 @@ typedef struct dfunc {
 typedef struct dtype_slot {
     gh_dtype t;
     gh_dfield *fields;
-    int used;
 } dtype_slot;
 
 struct gh_dwarf_vars {
@@ -37,8 +37,9 @@ struct gh_dwarf_vars {
     size_t nglobals, capglobals;
     dfunc *funcs;
     size_t nfuncs, capfuncs;
-    dtype_slot *tslots; /* open addressing by DIE offset */
+    dtype_slot *tslots; /* described types, in the order described */
     size_t ntypes, captypes;
+    gh_hmap tindex;     /* DIE offset -> index into tslots */
     uint64_t nest[GH_DWARF_MAX_NEST + 1]; /* types being described, outermost first */
 };
 

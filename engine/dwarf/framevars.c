@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vec.h"
+#include "base/hmap.h"
+#include "base/vec.h"
 #include "dwarf/dwarf_index.h"
 #include "dwarf/framevars.h"
 
@@ -20,16 +23,15 @@ typedef struct curange {
 } curange;
 
 typedef struct entry {
-    uint64_t pc;
     size_t at, n; /* in fv->vars */
-    int used;
 } entry;
 
 struct gh_framevars {
     Dwarf *dw;
     uint64_t bias;
-    entry *tab;
+    entry *tab;       /* the variables of each pc asked, in the order asked */
     size_t ntab, captab;
+    gh_hmap index;    /* pc -> index into tab */
     gh_fvar *vars;
     size_t nvars, capvars;
     gh_fvar *scratch; /* answer for a pc the cache cannot hold */
@@ -55,14 +57,8 @@ static void index_units(gh_framevars *fv)
             Dwarf_Addr base, lo, hi;
             ptrdiff_t it = 0;
             while ((it = dwarf_ranges(&cu, it, &base, &lo, &hi)) > 0 && fv->nranges < MAX_RANGES) {
-                if (fv->nranges == cap) {
-                    size_t c = cap ? 2 * cap : 1024;
-                    curange *r = realloc(fv->ranges, c * sizeof *r);
-                    if (!r)
-                        return;
-                    fv->ranges = r;
-                    cap = c;
-                }
+                if (gh_grow(&fv->ranges, &cap, fv->nranges + 1, sizeof *fv->ranges))
+                    return;
                 fv->ranges[fv->nranges++] = (curange){lo, hi, off + hsize};
             }
         }
@@ -104,6 +100,7 @@ void gh_framevars_free(gh_framevars *fv)
     if (!fv)
         return;
     free(fv->tab);
+    gh_hmap_free(&fv->index);
     free(fv->vars);
     free(fv->scratch);
     free(fv->ranges);
@@ -112,14 +109,8 @@ void gh_framevars_free(gh_framevars *fv)
 
 static int push(gh_fvar **v, size_t *n, size_t *cap, const gh_fvar *x)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? 2 * *cap : 64;
-        gh_fvar *p = realloc(*v, c * sizeof *p);
-        if (!p)
-            return 0;
-        *v = p;
-        *cap = c;
-    }
+    if (gh_grow(v, cap, *n + 1, sizeof **v))
+        return 0;
     (*v)[(*n)++] = *x;
     return 1;
 }
@@ -209,54 +200,26 @@ static void collect(gh_framevars *fv, Dwarf_Addr pc, gh_fvar **v, size_t *n, siz
     } while (++k < (1u << 22) && dwarf_siblingof(&fn, &fn) == 0);
 }
 
-static entry *slot(gh_framevars *fv, uint64_t pc)
-{
-    size_t mask = fv->captab - 1;
-    size_t h = (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 20) & mask;
-    while (fv->tab[h].used && fv->tab[h].pc != pc)
-        h = (h + 1) & mask;
-    return &fv->tab[h];
-}
-
-static int grow_tab(gh_framevars *fv)
-{
-    size_t cap = fv->captab ? 2 * fv->captab : 1024;
-    entry *old = fv->tab;
-    size_t oldcap = fv->captab;
-    fv->tab = calloc(cap, sizeof *fv->tab);
-    if (!fv->tab) {
-        fv->tab = old;
-        return 0;
-    }
-    fv->captab = cap;
-    for (size_t i = 0; i < oldcap; i++)
-        if (old[i].used)
-            *slot(fv, old[i].pc) = old[i];
-    free(old);
-    return 1;
-}
-
 void gh_framevars_at(gh_framevars *fv, uint64_t pc, const gh_fvar **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     if (!fv)
         return;
-    if (fv->captab) {
-        entry *e = slot(fv, pc);
-        if (e->used) {
-            *out = e->n ? fv->vars + e->at : NULL;
-            *n = e->n;
-            return;
-        }
+    const uint64_t *i = gh_hmap_get(&fv->index, pc);
+    if (i) {
+        const entry *e = &fv->tab[*i];
+        *out = e->n ? fv->vars + e->at : NULL;
+        *n = e->n;
+        return;
     }
     Dwarf_Addr lpc = pc - fv->bias;
-    if (fv->ntab < MAX_PCS && (2 * (fv->ntab + 1) <= fv->captab || grow_tab(fv))) {
+    if (fv->ntab < MAX_PCS && !gh_grow(&fv->tab, &fv->captab, fv->ntab + 1, sizeof *fv->tab) &&
+        !gh_hmap_put(&fv->index, pc, fv->ntab)) {
         size_t at = fv->nvars;
         collect(fv, lpc, &fv->vars, &fv->nvars, &fv->capvars);
-        entry *e = slot(fv, pc);
-        *e = (entry){pc, at, fv->nvars - at, 1};
-        fv->ntab++;
+        entry *e = &fv->tab[fv->ntab++];
+        *e = (entry){at, fv->nvars - at};
         *out = e->n ? fv->vars + at : NULL;
         *n = e->n;
         return;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hmap.h"
+#include "base/vec.h"
 #include "goroutine/goroutine_int.h"
 #include "goroutine/unwind.h"
 
@@ -83,10 +85,6 @@ typedef struct chunk {
     char data[];
 } chunk;
 
-typedef struct name_slot {
-    const char *raw, *printed;
-} name_slot;
-
 typedef struct loader {
     const gh_runtime *rt;
     gh_cancel *cc;
@@ -100,10 +98,9 @@ typedef struct loader {
     const char **reasons; /* pooled copies of runtime.waitReasonStrings */
     size_t nreasons;
     gh_pframe *scratch, *sigscratch;
-    size_t cap, pfcap, frcap;
+    size_t cap, pfcap, frcap, pf_at_cap, fr_at_cap;
     size_t *pf_at, *fr_at; /* per goroutine: first index in gs->pf, gs->fr */
-    name_slot *names;      /* printed forms of names with shape arguments */
-    size_t nnames, names_cap;
+    gh_hmap names;         /* raw name's address -> its printed form (names with shape arguments) */
     int oom;
 } loader;
 
@@ -160,60 +157,15 @@ static const char *printed(loader *ld, const char *raw)
 {
     if (!strchr(raw, '['))
         return raw;
-    size_t mask = ld->names_cap - 1;
-    if (ld->names_cap) {
-        for (size_t h = ((uintptr_t)raw >> 3) & mask;; h = (h + 1) & mask) {
-            if (!ld->names[h].raw)
-                break;
-            if (ld->names[h].raw == raw)
-                return ld->names[h].printed;
-        }
-    }
-    if (2 * (ld->nnames + 1) > ld->names_cap) {
-        size_t cap = ld->names_cap ? 2 * ld->names_cap : 256;
-        name_slot *v = calloc(cap, sizeof *v);
-        if (!v) {
-            ld->oom = 1;
-            return raw;
-        }
-        for (size_t i = 0; i < ld->names_cap; i++) {
-            if (!ld->names[i].raw)
-                continue;
-            size_t h = ((uintptr_t)ld->names[i].raw >> 3) & (cap - 1);
-            while (v[h].raw)
-                h = (h + 1) & (cap - 1);
-            v[h] = ld->names[i];
-        }
-        free(ld->names);
-        ld->names = v;
-        ld->names_cap = cap;
-        mask = cap - 1;
-    }
+    const uint64_t *hit = gh_hmap_get(&ld->names, (uintptr_t)raw);
+    if (hit)
+        return (const char *)(uintptr_t)*hit;
     char buf[1024];
     gh_funcname_for_print(raw, buf, sizeof buf);
     const char *p = pool_str(ld, buf);
-    size_t h = ((uintptr_t)raw >> 3) & mask;
-    while (ld->names[h].raw)
-        h = (h + 1) & mask;
-    ld->names[h].raw = raw;
-    ld->names[h].printed = p;
-    ld->nnames++;
+    if (gh_hmap_put(&ld->names, (uintptr_t)raw, (uintptr_t)p))
+        ld->oom = 1;
     return p;
-}
-
-/* v with room for need elements (doubling), or NULL when out of memory (v
- * is then still valid). */
-static void *grow(void *v, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap && v)
-        return v; /* (a first goroutine with no frames still gets an array: NULL means out of memory) */
-    size_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    void *n = realloc(v, c * elem);
-    if (n)
-        *cap = c;
-    return n;
 }
 
 /* --- one goroutine ----------------------------------------------------- */
@@ -335,11 +287,10 @@ static int walk(loader *ld, gh_goroutine *g, size_t gi, const gh_ustart *st)
     if (r.stop[0])
         g->stop = pool_str(ld, r.stop);
     size_t at = ld->pf_at[gi];
-    gh_pframe *pfv = grow(gs->pf, &ld->pfcap, at + r.n, sizeof *gs->pf);
-    if (!pfv)
+    if (gh_grow(&gs->pf, &ld->pfcap, at + r.n, sizeof *gs->pf))
         return 0;
-    gs->pf = pfv;
-    memcpy(gs->pf + at, ld->scratch, r.n * sizeof *gs->pf);
+    if (r.n)
+        memcpy(gs->pf + at, ld->scratch, r.n * sizeof *gs->pf);
     g->npframes = r.n;
     size_t fat = ld->fr_at[gi];
     gh_inl_frame inl[MAX_INLINE];
@@ -353,10 +304,8 @@ static int walk(loader *ld, gh_goroutine *g, size_t gi, const gh_ustart *st)
         }
         if (k > MAX_INLINE)
             k = MAX_INLINE;
-        gh_frame *frv = grow(gs->fr, &ld->frcap, fat + g->nframes + k, sizeof *gs->fr);
-        if (!frv)
+        if (gh_grow(&gs->fr, &ld->frcap, fat + g->nframes + k, sizeof *gs->fr))
             return 0;
-        gs->fr = frv;
         for (size_t j = 0; j < k; j++)
             gs->fr[fat + g->nframes++] = (gh_frame){printed(ld, inl[j].name), inl[j].file, inl[j].line,
                                                     (uint8_t)inl[j].inlined, (uint32_t)i};
@@ -374,20 +323,10 @@ static int load_one(loader *ld, uint64_t gp, const uint8_t *gb)
         return 1;
     }
     size_t gi = gs->n;
-    if (gi == ld->cap) {
-        size_t cap = ld->cap ? 2 * ld->cap : 256;
-        gh_goroutine *v = realloc(gs->v, cap * sizeof *v);
-        if (v)
-            gs->v = v;
-        size_t *pa = v ? realloc(ld->pf_at, cap * sizeof *pa) : NULL;
-        if (pa)
-            ld->pf_at = pa;
-        size_t *fa = pa ? realloc(ld->fr_at, cap * sizeof *fa) : NULL;
-        if (!fa)
-            return 0;
-        ld->fr_at = fa;
-        ld->cap = cap;
-    }
+    if (gh_grow(&gs->v, &ld->cap, gi + 1, sizeof *gs->v) ||
+        gh_grow(&ld->pf_at, &ld->pf_at_cap, gi + 1, sizeof *ld->pf_at) ||
+        gh_grow(&ld->fr_at, &ld->fr_at_cap, gi + 1, sizeof *ld->fr_at))
+        return 0;
     gh_goroutine *g = &gs->v[gi];
     memset(g, 0, sizeof *g);
     gs->n++;
@@ -615,7 +554,7 @@ done:
     free(ld.sigscratch);
     free(ld.pf_at);
     free(ld.fr_at);
-    free(ld.names);
+    gh_hmap_free(&ld.names);
     if (!rc && ld.oom)
         rc = gh_errorf(err, GH_ENOMEM, "out of memory for goroutines");
     if (rc) {

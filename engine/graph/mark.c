@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/hmap.h"
+#include "base/vec.h"
 #include "graph/graph.h"
 #include "heap/heapscan.h"
 #include "types/gotype_int.h"
@@ -30,8 +32,7 @@ typedef struct marker {
     uint64_t objbase;
     /* Tiny sub-objects: vector and an index by slot << 4 | offset. */
     size_t tcap;
-    uint64_t *tidx;
-    size_t ticap, tin;
+    gh_hmap tidx; /* slot << 4 | offset -> index into g->tiny */
     uint64_t nscanned; /* objects scanned (once each) */
     gh_err err;
     int failed;
@@ -106,41 +107,11 @@ static int tiny_add(marker *m, uint32_t slot, uint64_t off, gh_tid tid)
 {
     gh_graph *g = m->g;
     uint64_t key = (uint64_t)slot << 4 | off;
-    if (m->tin * 2 >= m->ticap) {
-        size_t cap = m->ticap ? m->ticap * 2 : 1024;
-        uint64_t *idx = malloc(cap * sizeof *idx);
-        if (!idx)
-            return -1;
-        memset(idx, 0xff, cap * sizeof *idx);
-        for (size_t i = 0; i < g->ntiny; i++) {
-            uint64_t k = (uint64_t)g->tiny[i].slot << 4 | g->tiny[i].off;
-            size_t j = (k * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
-            while (idx[j] != UINT64_MAX)
-                j = (j + 1) & (cap - 1);
-            idx[j] = i;
-        }
-        free(m->tidx);
-        m->tidx = idx;
-        m->ticap = cap;
-    }
-    size_t j = (key * 0x9e3779b97f4a7c15ull >> 20) & (m->ticap - 1);
-    while (m->tidx[j] != UINT64_MAX) {
-        const gh_tiny *t = &g->tiny[m->tidx[j]];
-        if (t->slot == slot && t->off == off)
-            return 0; /* first type wins */
-        j = (j + 1) & (m->ticap - 1);
-    }
-    if (g->ntiny == m->tcap) {
-        size_t cap = m->tcap ? m->tcap * 2 : 256;
-        gh_tiny *v = realloc(g->tiny, cap * sizeof *v);
-        if (!v)
-            return -1;
-        g->tiny = v;
-        m->tcap = cap;
-    }
-    g->tiny[g->ntiny] = (gh_tiny){.slot = slot, .off = (uint8_t)off, .type = tid};
-    m->tidx[j] = g->ntiny++;
-    m->tin++;
+    if (gh_hmap_get(&m->tidx, key))
+        return 0; /* first type wins */
+    if (gh_grow(&g->tiny, &m->tcap, g->ntiny + 1, sizeof *g->tiny) || gh_hmap_put(&m->tidx, key, g->ntiny))
+        return -1;
+    g->tiny[g->ntiny++] = (gh_tiny){.slot = slot, .off = (uint8_t)off, .type = tid};
     return 0;
 }
 
@@ -283,23 +254,19 @@ static void cleanup_fn(marker *m, const gh_root *r)
     on_hint(m, 0, &(gh_hint){.value = arg, .type = {.rtype = rt, .die = die, .count = 1}});
 }
 
+static int root_word(void *ctx, uint64_t index, uint64_t addr, uint64_t value)
+{
+    (void)index, (void)addr;
+    if (value)
+        mark_value(ctx, value);
+    return 0;
+}
+
 /* Marks what a root holds and types what its type says. */
 static void scan_root(marker *m, const gh_root *r, uint32_t idx)
 {
     m->parent = GH_PARENT_ROOT | idx;
-    uint64_t nw = r->size / 8;
-    const uint64_t *direct = r->values ? r->values : gh_direct(m->t, r->addr, r->size);
-    for (uint64_t w = 0; w < nw; w++) {
-        if (!r->conservative && r->mask && !(r->mask[w >> 3] >> (w & 7) & 1))
-            continue;
-        uint64_t v;
-        if (direct)
-            v = direct[w];
-        else if (gh_read_u64(m->t, r->addr + 8 * w, &v, NULL))
-            continue;
-        if (v)
-            mark_value(m, v);
-    }
+    gh_root_each_word(r, m->t, root_word, m);
     if (r->object) {
         /* A finalizer keeps what its object points to alive, not the object. */
         gh_obj o;
@@ -519,7 +486,7 @@ done:
     free(m.scanned);
     free(m.refined);
     free(m.queue);
-    free(m.tidx);
+    gh_hmap_free(&m.tidx);
     return rc;
 }
 

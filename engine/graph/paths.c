@@ -65,29 +65,33 @@ void gh_graph_field_to(const gh_graph *g, uint32_t p, const gh_obj *c, char *buf
 
 /* The word of root r that points into c: its field name, and whether the
  * path goes through a finalizer's object or a static object first. */
+typedef struct into {
+    uint64_t lo, hi;
+    uint64_t index;
+} into;
+
+static int word_into(void *ctx, uint64_t index, uint64_t addr, uint64_t value)
+{
+    into *in = ctx;
+    (void)addr;
+    in->index = index;
+    return value >= in->lo && value < in->hi;
+}
+
 static void root_field(const gh_graph *g, const gh_root *r, const gh_obj *c, char *buf, size_t cap,
                        uint64_t *through)
 {
     buf[0] = 0;
     *through = 0;
-    uint64_t nw = r->size / 8;
-    for (uint64_t w = 0; w < nw; w++) {
-        if (!r->conservative && r->mask && !(r->mask[w >> 3] >> (w & 7) & 1))
-            continue;
-        uint64_t v;
-        if (r->values)
-            v = r->values[w];
-        else if (gh_read_u64(target_of(g), r->addr + 8 * w, &v, NULL))
-            continue;
-        if (v >= c->addr && v < c->addr + c->size) {
-            if (r->rtype || r->dwarf_type)
-                gh_types_value_field(g->types, r->rtype, r->dwarf_type, 8 * w, buf, cap);
-            else if (nw > 1)
-                snprintf(buf, cap, "+%" PRIu64, 8 * w);
-            if (r->via)
-                *through = r->via;
-            return;
-        }
+    into in = {c->addr, c->addr + c->size, 0};
+    if (gh_root_each_word(r, target_of(g), word_into, &in)) {
+        if (r->rtype || r->dwarf_type)
+            gh_types_value_field(g->types, r->rtype, r->dwarf_type, 8 * in.index, buf, cap);
+        else if (r->size > 8)
+            snprintf(buf, cap, "+%" PRIu64, 8 * in.index);
+        if (r->via)
+            *through = r->via;
+        return;
     }
     if (r->object)
         *through = r->object;
@@ -212,6 +216,14 @@ static int re_word(void *ctx, uint64_t word_addr, uint64_t value)
     return 0;
 }
 
+static int re_root_word(void *ctx, uint64_t index, uint64_t addr, uint64_t value)
+{
+    (void)index, (void)addr;
+    if (value)
+        re_add(ctx, value);
+    return 0;
+}
+
 static int build_root_edges(gh_graph *g, gh_err *err)
 {
     if (g->root_edges)
@@ -221,17 +233,7 @@ static int build_root_edges(gh_graph *g, gh_err *err)
     for (size_t i = 0; i < nr; i++) {
         const gh_root *r = gh_roots_get(g->roots, i);
         c.root = (uint32_t)i;
-        for (uint64_t w = 0; w < r->size / 8; w++) {
-            if (!r->conservative && r->mask && !(r->mask[w >> 3] >> (w & 7) & 1))
-                continue;
-            uint64_t v;
-            if (r->values)
-                v = r->values[w];
-            else if (gh_read_u64(target_of(g), r->addr + 8 * w, &v, NULL))
-                continue;
-            if (v)
-                re_add(&c, v);
-        }
+        gh_root_each_word(r, target_of(g), re_root_word, &c);
         gh_obj o;
         if (r->object && gh_heap_find(g->h, r->object, &o))
             gh_heap_scan_object(g->h, masks(g), &o, re_word, &c, NULL, NULL);

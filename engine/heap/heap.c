@@ -96,6 +96,7 @@ static int load_arenas(gh_heap *h, gh_err *err)
                              (unsigned long long)h->arena_idx[i]);
     }
     h->narenas = len;
+    h->arena_l2 = l2;
     h->arena_lo = h->arena_idx[0];
     h->arena_span = h->arena_idx[len - 1] - h->arena_lo + 1;
     h->arena_map = calloc(h->arena_span, sizeof *h->arena_map);

@@ -70,6 +70,7 @@ typedef struct gh_heap {
     uint64_t narenas;
     uint64_t *arena_idx;  /* runtime arena indexes in use, sorted */
     uint64_t *arena_meta; /* *heapArena of each */
+    uint64_t arena_l2;    /* mheap_.arenas[0]: the arena index's second level (the arena map) */
     uint64_t arena_lo;    /* arena_map covers indexes [arena_lo, arena_lo + arena_span) */
     uint64_t arena_span;
     uint32_t *arena_map;  /* runtime arena index - arena_lo -> local arena + 1 */
@@ -88,6 +89,12 @@ typedef struct gh_heap {
 
 int gh_heap_load(const gh_runtime *rt, gh_heap **out, gh_err *err);
 void gh_heap_free(gh_heap *h);
+
+/* First byte of the i-th arena (0 <= i < narenas). */
+static inline uint64_t gh_heap_arena_start(const gh_heap *h, size_t i)
+{
+    return h->arena_idx[i] * (uint64_t)GH_ARENA_SIZE + GH_ARENA_BASE_OFFSET;
+}
 
 /* The span holding addr (any span state goheap keeps), or NULL. */
 const gh_span *gh_heap_span_of(const gh_heap *h, uint64_t addr);

@@ -2,6 +2,7 @@
  * pointers, structs, arrays, slices, interfaces with their dynamic type,
  * channels, funcs, from a runtime descriptor or, for types that have none,
  * from DWARF. Maps are in printval_map.c. */
+#include "base/vec.h"
 #include "print/printval.h"
 
 #include <inttypes.h>
@@ -18,14 +19,8 @@ pv_node *pv_kid(pv_ctx *c, pv_node *n)
 {
     if (c->nodes >= PV_MAX_NODES)
         return NULL;
-    if (n->nkid == n->kcap) {
-        uint32_t cap = n->kcap ? n->kcap * 2 : 4;
-        pv_node *k = realloc(n->kid, cap * sizeof *k);
-        if (!k)
-            return NULL;
-        n->kid = k;
-        n->kcap = cap;
-    }
+    if (gh_grow(&n->kid, &n->kcap, (size_t)n->nkid + 1, sizeof *n->kid))
+        return NULL;
     c->nodes++;
     pv_node *k = &n->kid[n->nkid++];
     memset(k, 0, sizeof *k);

@@ -52,7 +52,8 @@ struct pv_node {
     uint8_t elided;  /* composite past the depth limit: no kids */
     uint8_t closed;  /* chans */
     pv_node *kid;
-    uint32_t nkid, kcap;
+    uint32_t nkid;
+    size_t kcap;
 };
 
 typedef struct pv_opts {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vec.h"
 #include "roots/globals_int.h"
 #include "runtime/moduledata.h"
 
@@ -167,14 +168,8 @@ static int push_unnamed(gl_ctx *c, uint64_t w, gh_err *err)
         if (rc)
             return rc;
     }
-    if (c->nu == c->capu) {
-        size_t cap = c->capu ? c->capu * 2 : 1024;
-        gl_uword *u = realloc(c->u, cap * sizeof *u);
-        if (!u)
-            return gh_errorf(err, GH_ENOMEM, "out of memory for global roots");
-        c->u = u;
-        c->capu = cap;
-    }
+    if (gh_grow(&c->u, &c->capu, c->nu + 1, sizeof *c->u))
+        return gh_errorf(err, GH_ENOMEM, "out of memory for global roots");
     c->u[c->nu++] = (gl_uword){w, 0};
     return GH_OK;
 }

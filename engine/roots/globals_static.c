@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vec.h"
 #include "roots/globals_int.h"
 #include "rtype/typemask.h"
 
@@ -105,14 +106,8 @@ int gl_add_cand(gl_ctx *c, uint64_t word, uint64_t v, const gl_owner *o, gh_err 
         c->cands_full = 1;
         return GH_OK;
     }
-    if (c->nk == c->capk) {
-        size_t cap = c->capk ? c->capk * 2 : 256;
-        gl_cand *k = realloc(c->k, cap * sizeof *k);
-        if (!k)
-            return gh_errorf(err, GH_ENOMEM, "out of memory for global roots");
-        c->k = k;
-        c->capk = cap;
-    }
+    if (gh_grow(&c->k, &c->capk, c->nk + 1, sizeof *c->k))
+        return gh_errorf(err, GH_ENOMEM, "out of memory for global roots");
     gl_cand k = {.v = v, .word = word, .from = *o};
     pointee pt;
     k.typed = o->dtype && c->dv && pointee_at(c, o->dtype, o->elem_array, word - o->base, word, &pt) == 0;
@@ -170,16 +165,15 @@ int gl_attribute_static(gl_ctx *c, gh_err *err)
     if (!c->nu || !c->nk)
         return GH_OK;
     vi *s = NULL;
+    size_t caps = 0;
     span_cache sc = {0, 0, PROBE_BUDGET};
     int rc = GH_OK;
     for (int pass = 0; pass < MAX_CHAIN && rc == GH_OK; pass++) {
         size_t nk = c->nk;
-        vi *ns = realloc(s, nk * sizeof *ns);
-        if (!ns) {
+        if (gh_grow(&s, &caps, nk, sizeof *s)) {
             rc = gh_errorf(err, GH_ENOMEM, "out of memory for global roots");
             break;
         }
-        s = ns;
         for (size_t i = 0; i < nk; i++)
             s[i] = (vi){c->k[i].v, (uint32_t)i};
         qsort(s, nk, sizeof *s, cmp_vi);

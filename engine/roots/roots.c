@@ -1,5 +1,6 @@
 /* The root set: a growing array of regions, with their strings, masks and
  * register values copied into one arena so providers can reuse buffers. */
+#include "base/vec.h"
 #include "roots/roots.h"
 
 #include <stdarg.h>
@@ -92,14 +93,8 @@ int gh_roots_add(gh_roots *rs, const gh_root *r, gh_err *err)
     if (r->size % 8 || r->size > (UINT64_C(1) << 30))
         return gh_errorf(err, GH_EARG, "root region of %llu bytes at 0x%llx", (unsigned long long)r->size,
                          (unsigned long long)r->addr);
-    if (rs->n == rs->cap) {
-        size_t cap = rs->cap ? rs->cap * 2 : 256;
-        gh_root *v = realloc(rs->v, cap * sizeof *v);
-        if (!v)
-            return gh_errorf(err, GH_ENOMEM, "out of memory for roots");
-        rs->v = v;
-        rs->cap = cap;
-    }
+    if (gh_grow(&rs->v, &rs->cap, rs->n + 1, sizeof *rs->v))
+        return gh_errorf(err, GH_ENOMEM, "out of memory for roots");
     gh_root c = *r;
     int oom = 0;
     size_t words = r->size / 8;
@@ -150,3 +145,22 @@ void gh_roots_note(gh_roots *rs, const char *fmt, ...)
 size_t gh_roots_nnotes(const gh_roots *rs) { return rs->nnotes; }
 
 const char *gh_roots_get_note(const gh_roots *rs, size_t i) { return i < rs->nnotes ? rs->notes[i] : NULL; }
+
+int gh_root_each_word(const gh_root *r, const gh_target *t, gh_root_word_fn fn, void *ctx)
+{
+    uint64_t nw = r->size / 8;
+    const uint64_t *direct = r->values ? r->values : gh_direct(t, r->addr, r->size);
+    for (uint64_t w = 0; w < nw; w++) {
+        if (!r->conservative && r->mask && !(r->mask[w >> 3] >> (w & 7) & 1))
+            continue;
+        uint64_t v;
+        if (direct)
+            v = direct[w];
+        else if (gh_read_u64(t, r->addr + 8 * w, &v, NULL))
+            continue;
+        int rc = fn(ctx, w, r->values ? 0 : r->addr + 8 * w, v);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

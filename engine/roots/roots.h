@@ -72,6 +72,14 @@ int gh_roots_add(gh_roots *rs, const gh_root *r, gh_err *err);
 size_t gh_roots_count(const gh_roots *rs);
 const gh_root *gh_roots_get(const gh_roots *rs, size_t i);
 
+/* Walks the pointer words of root r: the words its mask marks (every word of
+ * a conservative or unmasked region), read through t (a register root's own
+ * values); unreadable words are skipped, zero words included. fn gets the
+ * word's index, its address (0 for a register) and its value; a non-zero
+ * return stops the walk and is returned. */
+typedef int (*gh_root_word_fn)(void *ctx, uint64_t index, uint64_t addr, uint64_t value);
+int gh_root_each_word(const gh_root *r, const gh_target *t, gh_root_word_fn fn, void *ctx);
+
 /* Bookkeeping a provider may report: words it could not scan and why. */
 void gh_roots_note(gh_roots *rs, const char *fmt, ...);
 size_t gh_roots_nnotes(const gh_roots *rs);

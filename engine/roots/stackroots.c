@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vec.h"
 #include "dwarf/dwarfvars.h"
 #include "rtype/gcprog.h"
 #include "roots/roots.h"
@@ -71,28 +72,13 @@ typedef struct sctx {
     int oom;
 } sctx;
 
-static void *reserve(sctx *sc, void *v, size_t *cap, size_t need, size_t elem)
+/* Room for need elements in *v (a T **), or 0 with sc->oom set. */
+static int want(sctx *sc, void *v, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return v;
-    size_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    void *n = realloc(v, c * elem);
-    if (!n) {
+    if (gh_grow(v, cap, need, elem)) {
         sc->oom = 1;
-        return NULL;
-    }
-    *cap = c;
-    return n;
-}
-
-static int want(sctx *sc, void **v, size_t *cap, size_t need, size_t elem)
-{
-    void *n = reserve(sc, *v, cap, need, elem);
-    if (!n)
         return 0;
-    *v = n;
+    }
     return 1;
 }
 

@@ -1,6 +1,9 @@
 /* Pointer masks of type descriptors: GCData bitmaps, GC programs, 1.24+ on-demand masks. */
 #include "rtype/typemask.h"
 
+#include "base/hmap.h"
+#include "base/vec.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +22,7 @@
 enum { ARRAY_ELEM = 48, ARRAY_LEN = 64, STRUCT_FIELDS = 56, FIELD_SIZE = 24, FIELD_TYP = 8,
        FIELD_OFFSET = 16 };
 
-enum { E_EMPTY, E_BUSY, E_OK, E_FAIL };
+enum { E_BUSY = 1, E_OK, E_FAIL };
 
 typedef struct entry {
     uint64_t key;
@@ -34,8 +37,9 @@ struct gh_typemask_cache {
     int go_minor;
     uint64_t inprogress;
     uint64_t gen;
-    entry *tab;
-    size_t cap, n; /* cap a power of two, n < cap / 2 */
+    entry *v;      /* in the order asked */
+    size_t n, cap;
+    gh_hmap index; /* type address -> index into v */
     uint64_t bytes; /* mask bytes held */
     uint64_t work;  /* units left in the current query */
 };
@@ -50,12 +54,6 @@ gh_typemask_cache *gh_typemask_cache_new(const gh_target *t, int go_minor)
     gh_typemask_cache *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->cap = 256;
-    c->tab = calloc(c->cap, sizeof *c->tab);
-    if (!c->tab) {
-        free(c);
-        return NULL;
-    }
     c->t = t;
     c->go_minor = go_minor;
     c->gen = generation(t);
@@ -64,11 +62,11 @@ gh_typemask_cache *gh_typemask_cache_new(const gh_target *t, int go_minor)
 
 static void clear(gh_typemask_cache *c)
 {
-    for (size_t i = 0; i < c->cap; i++) {
-        free(c->tab[i].m);
-        free(c->tab[i].msg);
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->v[i].m);
+        free(c->v[i].msg);
     }
-    memset(c->tab, 0, c->cap * sizeof *c->tab);
+    gh_hmap_free(&c->index);
     c->n = 0;
     c->bytes = 0;
 }
@@ -78,7 +76,7 @@ void gh_typemask_cache_free(gh_typemask_cache *c)
     if (!c)
         return;
     clear(c);
-    free(c->tab);
+    free(c->v);
     free(c);
 }
 
@@ -87,29 +85,11 @@ void gh_typemask_cache_set_inprogress(gh_typemask_cache *c, uint64_t addr)
     c->inprogress = addr;
 }
 
-/* The slot holding key, or the empty slot where it would go. */
-static entry *slot(const gh_typemask_cache *c, uint64_t key)
+/* The entry of key, or NULL. */
+static entry *find(const gh_typemask_cache *c, uint64_t key)
 {
-    size_t i = (size_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (c->cap - 1);
-    while (c->tab[i].state != E_EMPTY && c->tab[i].key != key)
-        i = (i + 1) & (c->cap - 1);
-    return &c->tab[i];
-}
-
-static int grow(gh_typemask_cache *c, gh_err *err)
-{
-    size_t ncap = c->cap * 2;
-    entry *old = c->tab, *tab = calloc(ncap, sizeof *tab);
-    if (!tab)
-        return gh_errorf(err, GH_ENOMEM, "type mask cache: out of memory");
-    size_t ocap = c->cap;
-    c->tab = tab;
-    c->cap = ncap;
-    for (size_t i = 0; i < ocap; i++)
-        if (old[i].state != E_EMPTY)
-            *slot(c, old[i].key) = old[i];
-    free(old);
-    return GH_OK;
+    const uint64_t *i = gh_hmap_get(&c->index, key);
+    return i ? &c->v[*i] : NULL;
 }
 
 static int spend(gh_typemask_cache *c, uint64_t units, uint64_t addr, gh_err *err)
@@ -325,14 +305,14 @@ static int compute(gh_typemask_cache *c, uint64_t addr, int depth, gh_ptrmask **
 
 static int get(gh_typemask_cache *c, uint64_t addr, int depth, const gh_ptrmask **out, gh_err *err)
 {
-    entry *e = slot(c, addr);
-    if (e->state == E_OK) {
+    entry *e = find(c, addr);
+    if (e && e->state == E_OK) {
         *out = e->m;
         return GH_OK;
     }
-    if (e->state == E_FAIL)
+    if (e && e->state == E_FAIL)
         return gh_errorf(err, e->code, "%s", e->msg ? e->msg : "type mask failed before");
-    if (e->state == E_BUSY)
+    if (e)
         return gh_errorf(err, GH_EFORMAT, "type at 0x%llx contains itself",
                          (unsigned long long)addr);
     if (depth > GH_TYPEMASK_MAX_DEPTH)
@@ -341,19 +321,17 @@ static int get(gh_typemask_cache *c, uint64_t addr, int depth, const gh_ptrmask 
     if (c->n >= GH_TYPEMASK_MAX_TYPES)
         return gh_errorf(err, GH_ENOMEM, "type mask cache full (%u types)", GH_TYPEMASK_MAX_TYPES);
     int rc;
-    if ((c->n + 1) * 2 > c->cap) {
-        if ((rc = grow(c, err)) != GH_OK)
-            return rc;
-        e = slot(c, addr);
-    }
-    *e = (entry){.key = addr, .state = E_BUSY};
+    size_t at = c->n;
+    if (gh_grow(&c->v, &c->cap, at + 1, sizeof *c->v) || gh_hmap_put(&c->index, addr, at))
+        return gh_errorf(err, GH_ENOMEM, "type mask cache: out of memory");
+    c->v[at] = (entry){.key = addr, .state = E_BUSY};
     c->n++;
 
     gh_err local;
     gh_err_clear(&local);
     gh_ptrmask *m = NULL;
     rc = compute(c, addr, depth, &m, &local);
-    e = slot(c, addr); /* children may have grown the table */
+    e = &c->v[at]; /* children may have moved the array */
     if (rc == GH_OK) {
         e->state = E_OK;
         e->m = m;

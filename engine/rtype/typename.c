@@ -1,6 +1,8 @@
 /* Go names of type descriptors: nameOff strings of every module, with a cache. */
 #include "rtype/typename_int.h"
 
+#include "base/vec.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,10 +79,8 @@ gh_typenames *gh_typenames_new(const gh_target *t, int go_minor, const gh_module
     gh_typenames *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->cap = 256;
-    c->tab = calloc(c->cap, sizeof *c->tab);
     c->buf = malloc(GH_TYPENAME_MAX + 1);
-    if (!c->tab || !c->buf) {
+    if (!c->buf) {
         gh_typenames_free(c);
         return NULL;
     }
@@ -108,9 +108,9 @@ int gh_typenames_open(const gh_runtime *rt, gh_typenames **out, gh_err *err)
 
 static void clear(gh_typenames *c)
 {
-    for (size_t i = 0; i < c->cap; i++)
-        free(c->tab[i].s);
-    memset(c->tab, 0, c->cap * sizeof *c->tab);
+    for (size_t i = 0; i < c->n; i++)
+        free(c->v[i].s);
+    gh_hmap_free(&c->index);
     c->n = 0;
 }
 
@@ -118,20 +118,17 @@ void gh_typenames_free(gh_typenames *c)
 {
     if (!c)
         return;
-    if (c->tab)
-        clear(c);
-    free(c->tab);
+    clear(c);
+    free(c->v);
     free(c->buf);
     free(c);
 }
 
-/* The slot holding key, or the empty slot where it would go. */
-static tn_entry *slot(const gh_typenames *c, uint64_t key)
+/* The entry of key, or NULL. */
+static tn_entry *find(const gh_typenames *c, uint64_t key)
 {
-    size_t i = (size_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (c->cap - 1);
-    while (c->tab[i].state != TN_EMPTY && c->tab[i].key != key)
-        i = (i + 1) & (c->cap - 1);
-    return &c->tab[i];
+    const uint64_t *i = gh_hmap_get(&c->index, key);
+    return i ? &c->v[*i] : NULL;
 }
 
 /* Remembers a name or a failure; a full cache just stops remembering. */
@@ -139,24 +136,14 @@ static void remember(gh_typenames *c, uint64_t key, int state, int code, const c
 {
     if (c->n >= GH_TYPENAME_MAX_CACHED)
         return;
-    if (2 * (c->n + 1) >= c->cap) {
-        size_t ocap = c->cap;
-        tn_entry *old = c->tab, *tab = calloc(2 * ocap, sizeof *tab);
-        if (!tab)
-            return;
-        c->tab = tab;
-        c->cap = 2 * ocap;
-        for (size_t i = 0; i < ocap; i++)
-            if (old[i].state != TN_EMPTY)
-                *slot(c, old[i].key) = old[i];
-        free(old);
-    }
     char *copy = malloc(n + 1);
-    if (!copy)
+    if (!copy || gh_grow(&c->v, &c->cap, c->n + 1, sizeof *c->v) || gh_hmap_put(&c->index, key, c->n)) {
+        free(copy);
         return;
+    }
     memcpy(copy, s, n);
     copy[n] = 0;
-    tn_entry *e = slot(c, key);
+    tn_entry *e = &c->v[c->n];
     e->key = key;
     e->state = state;
     e->code = code;
@@ -318,10 +305,10 @@ int tn_append(gh_typenames *c, uint64_t addr, int depth, gh_err *err)
         return gh_errorf(err, GH_EFORMAT, "type at 0x%llx: more than %llu descriptors in one name",
                          (unsigned long long)addr, (unsigned long long)VISIT_BUDGET);
     c->visits--;
-    tn_entry *e = slot(c, addr);
-    if (e->state == TN_OK)
+    tn_entry *e = find(c, addr);
+    if (e && e->state == TN_OK)
         return tn_puts(c, e->s, err);
-    if (e->state == TN_FAIL)
+    if (e && e->state == TN_FAIL)
         return gh_errorf(err, e->code, "%s", e->s);
     size_t start = c->len;
     int rc = name_of(c, addr, depth, 0, err);

@@ -3,17 +3,18 @@
 #ifndef GOHEAP_RTYPE_TYPENAME_INT_H
 #define GOHEAP_RTYPE_TYPENAME_INT_H
 
+#include "base/hmap.h"
 #include "rtype/typemask.h"
 #include "rtype/typename.h"
 
 typedef struct tn_entry {
     uint64_t key;
-    int state; /* TN_EMPTY, TN_OK, TN_FAIL */
+    int state; /* TN_OK, TN_FAIL */
     int code;
     char *s;   /* the name, or the failure's message */
 } tn_entry;
 
-enum { TN_EMPTY, TN_OK, TN_FAIL };
+enum { TN_OK = 1, TN_FAIL };
 
 struct gh_typenames {
     const gh_target *t;
@@ -22,8 +23,9 @@ struct gh_typenames {
     gh_module_types mods[GH_TYPENAME_MAX_MODULES];
     size_t nmods;
     uint64_t gen;
-    tn_entry *tab;
-    size_t cap, n; /* cap a power of two, n < cap / 2 */
+    tn_entry *v;       /* names and failures, in the order found */
+    size_t n, cap;
+    gh_hmap index;     /* descriptor address -> index into v */
     char *buf;     /* the name being built: GH_TYPENAME_MAX bytes and a NUL */
     size_t len;
     uint64_t visits; /* descriptors left to read in the current query */

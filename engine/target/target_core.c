@@ -6,6 +6,7 @@
  * executable's zero fill (bss) reads as zeros. Every offset and count taken
  * from either file is checked against its size before use. One thread at a
  * time: reads update a last-hit segment index. */
+#include "base/vec.h"
 #include "target/target.h"
 
 #include <elf.h>
@@ -248,14 +249,8 @@ static int add_thread(core *c, const note *n, gh_err *err)
         return gh_errorf(err, GH_EFORMAT,
                          "core: NT_PRSTATUS note has %zu bytes, expected at least %d",
                          n->descsz, PRSTATUS_REGS + GH_X86_NREGS * 8);
-    if (c->nthreads == c->cap_threads) {
-        size_t cap = c->cap_threads ? c->cap_threads * 2 : 16;
-        gh_thread *t = realloc(c->threads, cap * sizeof *t);
-        if (!t)
-            return gh_errorf(err, GH_ENOMEM, "out of memory for %zu threads", cap);
-        c->threads = t;
-        c->cap_threads = cap;
-    }
+    if (gh_grow(&c->threads, &c->cap_threads, c->nthreads + 1, sizeof *c->threads))
+        return gh_errorf(err, GH_ENOMEM, "out of memory for %zu threads", c->nthreads + 1);
     gh_thread *t = &c->threads[c->nthreads++];
     int32_t pid;
     memcpy(&pid, n->desc + PRSTATUS_PID, 4);

@@ -9,6 +9,7 @@
  * gh_live_set_threads with the new registers, which also drops the page cache.
  * One thread at a time, and close() from the thread that opened it: ptrace
  * ties the tracees to the attaching thread. */
+#include "base/vec.h"
 #include "target/target.h"
 
 #include <ctype.h>
@@ -53,7 +54,7 @@ typedef struct live {
     gh_region *regions;
     size_t nregions;
     gh_thread *threads;
-    size_t nthreads;
+    size_t nthreads, cap_threads;
     tracee *tracees; /* threads we attached to and must detach */
     size_t ntracees, cap_tracees;
     char *exe_path;
@@ -82,14 +83,11 @@ static int slurp(const char *path, char **out, size_t *len, gh_err *err)
                 close(fd);
                 return gh_errorf(err, GH_EIO, "%s is larger than %u MiB", path, MAX_PROC_FILE >> 20);
             }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
+            if (gh_grow(&buf, &cap, cap + 1, 1)) {
                 free(buf);
                 buf = NULL;
                 break;
             }
-            buf = nb;
-            cap *= 2;
         }
         ssize_t r = read(fd, buf + n, cap - n - 1);
         if (r < 0 && errno == EINTR)
@@ -222,14 +220,8 @@ static int find_exe(live *l, gh_err *err)
 
 static int add_tracee(live *l, int tid, gh_err *err)
 {
-    if (l->ntracees == l->cap_tracees) {
-        size_t cap = l->cap_tracees ? l->cap_tracees * 2 : 32;
-        tracee *t = realloc(l->tracees, cap * sizeof *t);
-        if (!t)
-            return gh_errorf(err, GH_ENOMEM, "out of memory for %zu threads", cap);
-        l->tracees = t;
-        l->cap_tracees = cap;
-    }
+    if (gh_grow(&l->tracees, &l->cap_tracees, l->ntracees + 1, sizeof *l->tracees))
+        return gh_errorf(err, GH_ENOMEM, "out of memory for %zu threads", l->ntracees + 1);
     l->tracees[l->ntracees++] = (tracee){.tid = tid};
     return GH_OK;
 }
@@ -370,10 +362,8 @@ static int read_regs(live *l, gh_err *err)
 
 static int list_one(live *l, int tid, gh_err *err)
 {
-    gh_thread *t = realloc(l->threads, (l->nthreads + 1) * sizeof *t);
-    if (!t)
+    if (gh_grow(&l->threads, &l->cap_threads, l->nthreads + 1, sizeof *l->threads))
         return gh_errorf(err, GH_ENOMEM, "out of memory for threads");
-    l->threads = t;
     l->threads[l->nthreads++] = (gh_thread){.tid = tid};
     return GH_OK;
 }

@@ -3,6 +3,8 @@
  * typewalk.c. */
 #include "types/gotype_int.h"
 
+#include "base/vec.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +12,12 @@
 
 
 typedef struct nentry {
-    uint64_t hash, addr; /* addr UINT64_MAX: ambiguous */
+    uint64_t addr; /* UINT64_MAX: ambiguous */
     char *name;
 } nentry;
+
+#define RBLOCK 1024          /* rinfo per block */
+#define MAX_NAMES (1u << 16) /* descriptors indexed by name */
 
 static uint64_t hash64(uint64_t x)
 {
@@ -35,7 +40,7 @@ gh_types *gh_types_new(const gh_types_env *env)
     ty->swiss = (env->rt->exps & GH_EXP_SWISSMAP) != 0;
     ty->ot = calloc(256, sizeof *ty->ot);
     ty->names = calloc(256, sizeof *ty->names);
-    ty->otcap = 256;
+    ty->otcap = ty->namescap = 256;
     ty->n = 1; /* id 0 is "unknown" */
     if (!ty->ot || !ty->names) {
         gh_types_free(ty);
@@ -50,22 +55,23 @@ void gh_types_free(gh_types *ty)
 {
     if (!ty)
         return;
-    for (size_t i = 0; i < ty->rcap; i++)
-        free(ty->rinfo[i].leaves);
-    free(ty->rinfo);
+    for (size_t i = 0; i < ty->rn; i++)
+        free(ty->rblocks[i / RBLOCK][i % RBLOCK].leaves);
+    for (size_t b = 0; b < ty->nrblocks; b++)
+        free(ty->rblocks[b]);
+    free(ty->rblocks);
+    gh_hmap_free(&ty->raddr);
     gh_types_dwarf_free(ty);
     gh_types_free_strs(ty);
-    if (ty->nidx) {
-        nentry *tab = ty->nidx;
-        for (size_t i = 0; i < ty->ncap; i++)
-            free(tab[i].name);
-        free(tab);
-    }
+    for (size_t i = 0; i < ty->nn; i++)
+        free(ty->nv[i].name);
+    free(ty->nv);
+    gh_hmap_free(&ty->nidx);
     for (size_t i = 0; i < ty->n; i++)
         free(ty->names[i]);
     free(ty->names);
     free(ty->ot);
-    free(ty->idx);
+    gh_hmap_free(&ty->idx);
     free(ty);
 }
 
@@ -81,53 +87,24 @@ static int ot_eq(const gh_otype *a, const gh_otype *b)
     return a->rtype == b->rtype && a->die == b->die && a->aux == b->aux && a->count == b->count && a->syn == b->syn;
 }
 
-static int grow_index(gh_types *ty)
-{
-    size_t cap = ty->icap ? ty->icap * 2 : 1024;
-    uint32_t *idx = calloc(cap, sizeof *idx);
-    if (!idx)
-        return -1;
-    for (size_t i = 1; i < ty->n; i++) {
-        size_t j = ot_hash(&ty->ot[i]) & (cap - 1);
-        while (idx[j])
-            j = (j + 1) & (cap - 1);
-        idx[j] = (uint32_t)i;
-    }
-    free(ty->idx);
-    ty->idx = idx;
-    ty->icap = cap;
-    return 0;
-}
-
 gh_tid gh_types_intern(gh_types *ty, const gh_otype *o)
 {
-    if (ty->icap == 0 || ty->n * 2 >= ty->icap)
-        if (grow_index(ty))
-            return 0;
-    size_t j = ot_hash(o) & (ty->icap - 1);
-    while (ty->idx[j]) {
-        if (ot_eq(&ty->ot[ty->idx[j]], o))
-            return ty->idx[j];
-        j = (j + 1) & (ty->icap - 1);
-    }
+    uint64_t h = ot_hash(o);
+    for (size_t j = gh_hmap_first(&ty->idx, h); j != GH_HMAP_END; j = gh_hmap_next(&ty->idx, h, j))
+        if (ot_eq(&ty->ot[ty->idx.vals[j]], o))
+            return (gh_tid)ty->idx.vals[j];
     if (ty->n >= GH_TYPES_MAX)
         return 0;
-    if (ty->n == ty->otcap) {
-        size_t cap = ty->otcap * 2;
-        gh_otype *ot = realloc(ty->ot, cap * sizeof *ot);
-        if (!ot)
-            return 0;
-        ty->ot = ot;
-        char **names = realloc(ty->names, cap * sizeof *names);
-        if (!names)
-            return 0;
-        memset(names + ty->otcap, 0, (cap - ty->otcap) * sizeof *names);
-        ty->names = names;
-        ty->otcap = cap;
-    }
-    gh_tid id = (gh_tid)ty->n++;
+    size_t had = ty->namescap;
+    if (gh_grow(&ty->ot, &ty->otcap, ty->n + 1, sizeof *ty->ot) ||
+        gh_grow(&ty->names, &ty->namescap, ty->n + 1, sizeof *ty->names))
+        return 0;
+    memset(ty->names + had, 0, (ty->namescap - had) * sizeof *ty->names); /* built on demand */
+    gh_tid id = (gh_tid)ty->n;
+    if (gh_hmap_add(&ty->idx, h, id))
+        return 0;
+    ty->n++;
     ty->ot[id] = *o;
-    ty->idx[j] = id;
     return id;
 }
 
@@ -186,33 +163,26 @@ rinfo *gh_types_rinfo(gh_types *ty, uint64_t addr)
 {
     if (!addr || addr & 7)
         return NULL;
-    if (ty->rn * 2 >= ty->rcap) {
-        size_t cap = ty->rcap ? ty->rcap * 2 : 1024;
-        if (cap > GH_TYPES_MAX * 2)
+    const uint64_t *at = gh_hmap_get(&ty->raddr, addr);
+    if (at) {
+        rinfo *ri = &ty->rblocks[*at / RBLOCK][*at % RBLOCK];
+        return ri->state == RI_OK ? ri : NULL;
+    }
+    if (ty->rn >= GH_TYPES_MAX)
+        return NULL;
+    size_t i = ty->rn;
+    if (i % RBLOCK == 0) {
+        size_t cap = ty->nrblocks;
+        rinfo *b = calloc(RBLOCK, sizeof *b);
+        if (!b || gh_grow(&ty->rblocks, &cap, ty->nrblocks + 1, sizeof *ty->rblocks)) {
+            free(b);
             return NULL;
-        rinfo *tab = calloc(cap, sizeof *tab);
-        if (!tab)
-            return NULL;
-        for (size_t i = 0; i < ty->rcap; i++) {
-            if (!ty->rinfo[i].addr)
-                continue;
-            size_t j = hash64(ty->rinfo[i].addr) & (cap - 1);
-            while (tab[j].addr)
-                j = (j + 1) & (cap - 1);
-            tab[j] = ty->rinfo[i];
         }
-        free(ty->rinfo);
-        ty->rinfo = tab;
-        ty->rcap = cap;
+        ty->rblocks[ty->nrblocks++] = b;
     }
-    size_t j = hash64(addr) & (ty->rcap - 1);
-    while (ty->rinfo[j].addr) {
-        if (ty->rinfo[j].addr == addr)
-            return ty->rinfo[j].state == RI_OK ? &ty->rinfo[j] : NULL;
-        j = (j + 1) & (ty->rcap - 1);
-    }
-    rinfo *ri = &ty->rinfo[j];
-    memset(ri, 0, sizeof *ri);
+    if (gh_hmap_put(&ty->raddr, addr, i))
+        return NULL;
+    rinfo *ri = &ty->rblocks[i / RBLOCK][i % RBLOCK];
     ri->addr = addr;
     ty->rn++;
     ri->state = fill_rinfo(ty, ri, addr) ? RI_FAIL : RI_OK;
@@ -425,35 +395,36 @@ static uint64_t str_hash(const char *s)
     return h ? h : 1;
 }
 
+static nentry *name_find(gh_types *ty, const char *name, uint64_t h)
+{
+    for (size_t j = gh_hmap_first(&ty->nidx, h); j != GH_HMAP_END; j = gh_hmap_next(&ty->nidx, h, j))
+        if (!strcmp(ty->nv[ty->nidx.vals[j]].name, name))
+            return &ty->nv[ty->nidx.vals[j]];
+    return NULL;
+}
+
 static void name_put(gh_types *ty, const char *name, uint64_t addr)
 {
     uint64_t h = str_hash(name);
-    size_t j = h & (ty->ncap - 1);
-    nentry *tab = ty->nidx;
-    while (tab[j].hash) {
-        if (tab[j].hash == h && !strcmp(tab[j].name, name)) {
-            if (tab[j].addr != addr)
-                tab[j].addr = UINT64_MAX;
-            return;
-        }
-        j = (j + 1) & (ty->ncap - 1);
-    }
-    if (ty->nn * 2 >= ty->ncap)
-        return; /* full: the index stays partial rather than growing without bound */
-    tab[j].name = strdup(name);
-    if (!tab[j].name)
+    nentry *e = name_find(ty, name, h);
+    if (e) {
+        if (e->addr != addr)
+            e->addr = UINT64_MAX;
         return;
-    tab[j].hash = h;
-    tab[j].addr = addr;
-    ty->nn++;
+    }
+    if (ty->nn >= MAX_NAMES)
+        return; /* full: the index stays partial rather than growing without bound */
+    char *copy = strdup(name);
+    if (!copy || gh_grow(&ty->nv, &ty->ncap, ty->nn + 1, sizeof *ty->nv) || gh_hmap_add(&ty->nidx, h, ty->nn)) {
+        free(copy);
+        return;
+    }
+    ty->nv[ty->nn++] = (nentry){addr, copy};
 }
 
 static void build_name_index(gh_types *ty)
 {
-    ty->ncap = 1u << 17;
-    ty->nidx = calloc(ty->ncap, sizeof(nentry));
-    if (!ty->nidx)
-        return;
+    ty->nbuilt = 1;
     gh_typenames *tn = ty->env.names;
     if (!tn)
         return;
@@ -482,16 +453,10 @@ static void build_name_index(gh_types *ty)
 
 uint64_t gh_types_by_name(gh_types *ty, const char *name)
 {
-    if (!ty->nidx)
+    if (!ty->nbuilt)
         build_name_index(ty);
-    if (!ty->nidx || !ty->ncap)
-        return 0;
-    uint64_t h = str_hash(name);
-    nentry *tab = ty->nidx;
-    for (size_t j = h & (ty->ncap - 1); tab[j].hash; j = (j + 1) & (ty->ncap - 1))
-        if (tab[j].hash == h && !strcmp(tab[j].name, name))
-            return tab[j].addr == UINT64_MAX ? 0 : tab[j].addr;
-    return 0;
+    const nentry *e = name_find(ty, name, str_hash(name));
+    return e && e->addr != UINT64_MAX ? e->addr : 0;
 }
 
 int gh_types_is_shape(gh_types *ty, uint64_t rtype)
@@ -555,13 +520,13 @@ uint64_t gh_types_concrete(gh_types *ty, uint64_t shape)
         return 0;
     /* Unique among the instances of the generic type with that layout. */
     size_t plen = (size_t)(br - n) + 1, same = 0;
-    nentry *tab = ty->nidx;
-    for (size_t j = 0; tab && j < ty->ncap; j++) {
-        if (!tab[j].hash || strncmp(tab[j].name, want, plen) || strstr(tab[j].name, "go.shape."))
+    for (size_t j = 0; j < ty->nn; j++) {
+        const nentry *e = &ty->nv[j];
+        if (strncmp(e->name, want, plen) || strstr(e->name, "go.shape."))
             continue;
-        if (tab[j].addr == UINT64_MAX)
+        if (e->addr == UINT64_MAX)
             return 0;
-        rinfo *x = gh_types_rinfo(ty, tab[j].addr);
+        rinfo *x = gh_types_rinfo(ty, e->addr);
         if (x && x->r.size == a.size && x->r.ptrbytes == a.ptrbytes && x->r.kind == a.kind)
             same++;
     }

@@ -3,6 +3,7 @@
 #ifndef GOHEAP_TYPES_GOTYPE_INT_H
 #define GOHEAP_TYPES_GOTYPE_INT_H
 
+#include "base/hmap.h"
 #include "types/gotype.h"
 #include "rtype/typemask.h"
 
@@ -55,15 +56,17 @@ struct gh_types {
     int swiss;
     gh_otype *ot;      /* by id */
     char **names;      /* by id, built on demand */
-    size_t n, otcap;
-    uint32_t *idx;     /* open addressing: ids */
-    size_t icap;
-    rinfo *rinfo;      /* open addressing by descriptor address */
-    size_t rn, rcap;
+    size_t n, otcap, namescap;
+    gh_hmap idx;       /* hash of an object type -> its id */
+    rinfo **rblocks;   /* descriptor facts, in blocks that never move: an rinfo * stays valid */
+    size_t rn, nrblocks;
+    gh_hmap raddr;     /* descriptor address -> index of its rinfo */
     void *dwarf;       /* DWARF type facts (typewalk_dwarf.c), NULL until used */
-    void *nidx;        /* descriptors by name (gh_types_by_name) */
-    void *strs;        /* strings kept for the table's life (typeinfo.c) */
+    struct nentry *nv; /* descriptors by name (gh_types_by_name), built on first use */
     size_t nn, ncap;
+    gh_hmap nidx;      /* hash of a name -> index into nv */
+    int nbuilt;
+    void *strs;        /* strings kept for the table's life (typeinfo.c) */
 };
 
 /* Frees what gh_types_keep kept (typeinfo.c). */

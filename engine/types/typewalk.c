@@ -3,6 +3,7 @@
  * (".History[3]"). Descriptors are flattened once per type into "leaves"
  * (pointer-holding words with their element types), so walking an object is
  * a loop over a small array. */
+#include "base/vec.h"
 #include "types/gotype_int.h"
 
 #include <inttypes.h>
@@ -18,7 +19,8 @@
 
 typedef struct lvec {
     leaf *v;
-    uint32_t n, cap;
+    uint32_t n;
+    size_t cap;
     int truncated;
 } lvec;
 
@@ -28,14 +30,8 @@ static int push(lvec *lv, const leaf *l)
         lv->truncated = 1;
         return -1;
     }
-    if (lv->n == lv->cap) {
-        uint32_t cap = lv->cap ? lv->cap * 2 : 8;
-        leaf *v = realloc(lv->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        lv->v = v;
-        lv->cap = cap;
-    }
+    if (gh_grow(&lv->v, &lv->cap, (size_t)lv->n + 1, sizeof *lv->v))
+        return -1;
     lv->v[lv->n++] = *l;
     return 0;
 }

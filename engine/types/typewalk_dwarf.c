@@ -2,6 +2,7 @@
  * [4]*T, a struct only ever held by value), and closure contexts, whose
  * captured variables only DWARF describes (Go 1.23+ records where each one
  * is). A DWARF type with a descriptor is walked through the descriptor. */
+#include "base/vec.h"
 #include "types/gotype_int.h"
 
 #include <inttypes.h>
@@ -23,8 +24,9 @@ typedef struct dentry {
 } dentry;
 
 typedef struct dcache {
-    dentry *tab;
+    dentry *v;     /* in the order asked */
     size_t n, cap;
+    gh_hmap index; /* key -> index into v */
 } dcache;
 
 static gh_dwarf_vars *dv_of(gh_types *ty)
@@ -63,21 +65,16 @@ const char *gh_types_dwarf_name(gh_types *ty, uint64_t die, char *tmp, size_t ca
 
 typedef struct lvec {
     leaf *v;
-    uint32_t n, cap;
+    uint32_t n;
+    size_t cap;
 } lvec;
 
 static int push(lvec *lv, const leaf *l)
 {
     if (lv->n >= GH_TYPES_MAX_LEAVES)
         return -1;
-    if (lv->n == lv->cap) {
-        uint32_t cap = lv->cap ? lv->cap * 2 : 8;
-        leaf *v = realloc(lv->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        lv->v = v;
-        lv->cap = cap;
-    }
+    if (gh_grow(&lv->v, &lv->cap, (size_t)lv->n + 1, sizeof *lv->v))
+        return -1;
     lv->v[lv->n++] = *l;
     return 0;
 }
@@ -171,6 +168,8 @@ static int flatten(gh_types *ty, lvec *lv, uint64_t die, uint64_t base, int dept
     }
 }
 
+/* The entry of key, added (empty) when new; NULL when out of memory. The
+ * pointer is valid until the next lookup. */
 static dentry *lookup(gh_types *ty, uint64_t key)
 {
     dcache *c = ty->dwarf;
@@ -180,31 +179,13 @@ static dentry *lookup(gh_types *ty, uint64_t key)
             return NULL;
         ty->dwarf = c;
     }
-    if (c->n * 2 >= c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        dentry *tab = calloc(cap, sizeof *tab);
-        if (!tab)
-            return NULL;
-        for (size_t i = 0; i < c->cap; i++) {
-            if (!c->tab[i].key)
-                continue;
-            size_t j = (c->tab[i].key * 0x9e3779b97f4a7c15ull >> 17) & (cap - 1);
-            while (tab[j].key)
-                j = (j + 1) & (cap - 1);
-            tab[j] = c->tab[i];
-        }
-        free(c->tab);
-        c->tab = tab;
-        c->cap = cap;
-    }
-    size_t j = (key * 0x9e3779b97f4a7c15ull >> 17) & (c->cap - 1);
-    while (c->tab[j].key && c->tab[j].key != key)
-        j = (j + 1) & (c->cap - 1);
-    if (!c->tab[j].key) {
-        c->tab[j].key = key;
-        c->n++;
-    }
-    return &c->tab[j];
+    const uint64_t *at = gh_hmap_get(&c->index, key);
+    if (at)
+        return &c->v[*at];
+    if (gh_grow(&c->v, &c->cap, c->n + 1, sizeof *c->v) || gh_hmap_put(&c->index, key, c->n))
+        return NULL;
+    c->v[c->n] = (dentry){.key = key};
+    return &c->v[c->n++];
 }
 
 const leaf *gh_types_dwarf_leaves(gh_types *ty, uint64_t die, uint32_t *n)
@@ -245,9 +226,10 @@ void gh_types_dwarf_free(gh_types *ty)
     dcache *c = ty->dwarf;
     if (!c)
         return;
-    for (size_t i = 0; i < c->cap; i++)
-        free(c->tab[i].leaves);
-    free(c->tab);
+    for (size_t i = 0; i < c->n; i++)
+        free(c->v[i].leaves);
+    free(c->v);
+    gh_hmap_free(&c->index);
     free(c);
     ty->dwarf = NULL;
 }

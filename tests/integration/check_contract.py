@@ -36,7 +36,12 @@ def check_contract(d, m, goheap_batch, goheap):
             "paths %s --json" % s, "goroutines --json --limit 3", "goroutine 1 --json", "print %s --json" % s,
             "mappings --json", "read %s 32 --json" % s, "roots --json", "whatis %s --json" % s, "verify --json",
             "layout --json", "goroutines --group --json"]
-    (ov, bd, hp, ob, pa, gs, g1, pr, mp, rd, rt, wi, vf, ly, gg) = goheap_batch(d, cmds)
+    docs = goheap_batch(d, cmds)
+    (ov, bd, hp, ob, pa, gs, g1, pr, mp, rd, rt, wi, vf, ly, gg) = docs
+    # Every document opens with the common envelope.
+    for c, doc in zip(cmds, docs):
+        assert doc.get("go_version") == m["go"] or doc.get("go_version", "").startswith(m["go"] + " "), \
+            "%s: go_version %r, manifest %s" % (c, doc.get("go_version"), m["go"])
     _keys(ov, ["go_version"], "overview")
     _keys(bd, ["checks"], "breakdown")
     _keys(hp, ["go_version", "objects", "bytes", "typed_bytes", "types"], "heap")

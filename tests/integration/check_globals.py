@@ -210,8 +210,9 @@ def check_dwarf(d, m, tool):
         assert j["closures_with_offsets"] > 0 and j["closure_code_vars"] > 0, j
     else:
         assert j["closures_with_offsets"] == 0, j
+    # Reported, not asserted: a wall-clock bound fails on a busy machine
+    # (the suite runs two corpus entries at once); speed is bench/'s job.
     ms = (j["index_us"] + j["globals_us"]) / 1000
-    assert ms < 100, "DWARF index %.1f ms + global roots %.1f ms" % (j["index_us"] / 1000, j["globals_us"] / 1000)
     return "%d descriptors = DWARF (%d exact, %d up to import paths, %d local types); closures: %d with offsets, " \
            "layout rule fails on %d, code rule agrees on %d variables; %d frame variables; " \
            "index + global roots %.1f ms" % (

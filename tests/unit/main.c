@@ -9,6 +9,7 @@
 int main(void)
 {
     int failed = 0;
+    failed += run_base_tests();
     failed += run_goversion_tests();
     failed += run_buildinfo_tests();
     failed += run_core_tests();

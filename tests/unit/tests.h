@@ -1,5 +1,6 @@
 #ifndef GOHEAP_UNIT_TESTS_H
 #define GOHEAP_UNIT_TESTS_H
+int run_base_tests(void);
 int run_goversion_tests(void);
 int run_buildinfo_tests(void);
 int run_core_tests(void);
