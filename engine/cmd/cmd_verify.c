@@ -1,61 +1,11 @@
-/* verify: reads every pointer word of every allocated object through the
- * pointer layouts and says where the pointers lead. On a sound core nearly
- * every pointer leads to an allocated object or mapped memory; many that do
- * not mean a layout was misread or the core is damaged. */
+/* verify: where every pointer word of every allocated object leads
+ * (heap/verify.c), rendered. */
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "cmd/cmd.h"
 #include "cmd/render.h"
-#include "heap/heapscan.h"
-
-typedef struct tally {
-    const gh_heap *h;
-    const gh_region *reg;
-    size_t nreg;
-    uint64_t words, nil, heap_obj, heap_free, manual, mapped, unmapped;
-    uint64_t first_bad_word, first_bad_value;
-} tally;
-
-static int mapped(const tally *t, uint64_t v)
-{
-    size_t lo = 0, hi = t->nreg;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (v < t->reg[mid].start)
-            hi = mid;
-        else if (v >= t->reg[mid].end)
-            lo = mid + 1;
-        else
-            return 1;
-    }
-    return 0;
-}
-
-static int count(void *ctx, uint64_t word, uint64_t v)
-{
-    tally *t = ctx;
-    t->words++;
-    gh_obj o;
-    const gh_span *sp;
-    if (!v)
-        t->nil++;
-    else if (gh_heap_find(t->h, v, &o))
-        t->heap_obj++;
-    else if ((sp = gh_heap_span_of(t->h, v)) && sp->state == GH_SPAN_MANUAL)
-        t->manual++;
-    else if (sp)
-        t->heap_free++;
-    else if (mapped(t, v))
-        t->mapped++;
-    else {
-        if (!t->unmapped++) {
-            t->first_bad_word = word;
-            t->first_bad_value = v;
-        }
-    }
-    return 0;
-}
+#include "heap/verify.h"
 
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 {
@@ -66,33 +16,15 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     gh_typemask_cache *tc = gh_session_typemasks(s);
     if (!tc)
         return gh_errorf(err, GH_ENOMEM, "out of memory");
-    tally t = {.h = h};
+    const gh_region *reg = NULL;
+    size_t nreg = 0;
     if (s->t->ops->regions)
-        s->t->ops->regions(s->t->ctx, &t.reg, &t.nreg);
-    uint64_t objects = 0, untyped = 0, errors = 0;
-    char first_error[sizeof err->msg] = "";
-    for (size_t i = 0; i < h->nspans; i++) {
-        const gh_span *sp = &h->spans[i];
-        if (sp->state != GH_SPAN_INUSE)
-            continue;
-        for (uint32_t k = 0; k < sp->nelems; k++) {
-            if (!gh_heap_allocated(h, sp->first + k))
-                continue;
-            if ((k & 1023) == 0 && gh_session_interrupted(s))
-                return gh_errorf(err, GH_EINTR, "interrupted: verify stopped after %llu objects",
-                                 (unsigned long long)objects);
-            gh_obj o;
-            gh_heap_obj(h, sp, k, &o);
-            int u;
-            gh_err e2;
-            objects++;
-            if (gh_heap_scan_object(h, tc, &o, count, &t, &u, &e2)) {
-                if (!errors++)
-                    snprintf(first_error, sizeof first_error, "%s", e2.msg);
-            }
-            untyped += u;
-        }
-    }
+        s->t->ops->regions(s->t->ctx, &reg, &nreg);
+    gh_heap_check t;
+    if ((rc = gh_heap_verify(h, tc, reg, nreg, &s->cancel, &t, err)))
+        return rc;
+    uint64_t objects = t.objects, untyped = t.untyped, errors = t.errors;
+    const char *first_error = t.first_error;
     if (a->val[0]) {
         gh_json j;
         gh_render_begin(&j, out, s);
