@@ -39,10 +39,11 @@ static int cmp_addr(const void *a, const void *b)
     return x->size < y->size ? -1 : x->size > y->size;
 }
 
-static const gh_sym *sort_syms;
-static int cmp_name(const void *a, const void *b)
+/* By name, through the index (qsort_r: no file-scope state, sessions may open in parallel). */
+static int cmp_name(const void *a, const void *b, void *syms)
 {
-    return strcmp(sort_syms[*(const uint32_t *)a].name, sort_syms[*(const uint32_t *)b].name);
+    const gh_sym *s = syms;
+    return strcmp(s[*(const uint32_t *)a].name, s[*(const uint32_t *)b].name);
 }
 
 static int load_symbols(gh_exe *e, gh_err *err)
@@ -81,8 +82,7 @@ static int load_symbols(gh_exe *e, gh_err *err)
         return gh_errorf(err, GH_ENOMEM, "out of memory for the symbol index");
     for (size_t i = 0; i < e->nsyms; i++)
         e->byname[i] = (uint32_t)i;
-    sort_syms = e->syms;
-    qsort(e->byname, e->nsyms, sizeof *e->byname, cmp_name);
+    qsort_r(e->byname, e->nsyms, sizeof *e->byname, cmp_name, e->syms);
     return GH_OK;
 }
 

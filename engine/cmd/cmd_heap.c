@@ -18,10 +18,10 @@ typedef struct row {
 
 static int by_name(const void *a, const void *b) { return strcmp(((const row *)a)->name, ((const row *)b)->name); }
 
-static int sort_count;
-static int by_size(const void *a, const void *b)
+static int by_size(const void *a, const void *b, void *count)
 {
     const row *x = a, *y = b;
+    int sort_count = *(const int *)count;
     uint64_t kx = sort_count ? x->count + x->gcount : x->bytes + x->gbytes;
     uint64_t ky = sort_count ? y->count + y->gcount : y->bytes + y->gbytes;
     if (kx != ky)
@@ -36,7 +36,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     int rc;
     if (a->val[2] && (rc = gh_parse_u64(a->val[2], "--top", &top, err)))
         return rc;
-    sort_count = 0;
+    int sort_count = 0;
     if (a->val[3]) {
         if (!strcmp(a->val[3], "count"))
             sort_count = 1;
@@ -95,7 +95,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         if ((rows[i].count || rows[i].gcount) && (!have_re || regexec(&re, rows[i].name, 0, NULL, 0) == 0))
             rows[k++] = rows[i];
     nr = k;
-    qsort(rows, nr, sizeof *rows, by_size);
+    qsort_r(rows, nr, sizeof *rows, by_size, &sort_count);
     size_t shown = top && top < nr ? (size_t)top : nr;
     if (!json && !top && shown > 40)
         shown = 40;

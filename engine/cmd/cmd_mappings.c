@@ -305,7 +305,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_json_end(&j, ']');
         gh_json_end(&j, '}');
     } else {
-        static char line[8192];
+        char line[8192];
         gh_printf(out, "%18s %18s %10s %-4s %s%s\n", "start", "end", "size", "perm", core ? "in core " : "",
                   "file (offset) / contents");
         for (size_t i = 0; i < c.nr; i++) {

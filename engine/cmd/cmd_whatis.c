@@ -3,6 +3,7 @@
  * stack span, or in the executable's data. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cmd/cmd.h"
 #include "cmd/render.h"
@@ -76,8 +77,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         kind = "heap-free";
     else if ((sym = gh_exe_sym_at(s->exe, addr - s->rt.bias)))
         kind = "global";
-    static objtype ty;
-    ty.addr = 0;
+    objtype ty = {0};
     if (found)
         object_type(s, &o, &ty);
     if (a->val[0]) {
@@ -99,24 +99,25 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                     gh_json_kstr(&j, "type_error", ty.err.msg);
             }
             /* Pointer words by offset from the data start (after a malloc header). */
-            static ptrlist l;
-            l.n = 0;
-            l.data = gh_obj_data(&o);
+            ptrlist *l = calloc(1, sizeof *l); /* 32 KiB: not on a debugger thread's stack */
             gh_typemask_cache *tc = gh_session_typemasks(s);
             gh_err e2;
             int untyped = 0;
-            gh_json_kaddr(&j, "data_addr", l.data);
-            if (tc && gh_heap_scan_object(h, tc, &o, collect, &l, &untyped, &e2) == GH_OK) {
-                gh_json_ku64(&j, "pointer_words", l.n);
+            gh_json_kaddr(&j, "data_addr", gh_obj_data(&o));
+            if (l)
+                l->data = gh_obj_data(&o);
+            if (l && tc && gh_heap_scan_object(h, tc, &o, collect, l, &untyped, &e2) == GH_OK) {
+                gh_json_ku64(&j, "pointer_words", l->n);
                 gh_json_key(&j, "pointer_offsets");
                 gh_json_arr(&j);
-                for (uint64_t i = 0; i < l.n && i < MAX_LISTED; i++)
-                    gh_json_u64(&j, l.off[i]);
+                for (uint64_t i = 0; i < l->n && i < MAX_LISTED; i++)
+                    gh_json_u64(&j, l->off[i]);
                 gh_json_end(&j, ']');
                 gh_json_kbool(&j, "typed_layout", !untyped);
             } else {
-                gh_json_kstr(&j, "layout_error", tc ? e2.msg : "out of memory");
+                gh_json_kstr(&j, "layout_error", l && tc ? e2.msg : "out of memory");
             }
+            free(l);
             gh_json_end(&j, '}');
         }
         if (sp) {

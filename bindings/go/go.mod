@@ -1,0 +1,3 @@
+module github.com/goheap/goheap/bindings/go
+
+go 1.22
