@@ -15,6 +15,7 @@ static const char usage[] =
     "usage: goheap [--exe EXE] CORE [COMMAND [ARGS]]\n"
     "       goheap --pid PID [COMMAND [ARGS]]\n"
     "       goheap help [--names | COMMAND]\n"
+    "       --stats: on exit, the time each phase took on stderr\n"
     "       goheap --from-gdb COMMAND [ARGS]   (used by goheap.gdb; see docs/gdb.md)\n"
     "Without a command, goheap reads commands from a prompt and keeps the session loaded.\n";
 
@@ -71,6 +72,20 @@ static void write_stdout(void *ctx, const char *s, size_t n)
     fwrite(s, 1, n, stdout);
 }
 
+/* --stats: where the time went, one line per phase, then the total. */
+static void print_stats(const gh_session *s)
+{
+    const char *phase;
+    double wall, cpu, tw = 0, tc = 0;
+    fprintf(stderr, "goheap: %-8s %9s %9s\n", "phase", "wall s", "cpu s");
+    for (size_t k = 0; gh_phase_time(s, k, &phase, &wall, &cpu); k++) {
+        fprintf(stderr, "goheap: %-8s %9.3f %9.3f\n", phase, wall, cpu);
+        tw += wall;
+        tc += cpu;
+    }
+    fprintf(stderr, "goheap: %-8s %9.3f %9.3f\n", "total", tw, tc);
+}
+
 int cli_run(gh_session *s, int argc, char **argv, gh_out *out)
 {
     gh_err err = {0};
@@ -86,7 +101,7 @@ int cli_run(gh_session *s, int argc, char **argv, gh_out *out)
 int main(int argc, char **argv)
 {
     const char *exe = NULL, *core = NULL;
-    int pid = 0, i = 1;
+    int pid = 0, i = 1, stats = 0;
     gh_out out = {write_stdout, NULL, 0};
     gh_err err = {0};
     struct winsize ws;
@@ -101,6 +116,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--version")) {
             printf("goheap %s\n", gh_version(NULL, NULL, NULL));
             return 0;
+        } else if (!strcmp(argv[i], "--stats")) {
+            stats = 1;
         } else if (!strcmp(argv[i], "--exe") && i + 1 < argc) {
             exe = argv[++i];
         } else if (!strcmp(argv[i], "--pid") && i + 1 < argc) {
@@ -145,6 +162,8 @@ int main(int argc, char **argv)
         gh_set_progress(s, progress, NULL);
     cli_catch_sigint(1);
     rc = i < argc ? cli_run(s, argc - i, argv + i, &out) : cli_prompt(s, &out);
+    if (stats)
+        print_stats(s);
     gh_close(s);
     return rc;
 }

@@ -176,3 +176,24 @@ const char *gh_go_version(const gh_session *s, int *major, int *minor, int *patc
 const char *gh_executable(const gh_session *s) { return gh_exe_path(s->exe); }
 
 unsigned gh_heap_loads(const gh_session *s) { return s->heap_loads; }
+
+int gh_phase_time(const gh_session *s, size_t i, const char **phase, double *wall, double *cpu)
+{
+    if (i >= GH_NPHASES)
+        return 0;
+    if (phase)
+        *phase = gh_phase_names[i];
+    if (wall)
+        *wall = s->phase[i].wall;
+    if (cpu)
+        *cpu = s->phase[i].cpu;
+    return 1;
+}
+
+int gh_set_threads(gh_session *s, int n)
+{
+    if (n < 1)
+        n = gh_edges_default_threads();
+    s->threads = s->t->concurrent ? n : 1;
+    return s->threads;
+}

@@ -140,5 +140,17 @@ int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_err *er
     gh_args a;
     gh_session_refresh(s);
     int rc = parse(c, argc, argv, &a, err);
-    return rc ? rc : c->run(s, &a, out, err);
+    if (rc)
+        return rc;
+    /* The command's own time: all of it but the model phases it caused. */
+    gh_clock c0 = gh_clock_now(), before = {0}, after = {0};
+    for (int k = 0; k < GH_PHASE_COMMAND; k++)
+        before.wall += s->phase[k].wall, before.cpu += s->phase[k].cpu;
+    rc = c->run(s, &a, out, err);
+    for (int k = 0; k < GH_PHASE_COMMAND; k++)
+        after.wall += s->phase[k].wall, after.cpu += s->phase[k].cpu;
+    gh_clock_add(&s->phase[GH_PHASE_COMMAND], c0);
+    s->phase[GH_PHASE_COMMAND].wall -= after.wall - before.wall;
+    s->phase[GH_PHASE_COMMAND].cpu -= after.cpu - before.cpu;
+    return rc;
 }

@@ -7,6 +7,9 @@
 
 #include <stdint.h>
 
+#include "base/clock.h"
+#include "graph/edges.h"
+
 #include "types/gotype.h"
 #include "heap/heap.h"
 #include "roots/roots.h"
@@ -41,6 +44,8 @@ typedef struct gh_graph {
     uint64_t scan_errors;
     char first_scan_error[512];
     double seconds;
+    /* Where marking spent its time (the session adds them to its phases). */
+    gh_clock t_edges, t_mark, t_types;
     /* Marking was interrupted and the caller took what was marked so far
      * (gh_session_graph_partial): the totals count only what was reached. */
     int partial;
@@ -48,6 +53,7 @@ typedef struct gh_graph {
     /* Built by paths --max on first use: who points to each live object
      * (CSR: rev_edges[rev_start[id] .. rev_start[id+1])), and which roots. */
     uint32_t *rev_start, *rev_edges;
+    gh_edges edges;     /* what each object points to (edges.h) */
     void *root_edges;
     size_t nroot_edges;
 } gh_graph;
@@ -55,11 +61,13 @@ typedef struct gh_graph {
 static inline int gh_graph_live(const gh_graph *g, uint32_t id) { return (g->marked[id >> 6] >> (id & 63)) & 1; }
 
 /* Marks the heap h from the roots rs, typing objects with a type table made
- * from tenv. cc (may be NULL) is polled every thousand objects: with partial
- * set, an interrupt ends marking early and the graph comes back with
- * g->partial set; without, it is GH_EINTR. Free with gh_graph_free. */
-int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *tenv, gh_cancel *cc, int partial,
-                   gh_graph **out, gh_err *err);
+ * from tenv: the pointer graph first (threads of them: edges.h), then
+ * marking on it, then typing. cc (may be NULL) is polled every thousand
+ * objects: with partial set, an interrupt ends the work early and the graph
+ * comes back with g->partial set; without, it is GH_EINTR. Free with
+ * gh_graph_free. */
+int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *tenv, int threads, gh_cancel *cc,
+                   int partial, gh_graph **out, gh_err *err);
 void gh_graph_free(gh_graph *g);
 
 /* Type name of an object (heap-wide slot id), "unknown<size>" when untyped;

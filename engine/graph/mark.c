@@ -1,9 +1,14 @@
-/* Marking: breadth-first from every root through the objects' pointer
- * layouts, as the garbage collector would, recording for each live object
- * the first object (or root) that reached it, so a shortest path is one walk
- * back. Types ride along: the allocator's record (malloc header, largeType)
- * when there is one, else the type a typed pointer to the object says, taken
- * only when it agrees with the object's size class and pointer bits. */
+/* Marking and typing, on the pointer graph (edges.c):
+ *   mark:  breadth-first from every root over the graph, as the garbage
+ *          collector would, recording for each live object the first object
+ *          (or root) that reached it, so a shortest path is one walk back;
+ *   types: the same breadth-first order replayed, each object typed by the
+ *          allocator's record (malloc header, largeType) when there is one,
+ *          else by the type a typed pointer to it says, taken only when it
+ *          agrees with the object's size class and pointer bits.
+ * Replaying the marker's queue exactly keeps the result the one a single
+ * interleaved walk gives: which hint reaches an object first decides its
+ * type. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +22,7 @@
 
 #define TINY_BLOCK 16
 #define MARK_STEP 1000 /* objects between interrupt checks and progress reports */
+#define PREFETCH 8     /* objects ahead the typing replay asks memory for */
 
 typedef struct marker {
     const gh_target *t;
@@ -24,12 +30,23 @@ typedef struct marker {
     gh_graph *g;
     const gh_heap *h;
     gh_typemask_cache *tc;
-    uint64_t *queue; /* ring of object addresses */
-    size_t qcap, qhead, qlen;
+    const gh_edges *e;
+    /* mark: every object is queued once, so the queue is the marking order:
+     * order[0, nmarked) (roots' first, then each object's new children). */
+    uint32_t *order;
+    size_t nmarked, next;
+    size_t nroot;      /* of them, marked by the roots */
+    uint32_t *cum;     /* per first visit i: nmarked after order[i] was scanned */
+    /* types: objects walked again once retyped, each tagged with nmarked when
+     * queued: it comes off the queue after order[tag - 1], as in one walk. */
+    struct repush {
+        uint32_t id, tag;
+    } *rq;
+    size_t rqhead, rqn, rqcap;
+    size_t tagnow;     /* nmarked as the replay stands */
+    int oom;
     uint64_t *scanned, *refined;
     uint32_t parent;   /* of what the current scan reaches */
-    uint64_t objmask;  /* pointer words of the object being checked */
-    uint64_t objbase;
     /* Tiny sub-objects: vector and an index by slot << 4 | offset. */
     size_t tcap;
     gh_hmap tidx; /* slot << 4 | offset -> index into g->tiny */
@@ -41,39 +58,37 @@ typedef struct marker {
 static int bit(const uint64_t *v, uint32_t i) { return v[i >> 6] >> (i & 63) & 1; }
 static void setbit(uint64_t *v, uint32_t i) { v[i >> 6] |= UINT64_C(1) << (i & 63); }
 
-static void push(marker *m, uint64_t addr)
+/* mark: id is reached from m->parent. */
+static void mark_id(marker *m, uint32_t id)
 {
-    /* Each slot is queued at most once at a time (marked, or retyped after
-     * its scan), so the ring never overflows. */
-    if (m->qlen == m->qcap)
+    if (bit(m->g->marked, id))
         return;
-    m->queue[(m->qhead + m->qlen++) % m->qcap] = addr;
+    setbit(m->g->marked, id);
+    m->g->parent[id] = m->parent;
+    m->order[m->nmarked++] = id;
 }
 
-static void mark_value(marker *m, uint64_t v)
+/* types: queues a retyped object for another walk. */
+static void repush(marker *m, uint32_t id)
 {
-    gh_obj o;
-    if (!gh_heap_find(m->h, v, &o) || bit(m->g->marked, o.id))
+    if (m->rqn == m->rqcap && gh_grow(&m->rq, &m->rqcap, m->rqn + 1, sizeof *m->rq)) {
+        m->oom = 1;
         return;
-    setbit(m->g->marked, o.id);
-    m->g->parent[o.id] = m->parent;
-    push(m, o.addr);
+    }
+    m->rq[m->rqn++] = (struct repush){id, (uint32_t)m->tagnow};
 }
 
-static int on_ptr(void *ctx, uint64_t word_addr, uint64_t value)
+/* mark: what an object points to, from the graph. */
+static void reach_edges(marker *m, uint32_t id)
 {
-    (void)word_addr;
-    mark_value(ctx, value);
-    return 0;
+    const gh_edges *e = m->e;
+    for (uint32_t k = e->start[id]; k < e->start[id + 1]; k++)
+        mark_id(m, e->to[k]);
 }
 
-static int on_mask(void *ctx, uint64_t word_addr, uint64_t value)
+static int no_word(void *ctx, uint64_t word_addr, uint64_t value)
 {
-    marker *m = ctx;
-    (void)value;
-    uint64_t w = (word_addr - m->objbase) / 8;
-    if (w < 64)
-        m->objmask |= UINT64_C(1) << w;
+    (void)ctx, (void)word_addr, (void)value;
     return 0;
 }
 
@@ -125,6 +140,15 @@ static int on_hint(void *ctx, uint64_t word_addr, const gh_hint *hn)
     if (!gh_heap_find(m->h, hn->value, &o))
         return 0;
     gh_objlayout layout = gh_span_layout(o.span);
+    /* What cannot change anything, before the type's facts are looked up:
+     * an interior pointer (except into a tiny block, which holds several
+     * values), and an object without an allocator's record that is typed
+     * already (the first hint stands). */
+    int tiny = layout == GH_LAYOUT_NOSCAN && o.size == TINY_BLOCK;
+    if (!tiny && hn->value != gh_obj_data(&o))
+        return 0;
+    if (layout <= GH_LAYOUT_HEAPBITS && g->type[o.id] && g->type[o.id] != GH_TID_TINY)
+        return 0;
     gh_otype ot = hn->type;
     if (ot.rtype && gh_types_is_shape(ty, ot.rtype) && !(ot.rtype = gh_types_concrete(ty, ot.rtype)))
         return 0; /* a generic shape is not the object's type */
@@ -200,10 +224,10 @@ static int on_hint(void *ctx, uint64_t word_addr, const gh_hint *hn)
     if (layout == GH_LAYOUT_HEAPBITS && hp > 0) {
         uint64_t want;
         if (gh_types_mask64(ty, &ot, &want, NULL) == GH_OK) {
-            m->objmask = 0;
-            m->objbase = o.addr;
-            gh_heap_scan_object(m->h, m->tc, &o, on_mask, m, NULL, NULL);
-            if (m->objmask != want) {
+            uint64_t have;
+            if (gh_heap_obj_ptrmask64(m->h, &o, &have, NULL))
+                have = 0;
+            if (have != want) {
                 g->hints_rejected++;
                 return 0;
             }
@@ -216,14 +240,21 @@ static int on_hint(void *ctx, uint64_t word_addr, const gh_hint *hn)
         return 0;
     g->type[o.id] = tid;
     if (bit(m->scanned, o.id))
-        push(m, o.addr); /* scanned before its type was known: walk it again for its types */
+        repush(m, o.id); /* walked before its type was known: walk it again for its types */
     return 0;
 }
 
-static void scan_error(marker *m, const gh_err *e)
+/* Counts an object whose pointer words could not all be read when the
+ * marker reaches it; the message is the first one, got by reading again. */
+static void scan_error(marker *m, uint32_t id)
 {
-    if (!m->g->scan_errors++)
-        snprintf(m->g->first_scan_error, sizeof m->g->first_scan_error, "%s", e->msg);
+    if (!(m->e->failed[id >> 6] >> (id & 63) & 1) || m->g->scan_errors++)
+        return;
+    gh_obj o;
+    gh_err e = {0};
+    if (gh_heap_slot(m->h, id, &o))
+        gh_heap_scan_object(m->h, m->tc, &o, no_word, NULL, NULL, &e);
+    snprintf(m->g->first_scan_error, sizeof m->g->first_scan_error, "%s", e.msg);
 }
 
 /* The type of a finalizer's object: the record (runtime.specialfinalizer,
@@ -256,31 +287,38 @@ static void cleanup_fn(marker *m, const gh_root *r)
 
 static int root_word(void *ctx, uint64_t index, uint64_t addr, uint64_t value)
 {
+    marker *m = ctx;
+    gh_obj o;
     (void)index, (void)addr;
-    if (value)
-        mark_value(ctx, value);
+    if (value && gh_heap_find(m->h, value, &o))
+        mark_id(m, o.id);
     return 0;
 }
 
-/* Marks what a root holds and types what its type says. */
-static void scan_root(marker *m, const gh_root *r, uint32_t idx)
+/* mark: what a root holds; types (replay): the types the root's type says
+ * (its marking was done: nothing it queues is walked before the roots are
+ * done, so only the order of its types matters). */
+static void scan_root(marker *m, const gh_root *r, uint32_t idx, int replay)
 {
     m->parent = GH_PARENT_ROOT | idx;
-    gh_root_each_word(r, m->t, root_word, m);
-    if (r->object) {
-        /* A finalizer keeps what its object points to alive, not the object. */
-        gh_obj o;
-        if (gh_heap_find(m->h, r->object, &o)) {
-            gh_err e;
-            if (gh_heap_scan_object(m->h, m->tc, &o, on_ptr, m, NULL, &e))
-                scan_error(m, &e);
-            if (m->g->type[o.id] == 0)
-                header_type(m, &o);
-            if (m->g->type[o.id] == 0 && r->kind == GH_ROOT_FINALIZER)
-                finalized_type(m, r, &o);
-            if (m->g->type[o.id] && m->g->type[o.id] != GH_TID_TINY)
-                gh_types_walk(m->g->types, m->g->type[o.id], gh_obj_data(&o), data_size(&o), on_hint, m, NULL);
+    gh_obj o;
+    /* A finalizer keeps what its object points to alive, not the object. */
+    int has_object = r->object && gh_heap_find(m->h, r->object, &o);
+    if (!replay) {
+        gh_root_each_word(r, m->t, root_word, m);
+        if (has_object) {
+            scan_error(m, o.id);
+            reach_edges(m, o.id);
         }
+        return;
+    }
+    if (has_object) {
+        if (m->g->type[o.id] == 0)
+            header_type(m, &o);
+        if (m->g->type[o.id] == 0 && r->kind == GH_ROOT_FINALIZER)
+            finalized_type(m, r, &o);
+        if (m->g->type[o.id] && m->g->type[o.id] != GH_TID_TINY)
+            gh_types_walk(m->g->types, m->g->type[o.id], gh_obj_data(&o), data_size(&o), on_hint, m, NULL);
     }
     if (!r->conservative && !r->values && (r->rtype || r->dwarf_type))
         gh_types_walk_value(m->g->types, r->rtype, r->dwarf_type, r->addr, r->size, on_hint, m, NULL);
@@ -294,23 +332,43 @@ static void scan_root(marker *m, const gh_root *r, uint32_t idx)
         on_hint(m, 0, &(gh_hint){.value = r->via, .type = {.rtype = r->via_rtype, .count = 1}});
 }
 
-static void scan_object(marker *m, uint64_t addr)
+/* mark: an object taken off the queue reaches what it points to. */
+static void mark_object(marker *m, uint32_t id)
+{
+    m->parent = id;
+    scan_error(m, id);
+    reach_edges(m, id);
+    m->cum[m->nscanned++] = (uint32_t)m->nmarked;
+}
+
+/* types: asks the memory for what the walk of id will read, a few objects
+ * ahead of it (the replay knows its order): the object's first words. */
+static void prefetch(marker *m, uint32_t id)
 {
     gh_obj o;
-    if (!gh_heap_find(m->h, addr, &o))
+    if (!gh_heap_slot(m->h, id, &o))
+        return;
+    const uint8_t *p = gh_direct(m->t, o.addr, o.size < 128 ? o.size : 128);
+    if (p) {
+        __builtin_prefetch(p);
+        if (o.size > 64)
+            __builtin_prefetch(p + 64);
+    }
+}
+
+/* types: an object as the marker's queue gave it (first) or a retyped one
+ * again, walked for the types its own type says. */
+static void type_object(marker *m, uint32_t id, int first)
+{
+    gh_obj o;
+    if (!gh_heap_slot(m->h, id, &o))
         return;
     gh_graph *g = m->g;
-    if (g->type[o.id] == 0)
+    if (g->type[id] == 0)
         header_type(m, &o);
-    m->parent = o.id;
-    if (!bit(m->scanned, o.id)) {
-        setbit(m->scanned, o.id);
-        m->nscanned++;
-        gh_err e;
-        if (gh_heap_scan_object(m->h, m->tc, &o, on_ptr, m, NULL, &e))
-            scan_error(m, &e);
-    }
-    gh_tid t = g->type[o.id];
+    if (first)
+        setbit(m->scanned, id);
+    gh_tid t = g->type[id];
     if (t && t != GH_TID_TINY)
         gh_types_walk(g->types, t, gh_obj_data(&o), data_size(&o), on_hint, m, NULL);
 }
@@ -386,6 +444,7 @@ void gh_graph_free(gh_graph *g)
     free(g->rev_start);
     free(g->rev_edges);
     free(g->root_edges);
+    gh_edges_free(&g->edges);
     free(g);
 }
 
@@ -398,8 +457,30 @@ static unsigned slow_mark_usec(void)
     return n > 0 && n <= 10000000 ? (unsigned)n : 0;
 }
 
-int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *tenv, gh_cancel *cc, int partial,
-                   gh_graph **out, gh_err *err)
+/* Roots in the marker's order: precise ones first, so that on a tie the path
+ * names the variable that holds the pointer rather than a conservatively
+ * scanned frame or register. Returns 1 when interrupted. */
+static int roots_pass(marker *m, const gh_roots *rs, int replay, const char *phase)
+{
+    size_t nroots = gh_roots_count(rs);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < nroots; i++) {
+            const gh_root *r = gh_roots_get(rs, i);
+            if ((r->conservative != 0) != pass)
+                continue;
+            scan_root(m, r, (uint32_t)i, replay);
+            if ((i & 1023) == 1023) {
+                gh_progress(m->cc, phase, pass * nroots + i, 2 * (uint64_t)nroots);
+                if (gh_cancelled(m->cc))
+                    return 1;
+            }
+        }
+    gh_progress(m->cc, phase, 2 * (uint64_t)nroots, 2 * (uint64_t)nroots);
+    return 0;
+}
+
+int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *tenv, int threads, gh_cancel *cc,
+                   int partial, gh_graph **out, gh_err *err)
 {
     int rc;
     struct timespec t0, t1;
@@ -417,44 +498,40 @@ int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *ten
         g->type = calloc(ns, sizeof *g->type);
     }
     m.g = g;
-    m.scanned = calloc(nw, 8);
-    m.refined = calloc(nw, 8);
-    m.qcap = ns;
-    m.queue = malloc(ns * sizeof *m.queue);
-    if (!g || !g->types || !g->marked || !g->parent || !g->type || !m.scanned || !m.refined || !m.queue || !m.tc) {
+    m.order = malloc(ns * sizeof *m.order);
+    m.cum = malloc(ns * sizeof *m.cum);
+    if (!g || !g->types || !g->marked || !g->parent || !g->type || !m.order || !m.cum || !m.tc) {
         rc = gh_errorf(err, GH_ENOMEM, "out of memory for the object graph (%zu slots)", ns);
         goto done;
     }
     memset(g->parent, 0xff, ns * sizeof *g->parent);
-    /* Precise roots first: on a tie the path names the variable that holds
-     * the pointer rather than a conservatively scanned frame or register. */
-    size_t nroots = gh_roots_count(rs);
+
+    /* edges: every object's pointer words, once, in address order. */
+    gh_clock c0 = gh_clock_now();
+    rc = gh_edges_build(h, tenv->masks, threads, cc, &g->edges, err);
+    gh_clock_add(&g->t_edges, c0);
+    m.e = &g->edges;
     int stopped = 0;
-    for (int pass = 0; pass < 2 && !stopped; pass++)
-        for (size_t i = 0; i < nroots; i++) {
-            const gh_root *r = gh_roots_get(rs, i);
-            if ((r->conservative != 0) != pass)
-                continue;
-            scan_root(&m, r, (uint32_t)i);
-            if ((i & 1023) == 1023) {
-                gh_progress(cc, "scanning roots", pass * nroots + i, 2 * (uint64_t)nroots);
-                if (gh_cancelled(cc)) {
-                    if (!partial) {
-                        rc = gh_errorf(err, GH_EINTR, "interrupted while scanning roots");
-                        goto done;
-                    }
-                    stopped = 1;
-                    break;
-                }
-            }
+    if (rc == GH_EINTR && partial) {
+        stopped = 1; /* nothing is marked yet: an empty partial graph */
+        rc = GH_OK;
+    }
+    if (rc)
+        goto done;
+
+    /* mark: breadth-first over the graph. */
+    c0 = gh_clock_now();
+    if (!stopped && roots_pass(&m, rs, 0, "scanning roots")) {
+        if (!partial) {
+            rc = gh_errorf(err, GH_EINTR, "interrupted while scanning roots");
+            goto done;
         }
-    gh_progress(cc, "scanning roots", 2 * (uint64_t)nroots, 2 * (uint64_t)nroots);
+        stopped = 1;
+    }
+    m.nroot = m.nmarked;
     unsigned slow = slow_mark_usec();
-    for (uint64_t n = 0; m.qlen && !stopped; n++) {
-        uint64_t a = m.queue[m.qhead];
-        m.qhead = (m.qhead + 1) % m.qcap;
-        m.qlen--;
-        scan_object(&m, a);
+    for (uint64_t n = 0; m.next < m.nmarked && !stopped; n++) {
+        mark_object(&m, m.order[m.next++]);
         if (n % MARK_STEP == MARK_STEP - 1) {
             if (slow)
                 nanosleep(&(struct timespec){slow / 1000000, (long)(slow % 1000000) * 1000}, NULL);
@@ -470,12 +547,61 @@ int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *ten
         }
     }
     gh_progress(cc, "marking", h->nobjects, h->nobjects);
+    gh_clock_add(&g->t_mark, c0);
+
+    /* types: the marker's queue replayed, as far as marking went: first
+     * visits in marking order, retyped objects between them where one
+     * walk would have queued them. */
+    c0 = gh_clock_now();
+    uint64_t marked = m.nscanned, replayed = 0;
+    m.scanned = calloc(nw, 8);
+    m.refined = calloc(nw, 8);
+    if (!m.scanned || !m.refined) {
+        rc = gh_errorf(err, GH_ENOMEM, "out of memory for the object graph (%zu slots)", ns);
+        goto done;
+    }
+    m.tagnow = 0; /* the roots' own hints come before anything is walked */
+    int typing_stopped = roots_pass(&m, rs, 1, "typing roots");
+    size_t i = 0, limit = stopped ? marked : m.nmarked;
+    for (uint64_t n = 0; !typing_stopped && !m.oom; n++) {
+        if (m.rqhead < m.rqn && (m.rq[m.rqhead].tag <= i || i >= limit)) {
+            uint32_t id = m.rq[m.rqhead++].id;
+            m.tagnow = i ? m.cum[i - 1] : m.nroot;
+            type_object(&m, id, 0);
+        } else if (i < limit) {
+            if (i + PREFETCH < limit)
+                prefetch(&m, m.order[i + PREFETCH]);
+            m.tagnow = m.cum[i];
+            type_object(&m, m.order[i++], 1);
+            replayed++;
+        } else {
+            break;
+        }
+        if (n % MARK_STEP == MARK_STEP - 1) {
+            gh_progress(cc, "typing", replayed, marked);
+            typing_stopped = gh_cancelled(cc);
+        }
+    }
+    if (m.oom) {
+        rc = gh_errorf(err, GH_ENOMEM, "out of memory while typing");
+        goto done;
+    }
+    gh_progress(cc, "typing", marked, marked);
+    if (typing_stopped) {
+        if (!partial) {
+            rc = gh_errorf(err, GH_EINTR, "interrupted while typing (%llu of %llu objects)",
+                           (unsigned long long)replayed, (unsigned long long)marked);
+            goto done;
+        }
+        stopped = 1;
+    }
     g->partial = stopped;
     g->mark_done = m.nscanned;
     g->mark_total = h->nobjects;
     if (g->ntiny)
         qsort(g->tiny, g->ntiny, sizeof *g->tiny, cmp_tiny);
     totals(&m);
+    gh_clock_add(&g->t_types, c0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     g->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     *out = g;
@@ -485,7 +611,9 @@ done:
     gh_graph_free(g);
     free(m.scanned);
     free(m.refined);
-    free(m.queue);
+    free(m.order);
+    free(m.cum);
+    free(m.rq);
     gh_hmap_free(&m.tidx);
     return rc;
 }

@@ -99,80 +99,57 @@ static void root_field(const gh_graph *g, const gh_root *r, const gh_obj *c, cha
 
 /* --- reverse index ------------------------------------------------------- */
 
-typedef struct rev {
-    const gh_heap *h;
-    const gh_graph *g;
-    uint32_t *start, *edges, *fill;
-    uint32_t cur;
-    int counting;
-} rev;
-
-static int rev_edge(void *ctx, uint64_t word_addr, uint64_t value)
-{
-    rev *rv = ctx;
-    (void)word_addr;
-    gh_obj o;
-    if (!gh_heap_find(rv->h, value, &o) || o.id == rv->cur || !gh_graph_live(rv->g, o.id))
-        return 0;
-    if (rv->counting)
-        rv->start[o.id + 1]++;
-    else
-        rv->edges[rv->fill[o.id]++] = rv->cur;
-    return 0;
-}
-
+/* Who points to each live object, from the pointer graph (self-pointers and
+ * the dead left out): two passes over the edges, in address order. */
 static int build_reverse(gh_graph *g, gh_cancel *cc, gh_err *err)
 {
     if (g->rev_start)
         return GH_OK;
-    const gh_heap *h = g->h;
-    size_t ns = h->nslots;
-    rev rv = {.h = h, .g = g};
-    rv.start = calloc(ns + 1, sizeof *rv.start);
-    if (!rv.start)
+    const gh_edges *e = &g->edges;
+    size_t ns = g->h->nslots;
+    uint32_t *start = calloc(ns + 1, sizeof *start);
+    if (!start)
         return gh_errorf(err, GH_ENOMEM, "out of memory for the reverse index");
-    gh_typemask_cache *tc = masks(g);
     for (int pass = 0; pass < 2; pass++) {
-        rv.counting = pass == 0;
+        uint32_t *edges = NULL, *fill = NULL;
         if (pass == 1) {
             for (size_t i = 0; i < ns; i++)
-                rv.start[i + 1] += rv.start[i];
-            rv.edges = malloc((rv.start[ns] ? rv.start[ns] : 1) * sizeof *rv.edges);
-            rv.fill = malloc((ns ? ns : 1) * sizeof *rv.fill);
-            if (!rv.edges || !rv.fill) {
-                free(rv.start);
-                free(rv.edges);
-                free(rv.fill);
+                start[i + 1] += start[i];
+            edges = malloc((start[ns] ? start[ns] : 1) * sizeof *edges);
+            fill = malloc((ns ? ns : 1) * sizeof *fill);
+            if (!edges || !fill) {
+                free(start), free(edges), free(fill);
                 return gh_errorf(err, GH_ENOMEM, "out of memory for the reverse index");
             }
-            memcpy(rv.fill, rv.start, ns * sizeof *rv.fill);
+            memcpy(fill, start, ns * sizeof *fill);
         }
-        for (size_t si = 0; si < h->nspans; si++) {
-            const gh_span *sp = &h->spans[si];
-            if (sp->state != GH_SPAN_INUSE || gh_span_noscan(sp))
+        for (uint32_t id = 0; id < ns; id++) {
+            if (!gh_graph_live(g, id))
                 continue;
-            for (uint32_t k = 0; k < sp->nelems; k++) {
-                uint32_t id = sp->first + k;
-                if (!gh_heap_allocated(h, id) || !gh_graph_live(g, id))
+            for (uint32_t k = e->start[id]; k < e->start[id + 1]; k++) {
+                uint32_t t = e->to[k];
+                if (t == id || !gh_graph_live(g, t))
                     continue;
-                gh_obj o;
-                gh_heap_obj(h, sp, k, &o);
-                rv.cur = id;
-                gh_heap_scan_object(h, tc, &o, rev_edge, &rv, NULL, NULL);
+                if (pass == 0)
+                    start[t + 1]++;
+                else
+                    edges[fill[t]++] = id;
             }
-            gh_progress(cc, "indexing references", pass * h->nspans + si, 2 * (uint64_t)h->nspans);
-            if (gh_cancelled(cc)) {
-                free(rv.start);
-                free(rv.edges);
-                free(rv.fill);
-                return gh_errorf(err, GH_EINTR, "interrupted while indexing references");
+            if ((id & 0xfffff) == 0xfffff) {
+                gh_progress(cc, "indexing references", pass * (uint64_t)ns + id, 2 * (uint64_t)ns);
+                if (gh_cancelled(cc)) {
+                    free(start), free(edges), free(fill);
+                    return gh_errorf(err, GH_EINTR, "interrupted while indexing references");
+                }
             }
+        }
+        if (pass == 1) {
+            free(fill);
+            g->rev_edges = edges;
         }
     }
-    gh_progress(cc, "indexing references", 2 * (uint64_t)h->nspans, 2 * (uint64_t)h->nspans);
-    free(rv.fill);
-    g->rev_start = rv.start;
-    g->rev_edges = rv.edges;
+    gh_progress(cc, "indexing references", 2 * (uint64_t)ns, 2 * (uint64_t)ns);
+    g->rev_start = start;
     return GH_OK;
 }
 

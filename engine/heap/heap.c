@@ -31,34 +31,12 @@ static uint32_t local_arena(const gh_heap *h, uint64_t addr)
     return i < h->arena_span ? h->arena_map[i] : 0;
 }
 
-const gh_span *gh_heap_span_of(const gh_heap *h, uint64_t addr)
-{
-    uint32_t a = local_arena(h, addr);
-    if (!a)
-        return NULL;
-    uint64_t page = (addr - arena_base(h->arena_idx[a - 1])) / GH_PAGE_SIZE;
-    uint32_t s = h->page_span[(uint64_t)(a - 1) * GH_PAGES_PER_ARENA + page];
-    return s ? &h->spans[s - 1] : NULL;
-}
-
 void gh_heap_obj(const gh_heap *h, const gh_span *s, uint32_t slot, gh_obj *o)
 {
     o->addr = s->base + (uint64_t)slot * s->elemsize;
     o->size = s->elemsize;
     o->id = s->first + slot;
     o->span = s;
-}
-
-int gh_heap_find(const gh_heap *h, uint64_t addr, gh_obj *o)
-{
-    const gh_span *s = gh_heap_span_of(h, addr);
-    if (!s || s->state != GH_SPAN_INUSE || addr < s->base || addr >= s->limit)
-        return 0;
-    uint32_t slot = (uint32_t)((addr - s->base) / s->elemsize);
-    if (slot >= s->nelems || !gh_heap_allocated(h, s->first + slot))
-        return 0;
-    gh_heap_obj(h, s, slot, o);
-    return 1;
 }
 
 static int read_slice(const gh_runtime *rt, uint64_t addr, uint64_t *ptr, uint64_t *len, gh_err *err)
@@ -230,6 +208,69 @@ static void index_pages(gh_heap *h)
     }
 }
 
+/* Whether (off * divmul) >> 32 is off / size for every offset of a span of
+ * span_bytes: checked at each slot's first and last byte, where an error
+ * would show. Go's size classes all pass (runtime/sizeclasses.go). */
+static int divmul_exact(uint64_t size, uint64_t span_bytes, uint32_t divmul)
+{
+    for (uint64_t k = 0; k * size < span_bytes; k++) {
+        uint64_t lo = k * size, hi = lo + size - 1 < span_bytes ? lo + size - 1 : span_bytes - 1;
+        if (((lo * divmul) >> 32) != k || ((hi * divmul) >> 32) != k)
+            return 0;
+    }
+    return 1;
+}
+
+/* Multiplies for divides in gh_heap_find, one check per distinct shape. */
+static void set_divmuls(gh_heap *h)
+{
+    enum { NSEEN = 256 };
+    struct shape {
+        uint64_t size, bytes;
+        uint32_t divmul;
+    } seen[NSEEN];
+    size_t nseen = 0;
+    for (size_t i = 0; i < h->nspans; i++) {
+        gh_span *s = &h->spans[i];
+        uint64_t bytes = s->npages * GH_PAGE_SIZE;
+        s->divmul = 0;
+        if (s->elemsize < 8 || s->elemsize > UINT32_MAX || bytes > (UINT64_C(1) << 31) || s->nelems <= 1)
+            continue;
+        size_t k = 0;
+        while (k < nseen && (seen[k].size != s->elemsize || seen[k].bytes != bytes))
+            k++;
+        if (k == nseen) {
+            uint32_t d = (uint32_t)(UINT32_MAX / s->elemsize + 1);
+            if (nseen == NSEEN)
+                continue; /* odd heap: divide */
+            seen[nseen++] = (struct shape){s->elemsize, bytes, divmul_exact(s->elemsize, bytes, d) ? d : 0};
+        }
+        s->divmul = seen[k].divmul;
+    }
+}
+
+/* slot_block: slot number -> span in a step or two, for gh_heap_slot. */
+static int index_slots(gh_heap *h, gh_err *err)
+{
+    size_t nb = h->nslots / 64 + 1;
+    h->slot_block = malloc(nb * sizeof *h->slot_block);
+    if (!h->slot_block)
+        return gh_errorf(err, GH_ENOMEM, "out of memory for the slot index");
+    memset(h->slot_block, 0xff, nb * sizeof *h->slot_block);
+    for (size_t i = 0; i < h->nspans; i++) {
+        const gh_span *s = &h->spans[i];
+        if (s->state != GH_SPAN_INUSE || !s->nelems)
+            continue;
+        for (uint64_t b = s->first >> 6; b <= (s->first + (uint64_t)s->nelems - 1) >> 6; b++)
+            if (h->slot_block[b] == UINT32_MAX)
+                h->slot_block[b] = (uint32_t)i;
+    }
+    for (size_t b = 0; b < nb; b++)
+        if (h->slot_block[b] == UINT32_MAX)
+            h->slot_block[b] = 0; /* no slot there: the search falls back */
+    return GH_OK;
+}
+
 static int load_alloc_bits(gh_heap *h, gh_err *err)
 {
     uint64_t nslots = 0;
@@ -344,6 +385,10 @@ int gh_heap_load(const gh_runtime *rt, gh_heap **out, gh_err *err)
         rc = load_alloc_bits(h, err);
     }
     if (!rc)
+        rc = index_slots(h, err);
+    if (!rc)
+        set_divmuls(h);
+    if (!rc)
         rc = load_stats(h, err);
     if (rc) {
         gh_heap_free(h);
@@ -363,11 +408,26 @@ void gh_heap_free(gh_heap *h)
     free(h->arena_map);
     free(h->page_span);
     free(h->alloc);
+    free(h->slot_block);
     free(h);
 }
 
 int gh_heap_slot(const gh_heap *h, uint32_t id, gh_obj *o)
 {
+    if (id >= h->nslots)
+        return 0;
+    /* The block's first span, then a few steps forward. */
+    for (size_t k = h->slot_block[id >> 6], steps = 0; k < h->nspans && steps < 16; k++, steps++) {
+        const gh_span *s = &h->spans[k];
+        if (s->state != GH_SPAN_INUSE)
+            continue;
+        if (id < s->first)
+            break;
+        if (id - s->first >= s->nelems)
+            continue;
+        gh_heap_obj(h, s, id - s->first, o);
+        return 1;
+    }
     size_t lo = 0, hi = h->nspans;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

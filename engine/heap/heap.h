@@ -23,6 +23,7 @@ typedef struct gh_span {
     uint8_t spanclass;   /* sizeclass << 1 | noscan */
     uint8_t state;       /* GH_SPAN_INUSE or GH_SPAN_MANUAL */
     uint8_t inline_marks;/* Green Tea: 128 bytes of mark bits end the span */
+    uint32_t divmul;     /* slot of an offset: (offset * divmul) >> 32, checked exact for the span; 0: divide */
 } gh_span;
 
 static inline int gh_span_noscan(const gh_span *s) { return s->spanclass & 1; }
@@ -76,6 +77,7 @@ typedef struct gh_heap {
     uint32_t *arena_map;  /* runtime arena index - arena_lo -> local arena + 1 */
     uint32_t *page_span;  /* local arena * 8192 + page -> span index + 1 */
     uint64_t *alloc;      /* one bit per slot of in-use spans: allocated */
+    uint32_t *slot_block; /* per 64 slots: the first in-use span holding one of them (gh_heap_slot) */
     uint64_t nslots;
     uint32_t sweepgen;
     /* Totals */
@@ -96,16 +98,40 @@ static inline uint64_t gh_heap_arena_start(const gh_heap *h, size_t i)
     return h->arena_idx[i] * (uint64_t)GH_ARENA_SIZE + GH_ARENA_BASE_OFFSET;
 }
 
-/* The span holding addr (any span state goheap keeps), or NULL. */
-const gh_span *gh_heap_span_of(const gh_heap *h, uint64_t addr);
-
-/* The allocated object containing addr (interior pointers included):
- * returns 1 and fills o, or 0 when addr is not inside an allocated object. */
-int gh_heap_find(const gh_heap *h, uint64_t addr, gh_obj *o);
-
 static inline int gh_heap_allocated(const gh_heap *h, uint32_t id)
 {
     return (h->alloc[id >> 6] >> (id & 63)) & 1;
+}
+
+/* The span holding addr (any span state goheap keeps), or NULL. Inline:
+ * the marker asks once per pointer. */
+static inline const gh_span *gh_heap_span_of(const gh_heap *h, uint64_t addr)
+{
+    uint64_t i = (addr - GH_ARENA_BASE_OFFSET) / GH_ARENA_SIZE - h->arena_lo;
+    uint32_t a = i < h->arena_span ? h->arena_map[i] : 0;
+    if (!a)
+        return NULL;
+    uint64_t page = (addr - (h->arena_idx[a - 1] * (uint64_t)GH_ARENA_SIZE + GH_ARENA_BASE_OFFSET)) / GH_PAGE_SIZE;
+    uint32_t s = h->page_span[(uint64_t)(a - 1) * GH_PAGES_PER_ARENA + page];
+    return s ? &h->spans[s - 1] : NULL;
+}
+
+/* The allocated object containing addr (interior pointers included):
+ * returns 1 and fills o, or 0 when addr is not inside an allocated object. */
+static inline int gh_heap_find(const gh_heap *h, uint64_t addr, gh_obj *o)
+{
+    const gh_span *s = gh_heap_span_of(h, addr);
+    if (!s || s->state != GH_SPAN_INUSE || addr < s->base || addr >= s->limit)
+        return 0;
+    uint64_t off = addr - s->base;
+    uint32_t slot = s->divmul ? (uint32_t)((off * s->divmul) >> 32) : (uint32_t)(off / s->elemsize);
+    if (slot >= s->nelems || !gh_heap_allocated(h, s->first + slot))
+        return 0;
+    o->addr = s->base + (uint64_t)slot * s->elemsize;
+    o->size = s->elemsize;
+    o->id = s->first + slot;
+    o->span = s;
+    return 1;
 }
 
 /* Where the object's data starts: after its malloc header, if it has one. */

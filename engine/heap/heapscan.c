@@ -53,6 +53,38 @@ int gh_heap_obj_type(const gh_heap *h, const gh_obj *o, uint64_t *type, gh_err *
     }
 }
 
+/* Where the heap bits of a span with heap bits start (see GH_LAYOUT_HEAPBITS). */
+static uint64_t heapbits_addr(const gh_span *s, uint64_t *bytes)
+{
+    uint64_t span_bytes = s->npages * GH_PAGE_SIZE;
+    *bytes = span_bytes / 64;
+    return s->base + span_bytes - *bytes - (s->inline_marks ? INLINE_MARK_BYTES : 0);
+}
+
+int gh_heap_obj_ptrmask64(const gh_heap *h, const gh_obj *o, uint64_t *mask, gh_err *err)
+{
+    const gh_span *s = o->span;
+    *mask = 0;
+    if (gh_span_layout(s) != GH_LAYOUT_HEAPBITS || s->elemsize > 512)
+        return gh_errorf(err, GH_EUNSUPP, "not a heap-bits object");
+    uint64_t bm_bytes, bm = heapbits_addr(s, &bm_bytes);
+    uint64_t word0 = (o->addr - s->base) / 8, n = s->elemsize / 8;
+    uint64_t first = word0 / 8, last = (word0 + n + 7) / 8;
+    uint8_t tmp[16];
+    const uint8_t *bits = gh_direct(h->rt->t, bm + first, last - first);
+    if (!bits) {
+        int rc = gh_read(h->rt->t, bm + first, tmp, last - first, err);
+        if (rc)
+            return gh_err_wrap(err, "heap bits of the span at 0x%llx", (unsigned long long)s->base);
+        bits = tmp;
+    }
+    uint64_t b0 = word0 - first * 8;
+    for (uint64_t w = 0; w < n; w++)
+        if (bits[(b0 + w) >> 3] >> ((b0 + w) & 7) & 1)
+            *mask |= UINT64_C(1) << w;
+    return GH_OK;
+}
+
 int gh_heap_scan_object(const gh_heap *h, gh_typemask_cache *tc, const gh_obj *o, gh_ptr_fn fn, void *ctx,
                         int *untyped, gh_err *err)
 {

@@ -18,6 +18,11 @@ typedef int (*gh_ptr_fn)(void *ctx, uint64_t word_addr, uint64_t value);
  * not yet published (caught mid-allocation). */
 int gh_heap_obj_type(const gh_heap *h, const gh_obj *o, uint64_t *type, gh_err *err);
 
+/* The pointer words of a GH_LAYOUT_HEAPBITS object (at most 64 words) as
+ * one mask, bit w for word w, read from the span's heap bits alone (not the
+ * object). GH_EUNSUPP for another layout. */
+int gh_heap_obj_ptrmask64(const gh_heap *h, const gh_obj *o, uint64_t *mask, gh_err *err);
+
 /* Scans one allocated object. Objects whose type is not yet published (a
  * header or largeType of 0, caught mid-allocation) have no pointer words;
  * *untyped is set for them when untyped is not NULL. */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const gh_phase_names[GH_NPHASES] = {"open", "heap", "roots", "edges", "mark", "types", "command"};
+
 static uint64_t target_generation(const gh_session *s)
 {
     return s->t->ops->generation ? s->t->ops->generation(s->t->ctx) : 0;
@@ -19,6 +21,8 @@ int gh_session_open(gh_target *t, const char *exe_path, const char *desc, gh_ses
         return gh_errorf(err, GH_ENOMEM, "out of memory");
     }
     s->t = t;
+    s->threads = t->concurrent ? gh_edges_default_threads() : 1;
+    gh_clock c0 = gh_clock_now();
     s->generation = target_generation(s);
     snprintf(s->desc, sizeof s->desc, "%s", desc ? desc : t->kind);
     if (!exe_path && t->ops->exe_path)
@@ -35,6 +39,7 @@ int gh_session_open(gh_target *t, const char *exe_path, const char *desc, gh_ses
     if (s->rt.newer_than_tested)
         snprintf(s->warnings[s->nwarnings++], sizeof s->warnings[0],
                  "%s is newer than the newest Go release goheap was tested with", s->rt.ver.text);
+    gh_clock_add(&s->phase[GH_PHASE_OPEN], c0);
     *out = s;
     return GH_OK;
 fail:
@@ -88,8 +93,10 @@ void gh_session_refresh(gh_session *s)
 int gh_session_heap(gh_session *s, gh_heap **out, gh_err *err)
 {
     if (!s->heap) {
+        gh_clock c0 = gh_clock_now();
         gh_progress(&s->cancel, "loading heap", 0, 1);
         int rc = gh_heap_load(&s->rt, &s->heap, err);
+        gh_clock_add(&s->phase[GH_PHASE_HEAP], c0);
         gh_progress(&s->cancel, "loading heap", 1, 1);
         if (rc)
             return rc;
@@ -204,7 +211,12 @@ int gh_session_roots(gh_session *s, const gh_roots **out, gh_err *err)
         gh_roots_env env;
         gh_heap *h;
         int rc = gh_session_heap(s, &h, err);
-        if (rc || (rc = gh_session_roots_env(s, &env, err)) || (rc = gh_roots_collect(&env, &s->roots, err)))
+        if (rc || (rc = gh_session_roots_env(s, &env, err)))
+            return rc;
+        gh_clock c0 = gh_clock_now();
+        rc = gh_roots_collect(&env, &s->roots, err);
+        gh_clock_add(&s->phase[GH_PHASE_ROOTS], c0);
+        if (rc)
             return rc;
     }
     *out = s->roots;
@@ -222,8 +234,13 @@ static int session_graph(gh_session *s, gh_graph **out, int partial, gh_err *err
         if ((rc = gh_session_heap(s, &h, err)) || (rc = gh_session_roots(s, &rs, err)))
             return rc;
         gh_session_types_env(s, &tenv);
-        if ((rc = gh_graph_build(h, rs, &tenv, &s->cancel, partial, &g, err)))
+        if ((rc = gh_graph_build(h, rs, &tenv, s->threads, &s->cancel, partial, &g, err)))
             return rc;
+        const gh_clock *gp[] = {&g->t_edges, &g->t_mark, &g->t_types};
+        for (int k = 0; k < 3; k++) {
+            s->phase[GH_PHASE_EDGES + k].wall += gp[k]->wall;
+            s->phase[GH_PHASE_EDGES + k].cpu += gp[k]->cpu;
+        }
         if (g->partial) {
             *out = g; /* the caller's: never cached */
             return GH_OK;

@@ -8,6 +8,7 @@
 #define GOHEAP_SESSION_SESSION_H
 
 #include "base/cancel.h"
+#include "base/clock.h"
 #include "base/out.h"
 #include "dwarf/dwarf_index.h"
 #include "dwarf/dwarfvars.h"
@@ -21,6 +22,19 @@
 #include "runtime/runtime.h"
 #include "target/target.h"
 #include "types/gotype.h"
+
+/* Phases of the work a session does, timed for --stats and gh_phase_time. */
+enum {
+    GH_PHASE_OPEN,    /* the executable and the runtime model */
+    GH_PHASE_HEAP,    /* arenas, spans, slots */
+    GH_PHASE_ROOTS,   /* globals, stacks, finalizers */
+    GH_PHASE_EDGES,   /* every object's pointer words, resolved to objects */
+    GH_PHASE_MARK,    /* reachability from the roots */
+    GH_PHASE_TYPES,   /* types propagated to objects the allocator did not type */
+    GH_PHASE_COMMAND, /* the rest of the commands: queries and output */
+    GH_NPHASES
+};
+extern const char *const gh_phase_names[GH_NPHASES];
 
 typedef struct gh_session {
     gh_target *t;
@@ -40,6 +54,8 @@ typedef struct gh_session {
     gh_graph *graph;
     gh_goroutines *goroutines;      /* gh_session_goroutines_cached */
     gh_cancel cancel;               /* the front end's interrupt and progress */
+    gh_clock phase[GH_NPHASES];     /* time spent in each phase, summed over the session */
+    int threads;                    /* for the pointer graph; 1 when the target reads from one thread only */
     int free_target;                /* t was allocated by gh_open_target: free it after closing */
     char warnings[2][600];          /* about the target: truncated core, newer Go release */
     size_t nwarnings;

@@ -17,6 +17,7 @@ typedef struct gh_target {
     const gh_target_ops *ops;
     void *ctx;
     const char *kind; /* "core", "live", "lldb" */
+    int concurrent;   /* read and direct may be called from several threads at once */
 } gh_target;
 
 /* Bounds-checked reads. Each returns GH_OK or GH_EMEM with a message naming

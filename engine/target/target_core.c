@@ -12,6 +12,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,8 @@ typedef struct core {
     char *exe_path;
     seg *segs;
     gh_region *regions;
-    size_t nsegs, last;
+    size_t nsegs;
+    _Atomic size_t last;  /* the segment found last (find_seg) */
     fmap *files;
     size_t nfiles;
     xload *xloads;
@@ -405,8 +407,11 @@ static int load_segments(core *c, const Elf64_Ehdr *eh, size_t phnum, gh_err *er
 
 static const seg *find_seg(core *c, uint64_t a)
 {
-    if (c->last < c->nsegs && a >= c->segs[c->last].start && a < c->segs[c->last].end)
-        return &c->segs[c->last];
+    /* The last segment found, shared by threads reading at once: a relaxed
+     * atomic, any value of which is a valid index or nsegs. */
+    size_t last = atomic_load_explicit(&c->last, memory_order_relaxed);
+    if (last < c->nsegs && a >= c->segs[last].start && a < c->segs[last].end)
+        return &c->segs[last];
     size_t lo = 0, hi = c->nsegs;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -414,8 +419,10 @@ static const seg *find_seg(core *c, uint64_t a)
             hi = mid;
         else if (a >= c->segs[mid].end)
             lo = mid + 1;
-        else
-            return &c->segs[c->last = mid];
+        else {
+            atomic_store_explicit(&c->last, mid, memory_order_relaxed);
+            return &c->segs[mid];
+        }
     }
     return NULL;
 }
@@ -917,6 +924,7 @@ int gh_core_open(const char *core_path, const char *exe_path, gh_target **out, g
     c->t.ops = &core_ops;
     c->t.ctx = c;
     c->t.kind = "core";
+    c->t.concurrent = 1; /* the mapped file, read only */
     int rc = open_core(c, core_path, exe_path, err);
     if (rc) {
         core_close(c);

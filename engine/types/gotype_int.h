@@ -12,6 +12,7 @@
 #define GH_TYPES_MAX_FIELDS (1u << 16)  /* fields of one struct */
 #define GH_TYPES_MAX_LEAVES (1u << 16)  /* pointer leaves of one value */
 #define GH_TYPES_MAX_DEPTH 32           /* nesting while flattening */
+#define GH_TYPES_RHOT 256               /* the rinfo cache in front of the table */
 
 /* A pointer-holding word (or word pair) of a value. */
 enum { L_PTR = 1, L_SLICE, L_STRING, L_EFACE, L_IFACE, L_MAP, L_CHAN, L_FUNC,
@@ -61,6 +62,7 @@ struct gh_types {
     rinfo **rblocks;   /* descriptor facts, in blocks that never move: an rinfo * stays valid */
     size_t rn, nrblocks;
     gh_hmap raddr;     /* descriptor address -> index of its rinfo */
+    struct rinfo *rhot[GH_TYPES_RHOT]; /* recently asked, by address bits */
     void *dwarf;       /* DWARF type facts (typewalk_dwarf.c), NULL until used */
     struct nentry *nv; /* descriptors by name (gh_types_by_name), built on first use */
     size_t nn, ncap;

@@ -410,12 +410,16 @@ def check_exited(d):
     s = live_session(d, out_file)
     try:
         s.run(["go-heap --json"])  # a model that must not be reused
-        for _ in range(5):
+        for _ in range(50):
             # The exit can be reported after a continue returned: ask first,
-            # since continuing a process that is gone ends a --batch session.
+            # and continue only a stopped process, since continuing one that
+            # is running to its exit (or gone) ends a --batch session.
             text, _ = s.run(["process status"])
             if "exited with status = 0" in text:
                 break
+            if " stopped" not in text:
+                time.sleep(0.2)
+                continue
             text, _ = s.run(["process continue"])
             if "exited with status = 0" in text:
                 break

@@ -97,6 +97,13 @@ GH_API void gh_set_interrupt_flag(gh_session *s, const volatile int *flag);
 typedef void (*gh_progress_fn)(void *ctx, const char *phase, uint64_t done, uint64_t total);
 GH_API void gh_set_progress(gh_session *s, gh_progress_fn fn, void *ctx);
 
+/* How many threads build the object graph: n, or (n < 1) the default
+ * (GOHEAP_THREADS, else the cores online, at most 8). A target that cannot
+ * be read from several threads at once (a caller-supplied one, a live
+ * process read through its page cache) always uses one. Returns the number
+ * in effect. Results do not depend on it. */
+GH_API int gh_set_threads(gh_session *s, int n);
+
 /* ---- the target --------------------------------------------------------- */
 
 /* The Go release of the target as its binary states it ("go1.25.14
@@ -107,6 +114,12 @@ GH_API const char *gh_executable(const gh_session *s);
 /* Times the heap model was built in this session (1 after the first query;
  * more when a live target ran between calls). */
 GH_API unsigned gh_heap_loads(const gh_session *s);
+
+/* Where the session's time went: phase i's name ("open", "heap", "roots",
+ * "edges", "mark", "types", "command"), and its wall and CPU seconds summed
+ * over the session (CPU of the whole process: more than wall when a phase
+ * ran on several cores). Returns 1, or 0 past the last phase. */
+GH_API int gh_phase_time(const gh_session *s, size_t i, const char **phase, double *wall, double *cpu);
 
 /* ---- the heap ----------------------------------------------------------- */
 

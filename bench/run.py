@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""goheap's benchmark: heaps built like a service's (bench/service), at a few
+million objects each, timed phase by phase against one sequential read of
+the same core.
+
+    bench/run.py [--sizes 1,6,25,50] [--build-dir build] [--go go1.27.4]
+                 [--runs 1] [--debuggers] [--json out.json]
+
+For each size (millions of objects) it builds the program with the newest
+Go release of corpus/versions, dumps its core under BUILD/bench/<items>/
+(cached: the cores are GiBs, never committed), and reports:
+
+- the core's size and one warm sequential read of it (`cat core
+  >/dev/null`, the second of two) in the same run;
+- `goheap --stats CORE heap`: wall and CPU per phase (open, heap, roots,
+  edges, mark, types, command), peak RSS, ns and bytes per object, and the
+  ratio to the sequential read;
+- `paths ADDR` after `heap` in one session, and a one-shot `paths`;
+- with --debuggers, the first go-heap in lldb and in gdb on the same core.
+
+The counts goheap gives for the program's own types must equal what it
+built (main.Item, main.Node, main.Session): a fast wrong answer fails.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OBJECTS_PER_ITEM = 5.68  # measured: objects in the heap per item the program makes
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def newest_go():
+    with open(os.path.join(ROOT, "corpus", "versions")) as f:
+        vs = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+    return vs[-1]
+
+
+def build(go, out):
+    exe = os.path.join(out, "service")
+    env = dict(os.environ, GOTOOLCHAIN=go, GOFLAGS="-mod=mod")
+    subprocess.run(["go", "build", "-o", exe, "./service"], cwd=os.path.join(ROOT, "bench"), env=env, check=True)
+    return exe
+
+
+def dump(exe, items, out):
+    """The core of the program at this many items (cached by the binary)."""
+    d = os.path.join(out, str(items))
+    core, man, stamp = (os.path.join(d, n) for n in ("core", "manifest.json", "stamp"))
+    key = "%d %d" % (os.path.getsize(exe), int(os.path.getmtime(exe)))
+    if os.path.exists(core) and os.path.exists(stamp) and open(stamp).read() == key:
+        return d
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    shutil.copy(exe, os.path.join(d, "exe"))
+    log("bench: dumping the core of %d items" % items)
+    with open(man, "w") as f:
+        p = subprocess.run(["bash", "-c", "ulimit -c unlimited; exec ./exe"], cwd=d, stdout=f,
+                           stderr=subprocess.DEVNULL, env=dict(os.environ, SERVICE_ITEMS=str(items)))
+    if not os.path.exists(core):
+        cores = [n for n in os.listdir(d) if n.startswith("core")]
+        if not cores:
+            sys.exit("bench: no core written (exit %d); core_pattern must write 'core' in the cwd" % p.returncode)
+        os.rename(os.path.join(d, cores[0]), core)
+    open(stamp, "w").write(key)
+    return d
+
+
+def seq_read(core):
+    """Seconds of one warm sequential read of the core."""
+    best = None
+    for _ in range(2):
+        t0 = time.monotonic()
+        with open(core, "rb", buffering=0) as f:
+            buf = bytearray(1 << 22)
+            while f.readinto(buf):
+                pass
+        best = time.monotonic() - t0
+    return best
+
+
+def timed(cmd, stdin=None):
+    """(stdout, stderr, wall s, peak RSS bytes) of a command."""
+    t0 = time.monotonic()
+    p = subprocess.run(["/usr/bin/time", "-f", "@@RSS %M"] + cmd, input=stdin, capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    if p.returncode != 0:
+        sys.exit("bench: %s failed: %s" % (" ".join(cmd), p.stderr[-2000:]))
+    m = re.search(r"@@RSS (\d+)", p.stderr)
+    return p.stdout, p.stderr, wall, int(m.group(1)) * 1024 if m else 0
+
+
+def stats(stderr):
+    out = {}
+    for line in stderr.splitlines():
+        m = re.match(r"goheap: (\w+)\s+([\d.]+)\s+([\d.]+)$", line)
+        if m and m.group(1) != "phase":
+            out[m.group(1)] = (float(m.group(2)), float(m.group(3)))
+    return out
+
+
+def measure(goheap, d, debuggers):
+    core, exe = os.path.join(d, "core"), os.path.join(d, "exe")
+    man = json.load(open(os.path.join(d, "manifest.json")))
+    r = {"items": man["items"], "core_bytes": os.path.getsize(core), "go": man["go"]}
+    r["seq_read_s"] = seq_read(core)
+    out, err, wall, rss = timed([goheap, "--stats", "--exe", exe, core, "heap", "--json"])
+    heap = json.loads(out)
+    got = {t["type"]: t["count"] for t in heap["types"]}
+    for t, n in man["live"].items():
+        if got.get(t) != n:
+            sys.exit("bench: %s: goheap counts %s live, the program made %d" % (t, got.get(t), n))
+    r["objects"] = heap["objects"]
+    r["heap_s"], r["rss"], r["phases"] = wall, rss, stats(err)
+    r["ns_per_object"] = 1e9 * wall / heap["objects"]
+    r["rss_per_object"] = rss / heap["objects"]
+    r["over_core_per_object"] = (rss - r["core_bytes"]) / heap["objects"]
+    r["x_seq_read"] = wall / r["seq_read_s"]
+    objs = json.loads(subprocess.run([goheap, "--exe", exe, core, "objects", "--type", "^main.Item$", "--limit", "1",
+                                      "--json"], capture_output=True, text=True, check=True).stdout)
+    addr = objs["objects"][0]["addr"]
+    # paths after heap in one session: the prompt times nothing itself, so
+    # the session's command phase says what the second command took.
+    _, err2, _, _ = timed([goheap, "--stats", "--exe", exe, core], stdin="heap --json\n")
+    _, err3, _, _ = timed([goheap, "--stats", "--exe", exe, core], stdin="heap --json\npaths %s --json\n" % addr)
+    r["paths_after_heap_s"] = stats(err3)["command"][0] - stats(err2)["command"][0]
+    _, _, r["paths_oneshot_s"], _ = timed([goheap, "--exe", exe, core, "paths", addr, "--json"])
+    if debuggers:
+        r.update(debugger_times(exe, core))
+    return r
+
+
+def debugger_times(exe, core):
+    out = {}
+    plugin = os.path.join(BUILD, "lib", "libgoheap-lldb.so")
+    lldb = shutil.which(os.environ.get("LLDB", "lldb-19")) or shutil.which("lldb")
+    if lldb and os.path.exists(plugin):
+        _, _, out["lldb_s"], _ = timed([lldb, "--batch", "--no-lldbinit", "-o", "plugin load " + plugin,
+                                        "-o", "target create %s --core %s" % (exe, core), "-o", "go-heap --top 1"])
+    gdbfile = os.path.join(BUILD, "share", "goheap", "goheap.gdb")
+    if shutil.which("gdb") and os.path.exists(gdbfile):
+        _, _, out["gdb_s"], _ = timed(["gdb", "-batch", "-nx", "-ex", "source " + gdbfile, "-ex", "file " + exe,
+                                       "-ex", "core-file " + core, "-ex", "go-heap --top 1"])
+    return out
+
+
+def table(results):
+    phases = ["open", "heap", "roots", "edges", "mark", "types", "command"]
+    lines = ["| objects | core | seq. read | goheap heap | × read | ns/object | peak RSS | RSS − core per object | "
+             + " | ".join(phases) + " | paths after heap | one-shot paths |" + (" lldb | gdb |" if any(
+                 "lldb_s" in r for r in results) else ""),
+             "|" + "---|" * (10 + len(phases) + (2 if any("lldb_s" in r for r in results) else 0))]
+    for r in results:
+        ph = " | ".join("%.2f / %.2f" % r["phases"].get(p, (0, 0)) for p in phases)
+        row = "| %.1f M | %.2f GiB | %.2f s | %.2f s | %.1f× | %.0f | %.2f GiB | %.1f B | %s | %.3f s | %.2f s |" % (
+            r["objects"] / 1e6, r["core_bytes"] / 2**30, r["seq_read_s"], r["heap_s"], r["x_seq_read"],
+            r["ns_per_object"], r["rss"] / 2**30, r["over_core_per_object"], ph, r["paths_after_heap_s"],
+            r["paths_oneshot_s"])
+        if "lldb_s" in r or "gdb_s" in r:
+            row += " %.2f s | %.2f s |" % (r.get("lldb_s", 0), r.get("gdb_s", 0))
+        lines.append(row)
+    return "\n".join(lines)
+
+
+def main():
+    global BUILD
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1,6,25,50", help="millions of objects")
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--go", default=newest_go())
+    ap.add_argument("--debuggers", action="store_true")
+    ap.add_argument("--json", help="write the results here too")
+    a = ap.parse_args()
+    BUILD = os.path.abspath(a.build_dir)
+    goheap = os.path.join(BUILD, "bin", "goheap")
+    out = os.path.join(BUILD, "bench")
+    os.makedirs(out, exist_ok=True)
+    exe = build(a.go, out)
+    results = []
+    for s in a.sizes.split(","):
+        items = int(float(s) * 1e6 / OBJECTS_PER_ITEM)
+        d = dump(exe, items, out)
+        log("bench: measuring %s M objects" % s)
+        results.append(measure(goheap, d, a.debuggers))
+        log(json.dumps(results[-1]))
+    machine = subprocess.run(["bash", "-c", "lscpu | sed -n 's/Model name: *//p'; nproc; free -g | awk '/Mem/{print $2\" GiB\"}'"],
+                             capture_output=True, text=True).stdout.split("\n")
+    print("machine: %s, %s cores, %s; goheap %s" % (machine[0].strip(), machine[1].strip(), machine[2].strip(),
+                                                    subprocess.run([goheap, "--version"], capture_output=True,
+                                                                   text=True).stdout.strip()))
+    print(table(results))
+    if a.json:
+        json.dump(results, open(a.json, "w"), indent=1)
+
+
+BUILD = None
+if __name__ == "__main__":
+    main()
