@@ -604,7 +604,43 @@ static int stall(unsigned ms, const volatile int *intr, gh_err *err)
 
 /* ---- the helper process ---- */
 
-enum { F_OUT = 'O', F_WARN = 'W', F_ERR = 'E', F_STATS = 'S', F_DONE = 'D' };
+enum { F_OUT = 'O', F_WARN = 'W', F_ERR = 'E', F_STATS = 'S', F_DONE = 'D', F_PROGRESS = 'P' };
+
+/* Progress of a long phase on stderr when it is a terminal (gdb's), one
+ * line rewritten in place and erased before output and at the end, as the
+ * CLI shows it. */
+static int progress_shown;
+
+static void progress_clear(void)
+{
+    if (progress_shown) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+        progress_shown = 0;
+    }
+}
+
+static void progress_show(const char *phase, unsigned long long done, unsigned long long total)
+{
+    if (!isatty(2))
+        return;
+    if (total && done >= total) {
+        progress_clear();
+        return;
+    }
+    if (total)
+        fprintf(stderr, "\r\033[Kgoheap: %s %llu/%llu (%d%%)", phase, done, total, (int)(100.0 * done / total));
+    else
+        fprintf(stderr, "\r\033[Kgoheap: %s %llu", phase, done);
+    fflush(stderr);
+    progress_shown = 1;
+}
+
+static void progress_local(void *ctx, const char *phase, uint64_t done, uint64_t total)
+{
+    (void)ctx;
+    progress_show(phase, (unsigned long long)done, (unsigned long long)total);
+}
 
 static volatile int srv_intr;
 static volatile int srv_conn = -1;
@@ -659,6 +695,16 @@ static void flush_out(conn_out *c)
     if (c->n)
         frame(c, F_OUT, c->buf, c->n);
     c->n = 0;
+}
+
+/* Progress travels to the client, which shows it on gdb's terminal. */
+static void progress_remote(void *ctx, const char *phase, uint64_t done, uint64_t total)
+{
+    conn_out *c = ctx;
+    char b[160];
+    int n = snprintf(b, sizeof b, "%s\t%llu\t%llu", phase, (unsigned long long)done, (unsigned long long)total);
+    flush_out(c);
+    frame(c, F_PROGRESS, b, (size_t)(n < (int)sizeof b ? n : (int)sizeof b - 1));
 }
 
 static void conn_write(void *ctx, const char *s, size_t n)
@@ -805,6 +851,7 @@ static void serve_one(sess *S, const spec *sp, int fd)
     if (poll(&pf, 1, 0) > 0)
         srv_intr = 1; /* interrupted before we listened */
     gh_set_interrupt_flag(S->s, &srv_intr);
+    gh_set_progress(S->s, progress_remote, c);
     gh_out out = {conn_write, c, 0};
     double t0 = now_ms();
     rc = stall((unsigned)atoi(f[3]), &srv_intr, &err);
@@ -814,6 +861,7 @@ static void serve_one(sess *S, const spec *sp, int fd)
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_ASYNC);
     srv_conn = -1;
     gh_set_interrupt_flag(S->s, NULL);
+    gh_set_progress(S->s, NULL, NULL);
     S->commands++;
     S->on_this++;
     flush_out(c);
@@ -1080,16 +1128,27 @@ static int ask_helper(int fd, const spec *sp, unsigned stall_ms, int argc, char 
             goto done;
         buf[fl] = 0;
         switch (h[0]) {
+        case F_PROGRESS: {
+            char *t1 = strchr(buf, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+            if (t2) {
+                *t1 = *t2 = 0;
+                progress_show(buf, strtoull(t1 + 1, NULL, 10), strtoull(t2 + 1, NULL, 10));
+            }
+            break;
+        }
         case F_OUT:
+            progress_clear();
             if (write_full(1, buf, fl) && !sent_intr) {
                 sent_intr = 1; /* nobody reads our output: stop */
                 send(fd, "I", 1, MSG_NOSIGNAL);
             }
             break;
         case F_WARN:
+            progress_clear();
             fprintf(stderr, "%s: warning: %s\n", prog, buf);
             break;
         case F_ERR:
+            progress_clear();
             fprintf(stderr, "%s: %s\n", prog, buf);
             break;
         case F_STATS:
@@ -1102,11 +1161,17 @@ static int ask_helper(int fd, const spec *sp, unsigned stall_ms, int argc, char 
         }
     }
 done:
+    progress_clear();
     free(buf);
     return rc;
 }
 
-static void write_stdout(void *ctx, const char *s, size_t n) { write_full(1, s, n); }
+static void write_stdout(void *ctx, const char *s, size_t n)
+{
+    (void)ctx;
+    progress_clear();
+    write_full(1, s, n);
+}
 
 /* Without a helper: open, run, close. */
 static int run_here(const spec *sp, unsigned stall_ms, int argc, char **argv, int stats)
@@ -1118,6 +1183,7 @@ static int run_here(const spec *sp, unsigned stall_ms, int argc, char **argv, in
         fprintf(stderr, "%s: warning: %s\n", prog, S.warn[i]);
     if (!rc) {
         gh_set_interrupt_flag(S.s, &cli_intr);
+        gh_set_progress(S.s, progress_local, NULL);
         gh_out out = {write_stdout, NULL, 0};
         double t0 = now_ms();
         rc = stall(stall_ms, &cli_intr, &err);
@@ -1130,6 +1196,7 @@ static int run_here(const spec *sp, unsigned stall_ms, int argc, char **argv, in
             fprintf(stderr, "%s: session: %s\n", prog, st);
         }
     }
+    progress_clear();
     if (rc)
         fprintf(stderr, "%s: %s\n", prog, err.msg);
     sess_close(&S);

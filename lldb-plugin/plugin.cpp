@@ -6,12 +6,15 @@
 #include <lldb/API/SBCommandReturnObject.h>
 #include <lldb/API/SBDebugger.h>
 #include <lldb/API/SBFileSpec.h>
+#include <lldb/API/SBPlatform.h>
 #include <lldb/API/SBProcess.h>
 #include <lldb/API/SBTarget.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 #include "sb_target.h"
@@ -36,6 +39,38 @@ Cached cached;
 void append(void *ctx, const char *s, size_t n) { static_cast<std::string *>(ctx)->append(s, n); }
 
 int poll_interrupt(void *ctx) { return static_cast<lldb::SBDebugger *>(ctx)->InterruptRequested(); }
+
+// Progress of a long phase on lldb's error stream when it is a terminal:
+// one line rewritten in place and erased at the end (the command's output
+// is printed when the command returns).
+struct Progress {
+    FILE *f = nullptr;
+    bool shown = false;
+    void clear()
+    {
+        if (shown) {
+            fputs("\r\033[K", f);
+            fflush(f);
+            shown = false;
+        }
+    }
+};
+
+void progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
+{
+    auto *p = static_cast<Progress *>(ctx);
+    if (total && done >= total) {
+        p->clear();
+        return;
+    }
+    if (total)
+        fprintf(p->f, "\r\033[Kgoheap: %s %llu/%llu (%d%%)", phase, (unsigned long long)done,
+                (unsigned long long)total, (int)(100.0 * (double)done / (double)total));
+    else
+        fprintf(p->f, "\r\033[Kgoheap: %s %llu", phase, (unsigned long long)done);
+    fflush(p->f);
+    p->shown = true;
+}
 
 // A core file lldb loaded: open it with the engine's own core backend, which
 // maps the file (far faster than SBProcess::ReadMemory). GOHEAP_LLDB_SBAPI=1
@@ -86,6 +121,12 @@ int session_for(lldb::SBDebugger &dbg, gh_session **out, gh_err *err)
     target.GetExecutable().GetPath(exe, sizeof exe);
     std::string core = core_path(process);
     std::string key = std::string(exe) + "|" + core + "|" + std::to_string(process.GetProcessID());
+    // A local process read through /proc is a new target at each stop.
+    lldb::SBPlatform platform = target.GetPlatform();
+    const char *pname = platform.IsValid() ? platform.GetName() : nullptr;
+    bool local = core.empty() && !std::getenv("GOHEAP_LLDB_SBAPI") && pname && std::string(pname) == "host";
+    if (local)
+        key += "|stop " + std::to_string(process.GetStopID());
     if (cached.s && cached.key == key && cached.process_uid == process.GetUniqueID()) {
         goheap_sb_target_sync(cached.sb);
         *out = cached.s;
@@ -100,7 +141,12 @@ int session_for(lldb::SBDebugger &dbg, gh_session **out, gh_err *err)
     if (!core.empty()) {
         rc = gh_open_core(core.c_str(), exe[0] ? exe : nullptr, &s, err);
     } else {
-        rc = goheap_sb_target_open(target, process, exe[0] ? exe : nullptr, &s, &sb, err);
+        // On this machine the process's memory is read from /proc/PID/mem
+        // in large blocks; the SB API (remote targets, or where /proc is
+        // refused) reads through lldb.
+        rc = local ? goheap_local_open(process, &s, err) : GH_EUNSUPP;
+        if (rc)
+            rc = goheap_sb_target_open(target, process, exe[0] ? exe : nullptr, &s, &sb, err);
         if (!rc)
             gh_set_description(s, ("lldb process " + std::to_string(process.GetProcessID())).c_str());
     }
@@ -135,7 +181,13 @@ public:
             rc = gh_command_help(name_.c_str(), &out, &err);
         } else if (!(rc = session_for(dbg, &s, &err))) {
             gh_set_interrupt(s, poll_interrupt, &dbg);
+            Progress prog;
+            prog.f = dbg.GetErrorFileHandle();
+            if (prog.f && isatty(fileno(prog.f)))
+                gh_set_progress(s, progress, &prog);
             rc = gh_command_run(s, static_cast<int>(argv.size()), argv.data(), &out, &err);
+            prog.clear();
+            gh_set_progress(s, nullptr, nullptr);
             gh_set_interrupt(s, nullptr, nullptr);
         }
         if (!text.empty())

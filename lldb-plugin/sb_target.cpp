@@ -57,6 +57,7 @@ struct SBContext {
 
 void load_regions(SBContext *c);
 void load_threads(SBContext *c);
+void read_threads(lldb::SBProcess process, std::vector<gh_thread> &out);
 
 // Regions and thread registers as of the current stop: a live process that
 // ran has other registers, and may have mapped more memory (a new arena).
@@ -224,11 +225,11 @@ const char *const reg_names[GH_X86_NREGS] = {
     "rdi", "orig_rax", "rip", "cs", "rflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs",
 };
 
-void load_threads(SBContext *c)
+void read_threads(lldb::SBProcess process, std::vector<gh_thread> &out)
 {
-    c->threads.clear();
-    for (uint32_t i = 0; i < c->process.GetNumThreads(); i++) {
-        lldb::SBThread th = c->process.GetThreadAtIndex(i);
+    out.clear();
+    for (uint32_t i = 0; i < process.GetNumThreads(); i++) {
+        lldb::SBThread th = process.GetThreadAtIndex(i);
         gh_thread g{};
         g.tid = static_cast<int>(th.GetThreadID());
         lldb::SBFrame f = th.GetFrameAtIndex(0);
@@ -240,9 +241,11 @@ void load_threads(SBContext *c)
                     g.has_regs = 1;
             }
         }
-        c->threads.push_back(g);
+        out.push_back(g);
     }
 }
+
+void load_threads(SBContext *c) { read_threads(c->process, c->threads); }
 
 void load_regions(SBContext *c)
 {
@@ -299,4 +302,11 @@ void goheap_sb_target_sync(void *ctx)
 {
     if (ctx)
         static_cast<SBContext *>(ctx)->stop = static_cast<SBContext *>(ctx)->process.GetStopID();
+}
+
+int goheap_local_open(lldb::SBProcess process, gh_session **out, gh_err *err)
+{
+    std::vector<gh_thread> threads;
+    read_threads(process, threads);
+    return gh_open_pid(static_cast<int>(process.GetProcessID()), 0, threads.data(), threads.size(), out, err);
 }

@@ -7,7 +7,8 @@
 // (about 6 heap objects each).
 //
 // It prints one JSON line of what it holds (exact counts by construction)
-// and aborts, dumping a core (ulimit -c unlimited).
+// and aborts, dumping a core (ulimit -c unlimited); with SERVICE_HOLD=1 it
+// waits instead, for a live session, until its stdin closes.
 package main
 
 import (
@@ -118,6 +119,12 @@ func main() {
 	})
 	fmt.Println(string(out))
 	os.Stdout.Sync()
+	if os.Getenv("SERVICE_HOLD") == "1" {
+		// Live mode: wait (for goheap --pid, lldb or gdb) until stdin closes.
+		var b [1]byte
+		syscall.Read(0, b[:])
+		os.Exit(0)
+	}
 	// The signal goes to this thread, as corpus/manifest does: a SIGABRT
 	// sent to the process can land on a thread that never crashes it.
 	debug.SetTraceback("crash")

@@ -356,6 +356,27 @@ static void prefetch(marker *m, uint32_t id)
     }
 }
 
+/* types: for an object whose words are (about to be) in cache, asks the
+ * memory for what hints to what it points to will read: the targets' type
+ * slots and allocation bits. */
+static void prefetch_targets(marker *m, uint32_t id)
+{
+    gh_obj o;
+    if (!gh_heap_slot(m->h, id, &o))
+        return;
+    uint64_t n = o.size < 128 ? o.size / 8 : 16;
+    const uint64_t *w = gh_direct(m->t, o.addr, n * 8);
+    for (uint64_t k = 0; w && k < n; k++) {
+        const gh_span *s = gh_heap_span_of(m->h, w[k]);
+        if (!s || s->state != GH_SPAN_INUSE || w[k] < s->base || w[k] >= s->limit)
+            continue;
+        uint64_t off = w[k] - s->base;
+        uint32_t t = s->first + (s->divmul ? (uint32_t)((off * s->divmul) >> 32) : (uint32_t)(off / s->elemsize));
+        __builtin_prefetch(&m->g->type[t]);
+        __builtin_prefetch(&m->h->alloc[t >> 6]);
+    }
+}
+
 /* types: an object as the marker's queue gave it (first) or a retyped one
  * again, walked for the types its own type says. */
 static void type_object(marker *m, uint32_t id, int first)
@@ -571,6 +592,8 @@ int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *ten
         } else if (i < limit) {
             if (i + PREFETCH < limit)
                 prefetch(&m, m.order[i + PREFETCH]);
+            if (i + PREFETCH / 2 < limit)
+                prefetch_targets(&m, m.order[i + PREFETCH / 2]);
             m.tagnow = m.cum[i];
             type_object(&m, m.order[i++], 1);
             replayed++;

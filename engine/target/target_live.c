@@ -1,15 +1,15 @@
 /* Live-process target through /proc/PID: regions from maps, memory from mem
- * (pread, through a small page cache so word-sized reads cost no syscall),
- * registers from ptrace when we stop the process ourselves. Nothing here ever
- * writes to the target.
+ * (copied in 1 MiB chunks on first touch, live_chunks.c, so reads cost no
+ * syscall and several threads read at once), registers from ptrace when we
+ * stop the process ourselves. Nothing here ever writes to the target.
  *
  * generation() stays 0: this backend never lets the process run while it is
  * open (stopped by us), or it cannot know when it ran (stopped by a debugger).
- * Adapters that resume the process own the notion of a new stop; they call
- * gh_live_set_threads with the new registers, which also drops the page cache.
- * One thread at a time, and close() from the thread that opened it: ptrace
- * ties the tracees to the attaching thread. */
+ * Adapters that resume the process open a new target for the new stop.
+ * Reads may come from several threads; close() from the thread that opened
+ * it: ptrace ties the tracees to the attaching thread. */
 #include "base/vec.h"
+#include "target/live_chunks.h"
 #include "target/target.h"
 
 #include <ctype.h>
@@ -29,19 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PAGE 4096u
-#define NPAGES 256u
-#define BIG_READ (16u * PAGE) /* reads this large bypass the cache */
-#define CHUNK (1u << 20)
 #define MAX_PROC_FILE (64u << 20)
 #define STOP_TIMEOUT_MS 5000
-
-typedef struct page {
-    uint64_t addr;
-    int filled;
-    uint32_t valid; /* bytes readable from addr */
-    uint8_t data[PAGE];
-} page;
 
 typedef struct tracee {
     int tid;
@@ -61,7 +50,7 @@ typedef struct live {
     uint64_t bias;
     int have_bias;
     uint64_t generation;
-    page *cache;
+    gh_chunks *mem;  /* the process's memory as read so far */
 } live;
 
 static const gh_target_ops live_ops;
@@ -370,60 +359,16 @@ static int list_one(live *l, int tid, gh_err *err)
 
 /* ---- memory ---- */
 
-static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t addr)
-{
-    size_t done = 0;
-    while (done < len) {
-        uint64_t a = addr + done;
-        if (a > (uint64_t)INT64_MAX)
-            break; /* not representable as an off_t: kernel space */
-        ssize_t r = pread(fd, (uint8_t *)buf + done, len - done, (off_t)a);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        done += (size_t)r;
-    }
-    return (ssize_t)done;
-}
-
-static const page *get_page(live *l, uint64_t pa)
-{
-    page *p = &l->cache[(pa / PAGE) % NPAGES];
-    if (!p->filled || p->addr != pa) {
-        p->addr = pa;
-        p->valid = (uint32_t)pread_full(l->memfd, p->data, PAGE, pa);
-        p->filled = 1;
-    }
-    return p;
-}
-
 static size_t live_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
     live *l = ctx;
-    if (len >= BIG_READ) {
-        size_t done = 0;
-        while (done < len) {
-            size_t n = len - done < CHUNK ? len - done : CHUNK;
-            ssize_t r = pread_full(l->memfd, (uint8_t *)buf + done, n, addr + done);
-            done += (size_t)r;
-            if ((size_t)r < n)
-                break;
-        }
-        return done;
-    }
-    size_t done = 0;
-    while (done < len && addr + done >= addr) {
-        uint64_t a = addr + done, pa = a & ~(uint64_t)(PAGE - 1);
-        const page *p = get_page(l, pa);
-        size_t off = (size_t)(a - pa);
-        if (off >= p->valid)
-            break;
-        size_t n = p->valid - off < len - done ? p->valid - off : len - done;
-        memcpy((uint8_t *)buf + done, p->data + off, n);
-        done += n;
-    }
-    return done;
+    return l->mem ? gh_chunks_read(l->mem, addr, buf, len) : 0;
+}
+
+static const void *live_direct(void *ctx, uint64_t addr, size_t len)
+{
+    live *l = ctx;
+    return l->mem ? gh_chunks_direct(l->mem, addr, len) : NULL;
 }
 
 /* ---- the target ---- */
@@ -468,13 +413,13 @@ static void live_close(void *ctx)
     free(l->threads);
     free(l->tracees);
     free(l->exe_path);
-    free(l->cache);
+    gh_chunks_free(l->mem);
     free(l);
 }
 
 static const gh_target_ops live_ops = {
     .read = live_read,
-    .direct = NULL, /* nothing is mapped in our address space */
+    .direct = live_direct, /* the copies */
     .regions = live_regions,
     .threads = live_threads,
     .exe_path = live_exe_path,
@@ -503,6 +448,14 @@ static int open_live(live *l, int stop, gh_err *err)
         return gh_errorf(err, GH_EIO, "cannot open %s: %s", path, strerror(errno));
     if ((rc = parse_maps(l, err)) || (rc = find_exe(l, err)))
         return rc;
+    /* The copies' budget: GOHEAP_LIVE_COPY_MB (0: none, every read goes to
+     * the process), else half the RAM. */
+    const char *mb = getenv("GOHEAP_LIVE_COPY_MB");
+    uint64_t budget = mb ? strtoull(mb, NULL, 10) << 20 : 0;
+    if (mb && !budget)
+        budget = 1; /* smaller than any chunk */
+    if (!(l->mem = gh_chunks_new(l->memfd, l->regions, l->nregions, budget)))
+        return gh_errorf(err, GH_ENOMEM, "out of memory for the process's regions");
     if (stopped)
         return read_regs(l, err);
     return each_task(l, list_one, err);
@@ -517,13 +470,9 @@ int gh_live_open(int pid, int stop, gh_target **out, gh_err *err)
     l->t.ops = &live_ops;
     l->t.ctx = l;
     l->t.kind = "live";
+    l->t.concurrent = 1; /* pread and the copies take several threads */
     l->pid = pid;
     l->memfd = -1;
-    l->cache = calloc(NPAGES, sizeof *l->cache);
-    if (!l->cache) {
-        free(l);
-        return gh_errorf(err, GH_ENOMEM, "out of memory for the page cache");
-    }
     int rc = open_live(l, stop, err);
     if (rc) {
         live_close(l);
@@ -548,8 +497,5 @@ int gh_live_set_threads(gh_target *t, const gh_thread *threads, size_t n, gh_err
     free(l->threads);
     l->threads = copy;
     l->nthreads = n;
-    /* New registers mean a new stop: memory may have changed since. */
-    for (size_t i = 0; i < NPAGES; i++)
-        l->cache[i].filled = 0;
     return GH_OK;
 }

@@ -17,7 +17,10 @@ with a batch function that runs the commands through lldb instead of goheap).
   `process continue` to the second stop, and they pass against the stop-2
   manifest (the model is rebuilt: the stop id changed). demo and stacks
   (running goroutines walked from lldb's thread registers) on every release,
-  every program on the oldest and the newest.
+  every program on the oldest and the newest. The plugin reads a process on
+  this machine through /proc/PID/mem with lldb's registers; demo and stacks
+  of the newest release also through the SB API (GOHEAP_LLDB_SBAPI=1, the
+  path of remote targets).
 - A bad session (no target, a target without a process, a non-Go program)
   gives a one-line error and lldb goes on with the next command.
 - AddressSanitizer: a core and a live session with the plugin built with
@@ -509,6 +512,12 @@ def main():
         # and the newest.
         for prog in live:
             run.check("%s %s live, two stops" % (version, prog), check_live, by[prog])
+        # A live process on this machine is read through /proc/PID/mem; the
+        # SB API path (remote targets) is checked on the newest release.
+        if version == versions[-1]:
+            for prog in ("demo", "stacks"):
+                run.check("%s %s live through the SB API, two stops" % (version, prog), check_live, by[prog],
+                          {"GOHEAP_LLDB_SBAPI": "1"}, "-sbapi")
     newest = all_dirs.get(versions[-1])
     if newest:
         run.check("%s demo live, after the exit" % versions[-1], check_exited, newest["demo"])

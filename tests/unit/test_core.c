@@ -692,7 +692,11 @@ static void live_child(void **state)
     if (gh_live_open(pid, 1, &t, &err) != GH_OK)
         fail_msg("gh_live_open: %s", err.msg);
     assert_string_equal(t->kind, "live");
-    assert_null(gh_direct(t, (uint64_t)(uintptr_t)&child_word, 8));
+    /* direct: our copy of the child's memory (live_chunks.c), not ours */
+    const uint64_t *p = gh_direct(t, (uint64_t)(uintptr_t)&child_word, 8);
+    assert_non_null(p);
+    assert_ptr_not_equal(p, &child_word);
+    assert_int_equal(*p, 0x1122334455667788ULL);
     assert_int_equal(proc_state(pid), 't'); /* stopped by us */
 
     uint64_t v = 0;
@@ -703,7 +707,7 @@ static void live_child(void **state)
         want[i] = (uint8_t)(i * 13 + 5);
     assert_int_equal(gh_read(t, (uint64_t)(uintptr_t)child_big, got, sizeof got, &err), GH_OK);
     assert_memory_equal(got, want, sizeof want);
-    /* small reads through the page cache, across a page boundary */
+    /* small reads through the copies, across a page boundary */
     uint64_t a = ((uint64_t)(uintptr_t)child_big + 8191) & ~4095ULL;
     assert_int_equal(gh_read(t, a - 5, got, 11, &err), GH_OK);
     assert_memory_equal(got, want + (a - 5 - (uint64_t)(uintptr_t)child_big), 11);
@@ -750,6 +754,20 @@ static void live_child(void **state)
     for (int i = 0; i < 100 && proc_state(pid) != 'S'; i++)
         usleep(10000);
     assert_int_equal(proc_state(pid), 'S'); /* detached: back in pause() */
+
+    /* Without copies (GOHEAP_LIVE_COPY_MB=0) every read goes to the process:
+     * no direct pointers, the same bytes. */
+    setenv("GOHEAP_LIVE_COPY_MB", "0", 1);
+    int rc = gh_live_open(pid, 0, &t, &err);
+    unsetenv("GOHEAP_LIVE_COPY_MB");
+    if (rc != GH_OK)
+        fail_msg("gh_live_open: %s", err.msg);
+    assert_null(gh_direct(t, (uint64_t)(uintptr_t)&child_word, 8));
+    assert_int_equal(gh_read(t, (uint64_t)(uintptr_t)child_big, got, sizeof got, &err), GH_OK);
+    assert_memory_equal(got, want, sizeof want);
+    assert_int_equal(gh_read(t, a - 5, got, 11, &err), GH_OK);
+    assert_memory_equal(got, want + (a - 5 - (uint64_t)(uintptr_t)child_big), 11);
+    gh_target_close(t);
 }
 
 static void live_no_stop(void **state)
