@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/bigmem.h"
 #include "base/vec.h"
 #include "heap/heapscan.h"
 
@@ -140,6 +141,7 @@ int gh_edges_build(const gh_heap *h, gh_typemask_cache *masks, int threads, gh_c
         rc = gh_errorf(err, GH_ENOMEM, "out of memory for the pointer graph (%zu slots)", ns);
         goto done;
     }
+    gh_bigmem_advise(out->start, (ns + 1) * sizeof *out->start);
     uint32_t *cnt = out->start + 1;
     size_t si = 0;
     uint64_t acc = 0;

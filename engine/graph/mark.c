@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/bigmem.h"
 #include "base/hmap.h"
 #include "base/vec.h"
 #include "graph/graph.h"
@@ -341,57 +342,50 @@ static void mark_object(marker *m, uint32_t id)
     m->cum[m->nscanned++] = (uint32_t)m->nmarked;
 }
 
-/* types: asks the memory for what the walk of id will read, a few objects
- * ahead of it (the replay knows its order): the object's first words. */
-static void prefetch(marker *m, uint32_t id)
-{
+/* types: the objects of the replay a few ahead, found once: their bytes
+ * are asked of memory early (the replay knows its order) and handed to the
+ * walk. */
+typedef struct ahead {
     gh_obj o;
-    if (!gh_heap_slot(m->h, id, &o))
-        return;
-    const uint8_t *p = gh_direct(m->t, o.addr, o.size < 128 ? o.size : 128);
-    if (p) {
-        __builtin_prefetch(p);
-        if (o.size > 64)
-            __builtin_prefetch(p + 64);
-    }
-}
+    const uint8_t *host;
+    int ok;
+} ahead;
 
-/* types: for an object whose words are (about to be) in cache, asks the
- * memory for what hints to what it points to will read: the targets' type
- * slots and allocation bits. */
-static void prefetch_targets(marker *m, uint32_t id)
+static void look_ahead(marker *m, uint32_t id, ahead *a)
 {
-    gh_obj o;
-    if (!gh_heap_slot(m->h, id, &o))
-        return;
-    uint64_t n = o.size < 128 ? o.size / 8 : 16;
-    const uint64_t *w = gh_direct(m->t, o.addr, n * 8);
-    for (uint64_t k = 0; w && k < n; k++) {
-        const gh_span *s = gh_heap_span_of(m->h, w[k]);
-        if (!s || s->state != GH_SPAN_INUSE || w[k] < s->base || w[k] >= s->limit)
-            continue;
-        uint64_t off = w[k] - s->base;
-        uint32_t t = s->first + (s->divmul ? (uint32_t)((off * s->divmul) >> 32) : (uint32_t)(off / s->elemsize));
-        __builtin_prefetch(&m->g->type[t]);
-        __builtin_prefetch(&m->h->alloc[t >> 6]);
+    __builtin_prefetch(&m->g->type[id]);
+    a->ok = gh_heap_slot(m->h, id, &a->o);
+    a->host = a->ok ? gh_span_bytes(m->h, a->o.span, a->o.addr, a->o.size) : NULL;
+    if (a->host) {
+        __builtin_prefetch(a->host);
+        if (a->o.size > 64)
+            __builtin_prefetch(a->host + 64);
     }
 }
 
 /* types: an object as the marker's queue gave it (first) or a retyped one
- * again, walked for the types its own type says. */
-static void type_object(marker *m, uint32_t id, int first)
+ * again, walked for the types its own type says. a: the object found
+ * ahead, or NULL. */
+static void type_object(marker *m, uint32_t id, int first, const ahead *a)
 {
-    gh_obj o;
-    if (!gh_heap_slot(m->h, id, &o))
+    ahead here;
+    if (!a) {
+        look_ahead(m, id, &here);
+        a = &here;
+    }
+    if (!a->ok)
         return;
+    const gh_obj *o = &a->o;
     gh_graph *g = m->g;
     if (g->type[id] == 0)
-        header_type(m, &o);
+        header_type(m, o);
     if (first)
         setbit(m->scanned, id);
     gh_tid t = g->type[id];
+    uint64_t data = gh_obj_data(o);
     if (t && t != GH_TID_TINY)
-        gh_types_walk(g->types, t, gh_obj_data(&o), data_size(&o), on_hint, m, NULL);
+        gh_types_walk_at(g->types, t, data, data_size(o), a->host ? a->host + (data - o->addr) : NULL, on_hint, m,
+                         NULL);
 }
 
 static int cmp_tiny(const void *a, const void *b)
@@ -525,6 +519,9 @@ int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *ten
         rc = gh_errorf(err, GH_ENOMEM, "out of memory for the object graph (%zu slots)", ns);
         goto done;
     }
+    gh_bigmem_advise(g->type, ns * sizeof *g->type);
+    gh_bigmem_advise(g->parent, ns * sizeof *g->parent);
+    gh_bigmem_advise(g->marked, nw * 8);
     memset(g->parent, 0xff, ns * sizeof *g->parent);
 
     /* edges: every object's pointer words, once, in address order. */
@@ -584,19 +581,25 @@ int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *ten
     m.tagnow = 0; /* the roots' own hints come before anything is walked */
     int typing_stopped = roots_pass(&m, rs, 1, "typing roots");
     size_t i = 0, limit = stopped ? marked : m.nmarked;
+    ahead ring[PREFETCH];
+    for (size_t k = 0; k < PREFETCH && k < limit; k++)
+        look_ahead(&m, m.order[k], &ring[k]);
+
     for (uint64_t n = 0; !typing_stopped && !m.oom; n++) {
         if (m.rqhead < m.rqn && (m.rq[m.rqhead].tag <= i || i >= limit)) {
             uint32_t id = m.rq[m.rqhead++].id;
             m.tagnow = i ? m.cum[i - 1] : m.nroot;
-            type_object(&m, id, 0);
+            type_object(&m, id, 0, NULL);
         } else if (i < limit) {
+            ahead a = ring[i % PREFETCH];
             if (i + PREFETCH < limit)
-                prefetch(&m, m.order[i + PREFETCH]);
-            if (i + PREFETCH / 2 < limit)
-                prefetch_targets(&m, m.order[i + PREFETCH / 2]);
+                look_ahead(&m, m.order[i + PREFETCH], &ring[i % PREFETCH]);
+            if (i + 2 * PREFETCH < limit) /* what look_ahead will need then */
+                __builtin_prefetch(&m.h->slot_block[m.order[i + 2 * PREFETCH] >> 6]);
             m.tagnow = m.cum[i];
-            type_object(&m, m.order[i++], 1);
+            type_object(&m, m.order[i++], 1, &a);
             replayed++;
+
         } else {
             break;
         }

@@ -1,6 +1,8 @@
 /* The heap model: arenas, spans and allocated slots in flat address-indexed arrays. */
 #include "heap/heap.h"
 
+#include "base/bigmem.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,17 @@ static uint32_t local_arena(const gh_heap *h, uint64_t addr)
 {
     uint64_t i = arena_index(addr) - h->arena_lo;
     return i < h->arena_span ? h->arena_map[i] : 0;
+}
+
+const uint8_t *gh_span_host(const gh_heap *h, const gh_span *s)
+{
+    uintptr_t p = __atomic_load_n(&s->host, __ATOMIC_RELAXED);
+    if (!p) {
+        const void *d = gh_direct(h->rt->t, s->base, s->npages * GH_PAGE_SIZE);
+        p = d ? (uintptr_t)d : 1;
+        __atomic_store_n(&((gh_span *)s)->host, p, __ATOMIC_RELAXED);
+    }
+    return p == 1 ? NULL : (const uint8_t *)p;
 }
 
 void gh_heap_obj(const gh_heap *h, const gh_span *s, uint32_t slot, gh_obj *o)
@@ -285,6 +298,7 @@ static int load_alloc_bits(gh_heap *h, gh_err *err)
     }
     h->nslots = nslots;
     h->alloc = calloc(nslots / 64 + 1, 8);
+    gh_bigmem_advise(h->alloc, (nslots / 64 + 1) * 8);
     uint8_t bits[65536 / 8]; /* the largest slot count of any size class is 1024 */
     if (!h->alloc)
         return gh_errorf(err, GH_ENOMEM, "out of memory for %llu slots", (unsigned long long)nslots);

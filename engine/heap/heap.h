@@ -24,6 +24,7 @@ typedef struct gh_span {
     uint8_t state;       /* GH_SPAN_INUSE or GH_SPAN_MANUAL */
     uint8_t inline_marks;/* Green Tea: 128 bytes of mark bits end the span */
     uint32_t divmul;     /* slot of an offset: (offset * divmul) >> 32, checked exact for the span; 0: divide */
+    uintptr_t host;      /* gh_span_host's cache: 0 not asked yet, 1 not mapped, else the bytes */
 } gh_span;
 
 static inline int gh_span_noscan(const gh_span *s) { return s->spanclass & 1; }
@@ -132,6 +133,19 @@ static inline int gh_heap_find(const gh_heap *h, uint64_t addr, gh_obj *o)
     o->id = s->first + slot;
     o->span = s;
     return 1;
+}
+
+/* The span's bytes in our address space when the target has them there (a
+ * mapped core, a live process's copies), or NULL: the target is asked once
+ * per span (a cache several threads may fill, with the same answer). */
+const uint8_t *gh_span_host(const gh_heap *h, const gh_span *s);
+
+/* The bytes of [addr, addr + len) inside span s, or NULL. */
+static inline const uint8_t *gh_span_bytes(const gh_heap *h, const gh_span *s, uint64_t addr, uint64_t len)
+{
+    const uint8_t *p = gh_span_host(h, s);
+    uint64_t end = s->base + s->npages * GH_PAGE_SIZE;
+    return p && addr >= s->base && addr <= end && len <= end - addr ? p + (addr - s->base) : NULL;
 }
 
 /* Where the object's data starts: after its malloc header, if it has one. */

@@ -7,7 +7,7 @@
 #define INLINE_MARK_BYTES 128 /* sizeof(spanInlineMarkBits) */
 
 /* Words of o read in chunks so large objects need no large buffer. */
-static int scan_words(const gh_heap *h, uint64_t start, uint64_t nwords, const gh_ptrmask *m,
+static int scan_words(const gh_heap *h, const gh_span *span, uint64_t start, uint64_t nwords, const gh_ptrmask *m,
                       const uint8_t *bits, uint64_t bit0, gh_ptr_fn fn, void *ctx, gh_err *err)
 {
     uint64_t buf[512];
@@ -19,7 +19,9 @@ static int scan_words(const gh_heap *h, uint64_t start, uint64_t nwords, const g
             any = m ? gh_ptrmask_tile(m, nwords * 8, w + i) : (bits[(bit0 + w + i) >> 3] >> ((bit0 + w + i) & 7)) & 1;
         if (!any)
             continue;
-        const uint64_t *p = gh_direct(h->rt->t, start + w * 8, n * 8);
+        const uint64_t *p = (const uint64_t *)gh_span_bytes(h, span, start + w * 8, n * 8);
+        if (!p)
+            p = gh_direct(h->rt->t, start + w * 8, n * 8);
         if (!p) {
             int rc = gh_read(h->rt->t, start + w * 8, buf, n * 8, err);
             if (rc)
@@ -71,7 +73,7 @@ int gh_heap_obj_ptrmask64(const gh_heap *h, const gh_obj *o, uint64_t *mask, gh_
     uint64_t word0 = (o->addr - s->base) / 8, n = s->elemsize / 8;
     uint64_t first = word0 / 8, last = (word0 + n + 7) / 8;
     uint8_t tmp[16];
-    const uint8_t *bits = gh_direct(h->rt->t, bm + first, last - first);
+    const uint8_t *bits = gh_span_bytes(h, s, bm + first, last - first);
     if (!bits) {
         int rc = gh_read(h->rt->t, bm + first, tmp, last - first, err);
         if (rc)
@@ -105,10 +107,14 @@ int gh_heap_scan_object(const gh_heap *h, gh_typemask_cache *tc, const gh_obj *o
         if (last - first > sizeof tmp)
             return gh_errorf(err, GH_EFORMAT, "object at 0x%llx: heap bits out of range",
                              (unsigned long long)o->addr);
-        int rc = gh_read(h->rt->t, bm + first, tmp, last - first, err);
-        if (rc)
-            return gh_err_wrap(err, "heap bits of the span at 0x%llx", (unsigned long long)s->base);
-        return scan_words(h, o->addr, n, NULL, tmp, word0 - first * 8, fn, ctx, err);
+        const uint8_t *bits = gh_span_bytes(h, s, bm + first, last - first);
+        if (!bits) {
+            int rc = gh_read(h->rt->t, bm + first, tmp, last - first, err);
+            if (rc)
+                return gh_err_wrap(err, "heap bits of the span at 0x%llx", (unsigned long long)s->base);
+            bits = tmp;
+        }
+        return scan_words(h, s, o->addr, n, NULL, bits, word0 - first * 8, fn, ctx, err);
     }
     uint64_t type, data = gh_obj_data(o);
     int rc = gh_heap_obj_type(h, o, &type, err);
@@ -123,5 +129,5 @@ int gh_heap_scan_object(const gh_heap *h, gh_typemask_cache *tc, const gh_obj *o
     rc = gh_typemask_get(tc, type, &m, err);
     if (rc)
         return gh_err_wrap(err, "type of the object at 0x%llx", (unsigned long long)o->addr);
-    return scan_words(h, data, (o->size - (data - o->addr)) / 8, m, NULL, 0, fn, ctx, err);
+    return scan_words(h, s, data, (o->size - (data - o->addr)) / 8, m, NULL, 0, fn, ctx, err);
 }

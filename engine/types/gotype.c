@@ -159,15 +159,13 @@ static int fill_rinfo(gh_types *ty, rinfo *ri, uint64_t addr)
     return 0;
 }
 
-rinfo *gh_types_rinfo(gh_types *ty, uint64_t addr)
+rinfo *gh_types_rinfo_slow(gh_types *ty, uint64_t addr)
 {
     if (!addr || addr & 7)
         return NULL;
     /* A few types make most of a heap: a small direct-mapped cache in front
      * of the table (rinfo never move, so the pointers stay good). */
     rinfo **hot = &ty->rhot[(addr >> 3) & (GH_TYPES_RHOT - 1)];
-    if (*hot && (*hot)->addr == addr)
-        return (*hot)->state == RI_OK ? *hot : NULL;
     const uint64_t *at = gh_hmap_get(&ty->raddr, addr);
     if (at) {
         rinfo *ri = &ty->rblocks[*at / RBLOCK][*at % RBLOCK];

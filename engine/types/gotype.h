@@ -121,6 +121,10 @@ int gh_types_field_info(gh_types *ty, gh_tid id, size_t i, gh_fieldinfo *out, gh
 typedef int (*gh_hint_fn)(void *ctx, uint64_t word_addr, const gh_hint *h);
 int gh_types_walk(gh_types *ty, gh_tid id, uint64_t addr, uint64_t size, gh_hint_fn fn, void *ctx, gh_err *err);
 
+/* The same with the object's bytes at host (NULL: asked of the target). */
+int gh_types_walk_at(gh_types *ty, gh_tid id, uint64_t addr, uint64_t size, const uint8_t *host, gh_hint_fn fn,
+                     void *ctx, gh_err *err);
+
 /* The same for a value of a descriptor or a DWARF type (a root region). */
 int gh_types_walk_value(gh_types *ty, uint64_t rtype, uint64_t die, uint64_t addr, uint64_t size, gh_hint_fn fn,
                         void *ctx, gh_err *err);

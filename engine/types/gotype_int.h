@@ -84,7 +84,17 @@ uint64_t gh_types_concrete(gh_types *ty, uint64_t shape);
 /* The descriptor whose reflect name is name, 0 when none or ambiguous. */
 uint64_t gh_types_by_name(gh_types *ty, const char *name);
 
-rinfo *gh_types_rinfo(gh_types *ty, uint64_t addr);
+rinfo *gh_types_rinfo_slow(gh_types *ty, uint64_t addr);
+
+/* The facts of the descriptor at addr, NULL when unreadable: the small cache
+ * inline, the table behind it. */
+static inline rinfo *gh_types_rinfo(gh_types *ty, uint64_t addr)
+{
+    rinfo *hot = ty->rhot[(addr >> 3) & (GH_TYPES_RHOT - 1)];
+    if (hot && hot->addr == addr)
+        return hot->state == RI_OK ? hot : NULL;
+    return gh_types_rinfo_slow(ty, addr);
+}
 int gh_types_field_at(gh_types *ty, const rinfo *ri, uint32_t i, uint64_t *name, uint64_t *typ, uint64_t *off);
 /* A struct field's name from its abi.Name at nameaddr (typewalk.c); empty when
  * unreadable or longer than cap - 1. */

@@ -454,13 +454,19 @@ static int walk_syn(walker *w, const gh_otype *o, const mem *m)
 
 int gh_types_walk(gh_types *ty, gh_tid id, uint64_t addr, uint64_t size, gh_hint_fn fn, void *ctx, gh_err *err)
 {
+    return gh_types_walk_at(ty, id, addr, size, NULL, fn, ctx, err);
+}
+
+int gh_types_walk_at(gh_types *ty, gh_tid id, uint64_t addr, uint64_t size, const uint8_t *host, gh_hint_fn fn,
+                     void *ctx, gh_err *err)
+{
     (void)err;
     const gh_otype *o = gh_types_get(ty, id);
     if (!o)
         return GH_OK;
     gh_otype ot = *o; /* the table may move while walking */
     walker w = {.ty = ty, .fn = fn, .ctx = ctx};
-    mem m = {.ty = ty, .addr = addr, .size = size, .direct = gh_direct(ty->t, addr, size)};
+    mem m = {.ty = ty, .addr = addr, .size = size, .direct = host ? host : gh_direct(ty->t, addr, size)};
     if (ot.syn)
         return walk_syn(&w, &ot, &m);
     if (ot.rtype)
