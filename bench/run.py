@@ -22,6 +22,7 @@ The counts goheap gives for the program's own types must equal what it
 built (main.Item, main.Node, main.Session): a fast wrong answer fails.
 """
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -51,11 +52,21 @@ def build(go, out):
     return exe
 
 
+def source_key(items):
+    """What a core is made from: the program's source and the Go release."""
+    h = hashlib.sha256()
+    for root, _, files in sorted(os.walk(os.path.join(ROOT, "bench", "service"))):
+        for f in sorted(files):
+            h.update(open(os.path.join(root, f), "rb").read())
+    h.update(("%s %d" % (GO, items)).encode())
+    return h.hexdigest()
+
+
 def dump(exe, items, out):
     """The core of the program at this many items (cached by the binary)."""
     d = os.path.join(out, str(items))
     core, man, stamp = (os.path.join(d, n) for n in ("core", "manifest.json", "stamp"))
-    key = "%d %d" % (os.path.getsize(exe), int(os.path.getmtime(exe)))
+    key = source_key(items)
     if os.path.exists(core) and os.path.exists(stamp) and open(stamp).read() == key:
         return d
     shutil.rmtree(d, ignore_errors=True)
@@ -183,6 +194,8 @@ def main():
     goheap = os.path.join(BUILD, "bin", "goheap")
     out = os.path.join(BUILD, "bench")
     os.makedirs(out, exist_ok=True)
+    global GO
+    GO = a.go
     exe = build(a.go, out)
     results = []
     for s in a.sizes.split(","):
@@ -202,5 +215,6 @@ def main():
 
 
 BUILD = None
+GO = None
 if __name__ == "__main__":
     main()
