@@ -16,6 +16,7 @@ static const char usage[] =
     "       goheap --pid PID [COMMAND [ARGS]]\n"
     "       goheap help [--names | COMMAND]\n"
     "       --stats: on exit, the time each phase took on stderr\n"
+    "       --no-index, --index: skip the graph index of a core; save it however quick the graph was\n"
     "       goheap --from-gdb COMMAND [ARGS]   (used by goheap.gdb; see docs/gdb.md)\n"
     "Without a command, goheap reads commands from a prompt and keeps the session loaded.\n";
 
@@ -84,6 +85,8 @@ static void print_stats(const gh_session *s)
         tc += cpu;
     }
     fprintf(stderr, "goheap: %-8s %9.3f %9.3f\n", "total", tw, tc);
+    if (gh_index_status(s))
+        fprintf(stderr, "goheap: index: %s\n", gh_index_status(s));
 }
 
 int cli_run(gh_session *s, int argc, char **argv, gh_out *out)
@@ -101,7 +104,7 @@ int cli_run(gh_session *s, int argc, char **argv, gh_out *out)
 int main(int argc, char **argv)
 {
     const char *exe = NULL, *core = NULL;
-    int pid = 0, i = 1, stats = 0;
+    int pid = 0, i = 1, stats = 0, index = GH_INDEX_DEFAULT;
     gh_out out = {write_stdout, NULL, 0};
     gh_err err = {0};
     struct winsize ws;
@@ -118,6 +121,10 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--stats")) {
             stats = 1;
+        } else if (!strcmp(argv[i], "--no-index")) {
+            index = GH_INDEX_OFF;
+        } else if (!strcmp(argv[i], "--index")) {
+            index = GH_INDEX_ALWAYS;
         } else if (!strcmp(argv[i], "--exe") && i + 1 < argc) {
             exe = argv[++i];
         } else if (!strcmp(argv[i], "--pid") && i + 1 < argc) {
@@ -157,6 +164,8 @@ int main(int argc, char **argv)
     }
     for (size_t k = 0; gh_warning(s, k); k++)
         fprintf(stderr, "goheap: warning: %s\n", gh_warning(s, k));
+    if (!pid && gh_set_index(s, index, NULL, &err))
+        fprintf(stderr, "goheap: warning: %s\n", err.msg);
     gh_set_interrupt_flag(s, &cli_interrupted);
     if (isatty(2))
         gh_set_progress(s, progress, NULL);

@@ -567,6 +567,9 @@ static int sess_open(sess *S, const spec *sp, uint64_t gen, const gh_thread *th,
             snprintf(desc, sizeof desc, "process %d (gcore snapshot)", sp->pid);
         } else {
             snprintf(desc, sizeof desc, "core %.590s", sp->core);
+            gh_err ignored = {0};
+            if (!rc) /* the graph index as GOHEAP_INDEX says (auto); none without a directory */
+                gh_set_index(S->s, GH_INDEX_DEFAULT, NULL, &ignored);
         }
     }
     if (rc)

@@ -140,6 +140,9 @@ int session_for(lldb::SBDebugger &dbg, gh_session **out, gh_err *err)
     int rc;
     if (!core.empty()) {
         rc = gh_open_core(core.c_str(), exe[0] ? exe : nullptr, &s, err);
+        gh_err ignored{};
+        if (!rc) // the graph index as GOHEAP_INDEX says (auto): no directory, no index
+            gh_set_index(s, GH_INDEX_DEFAULT, nullptr, &ignored);
     } else {
         // On this machine the process's memory is read from /proc/PID/mem
         // in large blocks; the SB API (remote targets, or where /proc is

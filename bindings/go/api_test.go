@@ -105,6 +105,43 @@ func liveCounts(t *testing.T, s *goheap.Session, m manifest) {
 	}
 }
 
+// TestIndex: a session saves the graph to the index, the next one loads it
+// and gives the same answers.
+func TestIndex(t *testing.T) {
+	d := coreDir(t, releases[len(releases)-1], "demo")
+	if d == "" {
+		t.Skip("no demo core")
+	}
+	dir := t.TempDir()
+	var sums [2]goheap.HeapSummary
+	for i, want := range []string{"saved", "loaded"} {
+		s := openCore(t, d)
+		if err := s.SetIndex(goheap.IndexAlways, dir); err != nil {
+			t.Fatal(err)
+		}
+		if st := s.IndexStatus(); st != "" {
+			t.Errorf("status before the graph: %q", st)
+		}
+		sum, err := s.HeapSummary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums[i] = sum
+		if st := s.IndexStatus(); !strings.Contains(st, want) {
+			t.Errorf("session %d: index status %q, want %q", i, st, want)
+		}
+		liveCounts(t, s, readManifest(t, d))
+		s.Close()
+	}
+	if sums[0] != sums[1] {
+		t.Errorf("summaries differ: built %+v, loaded %+v", sums[0], sums[1])
+	}
+	s := openCore(t, d)
+	if err := s.SetIndex(goheap.IndexMode(7), dir); err == nil {
+		t.Errorf("SetIndex(7) took a mode that does not exist")
+	}
+}
+
 // TestInterruptCallback: a Go function stops marking; the session works
 // again without it.
 func TestInterruptCallback(t *testing.T) {

@@ -216,6 +216,55 @@ func (s *Session) SetDescription(desc string) {
 	C.gh_set_description(s.s, cdesc)
 }
 
+// IndexMode says what a session does with the graph index of a core (see
+// SetIndex).
+type IndexMode int
+
+const (
+	// IndexDefault: GOHEAP_INDEX (off, auto, always), else auto.
+	IndexDefault IndexMode = C.GH_INDEX_DEFAULT
+	// IndexOff: neither load nor save (a session's default).
+	IndexOff IndexMode = C.GH_INDEX_OFF
+	// IndexAuto: load; save graphs that took a second or more to build.
+	IndexAuto IndexMode = C.GH_INDEX_AUTO
+	// IndexAlways: load; save every graph.
+	IndexAlways IndexMode = C.GH_INDEX_ALWAYS
+)
+
+// SetIndex turns on the graph index: the object graph of a core (what
+// marking and typing found) saved to a file in dir after it is built, and
+// loaded instead of built when the same core is opened again with the same
+// executable and the same libgoheap. dir "" is GOHEAP_INDEX_DIR, else
+// $XDG_CACHE_HOME/goheap, else ~/.cache/goheap. Call it before the first
+// query.
+func (s *Session) SetIndex(mode IndexMode, dir string) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.unlock()
+	var cdir *C.char
+	if dir != "" {
+		cdir = C.CString(dir)
+		defer C.free(unsafe.Pointer(cdir))
+	}
+	var cerr C.gh_err
+	if rc := C.gh_set_index(s.s, C.int(mode), cdir, &cerr); rc != 0 {
+		return newError(rc, &cerr)
+	}
+	return nil
+}
+
+// IndexStatus says what the graph index did in this session ("loaded
+// PATH", "saved PATH", "not used PATH: why", "not saved: why"), or "" when
+// it was not asked.
+func (s *Session) IndexStatus() string {
+	if s.lock() != nil {
+		return ""
+	}
+	defer s.unlock()
+	return C.GoString(C.gh_index_status(s.s))
+}
+
 // Warnings are the library's warnings about the target: a truncated core,
 // a Go release newer than the newest libgoheap was tested with. Nil when
 // there are none.

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "session/index.h"
 
 const char *gh_version(int *major, int *minor, int *patch)
 {
@@ -189,6 +190,13 @@ int gh_phase_time(const gh_session *s, size_t i, const char **phase, double *wal
         *cpu = s->phase[i].cpu;
     return 1;
 }
+
+int gh_set_index(gh_session *s, int mode, const char *dir, gh_err *err)
+{
+    return gh_session_set_index(s, mode, dir, err);
+}
+
+const char *gh_index_status(const gh_session *s) { return s->index_note[0] ? s->index_note : NULL; }
 
 int gh_set_threads(gh_session *s, int n)
 {

@@ -53,9 +53,14 @@ typedef struct gh_graph {
     /* Built by paths --max on first use: who points to each live object
      * (CSR: rev_edges[rev_start[id] .. rev_start[id+1])), and which roots. */
     uint32_t *rev_start, *rev_edges;
-    gh_edges edges;     /* what each object points to (edges.h) */
+    gh_edges edges;     /* what each object points to (edges.h); built again on use after a load */
     void *root_edges;
     size_t nroot_edges;
+    int threads;        /* for building the edges */
+    /* A graph loaded from a saved index (store.h): marked, parent and type
+     * point into this private mapping of the index file. */
+    void *map;
+    size_t map_len;
 } gh_graph;
 
 static inline int gh_graph_live(const gh_graph *g, uint32_t id) { return (g->marked[id >> 6] >> (id & 63)) & 1; }
@@ -69,6 +74,10 @@ static inline int gh_graph_live(const gh_graph *g, uint32_t id) { return (g->mar
 int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *tenv, int threads, gh_cancel *cc,
                    int partial, gh_graph **out, gh_err *err);
 void gh_graph_free(gh_graph *g);
+
+/* The pointer edges of g, built now when g was loaded without them (a saved
+ * index keeps none). cc may be NULL. */
+int gh_graph_edges(gh_graph *g, gh_cancel *cc, gh_err *err);
 
 /* Type name of an object (heap-wide slot id), "unknown<size>" when untyped;
  * tmp holds the latter. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "base/bigmem.h"
@@ -452,15 +453,26 @@ void gh_graph_free(gh_graph *g)
     if (!g)
         return;
     gh_types_free(g->types);
-    free(g->marked);
-    free(g->parent);
-    free(g->type);
+    if (g->map) {
+        munmap(g->map, g->map_len);
+    } else {
+        free(g->marked);
+        free(g->parent);
+        free(g->type);
+    }
     free(g->tiny);
     free(g->rev_start);
     free(g->rev_edges);
     free(g->root_edges);
     gh_edges_free(&g->edges);
     free(g);
+}
+
+int gh_graph_edges(gh_graph *g, gh_cancel *cc, gh_err *err)
+{
+    if (g->edges.start)
+        return GH_OK;
+    return gh_edges_build(g->h, gh_types_inputs(g->types)->masks, g->threads, cc, &g->edges, err);
 }
 
 /* GOHEAP_TEST_SLOW_MARK=N: sleep N microseconds every 1000 objects marked,
@@ -507,6 +519,7 @@ int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *ten
     if (g) {
         g->h = h;
         g->roots = rs;
+        g->threads = threads;
         g->types = gh_types_new(tenv);
         g->marked = calloc(nw, 8);
         g->parent = malloc(ns * sizeof *g->parent);

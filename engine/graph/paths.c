@@ -105,6 +105,9 @@ static int build_reverse(gh_graph *g, gh_cancel *cc, gh_err *err)
 {
     if (g->rev_start)
         return GH_OK;
+    int rc = gh_graph_edges(g, cc, err);
+    if (rc)
+        return rc;
     const gh_edges *e = &g->edges;
     size_t ns = g->h->nslots;
     uint32_t *start = calloc(ns + 1, sizeof *start);

@@ -1,11 +1,13 @@
 /* The session: one target, its executable and the cached models built from them. */
 #include "session/session.h"
+#include "session/index.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *const gh_phase_names[GH_NPHASES] = {"open", "heap", "roots", "edges", "mark", "types", "command"};
+const char *const gh_phase_names[GH_NPHASES] = {"open", "heap", "roots", "edges", "mark", "types", "index",
+                                                  "command"};
 
 static uint64_t target_generation(const gh_session *s)
 {
@@ -234,6 +236,11 @@ static int session_graph(gh_session *s, gh_graph **out, int partial, gh_err *err
         if ((rc = gh_session_heap(s, &h, err)) || (rc = gh_session_roots(s, &rs, err)))
             return rc;
         gh_session_types_env(s, &tenv);
+        if (gh_session_index_load(s, h, rs, &tenv, &g)) {
+            s->graph = g;
+            *out = g;
+            return GH_OK;
+        }
         if ((rc = gh_graph_build(h, rs, &tenv, s->threads, &s->cancel, partial, &g, err)))
             return rc;
         const gh_clock *gp[] = {&g->t_edges, &g->t_mark, &g->t_types};
@@ -246,6 +253,7 @@ static int session_graph(gh_session *s, gh_graph **out, int partial, gh_err *err
             return GH_OK;
         }
         s->graph = g;
+        gh_session_index_save(s, g);
     }
     *out = s->graph;
     return GH_OK;

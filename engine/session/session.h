@@ -31,6 +31,7 @@ enum {
     GH_PHASE_EDGES,   /* every object's pointer words, resolved to objects */
     GH_PHASE_MARK,    /* reachability from the roots */
     GH_PHASE_TYPES,   /* types propagated to objects the allocator did not type */
+    GH_PHASE_INDEX,   /* the graph loaded from, or saved to, the index (index.h) */
     GH_PHASE_COMMAND, /* the rest of the commands: queries and output */
     GH_NPHASES
 };
@@ -60,6 +61,9 @@ typedef struct gh_session {
     char warnings[2][600];          /* about the target: truncated core, newer Go release */
     size_t nwarnings;
     char desc[600];                 /* "core /x/core" or "process 1234" */
+    int index_mode;                 /* GH_INDEX_*: the graph index (index.h) */
+    char index_dir[512];
+    char index_note[900];           /* what the index did, for --stats */
 } gh_session;
 
 /* Takes ownership of t (closed on failure too). exe_path overrides the

@@ -40,6 +40,10 @@ int gh_core_open(const char *core_path, const char *exe_path, gh_target **out, g
  * segments' bytes are missing and read as unreadable), or NULL. NULL for
  * targets that are not cores. */
 const char *gh_core_warning(gh_target *t);
+/* Which files a core target reads: the core's and the executable's device,
+ * inode, size and modification time (ns), 8 words. GH_EUNSUPP for targets
+ * that are not cores. */
+int gh_core_file_id(const gh_target *t, uint64_t id[8]);
 
 /* Live process backend: /proc/PID/maps and /proc/PID/mem. With stop set, the
  * process is attached with ptrace and stopped (all threads) for the target's

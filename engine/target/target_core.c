@@ -47,6 +47,7 @@ typedef struct xload { /* an executable PT_LOAD at its loaded (biased) address *
 typedef struct mfile {
     const uint8_t *p;
     size_t size;
+    uint64_t id[4]; /* device, inode, size, modification time in ns: which file this is */
 } mfile;
 
 typedef struct core {
@@ -90,6 +91,10 @@ static int map_file(const char *path, const char *what, mfile *m, gh_err *err)
     }
     m->size = (size_t)st.st_size;
     m->p = NULL;
+    m->id[0] = (uint64_t)st.st_dev;
+    m->id[1] = (uint64_t)st.st_ino;
+    m->id[2] = (uint64_t)st.st_size;
+    m->id[3] = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
     if (m->size == 0) {
         close(fd);
         return gh_errorf(err, GH_EFORMAT, "%s %s: not an ELF file (it is empty)", what, path);
@@ -931,6 +936,16 @@ int gh_core_open(const char *core_path, const char *exe_path, gh_target **out, g
         return rc;
     }
     *out = &c->t;
+    return GH_OK;
+}
+
+int gh_core_file_id(const gh_target *t, uint64_t id[8])
+{
+    if (!t || t->ops != &core_ops)
+        return GH_EUNSUPP;
+    const core *c = t->ctx;
+    memcpy(id, c->core.id, sizeof c->core.id);
+    memcpy(id + 4, c->exe.id, sizeof c->exe.id);
     return GH_OK;
 }
 

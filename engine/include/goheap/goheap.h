@@ -104,6 +104,25 @@ GH_API void gh_set_progress(gh_session *s, gh_progress_fn fn, void *ctx);
  * in effect. Results do not depend on it. */
 GH_API int gh_set_threads(gh_session *s, int n);
 
+/* The graph index: the object graph of a core (what marking and typing
+ * found) saved to a file after it is built, and loaded instead of built when
+ * the same core is opened again with the same executable and the same
+ * goheap. The file is checked against the heap and the roots read now and
+ * by a checksum; one that does not match is not used (and is replaced).
+ *   GH_INDEX_OFF     neither load nor save (a session's default)
+ *   GH_INDEX_AUTO    load; save graphs that took a second or more to build
+ *   GH_INDEX_ALWAYS  load; save every graph
+ *   GH_INDEX_DEFAULT GOHEAP_INDEX (off, auto, always), else auto
+ * dir: where the files go; NULL: GOHEAP_INDEX_DIR, else
+ * $XDG_CACHE_HOME/goheap, else ~/.cache/goheap. The directory is kept under
+ * GOHEAP_INDEX_MAX_MB (4096) by dropping the least recently used files.
+ * Only core targets have an index. Call before the first query. */
+enum { GH_INDEX_DEFAULT = -1, GH_INDEX_OFF = 0, GH_INDEX_AUTO = 1, GH_INDEX_ALWAYS = 2 };
+GH_API int gh_set_index(gh_session *s, int mode, const char *dir, gh_err *err);
+/* What the index did in this session ("loaded PATH", "saved PATH", "not
+ * used PATH: why", "not saved: why"), or NULL when it was not asked. */
+GH_API const char *gh_index_status(const gh_session *s);
+
 /* ---- the target --------------------------------------------------------- */
 
 /* The Go release of the target as its binary states it ("go1.25.14
@@ -116,7 +135,8 @@ GH_API const char *gh_executable(const gh_session *s);
 GH_API unsigned gh_heap_loads(const gh_session *s);
 
 /* Where the session's time went: phase i's name ("open", "heap", "roots",
- * "edges", "mark", "types", "command"), and its wall and CPU seconds summed
+ * "edges", "mark", "types", "index", "command"; "index": loading or saving
+ * the graph index), and its wall and CPU seconds summed
  * over the session (CPU of the whole process: more than wall when a phase
  * ran on several cores). Returns 1, or 0 past the last phase. */
 GH_API int gh_phase_time(const gh_session *s, size_t i, const char **phase, double *wall, double *cpu);
