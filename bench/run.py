@@ -98,10 +98,14 @@ def seq_read(core):
     return best
 
 
-def timed(cmd, stdin=None):
-    """(stdout, stderr, wall s, peak RSS bytes) of a command."""
+def timed(cmd, stdin=None, index=False):
+    """(stdout, stderr, wall s, peak RSS bytes) of a command; with index, the
+    graph index in the bench's own directory is used (else never)."""
+    env = dict(os.environ, GOHEAP_INDEX="always" if index else "off",
+               GOHEAP_INDEX_DIR=os.path.join(BUILD, "bench", "index"))
     t0 = time.monotonic()
-    p = subprocess.run(["/usr/bin/time", "-f", "@@RSS %M"] + cmd, input=stdin, capture_output=True, text=True)
+    p = subprocess.run(["/usr/bin/time", "-f", "@@RSS %M"] + cmd, input=stdin, capture_output=True, text=True,
+                       env=env)
     wall = time.monotonic() - t0
     if p.returncode != 0:
         sys.exit("bench: %s failed: %s" % (" ".join(cmd), p.stderr[-2000:]))
@@ -139,32 +143,50 @@ def measure(goheap, d, debuggers):
                                       "--json"], capture_output=True, text=True, check=True).stdout)
     addr = objs["objects"][0]["addr"]
     # paths after heap in one session: the prompt times nothing itself, so
-    # the session's command phase says what the second command took.
+    # the session's command phase says what the later commands took; 20 of
+    # them, so that the run-to-run noise of heap's own command is divided.
+    n = 20
     _, err2, _, _ = timed([goheap, "--stats", "--exe", exe, core], stdin="heap --json\n")
-    _, err3, _, _ = timed([goheap, "--stats", "--exe", exe, core], stdin="heap --json\npaths %s --json\n" % addr)
-    r["paths_after_heap_s"] = stats(err3)["command"][0] - stats(err2)["command"][0]
+    _, err3, _, _ = timed([goheap, "--stats", "--exe", exe, core],
+                          stdin="heap --json\n" + ("paths %s --json\n" % addr) * n)
+    r["paths_after_heap_s"] = max(0.0, (stats(err3)["command"][0] - stats(err2)["command"][0]) / n)
     _, _, r["paths_oneshot_s"], _ = timed([goheap, "--exe", exe, core, "paths", addr, "--json"])
+    # The graph index: saved by a first run, loaded by the next ones, which
+    # must answer the same.
+    shutil.rmtree(os.path.join(BUILD, "bench", "index"), ignore_errors=True)
+    _, err, r["index_save_s"], _ = timed([goheap, "--stats", "--exe", exe, core, "heap", "--json"], index=True)
+    r["index_save_phase_s"] = stats(err)["index"][0]
+    r["index_bytes"] = sum(os.path.getsize(os.path.join(BUILD, "bench", "index", f))
+                           for f in os.listdir(os.path.join(BUILD, "bench", "index")))
+    out2, err, r["index_heap_s"], r["index_rss"] = timed([goheap, "--stats", "--exe", exe, core, "heap", "--json"],
+                                                          index=True)
+    if "goheap: index: loaded" not in err or json.loads(out2) != heap:
+        sys.exit("bench: heap from the index: not loaded or not the same answer: %s" % err[-500:])
+    r["index_load_phase_s"] = stats(err)["index"][0]
+    _, _, r["index_paths_s"], _ = timed([goheap, "--exe", exe, core, "paths", addr, "--json"], index=True)
     if debuggers:
         r.update(debugger_times(exe, core))
+        r.update({k + "_index": v for k, v in debugger_times(exe, core, index=True).items()})
     return r
 
 
-def debugger_times(exe, core):
+def debugger_times(exe, core, index=False):
     out = {}
     plugin = os.path.join(BUILD, "lib", "libgoheap-lldb.so")
     lldb = shutil.which(os.environ.get("LLDB", "lldb-19")) or shutil.which("lldb")
     if lldb and os.path.exists(plugin):
         _, _, out["lldb_s"], _ = timed([lldb, "--batch", "--no-lldbinit", "-o", "plugin load " + plugin,
-                                        "-o", "target create %s --core %s" % (exe, core), "-o", "go-heap --top 1"])
+                                        "-o", "target create %s --core %s" % (exe, core), "-o", "go-heap --top 1"],
+                                       index=index)
     gdbfile = os.path.join(BUILD, "share", "goheap", "goheap.gdb")
     if shutil.which("gdb") and os.path.exists(gdbfile):
         _, _, out["gdb_s"], _ = timed(["gdb", "-batch", "-nx", "-ex", "source " + gdbfile, "-ex", "file " + exe,
-                                       "-ex", "core-file " + core, "-ex", "go-heap --top 1"])
+                                       "-ex", "core-file " + core, "-ex", "go-heap --top 1"], index=index)
     return out
 
 
 def table(results):
-    phases = ["open", "heap", "roots", "edges", "mark", "types", "command"]
+    phases = ["open", "heap", "roots", "edges", "mark", "types", "index", "command"]
     lines = ["| objects | core | seq. read | goheap heap | × read | ns/object | peak RSS | RSS − core per object | "
              + " | ".join(phases) + " | paths after heap | one-shot paths |" + (" lldb | gdb |" if any(
                  "lldb_s" in r for r in results) else ""),
@@ -178,6 +200,14 @@ def table(results):
         if "lldb_s" in r or "gdb_s" in r:
             row += " %.2f s | %.2f s |" % (r.get("lldb_s", 0), r.get("gdb_s", 0))
         lines.append(row)
+    lines += ["", "| objects | heap, saving the index | index file | heap from the index | its peak RSS | one-shot paths "
+              "from the index | lldb from the index | gdb from the index |", "|" + "---|" * 8]
+    for r in results:
+        lines.append("| %.1f M | %.2f s (save %.2f s) | %.0f MiB | %.2f s (load %.2f s) | %.0f MiB | %.2f s | %s | %s |" % (
+            r["objects"] / 1e6, r["index_save_s"], r["index_save_phase_s"], r["index_bytes"] / 2**20,
+            r["index_heap_s"], r["index_load_phase_s"], r["index_rss"] / 2**20, r["index_paths_s"],
+            "%.2f s" % r["lldb_s_index"] if "lldb_s_index" in r else "-",
+            "%.2f s" % r["gdb_s_index"] if "gdb_s_index" in r else "-"))
     return "\n".join(lines)
 
 
@@ -191,6 +221,7 @@ def main():
     ap.add_argument("--json", help="write the results here too")
     a = ap.parse_args()
     BUILD = os.path.abspath(a.build_dir)
+    os.environ["GOHEAP_INDEX"] = "off"  # what is timed is computed, except where the index is measured
     goheap = os.path.join(BUILD, "bin", "goheap")
     out = os.path.join(BUILD, "bench")
     os.makedirs(out, exist_ok=True)
