@@ -26,6 +26,25 @@
 #define MARK_STEP 1000 /* objects between interrupt checks and progress reports */
 #define PREFETCH 8     /* objects ahead the typing replay asks memory for */
 
+/* What a hint decides for an object without an allocator's record, from
+ * the hint's type and the object's size class alone (the object's own bits
+ * and whether it is typed already are looked at each time): the heap holds
+ * millions of objects of a few such pairs, so the decision is made once.
+ * Interning waits for the first object the hint types, so type ids are
+ * given in the order one walk gives them. */
+enum { D_EMPTY, D_REJECT, D_REJECT_COUNTED, D_MASK, D_ACCEPT, D_TINY /* a value inside a tiny block: hint_slow */ };
+typedef struct decision {
+    gh_otype hint;        /* key: the hint's type, */
+    uint64_t min_size;    /* its minimum size, */
+    uint64_t size;        /* the object's size */
+    uint8_t layout;       /* and layout */
+    uint8_t kind;         /* D_* */
+    uint64_t want;        /* D_MASK: the pointer bits the object must have */
+    gh_otype ot;          /* D_MASK, D_ACCEPT: the object's type */
+    gh_tid tid;           /* ot interned, 0 until first used */
+} decision;
+#define DECISIONS 1024
+
 typedef struct marker {
     const gh_target *t;
     gh_cancel *cc;
@@ -55,6 +74,7 @@ typedef struct marker {
     uint64_t nscanned; /* objects scanned (once each) */
     gh_err err;
     int failed;
+    decision *dec;     /* DECISIONS of them, by a hash of the key */
 } marker;
 
 static int bit(const uint64_t *v, uint32_t i) { return v[i >> 6] >> (i & 63) & 1; }
@@ -132,16 +152,118 @@ static int tiny_add(marker *m, uint32_t slot, uint64_t off, gh_tid tid)
     return 0;
 }
 
-static int on_hint(void *ctx, uint64_t word_addr, const gh_hint *hn)
+static uint64_t decision_hash(const gh_hint *hn, gh_objlayout layout, uint64_t size)
 {
-    marker *m = ctx;
+    uint64_t x = hn->type.rtype ^ hn->type.die * 3 ^ hn->type.aux * 5 ^ hn->type.count * 7 ^
+                 (uint64_t)hn->type.syn << 56 ^ hn->min_size * 11 ^ size * 13 ^ (uint64_t)layout << 60;
+    x ^= x >> 29;
+    x *= UINT64_C(0xbf58476d1ce4e5b9);
+    return x ^ (x >> 32);
+}
+
+static int decision_is(const decision *d, const gh_hint *hn, gh_objlayout layout, uint64_t size)
+{
+    const gh_otype *a = &d->hint, *b = &hn->type;
+    return d->kind != D_EMPTY && a->rtype == b->rtype && a->die == b->die && a->aux == b->aux &&
+           a->count == b->count && a->syn == b->syn && d->min_size == hn->min_size && d->size == size &&
+           d->layout == layout;
+}
+
+/* The decision for a hint to an object of this size and layout (no
+ * allocator's record, not a tiny block), made as on_hint made it. */
+static void decide(marker *m, decision *d, const gh_hint *hn, gh_objlayout layout, uint64_t dsize)
+{
+    gh_types *ty = m->g->types;
+    *d = (decision){.hint = hn->type, .min_size = hn->min_size, .size = dsize, .layout = (uint8_t)layout,
+                    .kind = D_REJECT};
+    gh_otype ot = hn->type;
+    if (ot.rtype && gh_types_is_shape(ty, ot.rtype) && !(ot.rtype = gh_types_concrete(ty, ot.rtype)))
+        return; /* a generic shape is not the object's type */
+    uint64_t es = gh_types_size(ty, &ot);
+    int hp = gh_types_has_pointers(ty, &ot);
+    if (layout == GH_LAYOUT_NOSCAN && dsize == TINY_BLOCK && hp == 0 && ot.syn != GH_SYN_STRING && es) {
+        d->kind = D_TINY;
+        return;
+    }
+    /* How many values the object holds. */
+    switch (ot.syn) {
+    case GH_SYN_STRING:
+        if (layout != GH_LAYOUT_NOSCAN || ot.count > dsize)
+            return;
+        ot.count = 1;
+        break;
+    case GH_SYN_DIRECTORY:
+    case GH_SYN_OVFARRAY:
+        if (!ot.count || ot.count * 8 > dsize)
+            return;
+        break;
+    case GH_SYN_CLOSURE:
+        ot.count = 1;
+        break;
+    case GH_SYN_NONE:
+        if (!es || hn->min_size > dsize || dsize / es == 0)
+            return;
+        ot.count = dsize / es;
+        break;
+    default:
+        if (!es || es > dsize)
+            return;
+        ot.count = 1;
+    }
+    /* The object's pointer bits must be the type's. */
+    if (hp >= 0 && (layout == GH_LAYOUT_NOSCAN) != (hp == 0)) {
+        d->kind = D_REJECT_COUNTED;
+        return;
+    }
+    d->ot = ot;
+    d->kind = D_ACCEPT;
+    if (layout == GH_LAYOUT_HEAPBITS && hp > 0) {
+        if (gh_types_mask64(ty, &ot, &d->want, NULL) == GH_OK)
+            d->kind = D_MASK;
+        else if (ot.syn != GH_SYN_CLOSURE && ot.syn != GH_SYN_HCHAN)
+            d->kind = D_REJECT;
+    }
+}
+
+/* A hint's decision applied to an untyped object without an allocator's
+ * record, which the hint points to the start of. */
+static int apply(marker *m, const gh_obj *o, decision *d)
+{
+    gh_graph *g = m->g;
+    switch (d->kind) {
+    case D_REJECT_COUNTED:
+        g->hints_rejected++;
+        return 0;
+    case D_MASK: {
+        uint64_t have;
+        if (gh_heap_obj_ptrmask64(m->h, o, &have, NULL))
+            have = 0;
+        if (have != d->want) {
+            g->hints_rejected++;
+            return 0;
+        }
+    } /* fall through */
+    case D_ACCEPT:
+        if (!d->tid)
+            d->tid = gh_types_intern(g->types, &d->ot);
+        if (!d->tid)
+            return 0;
+        g->type[o->id] = d->tid;
+        if (bit(m->scanned, o->id))
+            repush(m, o->id); /* walked before its type was known: walk it again for its types */
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* Every other hint: into a tiny block, to an object with an allocator's
+ * record, an interior pointer. */
+__attribute__((noinline)) static int hint_slow(marker *m, const gh_obj *op, gh_objlayout layout, const gh_hint *hn)
+{
     gh_graph *g = m->g;
     gh_types *ty = g->types;
-    (void)word_addr;
-    gh_obj o;
-    if (!gh_heap_find(m->h, hn->value, &o))
-        return 0;
-    gh_objlayout layout = gh_span_layout(o.span);
+    gh_obj o = *op;
     /* What cannot change anything, before the type's facts are looked up:
      * an interior pointer (except into a tiny block, which holds several
      * values), and an object without an allocator's record that is typed
@@ -244,6 +366,29 @@ static int on_hint(void *ctx, uint64_t word_addr, const gh_hint *hn)
     if (bit(m->scanned, o.id))
         repush(m, o.id); /* walked before its type was known: walk it again for its types */
     return 0;
+}
+
+static int on_hint(void *ctx, uint64_t word_addr, const gh_hint *hn)
+{
+    marker *m = ctx;
+    gh_obj o;
+    (void)word_addr;
+    if (!gh_heap_find(m->h, hn->value, &o))
+        return 0;
+    gh_objlayout layout = gh_span_layout(o.span);
+    /* The common case, decided once per hint type and size class: a
+     * pointer to the start of an object without an allocator's record. */
+    if (layout <= GH_LAYOUT_HEAPBITS && hn->value == o.addr) {
+        gh_tid t = m->g->type[o.id];
+        if (t && t != GH_TID_TINY)
+            return 0; /* the first hint stands */
+        decision *d = &m->dec[decision_hash(hn, layout, o.size) & (DECISIONS - 1)];
+        if (!decision_is(d, hn, layout, o.size))
+            decide(m, d, hn, layout, o.size);
+        if (d->kind != D_TINY)
+            return t ? 0 : apply(m, &o, d);
+    }
+    return hint_slow(m, &o, layout, hn);
 }
 
 /* Counts an object whose pointer words could not all be read when the
@@ -587,7 +732,8 @@ int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *ten
     uint64_t marked = m.nscanned, replayed = 0;
     m.scanned = calloc(nw, 8);
     m.refined = calloc(nw, 8);
-    if (!m.scanned || !m.refined) {
+    m.dec = calloc(DECISIONS, sizeof *m.dec);
+    if (!m.scanned || !m.refined || !m.dec) {
         rc = gh_errorf(err, GH_ENOMEM, "out of memory for the object graph (%zu slots)", ns);
         goto done;
     }
@@ -650,6 +796,7 @@ done:
     gh_graph_free(g);
     free(m.scanned);
     free(m.refined);
+    free(m.dec);
     free(m.order);
     free(m.cum);
     free(m.rq);

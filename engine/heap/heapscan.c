@@ -7,10 +7,50 @@
 #define INLINE_MARK_BYTES 128 /* sizeof(spanInlineMarkBits) */
 
 /* Words of o read in chunks so large objects need no large buffer. */
+/* The n <= 64 bits from bit b0 (< 8) of bits: at most 9 bytes, taken as two
+ * little-endian words and shifted into place. */
+static uint64_t bits64(const uint8_t *bits, uint64_t b0, uint64_t n)
+{
+    uint64_t lo, hi;
+    uint8_t buf[16] = {0};
+    memcpy(buf, bits, (b0 + n + 7) / 8);
+    memcpy(&lo, buf, 8);
+    memcpy(&hi, buf + 8, 8);
+    uint64_t m = b0 ? lo >> b0 | hi << (64 - b0) : lo;
+    return n < 64 ? m & ((UINT64_C(1) << n) - 1) : m;
+}
+
+/* A heap-bits object (at most 64 words): its pointer words by their bits. */
+static int scan_bits64(const gh_heap *h, const gh_span *span, uint64_t start, uint64_t nwords, uint64_t mask,
+                       gh_ptr_fn fn, void *ctx, gh_err *err)
+{
+    uint64_t buf[64];
+    if (!mask)
+        return GH_OK;
+    const uint64_t *p = (const uint64_t *)gh_span_bytes(h, span, start, nwords * 8);
+    if (!p)
+        p = gh_direct(h->rt->t, start, nwords * 8);
+    if (!p) {
+        int rc = gh_read(h->rt->t, start, buf, nwords * 8, err);
+        if (rc)
+            return rc;
+        p = buf;
+    }
+    for (; mask; mask &= mask - 1) {
+        unsigned i = (unsigned)__builtin_ctzll(mask);
+        int rc = fn(ctx, start + i * 8, p[i]);
+        if (rc)
+            return rc;
+    }
+    return GH_OK;
+}
+
 static int scan_words(const gh_heap *h, const gh_span *span, uint64_t start, uint64_t nwords, const gh_ptrmask *m,
                       const uint8_t *bits, uint64_t bit0, gh_ptr_fn fn, void *ctx, gh_err *err)
 {
     uint64_t buf[512];
+    if (!m && nwords <= 64 && bit0 < 8)
+        return scan_bits64(h, span, start, nwords, bits64(bits, bit0, nwords), fn, ctx, err);
     for (uint64_t w = 0; w < nwords; w += 512) {
         uint64_t n = nwords - w < 512 ? nwords - w : 512;
         /* Skip chunks without a single pointer word before reading memory. */
@@ -80,10 +120,7 @@ int gh_heap_obj_ptrmask64(const gh_heap *h, const gh_obj *o, uint64_t *mask, gh_
             return gh_err_wrap(err, "heap bits of the span at 0x%llx", (unsigned long long)s->base);
         bits = tmp;
     }
-    uint64_t b0 = word0 - first * 8;
-    for (uint64_t w = 0; w < n; w++)
-        if (bits[(b0 + w) >> 3] >> ((b0 + w) & 7) & 1)
-            *mask |= UINT64_C(1) << w;
+    *mask = bits64(bits, word0 - first * 8, n);
     return GH_OK;
 }
 
