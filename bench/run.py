@@ -16,6 +16,8 @@ Go release of corpus/versions, dumps its core under BUILD/bench/<items>/
   edges, mark, types, command), peak RSS, ns and bytes per object, and the
   ratio to the sequential read;
 - `paths ADDR` after `heap` in one session, and a one-shot `paths`;
+- a one-shot `top` (the dominator tree's phase, its peak RSS and what it
+  adds per object over heap's) and a one-shot `heap --retained`;
 - with --debuggers, the first go-heap in lldb and in gdb on the same core.
 
 The counts goheap gives for the program's own types must equal what it
@@ -164,6 +166,20 @@ def measure(goheap, d, debuggers):
         sys.exit("bench: heap from the index: not loaded or not the same answer: %s" % err[-500:])
     r["index_load_phase_s"] = stats(err)["index"][0]
     _, _, r["index_paths_s"], _ = timed([goheap, "--exe", exe, core, "paths", addr, "--json"], index=True)
+    # What holds the memory: the dominator tree, built by a one-shot top,
+    # then heap --retained (every type's retained size) in one more run.
+    out, err, r["top_s"], r["top_rss"] = timed([goheap, "--stats", "--exe", exe, core, "top", "--limit", "10",
+                                                "--json"])
+    top = json.loads(out)
+    if top["live_bytes"] != heap["bytes"] or not top["retainers"]:
+        sys.exit("bench: top disagrees with heap on the live bytes, or found no retainer")
+    r["dominators"] = stats(err)["dominators"]
+    r["dom_extra_per_object"] = (r["top_rss"] - rss) / heap["objects"]
+    out, err, r["heap_retained_s"], _ = timed([goheap, "--stats", "--exe", exe, core, "heap", "--retained",
+                                               "--json"])
+    rows = json.loads(out)["types"]
+    r["types_exact"] = sum(1 for t in rows if "retained_bytes" in t)
+    r["types_sized"] = sum(1 for t in rows if "retained_bytes" in t or "retained_bytes_min" in t)
     if debuggers:
         r.update(debugger_times(exe, core))
         r.update({k + "_index": v for k, v in debugger_times(exe, core, index=True).items()})
@@ -208,6 +224,13 @@ def table(results):
             r["index_heap_s"], r["index_load_phase_s"], r["index_rss"] / 2**20, r["index_paths_s"],
             "%.2f s" % r["lldb_s_index"] if "lldb_s_index" in r else "-",
             "%.2f s" % r["gdb_s_index"] if "gdb_s_index" in r else "-"))
+    lines += ["", "| objects | dominator tree (wall / cpu) | × heap | one-shot top | its peak RSS | RSS above heap's, "
+              "per object | one-shot heap --retained | types sized exactly |", "|" + "---|" * 8]
+    for r in results:
+        lines.append("| %.1f M | %.2f / %.2f s | %.2f× | %.2f s | %.2f GiB | %.1f B | %.2f s | %d of %d |" % (
+            r["objects"] / 1e6, r["dominators"][0], r["dominators"][1], r["dominators"][0] / r["heap_s"], r["top_s"],
+            r["top_rss"] / 2**30, r["dom_extra_per_object"], r["heap_retained_s"], r["types_exact"],
+            r["types_sized"]))
     return "\n".join(lines)
 
 

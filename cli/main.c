@@ -78,13 +78,13 @@ static void print_stats(const gh_session *s)
 {
     const char *phase;
     double wall, cpu, tw = 0, tc = 0;
-    fprintf(stderr, "goheap: %-8s %9s %9s\n", "phase", "wall s", "cpu s");
+    fprintf(stderr, "goheap: %-10s %9s %9s\n", "phase", "wall s", "cpu s");
     for (size_t k = 0; gh_phase_time(s, k, &phase, &wall, &cpu); k++) {
-        fprintf(stderr, "goheap: %-8s %9.3f %9.3f\n", phase, wall, cpu);
+        fprintf(stderr, "goheap: %-10s %9.3f %9.3f\n", phase, wall, cpu);
         tw += wall;
         tc += cpu;
     }
-    fprintf(stderr, "goheap: %-8s %9.3f %9.3f\n", "total", tw, tc);
+    fprintf(stderr, "goheap: %-10s %9.3f %9.3f\n", "total", tw, tc);
     if (gh_index_status(s))
         fprintf(stderr, "goheap: index: %s\n", gh_index_status(s));
 }

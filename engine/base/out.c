@@ -169,6 +169,15 @@ void gh_json_ki64(gh_json *j, const char *k, int64_t v) { gh_json_key(j, k); gh_
 void gh_json_kaddr(gh_json *j, const char *k, uint64_t a) { gh_json_key(j, k); gh_json_addr(j, a); }
 void gh_json_kbool(gh_json *j, const char *k, int v) { gh_json_key(j, k); gh_json_bool(j, v); }
 
+void gh_json_kdouble(gh_json *j, const char *k, double v)
+{
+    char tok[48];
+    /* A share to two decimals is all a reader needs; never NaN or Inf. */
+    snprintf(tok, sizeof tok, "%.2f", v == v && v < 1e300 && v > -1e300 ? v : 0.0);
+    gh_json_key(j, k);
+    gh_json_raw(j, tok);
+}
+
 int gh_out_name_room(const gh_out *o, int used)
 {
     if (!o || o->cols <= 0)

@@ -45,5 +45,6 @@ void gh_json_ku64(gh_json *j, const char *k, uint64_t v);
 void gh_json_ki64(gh_json *j, const char *k, int64_t v);
 void gh_json_kaddr(gh_json *j, const char *k, uint64_t a);
 void gh_json_kbool(gh_json *j, const char *k, int v);
+void gh_json_kdouble(gh_json *j, const char *k, double v); /* two decimals */
 
 #endif

@@ -10,6 +10,10 @@ static const gh_command *const commands[] = {
     &gh_cmd_heap,
     &gh_cmd_objects,
     &gh_cmd_paths,
+    &gh_cmd_top,
+    &gh_cmd_retains,
+    &gh_cmd_dominators,
+    &gh_cmd_suspects,
     &gh_cmd_breakdown,
     &gh_cmd_whatis,
     &gh_cmd_print,
@@ -54,6 +58,17 @@ int gh_parse_u64(const char *s, const char *what, uint64_t *v, gh_err *err)
     unsigned long long x = strtoull(s, &end, 0);
     if (!*s || *end || errno || *s == '-')
         return gh_errorf(err, GH_EARG, "%s: not a number: \"%.40s\"", what, s);
+    *v = x;
+    return GH_OK;
+}
+
+int gh_parse_percent(const char *s, const char *what, double *v, gh_err *err)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (!*s || *end || errno || !(x >= 0 && x <= 100))
+        return gh_errorf(err, GH_EARG, "%s: not a percentage from 0 to 100: \"%.40s\"", what, s);
     *v = x;
     return GH_OK;
 }

@@ -33,10 +33,13 @@ typedef struct gh_command {
 
 /* Parses a uint64 in decimal or 0x hex; GH_EARG with a message naming what. */
 int gh_parse_u64(const char *s, const char *what, uint64_t *v, gh_err *err);
+/* Parses a percentage, 0 to 100. */
+int gh_parse_percent(const char *s, const char *what, double *v, gh_err *err);
 
 extern const gh_command gh_cmd_print;
 extern const gh_command gh_cmd_overview, gh_cmd_breakdown, gh_cmd_whatis, gh_cmd_verify, gh_cmd_layout,
     gh_cmd_roots, gh_cmd_heap, gh_cmd_objects, gh_cmd_paths, gh_cmd_goroutines, gh_cmd_goroutine;
 extern const gh_command gh_cmd_mappings, gh_cmd_read;
+extern const gh_command gh_cmd_top, gh_cmd_retains, gh_cmd_dominators, gh_cmd_suspects;
 
 #endif

@@ -10,10 +10,12 @@
 #include "graph/graph.h"
 #include "dwarf/dwarfvars.h"
 #include "graph/heapview.h"
+#include "graph/retained.h"
 
 typedef struct row {
     const char *name;
     uint64_t count, bytes, gcount, gbytes;
+    const gh_dom_type *ret; /* --retained: the type's retained size, NULL when none (tiny sub-objects) */
 } row;
 
 static int by_name(const void *a, const void *b) { return strcmp(((const row *)a)->name, ((const row *)b)->name); }
@@ -21,9 +23,13 @@ static int by_name(const void *a, const void *b) { return strcmp(((const row *)a
 static int by_size(const void *a, const void *b, void *count)
 {
     const row *x = a, *y = b;
-    int sort_count = *(const int *)count;
-    uint64_t kx = sort_count ? x->count + x->gcount : x->bytes + x->gbytes;
-    uint64_t ky = sort_count ? y->count + y->gcount : y->bytes + y->gbytes;
+    int mode = *(const int *)count;
+    uint64_t kx = mode == 1 ? x->count + x->gcount : x->bytes + x->gbytes;
+    uint64_t ky = mode == 1 ? y->count + y->gcount : y->bytes + y->gbytes;
+    if (mode == 2) { /* retained, exact or its lower bound */
+        kx = x->ret ? (x->ret->exact ? x->ret->rbytes : x->ret->ubytes) : 0;
+        ky = y->ret ? (y->ret->exact ? y->ret->rbytes : y->ret->ubytes) : 0;
+    }
     if (kx != ky)
         return kx < ky ? 1 : -1;
     return strcmp(x->name, y->name);
@@ -40,8 +46,10 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     if (a->val[3]) {
         if (!strcmp(a->val[3], "count"))
             sort_count = 1;
+        else if (!strcmp(a->val[3], "retained"))
+            sort_count = 2;
         else if (strcmp(a->val[3], "bytes"))
-            return gh_errorf(err, GH_EARG, "heap: --sort takes count or bytes, not \"%.40s\"", a->val[3]);
+            return gh_errorf(err, GH_EARG, "heap: --sort takes count, bytes or retained, not \"%.40s\"", a->val[3]);
     }
     regex_t re;
     int have_re = 0;
@@ -58,6 +66,15 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         return rc;
     }
     gh_graph *own = g->partial ? g : NULL;
+    int retained = a->val[5] != NULL && !g->partial;
+    gh_domtree *d = NULL;
+    if (sort_count == 2 && !a->val[5] && !g->partial)
+        retained = 1;
+    if (retained && ((rc = gh_session_dominators(s, &g, &d, err)) || (rc = gh_dom_types(d, g, &s->cancel, err)))) {
+        if (have_re)
+            regfree(&re);
+        return rc;
+    }
     gh_typecount tc;
     if ((rc = gh_typecount_build(g, all, &tc, err))) {
         gh_graph_free(own);
@@ -76,7 +93,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     }
     size_t nr = 0;
     for (size_t i = 0; i < tc.n; i++)
-        rows[nr++] = (row){tc.v[i].name, tc.v[i].live, tc.v[i].live_bytes, tc.v[i].garbage, tc.v[i].garbage_bytes};
+        rows[nr++] = (row){tc.v[i].name, tc.v[i].live, tc.v[i].live_bytes, tc.v[i].garbage, tc.v[i].garbage_bytes,
+                           NULL};
     qsort(rows, nr, sizeof *rows, by_name);
     size_t k = 0;
     for (size_t i = 0; i < nr; i++) {
@@ -90,6 +108,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         }
     }
     nr = k;
+    for (size_t i = 0; retained && i < nr; i++)
+        rows[i].ret = gh_dom_type_find(d, rows[i].name);
     k = 0;
     for (size_t i = 0; i < nr; i++)
         if ((rows[i].count || rows[i].gcount) && (!have_re || regexec(&re, rows[i].name, 0, NULL, 0) == 0))
@@ -131,6 +151,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_json_ku64(&j, "garbage_bytes", g->garbage_bytes);
         }
         gh_json_ku64(&j, "rows", nr);
+        if (retained)
+            gh_json_kdouble(&j, "dominators_seconds", d->seconds);
         gh_json_key(&j, "types");
         gh_json_arr(&j);
         for (size_t i = 0; i < shown; i++) {
@@ -141,6 +163,14 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             if (all) {
                 gh_json_ku64(&j, "garbage_count", rows[i].gcount);
                 gh_json_ku64(&j, "garbage_bytes", rows[i].gbytes);
+            }
+            const gh_dom_type *rt = rows[i].ret;
+            if (rt && rt->exact) {
+                gh_json_ku64(&j, "retained_bytes", rt->rbytes);
+                gh_json_ku64(&j, "retained_objects", rt->robjs);
+            } else if (rt) { /* over the work budget: only the lower bound is known */
+                gh_json_ku64(&j, "retained_bytes_min", rt->ubytes);
+                gh_json_ku64(&j, "retained_objects_min", rt->uobjs);
             }
             gh_json_end(&j, '}');
         }
@@ -171,21 +201,30 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         /* Sizes in bytes and readable; type names cut to the terminal. */
         int room = gh_out_name_room(out, all ? 64 : 38);
         if (all)
-            gh_printf(out, "%12s %12s %10s %12s %12s  %s\n", "count", "bytes", "", "garbage", "garb.bytes", "type");
+            gh_printf(out, "%12s %12s %10s %12s %12s %s %s\n", "count", "bytes", "", "garbage", "garb.bytes",
+                      retained ? "   retained" : "", "type");
         else
-            gh_printf(out, "%12s %12s %10s  %s\n", "count", "bytes", "", "type");
+            gh_printf(out, "%12s %12s %10s %s %s\n", "count", "bytes", "", retained ? "   retained" : "", "type");
         for (size_t i = 0; i < shown; i++) {
-            char h[32];
+            char h[32], rcell[40] = "";
             gh_human(rows[i].bytes, h, sizeof h);
+            if (retained) {
+                const gh_dom_type *rt = rows[i].ret;
+                char rh[32];
+                if (rt)
+                    snprintf(rcell, sizeof rcell, "%s%10s", rt->exact ? " " : ">", gh_human(rt->exact ? rt->rbytes : rt->ubytes, rh, sizeof rh));
+                else
+                    snprintf(rcell, sizeof rcell, "%11s", "-");
+            }
             int len = (int)strlen(rows[i].name), cut = room && len > room;
             int n = cut ? room - 3 : len;
             if (all)
-                gh_printf(out, "%12" PRIu64 " %12" PRIu64 " %10s %12" PRIu64 " %12" PRIu64 "  %.*s%s\n",
-                          rows[i].count, rows[i].bytes, h, rows[i].gcount, rows[i].gbytes, n, rows[i].name,
+                gh_printf(out, "%12" PRIu64 " %12" PRIu64 " %10s %12" PRIu64 " %12" PRIu64 " %s %.*s%s\n",
+                          rows[i].count, rows[i].bytes, h, rows[i].gcount, rows[i].gbytes, rcell, n, rows[i].name,
                           cut ? "..." : "");
             else
-                gh_printf(out, "%12" PRIu64 " %12" PRIu64 " %10s  %.*s%s\n", rows[i].count, rows[i].bytes, h, n,
-                          rows[i].name, cut ? "..." : "");
+                gh_printf(out, "%12" PRIu64 " %12" PRIu64 " %10s %s %.*s%s\n", rows[i].count, rows[i].bytes, h,
+                          rcell, n, rows[i].name, cut ? "..." : "");
         }
         if (shown < nr)
             gh_printf(out, "(%zu more types; --top N shows more)\n", nr - shown);
@@ -197,6 +236,11 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_printf(out, "note: %s\n", gh_roots_get_note(rs, i));
         for (size_t i = 0; i < nlimits; i++)
             gh_printf(out, "limit: %s\n", limits[i]);
+        if (retained)
+            gh_printf(out, "(retained: what would become unreachable if every object of the type were removed; "
+                           "'>' a lower bound where the exact walk was over budget)\n");
+        else if (a->val[5] && g->partial)
+            gh_printf(out, "(no retained sizes: marking was interrupted)\n");
     }
     free(rows);
     gh_typecount_free(&tc);
@@ -210,15 +254,16 @@ static const gh_optspec opts[] = {
     {"--json", 0, "one JSON document"},
     {"--all", 0, "also count unreachable objects still allocated (garbage)"},
     {"--top", 1, "show the N largest types (text default 40, JSON all)"},
-    {"--sort", 1, "order by bytes (default) or count"},
+    {"--sort", 1, "order by bytes (default), count or retained"},
     {"--type", 1, "only types whose name matches this regular expression (POSIX ERE)"},
+    {"--retained", 0, "add what each type retains (the dominator tree; see top)"},
     {NULL, 0, NULL},
 };
 
 const gh_command gh_cmd_heap = {
     .name = "heap",
     .summary = "live heap objects by type: count and bytes",
-    .usage = "heap [--all] [--top N] [--sort bytes|count] [--type REGEX] [--json]",
+    .usage = "heap [--all] [--top N] [--sort bytes|count|retained] [--type REGEX] [--retained] [--json]",
     .opts = opts,
     .example = "heap --top 20 --type '^main\\.'",
     .min_pos = 0,

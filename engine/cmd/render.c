@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 void gh_render_begin(gh_json *j, gh_out *out, const gh_session *s)
 {
@@ -88,4 +89,137 @@ void gh_render_root_cell(const gh_root *r, char *buf, size_t cap)
         snprintf(buf, cap, "%s (object 0x%" PRIx64 ")", r->name ? r->name : "?", r->object);
     else
         snprintf(buf, cap, "%s", r->name ? r->name : "(unnamed)");
+}
+
+/* --- root groups and paths with retained sizes ------------------------------ */
+
+/* The function a goroutine group is known by: its outermost frame outside
+ * the runtime (the goroutine's own function), else its first root's. */
+static const char *group_function(const gh_domtree *d, const gh_roots *rs, uint32_t group)
+{
+    const gh_dom_group *gr = &d->groups[group];
+    const char *fn = gh_roots_get(rs, gr->first)->function;
+    size_t nr = gh_roots_count(rs);
+    uint32_t seen = 0;
+    for (size_t i = gr->first; i < nr && seen < gr->nroots; i++) {
+        if (d->group_of[i] != group)
+            continue;
+        seen++;
+        const gh_root *r = gh_roots_get(rs, i);
+        if (r->function && strncmp(r->function, "runtime.", 8))
+            fn = r->function;
+    }
+    return fn;
+}
+
+void gh_render_group_json(gh_json *j, const gh_domtree *d, const gh_roots *rs, const gh_target *t, uint32_t group)
+{
+    const gh_root *r = gh_roots_get(rs, d->groups[group].first);
+    if (r->kind == GH_ROOT_STACK) {
+        gh_json_obj(j);
+        gh_json_kstr(j, "kind", "stack");
+        gh_json_ki64(j, "goroutine", r->goid);
+        const char *fn = group_function(d, rs, group);
+        if (fn)
+            gh_json_kstr(j, "function", fn);
+        gh_json_ku64(j, "regions", d->groups[group].nroots);
+        gh_json_end(j, '}');
+    } else if (r->kind == GH_ROOT_GLOBAL && r->name) {
+        gh_json_obj(j);
+        gh_json_kstr(j, "kind", "global");
+        gh_json_kstr(j, "name", r->name);
+        gh_json_ku64(j, "regions", d->groups[group].nroots);
+        gh_json_end(j, '}');
+    } else {
+        gh_render_root_json(j, r, t, 0);
+    }
+}
+
+void gh_render_group_title(const gh_domtree *d, const gh_roots *rs, uint32_t group, char *buf, size_t cap)
+{
+    const gh_root *r = gh_roots_get(rs, d->groups[group].first);
+    if (r->kind == GH_ROOT_STACK) {
+        const char *fn = group_function(d, rs, group);
+        snprintf(buf, cap, "goroutine %" PRId64 " %s", r->goid, fn ? fn : "?");
+    } else if (r->kind == GH_ROOT_GLOBAL && r->name) {
+        snprintf(buf, cap, "global %s", r->name);
+    } else {
+        char cell[512];
+        gh_render_root_cell(r, cell, sizeof cell);
+        snprintf(buf, cap, "%s %s", gh_root_kind_name(r->kind), cell);
+    }
+}
+
+static void retained_json(gh_json *j, const gh_domtree *d, const gh_graph *g, uint32_t node)
+{
+    gh_json_ku64(j, "retained_bytes", d->rbytes[node]);
+    gh_json_ku64(j, "retained_objects", d->robjs[node]);
+    gh_json_kdouble(j, "percent", g->live_bytes ? 100.0 * (double)d->rbytes[node] / (double)g->live_bytes : 0);
+}
+
+void gh_render_retained_json(gh_json *j, const gh_domtree *d, const gh_graph *g, uint32_t node)
+{
+    retained_json(j, d, g, node);
+}
+
+const char *gh_render_share(const gh_domtree *d, const gh_graph *g, uint32_t node, char *buf, size_t cap)
+{
+    char h[32];
+    gh_human(d->rbytes[node], h, sizeof h);
+    double pct = g->live_bytes ? 100.0 * (double)d->rbytes[node] / (double)g->live_bytes : 0;
+    if (pct >= 0.1 || pct == 0)
+        snprintf(buf, cap, "%s, %.1f%%", h, pct);
+    else
+        snprintf(buf, cap, "%s, <0.1%%", h);
+    return buf;
+}
+
+void gh_render_path_json(gh_json *j, const gh_session *s, const gh_graph *g, const gh_gpath *p, const gh_domtree *d)
+{
+    const gh_root *r = gh_roots_get(g->roots, p->root);
+    gh_json_obj(j);
+    gh_json_key(j, "root");
+    gh_render_root_json(j, r, s->t, 0);
+    gh_json_key(j, "hops");
+    gh_json_arr(j);
+    for (size_t i = 0; i < p->n; i++) {
+        const gh_path_hop *h = &p->hops[i];
+        gh_json_obj(j);
+        gh_json_kaddr(j, "addr", h->addr);
+        gh_json_kstr(j, "type", h->type);
+        if (!h->note)
+            gh_json_ku64(j, "size", h->size);
+        gh_json_kstr(j, "field", h->field);
+        if (h->note)
+            gh_json_kstr(j, "note", h->note);
+        uint32_t w = d && h->id != UINT32_MAX && h->id < g->h->nslots ? gh_dom_node(d, h->id) : 0;
+        if (w) {
+            gh_json_ku64(j, "retained_bytes", d->rbytes[w]);
+            gh_json_ku64(j, "retained_objects", d->robjs[w]);
+        }
+        gh_json_end(j, '}');
+    }
+    gh_json_end(j, ']');
+    gh_json_end(j, '}');
+}
+
+void gh_render_path_text(gh_out *out, const gh_graph *g, const gh_gpath *p, const gh_domtree *d, const char *indent)
+{
+    const gh_root *r = gh_roots_get(g->roots, p->root);
+    char title[600];
+    gh_render_root_title(r, title, sizeof title);
+    gh_printf(out, "%s%s\n", indent, title);
+    for (size_t i = 0; i < p->n; i++) {
+        const gh_path_hop *h = &p->hops[i];
+        uint32_t w = d && h->id != UINT32_MAX && h->id < g->h->nslots ? gh_dom_node(d, h->id) : 0;
+        char share[64] = "";
+        if (w) {
+            char b[48];
+            snprintf(share, sizeof share, "  (retains %s)", gh_render_share(d, g, w, b, sizeof b));
+        }
+        if (h->note)
+            gh_printf(out, "%s  -> %-24s 0x%" PRIx64 " %s %s\n", indent, h->field, h->addr, h->type, h->note);
+        else
+            gh_printf(out, "%s  -> %-24s 0x%" PRIx64 " %s%s\n", indent, h->field, h->addr, h->type, share);
+    }
 }

@@ -6,6 +6,8 @@
 
 #include "base/out.h"
 #include "goroutine/group.h"
+#include "graph/dominators.h"
+#include "graph/paths.h"
 #include "roots/roots.h"
 #include "session/session.h"
 
@@ -27,6 +29,22 @@ void gh_render_root_cell(const gh_root *r, char *buf, size_t cap);
 
 /* Pointer words of a root region (all of a conservative or unmasked one). */
 uint64_t gh_root_pointer_words(const gh_root *r);
+
+/* --- retained sizes --- */
+
+/* A root group of the dominator tree: {"kind":"global","name":...},
+ * {"kind":"stack","goroutine":N,"function":...}, else its root's JSON. */
+void gh_render_group_json(gh_json *j, const gh_domtree *d, const gh_roots *rs, const gh_target *t, uint32_t group);
+/* "global main.cache", "goroutine 17 main.worker", "finalizer f (object 0x...)". */
+void gh_render_group_title(const gh_domtree *d, const gh_roots *rs, uint32_t group, char *buf, size_t cap);
+/* The keys retained_bytes, retained_objects and percent (of live bytes). */
+void gh_render_retained_json(gh_json *j, const gh_domtree *d, const gh_graph *g, uint32_t node);
+/* "1.9 GiB, 93.0%": a node's retained bytes and share of live bytes. */
+const char *gh_render_share(const gh_domtree *d, const gh_graph *g, uint32_t node, char *buf, size_t cap);
+/* One path (graph/paths.h), as paths prints it; with d, each hop's retained
+ * size. */
+void gh_render_path_json(gh_json *j, const gh_session *s, const gh_graph *g, const gh_gpath *p, const gh_domtree *d);
+void gh_render_path_text(gh_out *out, const gh_graph *g, const gh_gpath *p, const gh_domtree *d, const char *indent);
 
 /* --- goroutines (render_goroutines.c) --- */
 

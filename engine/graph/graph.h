@@ -61,6 +61,7 @@ typedef struct gh_graph {
      * point into this private mapping of the index file. */
     void *map;
     size_t map_len;
+    struct gh_domtree *dom; /* the dominator tree, built on first use (dominators.h) */
 } gh_graph;
 
 static inline int gh_graph_live(const gh_graph *g, uint32_t id) { return (g->marked[id >> 6] >> (id & 63)) & 1; }

@@ -18,6 +18,7 @@
 #include "base/bigmem.h"
 #include "base/hmap.h"
 #include "base/vec.h"
+#include "graph/dominators.h"
 #include "graph/graph.h"
 #include "heap/heapscan.h"
 #include "types/gotype_int.h"
@@ -610,6 +611,7 @@ void gh_graph_free(gh_graph *g)
     free(g->rev_edges);
     free(g->root_edges);
     gh_edges_free(&g->edges);
+    gh_domtree_free(g->dom);
     free(g);
 }
 

@@ -59,6 +59,16 @@ void gh_graph_field_to(const gh_graph *g, uint32_t p, const gh_obj *c, char *buf
         return;
     }
     gh_types_field(g->types, t, off, buf, cap);
+    const gh_otype *ot = gh_types_get(g->types, t);
+    uint64_t es = ot && ot->count <= 1 ? gh_types_size(g->types, ot) : 0;
+    if (!buf[0] && es && off >= es) {
+        /* An array the allocator typed by its element (a large object's
+         * largeType): name the field inside the element. */
+        char in[400];
+        gh_types_field(g->types, t, off % es, in, sizeof in);
+        if (in[0])
+            snprintf(buf, cap, "[%" PRIu64 "]%s", off / es, in);
+    }
     if (!buf[0])
         snprintf(buf, cap, "+%" PRIu64, f.found - po.addr);
 }
@@ -95,6 +105,14 @@ static void root_field(const gh_graph *g, const gh_root *r, const gh_obj *c, cha
     }
     if (r->object)
         *through = r->object;
+}
+
+void gh_graph_root_field(const gh_graph *g, uint32_t root, uint32_t slot, char *buf, size_t cap)
+{
+    gh_obj c;
+    uint64_t through;
+    slot_obj(g->h, slot, &c);
+    root_field(g, gh_roots_get(g->roots, root), &c, buf, cap, &through);
 }
 
 /* --- reverse index ------------------------------------------------------- */

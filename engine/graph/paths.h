@@ -36,5 +36,7 @@ void gh_gpaths_free(gh_gpath *p, size_t n);
 /* The field of object parent (slot) whose pointer goes into c, into buf
  * ("+off" when the type does not say; "" when no word does). */
 void gh_graph_field_to(const gh_graph *g, uint32_t parent, const gh_obj *c, char *buf, size_t cap);
+/* The field of root (index into g->roots) whose word points into slot. */
+void gh_graph_root_field(const gh_graph *g, uint32_t root, uint32_t slot, char *buf, size_t cap);
 
 #endif

@@ -1,12 +1,14 @@
 /* The session: one target, its executable and the cached models built from them. */
 #include "session/session.h"
+
+#include "graph/dominators.h"
 #include "session/index.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *const gh_phase_names[GH_NPHASES] = {"open", "heap", "roots", "edges", "mark", "types", "index",
+const char *const gh_phase_names[GH_NPHASES] = {"open", "heap", "roots", "edges", "mark", "types", "index", "dominators",
                                                   "command"};
 
 static uint64_t target_generation(const gh_session *s)
@@ -264,6 +266,21 @@ int gh_session_graph(gh_session *s, gh_graph **out, gh_err *err) { return sessio
 int gh_session_graph_partial(gh_session *s, gh_graph **out, gh_err *err)
 {
     return session_graph(s, out, 1, err);
+}
+
+int gh_session_dominators(gh_session *s, gh_graph **g, gh_domtree **out, gh_err *err)
+{
+    int rc = session_graph(s, g, 0, err);
+    if (rc)
+        return rc;
+    if ((*g)->dom) {
+        *out = (*g)->dom;
+        return GH_OK;
+    }
+    gh_clock c0 = gh_clock_now();
+    rc = gh_graph_dominators(*g, &s->cancel, out, err);
+    gh_clock_add(&s->phase[GH_PHASE_DOMINATORS], c0);
+    return rc;
 }
 
 int gh_session_goroutines(gh_session *s, gh_goroutines **out, gh_err *err)

@@ -32,6 +32,7 @@ enum {
     GH_PHASE_MARK,    /* reachability from the roots */
     GH_PHASE_TYPES,   /* types propagated to objects the allocator did not type */
     GH_PHASE_INDEX,   /* the graph loaded from, or saved to, the index (index.h) */
+    GH_PHASE_DOMINATORS, /* the dominator tree and retained sizes */
     GH_PHASE_COMMAND, /* the rest of the commands: queries and output */
     GH_NPHASES
 };
@@ -110,6 +111,9 @@ int gh_session_graph(gh_session *s, gh_graph **out, gh_err *err);
  * session (the next command marks again): the caller frees it with
  * gh_graph_free. A complete graph belongs to the session as usual. */
 int gh_session_graph_partial(gh_session *s, gh_graph **out, gh_err *err);
+/* The graph and its dominator tree (graph/dominators.h), built once. */
+struct gh_domtree;
+int gh_session_dominators(gh_session *s, gh_graph **g, struct gh_domtree **out, gh_err *err);
 
 /* Every goroutine, read now (not cached). Free with gh_goroutines_free. */
 int gh_session_goroutines(gh_session *s, gh_goroutines **out, gh_err *err);
