@@ -25,7 +25,7 @@ import (
 var (
 	releases = testReleases()
 	programs = []string{"chans", "closures", "demo", "finalizers", "garbage", "globals", "goroutines", "list",
-		"maps", "sizeclasses", "stacks"}
+		"maps", "retained", "sizeclasses", "stacks"}
 )
 
 func testReleases() []string {

@@ -62,6 +62,28 @@ type Parked struct {
 	State     string `json:"state"`
 }
 
+// Retained is what one object, one root group or one type keeps alive, by
+// construction: exactly one of Addr, Root and Type is set.
+//   - Addr: the object's retained set, its subtree in the dominator tree (the
+//     objects every path from the roots to them goes through it), itself
+//     included.
+//   - Root: a root group's: a global by Name, a goroutine (kind stack,
+//     Goroutine id: all its frames and registers), or kind finalizer (Name is
+//     the function given to runtime.SetFinalizer).
+//   - Type: what would become unreachable if every instance of the type were
+//     removed at once, the instances included.
+//
+// Bytes are slot sizes. AtLeast: Bytes and Objects are lower bounds (a map's
+// own internal objects are not known by construction).
+type Retained struct {
+	Addr    string `json:"addr,omitempty"`
+	Root    *Root  `json:"root,omitempty"`
+	Type    string `json:"type,omitempty"`
+	Bytes   uint64 `json:"bytes"`
+	Objects uint64 `json:"objects"`
+	AtLeast bool   `json:"at_least,omitempty"`
+}
+
 type M struct {
 	Go      string `json:"go"`
 	Program string `json:"program"`
@@ -75,8 +97,10 @@ type M struct {
 	Sentinels  []Sentinel     `json:"sentinels"`
 	Goroutines int            `json:"goroutines"`
 	Parked     []Parked       `json:"parked,omitempty"`
-	Notes      []string       `json:"notes,omitempty"`
-	settled    bool
+	// Retained: retained sizes known by construction (corpus/retained).
+	Retained []Retained `json:"retained,omitempty"`
+	Notes    []string   `json:"notes,omitempty"`
+	settled  bool
 }
 
 func LiveMode() bool { return os.Getenv("GOHEAP_LIVE") == "1" }
@@ -104,6 +128,9 @@ func (m *M) Sentinel(p unsafe.Pointer, typ string, size uintptr, root Root, fiel
 }
 
 func (m *M) Park(p Parked) { m.Parked = append(m.Parked, p) }
+
+// AddRetained records the retained size of an object, root group or type.
+func (m *M) AddRetained(r Retained) { m.Retained = append(m.Retained, r) }
 
 // Global is a root held by a global variable.
 func Global(name string) Root { return Root{Kind: "global", Name: name} }

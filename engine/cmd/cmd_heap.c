@@ -119,6 +119,16 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     size_t shown = top && top < nr ? (size_t)top : nr;
     if (!json && !top && shown > 40)
         shown = 40;
+    /* Types picked by --type get their exact retained size, whatever the
+     * walk costs. */
+    for (size_t i = 0; retained && have_re && i < shown; i++)
+        if (rows[i].ret && !rows[i].ret->exact &&
+            (rc = gh_dom_type_exact(d, g, rows[i].name, &s->cancel, err))) {
+            free(rows);
+            gh_typecount_free(&tc);
+            regfree(&re);
+            return rc;
+        }
 
     const gh_roots *rs = g->roots;
     /* What limits typing in this target, said once with the counts. */
@@ -238,7 +248,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_printf(out, "limit: %s\n", limits[i]);
         if (retained)
             gh_printf(out, "(retained: what would become unreachable if every object of the type were removed; "
-                           "'>' a lower bound where the exact walk was over budget)\n");
+                           "'>' a lower bound where the exact walk was over budget: --type gives it exactly)\n");
         else if (a->val[5] && g->partial)
             gh_printf(out, "(no retained sizes: marking was interrupted)\n");
     }

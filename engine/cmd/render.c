@@ -94,11 +94,13 @@ void gh_render_root_cell(const gh_root *r, char *buf, size_t cap)
 /* --- root groups and paths with retained sizes ------------------------------ */
 
 /* The function a goroutine group is known by: its outermost frame outside
- * the runtime (the goroutine's own function), else its first root's. */
+ * the runtime (the highest stack address: the goroutine's own function),
+ * else its first root's. */
 static const char *group_function(const gh_domtree *d, const gh_roots *rs, uint32_t group)
 {
     const gh_dom_group *gr = &d->groups[group];
     const char *fn = gh_roots_get(rs, gr->first)->function;
+    uint64_t top = 0;
     size_t nr = gh_roots_count(rs);
     uint32_t seen = 0;
     for (size_t i = gr->first; i < nr && seen < gr->nroots; i++) {
@@ -106,8 +108,10 @@ static const char *group_function(const gh_domtree *d, const gh_roots *rs, uint3
             continue;
         seen++;
         const gh_root *r = gh_roots_get(rs, i);
-        if (r->function && strncmp(r->function, "runtime.", 8))
+        if (r->function && r->addr && r->addr > top && strncmp(r->function, "runtime.", 8)) {
             fn = r->function;
+            top = r->addr;
+        }
     }
     return fn;
 }

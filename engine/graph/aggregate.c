@@ -116,8 +116,15 @@ static int step_into(agg *a, uint32_t from, int from_root, uint32_t slot, char *
 {
     char field[512], t1[64], t2[64];
     if (from_root) {
+        const gh_root *r = gh_roots_get(a->g->roots, from);
         gh_graph_root_field(a->g, from, slot, field, sizeof field);
-        drop_indexes(field, buf, cap);
+        if (r->kind == GH_ROOT_STACK && r->variable) { /* the local's name first: "s.next" */
+            char both[600];
+            snprintf(both, sizeof both, "%s%s", r->variable, field);
+            drop_indexes(both, buf, cap);
+        } else {
+            drop_indexes(field, buf, cap);
+        }
         return 1;
     }
     int pm = gh_is_map_internal(slot_type(a, from, t1, sizeof t1));

@@ -489,7 +489,11 @@ static int build(gh_graph *g, gh_cancel *cc, gh_domtree *d, gh_err *err)
         return rc;
     }
     uint64_t n1 = (uint64_t)d->n + 1;
-    d->peak_bytes = ns * 4 + nn * 4 * 5 + (n1 + 1) * 4 + d->nedges * 4;
+    /* The slot-to-node map is not needed while the semidominators are
+     * found: freed, and made again from vertex after, to keep the peak low. */
+    free(d->num);
+    d->num = NULL;
+    d->peak_bytes = nn * 4 * 5 + (n1 + 1) * 4 + d->nedges * 4;
     rc = snca(d, parent, semi, cc, err);
     free(semi);
     if (rc) {
@@ -497,10 +501,19 @@ static int build(gh_graph *g, gh_cancel *cc, gh_domtree *d, gh_err *err)
         return rc;
     }
     d->idom = parent;
+    /* The predecessors are needed again only for a type's retained size
+     * (gh_dom_set_retained builds them then). */
+    free(d->pstart), free(d->pred);
+    d->pstart = d->pred = NULL;
+    d->num = calloc(ns ? ns : 1, sizeof *d->num);
     d->rbytes = calloc(n1, sizeof *d->rbytes);
     d->robjs = calloc(n1, sizeof *d->robjs);
-    if (!d->rbytes || !d->robjs)
+    if (!d->num || !d->rbytes || !d->robjs)
         return gh_errorf(err, GH_ENOMEM, "out of memory for retained sizes (%u nodes)", d->n);
+    gh_bigmem_advise(d->num, ns * sizeof *d->num);
+    for (uint32_t w = 2; w <= d->n; w++)
+        if (!(d->vertex[w] & GH_DOM_GROUP))
+            d->num[d->vertex[w]] = w;
     retained(d, g->h);
     return GH_OK;
 }
@@ -588,6 +601,11 @@ int gh_dom_set_retained(gh_domtree *d, const gh_graph *g, const uint32_t *set, s
             d->ws_in = d->ws_seen = d->ws_out = NULL;
             return gh_errorf(err, GH_ENOMEM, "out of memory");
         }
+    }
+    if (!d->pstart) {
+        int prc = predecessors(d, g, cc, err);
+        if (prc)
+            return prc;
     }
     uint64_t *in = d->ws_in, *seen = d->ws_seen, *out = d->ws_out;
     uint32_t *region = NULL, *queue = NULL;

@@ -13,8 +13,9 @@
  * Built with semi-NCA (Georgiadis): an iterative depth-first numbering, the
  * semidominators by Lengauer-Tarjan's path compression, then each immediate
  * dominator as a nearest common ancestor on the DFS tree. No recursion, flat
- * arrays by node number: 20 bytes per node and 4 per heap slot are kept,
- * plus the predecessor lists (4 bytes per node and per edge). */
+ * arrays by node number: 20 bytes per node and 4 per heap slot are kept; the
+ * build needs 24 per node at its peak, with the predecessor lists (4 bytes
+ * per node and per edge) beside the graph. */
 #ifndef GOHEAP_GRAPH_DOMINATORS_H
 #define GOHEAP_GRAPH_DOMINATORS_H
 
@@ -45,7 +46,8 @@ typedef struct gh_domtree {
     uint32_t *group_of; /* per root index: its group */
     uint32_t *gnum;     /* per group: its node */
     /* Who points to each node (CSR by node: pred[pstart[w] .. pstart[w+1])),
-     * self-pointers left out. Kept for the retained size of a type. */
+     * self-pointers left out. Freed after the build, made again for the
+     * retained size of a type. */
     uint32_t *pstart, *pred;
     /* What each group reaches (CSR by group, heap slots). */
     uint32_t *gstart, *gto;

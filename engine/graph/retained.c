@@ -181,6 +181,15 @@ static int cmp_by_union(const void *a, const void *b, void *ctx)
     return (x > y) - (x < y);
 }
 
+static int cmp_by_count(const void *a, const void *b, void *ctx)
+{
+    const gh_dom_type *t = ctx;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    if (t[x].count != t[y].count)
+        return t[x].count < t[y].count ? -1 : 1;
+    return (x > y) - (x < y);
+}
+
 int gh_dom_types(gh_domtree *d, const gh_graph *g, gh_cancel *cc, gh_err *err)
 {
     if (d->types)
@@ -215,17 +224,33 @@ int gh_dom_types(gh_domtree *d, const gh_graph *g, gh_cancel *cc, gh_err *err)
     start[0] = 0;
     if ((rc = unions(d, t, err)))
         goto done;
-    /* Exact sizes, the largest first, within a budget of a few walks of the
-     * whole graph: a type whose instances reach most of the heap costs one. */
+    /* Exact sizes where the walk is cheap: the types with the fewest
+     * instances first, each within a share of one walk of the graph, all of
+     * them within two. A type whose instances reach most of the heap keeps
+     * its lower bound (gh_dom_type_exact gives it on demand). */
     for (size_t i = 0; i < nn; i++)
         order[i] = (uint32_t)i;
-    qsort_r(order, nn, sizeof *order, cmp_by_union, t);
-    uint64_t budget = 8 * ((uint64_t)d->n + d->nedges) + 1000000;
+    qsort_r(order, nn, sizeof *order, cmp_by_count, t);
+    uint64_t graph = (uint64_t)d->n + d->nedges;
+    uint64_t budget = 2 * graph + 2 * (uint64_t)d->n + 1000000;
     for (size_t k = 0; k < nn; k++) {
         uint32_t ni = order[k];
+        size_t ns = start[ni + 1] - start[ni];
+        /* The instances themselves are work any walk does: a pointer-free
+         * type with millions of instances is still cheap. */
+        uint64_t each = graph / 16 + 2 * (uint64_t)ns + 1000000;
         gh_dom_setsize r;
-        if (budget > 0) {
-            rc = gh_dom_set_retained(d, g, members + start[ni], start[ni + 1] - start[ni], budget, cc, &r, err);
+        int leaf = 1; /* no instance points anywhere: it retains itself alone */
+        for (size_t i = start[ni]; i < start[ni + 1] && leaf; i++) {
+            uint32_t v = d->vertex[members[i]];
+            leaf = g->edges.start[v] == g->edges.start[v + 1];
+        }
+        if (leaf) {
+            t[ni].rbytes = t[ni].bytes;
+            t[ni].robjs = t[ni].count;
+            t[ni].exact = 1;
+        } else if (budget > 0) {
+            rc = gh_dom_set_retained(d, g, members + start[ni], ns, each < budget ? each : budget, cc, &r, err);
             if (rc)
                 goto done;
             budget = r.work < budget ? budget - r.work : 0;
@@ -236,6 +261,24 @@ int gh_dom_types(gh_domtree *d, const gh_graph *g, gh_cancel *cc, gh_err *err)
             }
         }
         gh_progress(cc, "retained sizes by type", k + 1, nn);
+    }
+    /* What is left of the budget goes to the largest types still without
+     * an exact size: they are the ones a reader looks at first. */
+    qsort_r(order, nn, sizeof *order, cmp_by_union, t);
+    for (size_t k = 0; k < nn && budget > 1000000; k++) {
+        uint32_t ni = order[k];
+        if (t[ni].exact)
+            continue;
+        gh_dom_setsize r;
+        rc = gh_dom_set_retained(d, g, members + start[ni], start[ni + 1] - start[ni], budget, cc, &r, err);
+        if (rc)
+            goto done;
+        budget = r.work < budget ? budget - r.work : 0;
+        if (r.exact) {
+            t[ni].rbytes = r.bytes;
+            t[ni].robjs = r.objects;
+            t[ni].exact = 1;
+        }
     }
     for (size_t i = 0; i < nn; i++) {
         t[i].name = strdup(d->names[i]);
@@ -254,6 +297,38 @@ done:
             free(t[i].name);
     free(t), free(start), free(members), free(order);
     return rc;
+}
+
+int gh_dom_type_exact(gh_domtree *d, const gh_graph *g, const char *name, gh_cancel *cc, gh_err *err)
+{
+    int rc = gh_dom_types(d, g, cc, err);
+    if (rc)
+        return rc;
+    gh_dom_type *t = (gh_dom_type *)gh_dom_type_find(d, name);
+    if (!t)
+        return gh_errorf(err, GH_ENOENT, "no live object of type %.200s", name);
+    if (t->exact)
+        return GH_OK;
+    uint32_t ni = GH_DOM_NONAME;
+    for (size_t i = 0; i < d->nnames && ni == GH_DOM_NONAME; i++)
+        if (!strcmp(d->names[i], name))
+            ni = (uint32_t)i;
+    uint32_t *set = malloc((t->count ? t->count : 1) * sizeof *set);
+    if (!set)
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    size_t n = 0;
+    for (uint32_t w = 2; w <= d->n && n < t->count; w++)
+        if (d->nameof[w] == ni)
+            set[n++] = w;
+    gh_dom_setsize r;
+    rc = gh_dom_set_retained(d, g, set, n, 0, cc, &r, err);
+    free(set);
+    if (rc)
+        return rc;
+    t->rbytes = r.bytes;
+    t->robjs = r.objects;
+    t->exact = 1;
+    return GH_OK;
 }
 
 const gh_dom_type *gh_dom_type_find(const gh_domtree *d, const char *name)

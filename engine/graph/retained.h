@@ -23,9 +23,12 @@ typedef struct gh_dom_type {
 int gh_dom_names(gh_domtree *d, const gh_graph *g, gh_err *err);
 
 /* Every type's retained size, sorted by name (built once; kept in d).
- * Exact where the walk fits a budget of a few passes over the graph,
- * largest types first; the rest keep the lower bound. cc may be NULL. */
+ * Exact where the walk is cheap (a share of one pass over the graph per
+ * type, two passes in all); the rest keep the lower bound. cc may be NULL. */
 int gh_dom_types(gh_domtree *d, const gh_graph *g, gh_cancel *cc, gh_err *err);
+/* The exact retained size of one type, whatever the walk costs (up to one
+ * pass over the graph). GH_ENOENT when no live object has the type. */
+int gh_dom_type_exact(gh_domtree *d, const gh_graph *g, const char *name, gh_cancel *cc, gh_err *err);
 const gh_dom_type *gh_dom_type_find(const gh_domtree *d, const char *name);
 
 /* The type histogram of what node retains (its dominated subtree, itself

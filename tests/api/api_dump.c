@@ -192,11 +192,15 @@ int main(int argc, char **argv)
 
     /* Sentinels: the object, its shortest path, its pointer words. */
     printf(", \"sentinels\": [");
+    int first = 1;
     for (int a = 3; a < argc; a++) {
+        if (!strncmp(argv[a], "T=", 2))
+            continue; /* a type, for retained sizes below */
         uint64_t addr = strtoull(argv[a], NULL, 0);
         gh_object o;
         gh_type t = {0};
-        printf("%s{\"addr\": \"%s\"", a > 3 ? ", " : "", argv[a]);
+        printf("%s{\"addr\": \"%s\"", first ? "" : ", ", argv[a]);
+        first = 0;
         if (gh_object_at(s, addr, &o, &err)) {
             printf(", \"error\": ");
             str(err.msg);
@@ -220,6 +224,12 @@ int main(int argc, char **argv)
         }
         printf("]");
         gh_paths_free(p, np);
+        gh_retained r;
+        if (gh_retained_get(s, addr, &r, &err))
+            return fail("retained", &err);
+        printf(", \"retained\": {\"bytes\": %" PRIu64 ", \"objects\": %" PRIu64 ", \"dominator\": \"0x%" PRIx64
+               "\", \"dominator_root\": %" PRId64 "}",
+               r.bytes, r.objects, r.dominator, r.dominator_root);
         gh_edge e[64];
         int ne = gh_object_edges(s, o.id, 0, e, 64, &err);
         if (ne < 0)
@@ -237,6 +247,44 @@ int main(int argc, char **argv)
             printf("}");
         }
         printf("]}");
+    }
+    printf("]");
+
+    /* Retained sizes: the largest retainers, the types asked for (T=name),
+     * and every root's group. */
+    gh_retained *top;
+    size_t ntop;
+    if (gh_retainers(s, 5, &top, &ntop, &err))
+        return fail("retainers", &err);
+    printf(", \"retainers\": [");
+    for (size_t i = 0; i < ntop; i++)
+        printf("%s{\"addr\": \"0x%" PRIx64 "\", \"bytes\": %" PRIu64 ", \"objects\": %" PRIu64 "}", i ? ", " : "",
+               top[i].object.addr, top[i].bytes, top[i].objects);
+    printf("]");
+    gh_retainers_free(top);
+    printf(", \"type_retained\": {");
+    first = 1;
+    for (int a = 3; a < argc; a++) {
+        if (strncmp(argv[a], "T=", 2))
+            continue;
+        uint64_t b, o;
+        int exact;
+        if (gh_type_retained(s, argv[a] + 2, &b, &o, &exact, &err))
+            return fail("type_retained", &err);
+        printf("%s", first ? "" : ", ");
+        first = 0;
+        str(argv[a] + 2);
+        printf(": {\"bytes\": %" PRIu64 ", \"objects\": %" PRIu64 ", \"exact\": %d}", b, o, exact);
+    }
+    printf("}, \"root_retained\": [");
+    for (size_t i = 0; i < nroots; i++) {
+        uint64_t b, o;
+        gh_root_info ri;
+        if (gh_root_retained(s, i, &b, &o, &err) || gh_root_get(s, i, &ri, &err))
+            return fail("root_retained", &err);
+        printf("%s{\"root\": ", i ? ", " : "");
+        root(&ri);
+        printf(", \"bytes\": %" PRIu64 ", \"objects\": %" PRIu64 "}", b, o);
     }
     printf("]");
 

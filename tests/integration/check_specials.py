@@ -2,11 +2,14 @@
 (engine/roots/specials.c), against the manifest and corpus/finalizers/main.go.
 
 Every program: the runtime itself sets one finalizer, os.(*file).close, on
-each of os.Stdin, os.Stdout and os.Stderr (os.newFile), and nothing else sets
-finalizers or cleanups, so exactly those 3 finalizer roots appear, each on
-its object, and no cleanup or weak-handle roots; the current tiny block of a
-P is a runtime root (gcMarkTinyAllocs); specials.c notes nothing (stripped
-binaries included: their queues and runtime.allp are found by content).
+each of os.Stdin, os.Stdout and os.Stderr (os.newFile); apart from the
+finalizers program, nothing else sets finalizers or cleanups but the
+finalizers a program's sentinels name as their roots (corpus/retained: one,
+on the object the sentinel's note names). So exactly those finalizer roots
+appear, each on its object, none queued, and no cleanup or weak-handle roots;
+the current tiny block of a P is a runtime root (gcMarkTinyAllocs);
+specials.c notes nothing (stripped binaries included: their queues and
+runtime.allp are found by content).
 
 finalizers (stop 1 of the core), as main.go builds it:
   - 16 main.FinKept with the method value (*FinFnRef).finalizeKept and 16
@@ -65,11 +68,25 @@ def check_specials(d, m, goheap_batch):
     assert len({r["object"] for r in std}) == 3, "the 3 std file finalizers are not on 3 objects"
 
     if m["program"] != "finalizers":
-        others = sorted(set(fins) - {STD_FINALIZER})
+        # Finalizers a program sets itself (corpus/retained) are those its
+        # sentinels' finalizer roots name: one special root each, on the
+        # object the sentinel's note names.
+        own = {}
+        for s in m["sentinels"]:
+            if s["root"]["kind"] == "finalizer":
+                obj = re.search(r"main\.\w+ at (0x[0-9a-f]+)", s.get("note", ""))
+                own.setdefault(s["root"]["name"], set()).update([int(obj.group(1), 16)] if obj else [])
+        others = sorted(set(fins) - {STD_FINALIZER} - set(own))
         assert not others, "unexpected finalizer roots: %s" % others
+        for name, objs in sorted(own.items()):
+            have = fins.get(name, [])
+            assert have and all("object" in r for r in have), "%d finalizer special roots named %s" % (len(have), name)
+            missing = objs - {int(r["object"], 16) for r in have}
+            assert not missing, "%s: no finalizer root on the object at %s" % (name, sorted(hex(o) for o in missing))
+        assert not queued_fin, "unexpected queued finalizers: %s" % [r["name"] for r in queued_fin]
         assert not cln, "unexpected cleanup roots: %s" % sorted(by_name(cln))
         assert not weak, "%d unexpected weak handles" % len(weak)
-        return "3 %s" % STD_FINALIZER
+        return "3 %s%s" % (STD_FINALIZER, "".join(", %d %s" % (len(fins[n]), n) for n in sorted(own)))
 
     # finalizers: names from the manifest's sentinels.
     for s in m["sentinels"]:

@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
 from harness import check, record, results, summary  # noqa: E402,F401
 from check_heap import check_heap  # noqa: E402
+from check_retained import check_retained  # noqa: E402
 from check_contract import check_contract  # noqa: E402
 from check_print import check_print  # noqa: E402
 from check_specials import check_specials  # noqa: E402
@@ -300,6 +301,22 @@ def check_live(d):
     return "2 stops"
 
 
+def check_bruteforce(d):
+    """Every live object's, root group's and type's retained size against
+    removing it and marking again from the roots (retaincheck tool)."""
+    tool = os.path.join(os.path.dirname(GOHEAP), "retaincheck")
+    p = subprocess.run([tool, "--exe", os.path.join(d, "exe"), os.path.join(d, "core")], capture_output=True,
+                       text=True, timeout=600)
+    docs = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
+    assert docs, "retaincheck: %s" % p.stderr.strip()[-300:]
+    r = docs[0]
+    assert r["bad"] == 0 and p.returncode == 0, "retaincheck: %d mismatches, first: %s" % (r["bad"], r["mismatches"][:3])
+    assert r["objects_checked"] == r["live_objects"] > 0, "retaincheck checked %d of %d objects" % (
+        r["objects_checked"], r["live_objects"])
+    return "%d objects, %d root groups, %d types exact (%d over budget)" % (
+        r["objects_checked"], r["groups_checked"], r["types_checked"], r["types_inexact"])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--version", required=True)
@@ -329,6 +346,10 @@ def main():
             check(name + " engine (heap, sentinels, breakdown)", check_engine, d)
         check(name + " heap, paths, types", lambda d: check_heap(d, load_manifest(d), goheap_batch,
                                                                  named=not stripped), d)
+        if "retained" in load_manifest(d):
+            check(name + " retained sizes", lambda d: check_retained(d, load_manifest(d), goheap_batch,
+                                                                     named=not stripped), d)
+        check(name + " retained sizes by brute force", check_bruteforce, d)
         check(name + " print", lambda d: check_print(d, load_manifest(d), goheap_batch, stripped=stripped), d)
         check(name + " finalizer and cleanup roots", lambda d: check_specials(d, load_manifest(d), goheap_batch), d)
         check(name + " global roots", lambda d: check_globals(d, load_manifest(d), goheap_batch), d)

@@ -10,7 +10,10 @@ Cores:
     stripped builds: run.py's check_heap (go-heap --json = the manifest,
     go-paths finds each sentinel's root) and check_goroutines (the parked
     goroutines), their commands typed into one gdb as go-COMMAND, all on one
-    session.
+    session;
+  - the retained program of every release (and its PIE and stripped builds):
+    check_retained (go-retains, go-roots --retained, go-heap --retained,
+    go-top, go-dominators, go-paths = the manifest's retained sizes).
 Live: gdb runs every program of every release (and the PIE demo and stacks)
 to main.checkpoint (GOHEAP_LIVE=1): the same checks against the stop-1
 manifest the program printed, with every thread given gdb's registers; then
@@ -45,6 +48,7 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
 from harness import check, record, results, summary  # noqa: E402,F401
 from check_heap import check_heap, COVERAGE_MIN  # noqa: E402
+from check_retained import check_retained  # noqa: E402
 from check_goroutines import check_goroutines  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
@@ -205,9 +209,11 @@ def command_names():
 
 
 def usage(name):
+    """The words of a command's usage after its name (the first form, when
+    the usage gives two separated by ' | ')."""
     p = subprocess.run([GOHEAP, "help", name], capture_output=True, text=True, timeout=60)
     m = re.search(r"^usage: (.*)$", p.stdout, re.M)
-    return m.group(1).split()[1:] if m else []
+    return m.group(1).split(" | ")[0].split()[1:] if m else []
 
 
 def fill(name, sentinel):
@@ -304,6 +310,16 @@ def check_program_core(d, named=True):
         gor = check_goroutines(d, m, g.batch)
     one_session(g.stats, "core")
     return "%s; %s; %d go- commands on one session" % (heap, gor, len(g.stats))
+
+
+def check_program_retained(d, named=True):
+    """check_retained (the manifest's retained sizes) with every engine
+    command typed into gdb as go-COMMAND, on one session."""
+    m = load_manifest(d)
+    with Gdb([os.path.join(d, "exe"), os.path.join(d, "core")]) as g:
+        out = check_retained(d, m, g.batch, named=named)
+    one_session(g.stats, "core")
+    return "%s; %d go- commands on one session" % (out, len(g.stats))
 
 
 def live_manifest(path, stop):
@@ -653,6 +669,9 @@ def main():
             name = "%s %s" % (tag, prog)
             if prog in cores:
                 check(name + " core: heap, paths, goroutines through gdb = manifest", check_program_core, d,
+                      variant != "stripped")
+            if prog == "retained":
+                check(name + " core: retained sizes through gdb = manifest", check_program_retained, d,
                       variant != "stripped")
             if not variant or (variant == "pie" and prog in ("demo", "stacks")):
                 check(name + " live: stop 1 = manifest, continue, stop 2 = manifest", check_program_live, d)

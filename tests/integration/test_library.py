@@ -143,8 +143,10 @@ def cli(d, *words):
 
 
 def check_api(dump, d, m, named):
-    p = subprocess.run([dump, os.path.join(d, "core"), os.path.join(d, "exe")] + [s["addr"] for s in m["sentinels"]],
-                       capture_output=True, text=True, timeout=600)
+    ret = m.get("retained", [])
+    extra = [r["addr"] for r in ret if "addr" in r] + (["T=" + r["type"] for r in ret if "type" in r] if named else [])
+    p = subprocess.run([dump, os.path.join(d, "core"), os.path.join(d, "exe")] + [s["addr"] for s in m["sentinels"]]
+                       + extra, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, "api_dump exit %d: %s%s" % (p.returncode, p.stdout[-400:], p.stderr[-400:])
     a = json.loads(p.stdout)
     assert a["version_macros"] == 1 and a["version"] == PROJECT_VERSION, "version %s" % a["version"]
@@ -176,6 +178,36 @@ def check_api(dump, d, m, named):
         roots = [q["root"] for q in got["paths"]]
         ok = _root_ok(want["root"], roots[0], named) or (also and any(_root_ok(want["root"], r, named) for r in roots))
         assert ok, "%s: API root %r, manifest %r" % (where, roots[0], want["root"])
+    # Retained sizes: the manifest's, known by construction (corpus/retained),
+    # and the CLI's for the largest retainers.
+    got_addr = {q["addr"]: q for q in a["sentinels"][len(m["sentinels"]):]}
+    nret = 0
+    for r in ret:
+        want = (r["bytes"], r["objects"])
+        if "addr" in r:
+            g = got_addr[r["addr"]]["retained"]
+            got = (g["bytes"], g["objects"])
+        elif "type" in r:
+            if not named:
+                continue
+            g = a["type_retained"][r["type"]]
+            assert g["exact"] == 1, "type %s: retained size not exact" % r["type"]
+            got = (g["bytes"], g["objects"])
+        elif r["root"]["kind"] == "global":
+            if not named:
+                continue
+            rows = [q for q in a["root_retained"] if q["root"]["kind"] == "global" and q["root"]["name"] == r["root"]["name"]]
+            got = (rows[0]["bytes"], rows[0]["objects"]) if rows else (0, 0)
+        else:
+            rows = [(q["bytes"], q["objects"]) for q in a["root_retained"] if q["root"]["kind"] == r["root"]["kind"]
+                    and (r["root"]["kind"] != "stack" or q["root"]["goroutine"] == r["root"]["goroutine"])]
+            got = want if want in rows else (rows[0] if rows else None)
+        ok = got == want or (r.get("at_least") and got and got[0] >= want[0] and got[1] >= want[1])
+        assert ok, "retained %r: API %r" % (r, got)
+        nret += 1
+    top = cli(d, "top", "--all", "--limit", "5", "--json")["retainers"]
+    assert [(q["addr"], q["retained_bytes"], q["retained_objects"]) for q in top] == \
+        [(q["addr"], q["bytes"], q["objects"]) for q in a["retainers"]], "gh_retainers differs from top --all"
     user = [g for g in a["goroutines"] if not g["system"]]
     assert len(user) == m["goroutines"], "API %d user goroutines, manifest %d" % (len(user), m["goroutines"])
     assert all(g["frames"] for g in user), "a user goroutine without frames"
@@ -184,8 +216,8 @@ def check_api(dump, d, m, named):
     for c in a["breakdown"]["checks"]:
         assert c["goheap"] == c["runtime"] or c["explained"], "breakdown check fails: %r" % c
     assert a["heap_loads"] == 1, "heap loaded %d times" % a["heap_loads"]
-    return "%d types, %d sentinels, %d roots, %d goroutines" % (len(a["types"]), len(a["sentinels"]),
-                                                               a["roots"]["count"], len(a["goroutines"]))
+    return "%d types, %d sentinels, %d roots, %d goroutines, %d retained sizes" % (
+        len(a["types"]), len(m["sentinels"]), a["roots"]["count"], len(a["goroutines"]), nret)
 
 
 PROJECT_VERSION = re.search(r"project\(goheap VERSION (\S+)", open(os.path.join(ROOT, "CMakeLists.txt")).read()).group(1)

@@ -9,7 +9,10 @@ with a batch function that runs the commands through lldb instead of goheap).
   default, and SBProcess::ReadMemory with GOHEAP_LLDB_SBAPI=1): go-heap --json
   has the manifest's live counts, go-paths finds each sentinel's root,
   go-objects agrees, go-goroutines lists the parked goroutines where they
-  parked. Every program on the newest release, two per older release. On
+  parked. Every program on the newest release, two per older release. The
+  retained program on every release: retains, roots --retained, heap
+  --retained, top, dominators and paths give the manifest's retained sizes
+  (check_retained). On
   every release's demo core also go-overview, go-breakdown, go-verify and
   go-whatis equal the CLI's answers.
 - Live: lldb launches a corpus program in live mode (GOHEAP_LIVE=1, breakpoint
@@ -49,6 +52,7 @@ import check_heap as check_heap_module  # noqa: E402
 import corpus  # noqa: E402
 import run  # noqa: E402
 from check_heap import check_heap  # noqa: E402
+from check_retained import check_retained  # noqa: E402
 from check_goroutines import check_goroutines  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(run.ROOT, "build"))
@@ -232,6 +236,11 @@ def check_core_manifest(d, sbapi):
     m = run.load_manifest(d)
     fn = core_batch(sbapi)
     return "%s; %s" % (check_heap(d, m, fn), check_goroutines(d, m, fn))
+
+
+def check_core_retained(d, sbapi):
+    """Retained sizes through lldb against the manifest (corpus/retained)."""
+    return check_retained(d, run.load_manifest(d), core_batch(sbapi))
 
 
 def cli(core, *args):
@@ -496,7 +505,8 @@ def main():
         mine = programs if version == versions[-1] else \
             [programs[(2 * i) % len(programs)], programs[(2 * i + 1) % len(programs)]]
         live = programs if version in (versions[0], versions[-1]) else ["demo", "stacks"]
-        skip, dirs = corpus.generate(version, "", sorted(set(mine) | set(live)), out=os.path.join(BUILD, "corpus"))
+        skip, dirs = corpus.generate(version, "", sorted(set(mine) | set(live) | {"retained"}),
+                                     out=os.path.join(BUILD, "corpus"))
         if skip:
             print("skip  %s: %s" % (version, skip))
             continue
@@ -505,6 +515,10 @@ def main():
             for sbapi in (False, True):
                 run.check("%s %s core (%s): heap, paths, goroutines" % (version, prog, "SB API" if sbapi else "mmapped"),
                           check_core_manifest, by[prog], sbapi)
+        # Retained sizes (corpus/retained) on every release.
+        for sbapi in (False, True):
+            run.check("%s retained core (%s): retained sizes = manifest" % (
+                version, "SB API" if sbapi else "mmapped"), check_core_retained, by["retained"], sbapi)
         for sbapi in (False, True):
             run.check("%s demo core (%s): overview, breakdown, verify, whatis = CLI" % (
                 version, "SB API" if sbapi else "mmapped"), check_core_cli, by["demo"], sbapi)

@@ -101,11 +101,13 @@ def with_base_dwarf(d):
 def main():
     any_version = False
     for version, variant in corpus.matrix():
-        progs = ["demo", "globals"] if variant == "stripped" else ["demo"]
+        progs = corpus.selected_programs("stripped", None) if variant == "stripped" else ["demo"]
         skip, dirs = corpus.generate(version, variant, progs, out=os.path.join(BUILD, "corpus"))
         if skip:
             print("skip  %s: %s" % (corpus.tag(version, variant), skip))
             continue
+        if variant == "stripped":
+            corpus.generate(version, "", progs, out=os.path.join(BUILD, "corpus"))  # DWARF for gdb and speclayout
         any_version = True
         tag = corpus.tag(version, variant)
         for d in sorted(os.path.dirname(c) for c in glob.glob(os.path.join(BUILD, "corpus", tag, "*", "core"))):
@@ -117,7 +119,6 @@ def main():
         for d in dirs:
             name = "%s %s" % (corpus.tag(version, variant), os.path.basename(d))
             if variant == "stripped":
-                corpus.generate(version, "", progs, out=os.path.join(BUILD, "corpus"))  # DWARF for gdb
                 run.check(name + " engine on a stripped binary", with_base_dwarf, d)
             else:
                 run.check(name + " built-in layouts and globals = DWARF and symbols", check_builtin, d)

@@ -308,6 +308,43 @@ typedef struct gh_path {
 GH_API int gh_paths(gh_session *s, uint64_t addr, size_t max, gh_path **out, size_t *n, gh_err *err);
 GH_API void gh_paths_free(gh_path *paths, size_t n);
 
+/* ---- retention: what holds the memory ------------------------------------ */
+
+/* The live graph has a virtual root pointing to every root group (a global
+ * variable, a goroutine, a finalizer or cleanup record, a runtime root),
+ * each pointing to what its roots reach. An object X dominates Y when every
+ * path from the virtual root to Y passes through X; X retains what it
+ * dominates, itself included, counted in slot sizes. The first of these
+ * calls on a session builds the dominator tree (about as long as marking);
+ * later ones are immediate. */
+typedef struct gh_retained {
+    gh_object object;     /* the object (its slot) */
+    uint64_t bytes;       /* what it retains, itself included; 0 for garbage */
+    uint64_t objects;
+    uint64_t dominator;   /* the address of its immediate dominator; 0 when that is not an object */
+    int64_t dominator_root; /* when its immediate dominator is a root group: one of its roots
+                             * (index for gh_root_get); -1 when it is an object or several
+                             * roots together */
+} gh_retained;
+
+/* What the object holding addr retains. GH_ENOENT when addr is in no object. */
+GH_API int gh_retained_get(gh_session *s, uint64_t addr, gh_retained *out, gh_err *err);
+
+/* The limit objects retaining the most, largest first (no folding). Free
+ * with gh_retainers_free. */
+GH_API int gh_retainers(gh_session *s, size_t limit, gh_retained **out, size_t *n, gh_err *err);
+GH_API void gh_retainers_free(gh_retained *v);
+
+/* What removing every live object of the type named type (as gh_type_stats
+ * names it) would make unreachable: exact (*exact is 1), computed by a walk
+ * of what the instances reach (up to one pass over the graph). GH_ENOENT
+ * when no live object has that type. */
+GH_API int gh_type_retained(gh_session *s, const char *type, uint64_t *bytes, uint64_t *objects, int *exact,
+                            gh_err *err);
+
+/* What the root group of root i (gh_root_get) alone keeps alive. */
+GH_API int gh_root_retained(gh_session *s, size_t i, uint64_t *bytes, uint64_t *objects, gh_err *err);
+
 /* ---- goroutines --------------------------------------------------------- */
 
 typedef struct gh_goroutine_info {
