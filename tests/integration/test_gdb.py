@@ -11,7 +11,7 @@ Cores:
     go-paths finds each sentinel's root) and check_goroutines (the parked
     goroutines), their commands typed into one gdb as go-COMMAND, all on one
     session;
-  - the retained program of every release (and its PIE and stripped builds):
+  - the retained program of every release and every layout variant:
     check_retained (go-retains, go-roots --retained, go-heap --retained,
     go-top, go-dominators, go-paths = the manifest's retained sizes).
 Live: gdb runs every program of every release (and the PIE demo and stacks)
@@ -642,10 +642,13 @@ def main():
         # What concerns gdb of the layout variants: PIE (load bias, live
         # too) and stripped binaries (no symbols for gdb, no main.checkpoint
         # to break on), on the newest release; the layouts are run.py's.
-        if variant and (version != newest or variant not in ("pie", "stripped")):
+        # Of the other variants, the retained program's sizes through gdb.
+        only_retained = bool(variant) and (version != newest or variant not in ("pie", "stripped"))
+        if only_retained and "retained" not in corpus.selected_programs(variant, None):
             continue
         try:
-            skip, dirs = corpus.generate(version, variant, out=os.path.join(BUILD, "corpus"))
+            skip, dirs = corpus.generate(version, variant, ["retained"] if only_retained else None,
+                                         out=os.path.join(BUILD, "corpus"))
         except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
             check("%s corpus" % tag, lambda: (_ for _ in ()).throw(AssertionError(str(e))))
             continue
@@ -655,6 +658,10 @@ def main():
         # gdb names files by their real path; the CLI prints the path it is given.
         dirs = [os.path.realpath(x) for x in dirs]
         progs = [os.path.basename(x) for x in dirs]
+        if only_retained:
+            check("%s retained core: retained sizes through gdb = manifest" % tag, check_program_retained, dirs[0],
+                  variant != "stripped")
+            continue
         if not variant:
             d = dirs[progs.index("demo")]
             demos.append(d)

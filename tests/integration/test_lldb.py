@@ -10,7 +10,7 @@ with a batch function that runs the commands through lldb instead of goheap).
   has the manifest's live counts, go-paths finds each sentinel's root,
   go-objects agrees, go-goroutines lists the parked goroutines where they
   parked. Every program on the newest release, two per older release. The
-  retained program on every release: retains, roots --retained, heap
+  retained program on every release (and every layout variant, mmapped): retains, roots --retained, heap
   --retained, top, dominators and paths give the manifest's retained sizes
   (check_retained). On
   every release's demo core also go-overview, go-breakdown, go-verify and
@@ -238,9 +238,9 @@ def check_core_manifest(d, sbapi):
     return "%s; %s" % (check_heap(d, m, fn), check_goroutines(d, m, fn))
 
 
-def check_core_retained(d, sbapi):
+def check_core_retained(d, sbapi, named=True):
     """Retained sizes through lldb against the manifest (corpus/retained)."""
-    return check_retained(d, run.load_manifest(d), core_batch(sbapi))
+    return check_retained(d, run.load_manifest(d), core_batch(sbapi), named=named)
 
 
 def cli(core, *args):
@@ -532,6 +532,17 @@ def main():
             for prog in ("demo", "stacks"):
                 run.check("%s %s live through the SB API, two stops" % (version, prog), check_live, by[prog],
                           {"GOHEAP_LLDB_SBAPI": "1"}, "-sbapi")
+    # Retained sizes on every layout variant too (PIE, stripped, map and GC
+    # experiments), read in place.
+    for version, variant in corpus.matrix():
+        if not variant or "retained" not in corpus.selected_programs(variant, None):
+            continue
+        skip, dirs = corpus.generate(version, variant, ["retained"], out=os.path.join(BUILD, "corpus"))
+        if skip:
+            print("skip  %s: %s" % (corpus.tag(version, variant), skip))
+            continue
+        run.check("%s retained core (mmapped): retained sizes = manifest" % corpus.tag(version, variant),
+                  check_core_retained, dirs[0], False, variant != "stripped")
     newest = all_dirs.get(versions[-1])
     if newest:
         run.check("%s demo live, after the exit" % versions[-1], check_exited, newest["demo"])
