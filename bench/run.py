@@ -166,6 +166,13 @@ def measure(goheap, d, debuggers):
         sys.exit("bench: heap from the index: not loaded or not the same answer: %s" % err[-500:])
     r["index_load_phase_s"] = stats(err)["index"][0]
     _, _, r["index_paths_s"], _ = timed([goheap, "--exe", exe, core, "paths", addr, "--json"], index=True)
+    # The dominator tree beside it: built and saved by the first top after
+    # the graph was loaded, loaded by the next.
+    out3, err, r["index_top_save_s"], _ = timed([goheap, "--stats", "--exe", exe, core, "top", "--json"], index=True)
+    out4, err4, r["index_top_s"], r["index_top_rss"] = timed([goheap, "--stats", "--exe", exe, core, "top", "--json"],
+                                                             index=True)
+    if "dominators saved" not in err or "dominators loaded" not in err4 or out3 != out4:
+        sys.exit("bench: top from the index: not saved, not loaded or not the same answer: %s" % err4[-500:])
     # What holds the memory: the dominator tree, built by a one-shot top,
     # then heap --retained (every type's retained size) in one more run.
     out, err, r["top_s"], r["top_rss"] = timed([goheap, "--stats", "--exe", exe, core, "top", "--limit", "10",
@@ -217,11 +224,14 @@ def table(results):
             row += " %.2f s | %.2f s |" % (r.get("lldb_s", 0), r.get("gdb_s", 0))
         lines.append(row)
     lines += ["", "| objects | heap, saving the index | index file | heap from the index | its peak RSS | one-shot paths "
-              "from the index | lldb from the index | gdb from the index |", "|" + "---|" * 8]
+              "from the index | top, saving the tree | top from the index | lldb from the index | gdb from the index |",
+              "|" + "---|" * 10]
     for r in results:
-        lines.append("| %.1f M | %.2f s (save %.2f s) | %.0f MiB | %.2f s (load %.2f s) | %.0f MiB | %.2f s | %s | %s |" % (
+        lines.append("| %.1f M | %.2f s (save %.2f s) | %.0f MiB | %.2f s (load %.2f s) | %.0f MiB | %.2f s | %.2f s | "
+                     "%.2f s | %s | %s |" % (
             r["objects"] / 1e6, r["index_save_s"], r["index_save_phase_s"], r["index_bytes"] / 2**20,
             r["index_heap_s"], r["index_load_phase_s"], r["index_rss"] / 2**20, r["index_paths_s"],
+            r["index_top_save_s"], r["index_top_s"],
             "%.2f s" % r["lldb_s_index"] if "lldb_s_index" in r else "-",
             "%.2f s" % r["gdb_s_index"] if "gdb_s_index" in r else "-"))
     lines += ["", "| objects | dominator tree (wall / cpu) | × heap | one-shot top | its peak RSS | RSS above heap's, "

@@ -161,8 +161,6 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_json_ku64(&j, "garbage_bytes", g->garbage_bytes);
         }
         gh_json_ku64(&j, "rows", nr);
-        if (retained)
-            gh_json_kdouble(&j, "dominators_seconds", d->seconds);
         gh_json_key(&j, "types");
         gh_json_arr(&j);
         for (size_t i = 0; i < shown; i++) {

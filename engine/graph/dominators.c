@@ -2,6 +2,7 @@
  * root groups, a depth-first numbering, predecessor lists, semi-NCA. */
 #include "graph/dominators.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -202,19 +203,6 @@ static inline uint32_t succ_at(const gh_domtree *d, const gh_edges *e, uint32_t 
     return *has ? e->to[e->start[v] + k] : 0;
 }
 
-void gh_dom_each_succ(const gh_domtree *d, const gh_graph *g, uint32_t node, gh_dom_succ_fn fn, void *ctx)
-{
-    int has = 1;
-    for (uint32_t k = 0;; k++) {
-        uint32_t v = succ_at(d, &g->edges, node, k, &has);
-        if (!has)
-            return;
-        uint32_t w = (v & GH_DOM_GROUP) ? d->gnum[v & ~GH_DOM_GROUP] : d->num[v];
-        if (w && fn(ctx, w))
-            return;
-    }
-}
-
 /* Depth-first preorder numbering without a stack: each node keeps the
  * position of its next successor (cursor) and its DFS parent. */
 static int number(gh_domtree *d, const gh_graph *g, uint32_t *parent, uint32_t *cursor, uint32_t nmax,
@@ -256,10 +244,23 @@ static int number(gh_domtree *d, const gh_graph *g, uint32_t *parent, uint32_t *
     return GH_OK;
 }
 
+/* The pointer graph and the groups' edges, for walks over the live graph:
+ * a tree loaded from the index has neither until one is needed. */
+static int walkable(gh_domtree *d, const gh_graph *g, gh_cancel *cc, gh_err *err)
+{
+    int rc = gh_graph_edges((gh_graph *)g, cc, err); /* built on use, kept with the graph */
+    if (rc == GH_OK && !d->gstart)
+        rc = group_edges(d, g, err);
+    return rc;
+}
+
 /* pred[pstart[w] .. pstart[w + 1]): the nodes pointing to w, self-pointers
  * left out. Counted then filled backwards from each range's end. */
 static int predecessors(gh_domtree *d, const gh_graph *g, gh_cancel *cc, gh_err *err)
 {
+    int rc = walkable(d, g, cc, err);
+    if (rc)
+        return rc;
     const gh_edges *e = &g->edges;
     uint32_t n = d->n;
     uint32_t *P = calloc((size_t)n + 2, sizeof *P);
@@ -429,6 +430,54 @@ static void retained(gh_domtree *d, const gh_heap *h)
         d->rbytes[d->idom[w]] += d->rbytes[w];
         d->robjs[d->idom[w]] += d->robjs[w];
     }
+}
+
+int gh_dom_finish_loaded(gh_domtree *d, const gh_graph *g, gh_err *err)
+{
+    size_t ns = g->h->nslots, nr = gh_roots_count(g->roots);
+    if (d->n < 1 || (uint64_t)d->n > 1 + (uint64_t)d->ngroups + ns || nr >= UINT32_MAX)
+        return gh_errorf(err, GH_EFORMAT, "damaged (node count)");
+    for (size_t i = 0; i < nr; i++)
+        if (d->group_of[i] >= d->ngroups)
+            return gh_errorf(err, GH_EFORMAT, "damaged (root %zu has no group)", i);
+    for (uint32_t gi = 0; gi < d->ngroups; gi++)
+        if (d->groups[gi].first >= nr || d->group_of[d->groups[gi].first] != gi || !d->groups[gi].nroots ||
+            d->groups[gi].nroots > nr)
+            return gh_errorf(err, GH_EFORMAT, "damaged (group %u)", gi);
+    d->num = calloc(ns ? ns : 1, sizeof *d->num);
+    d->gnum = calloc(d->ngroups ? d->ngroups : 1, sizeof *d->gnum);
+    d->rbytes = calloc((size_t)d->n + 1, sizeof *d->rbytes);
+    d->robjs = calloc((size_t)d->n + 1, sizeof *d->robjs);
+    if (!d->num || !d->gnum || !d->rbytes || !d->robjs)
+        return gh_errorf(err, GH_ENOMEM, "out of memory for the dominator tree (%u nodes)", d->n);
+    gh_bigmem_advise(d->num, ns * sizeof *d->num);
+    /* Every node once, every immediate dominator above its node: the tree
+     * is a tree, and the walks over it end. */
+    uint64_t objects = 0;
+    for (uint32_t w = 2; w <= d->n; w++) {
+        uint32_t v = d->vertex[w];
+        if (v & GH_DOM_GROUP) {
+            uint32_t gi = v & ~GH_DOM_GROUP;
+            if (gi >= d->ngroups || d->gnum[gi])
+                return gh_errorf(err, GH_EFORMAT, "damaged (node %u)", w);
+            d->gnum[gi] = w;
+        } else {
+            if (v >= ns || !gh_graph_live(g, v) || d->num[v])
+                return gh_errorf(err, GH_EFORMAT, "damaged (node %u)", w);
+            d->num[v] = w;
+            objects++;
+        }
+        if (d->idom[w] < 1 || d->idom[w] >= w)
+            return gh_errorf(err, GH_EFORMAT, "damaged (dominator of node %u)", w);
+    }
+    d->vertex[0] = d->vertex[1] = 0;
+    d->idom[0] = d->idom[1] = 0;
+    retained(d, g->h);
+    /* What the tree retains in all must be the live heap, as marked. */
+    if (d->rbytes[GH_DOM_ROOT] != g->live_bytes || d->robjs[GH_DOM_ROOT] != g->live_objects || objects != g->live_objects)
+        return gh_errorf(err, GH_EFORMAT, "not the tree of this graph (%" PRIu64 " of %" PRIu64 " live objects)",
+                         objects, g->live_objects);
+    return GH_OK;
 }
 
 void gh_domtree_free(gh_domtree *d)
@@ -602,8 +651,8 @@ int gh_dom_set_retained(gh_domtree *d, const gh_graph *g, const uint32_t *set, s
             return gh_errorf(err, GH_ENOMEM, "out of memory");
         }
     }
-    if (!d->pstart) {
-        int prc = predecessors(d, g, cc, err);
+    if (!d->pstart || !d->gstart) {
+        int prc = d->pstart ? walkable(d, g, cc, err) : predecessors(d, g, cc, err);
         if (prc)
             return prc;
     }

@@ -49,7 +49,8 @@ typedef struct gh_domtree {
      * self-pointers left out. Freed after the build, made again for the
      * retained size of a type. */
     uint32_t *pstart, *pred;
-    /* What each group reaches (CSR by group, heap slots). */
+    /* What each group reaches (CSR by group, heap slots); made again on use
+     * for a tree loaded from the index. */
     uint32_t *gstart, *gto;
     /* The tree's children (CSR by node), built on first use (gh_dom_children). */
     uint32_t *cstart, *child;
@@ -81,10 +82,11 @@ static inline uint32_t gh_dom_node(const gh_domtree *d, uint32_t slot) { return 
  * first of them in d->child. Built on first use (GH_ENOMEM). */
 int gh_dom_children(gh_domtree *d, uint32_t node, const uint32_t **first, uint32_t *count, gh_err *err);
 
-/* The successors of a node in the live graph, for walks over it: calls
- * fn(ctx, succ) for each; stops when fn returns non-zero. */
-typedef int (*gh_dom_succ_fn)(void *ctx, uint32_t succ);
-void gh_dom_each_succ(const gh_domtree *d, const gh_graph *g, uint32_t node, gh_dom_succ_fn fn, void *ctx);
+/* A tree read back from the index (graph/store.h) holds n, ngroups,
+ * vertex, idom, groups and group_of: this checks them against g and makes
+ * the rest (the slot and group maps, retained sizes). GH_EFORMAT when they
+ * are not a tree of g's live graph. */
+int gh_dom_finish_loaded(gh_domtree *d, const gh_graph *g, gh_err *err);
 
 /* What becomes unreachable if every node in set (object nodes) were
  * removed: bytes and objects, set included. Exact: a walk of what the set

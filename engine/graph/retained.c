@@ -194,8 +194,10 @@ int gh_dom_types(gh_domtree *d, const gh_graph *g, gh_cancel *cc, gh_err *err)
 {
     if (d->types)
         return GH_OK;
+    /* The leaf test below reads the pointer graph (made again on use when
+     * the graph came from the index). */
     int rc = gh_dom_names(d, g, err);
-    if (rc)
+    if (rc || (rc = gh_graph_edges((gh_graph *)g, cc, err)))
         return rc;
     size_t nn = d->nnames;
     gh_dom_type *t = calloc(nn ? nn : 1, sizeof *t);

@@ -60,7 +60,7 @@ static uint64_t *const *totals_of(gh_graph *g, uint64_t *v[TOTALS])
 }
 
 /* What the heap model is: every span and which slots are allocated. */
-static uint64_t heap_fingerprint(const gh_heap *h)
+uint64_t gh_store_heap_fingerprint(const gh_heap *h)
 {
     uint64_t x = gh_hash_word(gh_hash_word(0, h->nslots), h->nspans);
     for (size_t i = 0; i < h->nspans; i++) {
@@ -76,7 +76,7 @@ static uint64_t heap_fingerprint(const gh_heap *h)
 static uint64_t hash_str(uint64_t x, const char *s) { return s ? gh_hash64(s, strlen(s), x) : gh_hash_word(x, 1); }
 
 /* What the roots are: every field marking and typing read. */
-static uint64_t roots_fingerprint(const gh_roots *rs)
+uint64_t gh_store_roots_fingerprint(const gh_roots *rs)
 {
     size_t n = gh_roots_count(rs);
     uint64_t x = gh_hash_word(0, n);
@@ -164,8 +164,8 @@ int gh_graph_save(const gh_graph *g, const char *path, const uint64_t *key, size
     hd->endian = ENDIAN;
     memcpy(hd->key, key, nkey * 8);
     hd->nkey = nkey;
-    hd->heap_fp = heap_fingerprint(h);
-    hd->roots_fp = roots_fingerprint(g->roots);
+    hd->heap_fp = gh_store_heap_fingerprint(h);
+    hd->roots_fp = gh_store_roots_fingerprint(g->roots);
     hd->nslots = h->nslots;
     hd->nroots = gh_roots_count(g->roots);
     hd->ntypes = gh_types_count(g->types);
@@ -297,9 +297,9 @@ int gh_graph_load(const gh_heap *h, const gh_roots *rs, const gh_types_env *tenv
         rc = gh_errorf(err, GH_EFORMAT, "damaged (header checksum)");
     else if (hd.nkey != nkey || memcmp(hd.key, key, nkey * 8))
         rc = gh_errorf(err, GH_EFORMAT, "made for another core, executable or goheap");
-    else if (hd.nslots != h->nslots || hd.heap_fp != heap_fingerprint(h))
+    else if (hd.nslots != h->nslots || hd.heap_fp != gh_store_heap_fingerprint(h))
         rc = gh_errorf(err, GH_EFORMAT, "made for another heap");
-    else if (hd.nroots != gh_roots_count(rs) || hd.nroots >= GH_PARENT_ROOT || hd.roots_fp != roots_fingerprint(rs))
+    else if (hd.nroots != gh_roots_count(rs) || hd.nroots >= GH_PARENT_ROOT || hd.roots_fp != gh_store_roots_fingerprint(rs))
         rc = gh_errorf(err, GH_EFORMAT, "made for other roots");
     else if (hd.ntypes >= UINT32_MAX / 2 || hd.ntiny > hd.nslots * 16) {
         rc = gh_errorf(err, GH_EFORMAT, "damaged (counts)");

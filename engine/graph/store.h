@@ -30,4 +30,21 @@ int gh_graph_save(const gh_graph *g, const char *path, const uint64_t *key, size
 int gh_graph_load(const gh_heap *h, const gh_roots *rs, const gh_types_env *tenv, int threads, const char *path,
                   const uint64_t *key, size_t nkey, gh_graph **out, gh_err *err);
 
+/* The fingerprints a saved file is bound to: every span and allocated slot
+ * of the heap, every field of every root. */
+uint64_t gh_store_heap_fingerprint(const gh_heap *h);
+uint64_t gh_store_roots_fingerprint(const gh_roots *rs);
+
+/* The dominator tree of g saved beside its graph (domstore.c): the node
+ * order, the immediate dominators and the root groups; what follows from
+ * them (the slot map, retained sizes) is made again on load and checked. */
+struct gh_domtree;
+int gh_dom_save(const gh_graph *g, const struct gh_domtree *d, const char *path, const uint64_t *key, size_t nkey,
+                gh_err *err);
+/* The tree saved at path for g (complete, marked and typed as when it was
+ * saved). GH_ENOENT when there is no such file, GH_EFORMAT with the reason
+ * when it is for another key, heap or roots, or damaged. */
+int gh_dom_load(gh_graph *g, const char *path, const uint64_t *key, size_t nkey, struct gh_domtree **out,
+                gh_err *err);
+
 #endif

@@ -21,10 +21,12 @@
 
 #include "base/hash.h"
 #include "goheap/version.h"
+#include "graph/dominators.h"
 #include "graph/store.h"
 #include "session/source_id.h"
 
 #define SUFFIX ".graph"
+#define DOM_SUFFIX ".dom" /* the dominator tree, beside its graph */
 #define DEFAULT_BUDGET_MB 4096
 #define AUTO_MIN_SECONDS 1.0 /* auto: graphs that took less are quicker built again */
 #define KEY_WORDS 12
@@ -93,6 +95,14 @@ static int index_file(gh_session *s, uint64_t key[KEY_WORDS], char *path, size_t
     return 1;
 }
 
+/* The dominator tree's file: the graph's, with its own suffix. */
+static void dom_file(char *path)
+{
+    size_t l = strlen(path);
+    if (l >= sizeof SUFFIX - 1 && !strcmp(path + l - (sizeof SUFFIX - 1), SUFFIX))
+        strcpy(path + l - (sizeof SUFFIX - 1), DOM_SUFFIX);
+}
+
 static void note(gh_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(gh_session *s, const char *fmt, ...)
 {
@@ -155,7 +165,9 @@ static void keep_budget(const char *dir, const char *keep)
     struct dirent *de;
     while ((de = readdir(d))) {
         size_t l = strlen(de->d_name);
-        if (l < sizeof SUFFIX || l >= sizeof c->name || strcmp(de->d_name + l - (sizeof SUFFIX - 1), SUFFIX))
+        int graph = l >= sizeof SUFFIX && !strcmp(de->d_name + l - (sizeof SUFFIX - 1), SUFFIX);
+        int dom = l >= sizeof DOM_SUFFIX && !strcmp(de->d_name + l - (sizeof DOM_SUFFIX - 1), DOM_SUFFIX);
+        if ((!graph && !dom) || l >= sizeof c->name)
             continue;
         char p[1024];
         struct stat st;
@@ -226,6 +238,54 @@ void gh_session_index_save(gh_session *s, const gh_graph *g)
         note(s, "%ssaved %s", had, path);
     } else {
         note(s, "%snot saved: %s", had, e.msg);
+    }
+    gh_clock_add(&s->phase[GH_PHASE_INDEX], c0);
+}
+
+int gh_session_index_dom_load(gh_session *s, gh_graph *g, gh_domtree **out)
+{
+    uint64_t key[KEY_WORDS];
+    char path[sizeof s->index_dir + 64];
+    *out = NULL;
+    if (s->index_mode == GH_INDEX_OFF || g->partial || !index_file(s, key, path, sizeof path))
+        return 0;
+    dom_file(path);
+    gh_clock c0 = gh_clock_now();
+    gh_err e = {0};
+    int rc = gh_dom_load(g, path, key, KEY_WORDS, out, &e);
+    gh_clock_add(&s->phase[GH_PHASE_INDEX], c0);
+    char had[sizeof s->index_note + 4];
+    snprintf(had, sizeof had, "%s%s", s->index_note, s->index_note[0] ? "; " : "");
+    if (rc == GH_OK) {
+        utimensat(AT_FDCWD, path, NULL, 0);
+        note(s, "%sdominators loaded %s", had, path);
+        return 1;
+    }
+    if (rc != GH_ENOENT)
+        note(s, "%sdominators not used %s: %s", had, path, e.msg);
+    return 0;
+}
+
+void gh_session_index_dom_save(gh_session *s, const gh_graph *g, const gh_domtree *d)
+{
+    uint64_t key[KEY_WORDS];
+    char path[sizeof s->index_dir + 64];
+    if (s->index_mode == GH_INDEX_OFF || g->partial || !index_file(s, key, path, sizeof path))
+        return;
+    dom_file(path);
+    char had[sizeof s->index_note + 4];
+    snprintf(had, sizeof had, "%s%s", s->index_note, s->index_note[0] ? "; " : "");
+    if (s->index_mode == GH_INDEX_AUTO && d->seconds < AUTO_MIN_SECONDS)
+        return; /* quicker built again; said nothing: the graph's note stands */
+    gh_clock c0 = gh_clock_now();
+    gh_err e = {0};
+    int rc = make_dir(s->index_dir) ? gh_errorf(&e, GH_EIO, "cannot create %s: %s", s->index_dir, strerror(errno))
+                                    : gh_dom_save(g, d, path, key, KEY_WORDS, &e);
+    if (rc == GH_OK) {
+        keep_budget(s->index_dir, path);
+        note(s, "%sdominators saved %s", had, path);
+    } else {
+        note(s, "%sdominators not saved: %s", had, e.msg);
     }
     gh_clock_add(&s->phase[GH_PHASE_INDEX], c0);
 }

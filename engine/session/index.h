@@ -21,4 +21,12 @@ int gh_session_index_load(gh_session *s, const gh_heap *h, const gh_roots *rs, c
  * index_note: the graph is good without its file. */
 void gh_session_index_save(gh_session *s, const gh_graph *g);
 
+/* The dominator tree of g from the index (saved beside the graph): 1 and
+ * *out, or 0 and the caller builds it. */
+struct gh_domtree;
+int gh_session_index_dom_load(gh_session *s, gh_graph *g, struct gh_domtree **out);
+/* Saves a tree just built, as the mode says (auto: when it took a second or
+ * more). */
+void gh_session_index_dom_save(gh_session *s, const gh_graph *g, const struct gh_domtree *d);
+
 #endif

@@ -277,9 +277,15 @@ int gh_session_dominators(gh_session *s, gh_graph **g, gh_domtree **out, gh_err 
         *out = (*g)->dom;
         return GH_OK;
     }
+    if (gh_session_index_dom_load(s, *g, out)) {
+        (*g)->dom = *out;
+        return GH_OK;
+    }
     gh_clock c0 = gh_clock_now();
     rc = gh_graph_dominators(*g, &s->cancel, out, err);
     gh_clock_add(&s->phase[GH_PHASE_DOMINATORS], c0);
+    if (rc == GH_OK)
+        gh_session_index_dom_save(s, *g, *out);
     return rc;
 }
 

@@ -15,6 +15,13 @@
 - Not taken for another core (a copy of the core: another inode) or another
   build of goheap (a copy of the binary whose index key says another source
   hash is simulated by editing the key and fixing the checksum).
+- The dominator tree is saved beside the graph (a .dom file) and loaded
+  with it: top, retains, dominators, suspects, heap --retained and roots
+  --retained answer the same without, saving and loading it. A .dom file
+  flipped, truncated, of other bytes, or rewritten with right checksums but
+  a dominator below its node or a node listed twice, is refused with the
+  reason, the tree built again with the same answers, and the file
+  replaced.
 - auto saves nothing for a graph built in under a second; GOHEAP_INDEX=off
   neither loads nor saves; an unwritable directory still answers; the
   directory budget (GOHEAP_INDEX_MAX_MB) drops the least recently used file,
@@ -106,12 +113,16 @@ def commands(d):
     cmds = ["heap --all --json", "objects --all --json --limit 1000000", "roots --json", "breakdown --json"]
     for s in m["sentinels"]:
         cmds += ["paths %s --max 4 --json" % s["addr"], "print %s --json" % s["addr"]]
+    # Retention, from the dominator tree (saved and loaded beside the graph).
+    cmds += ["top --all --limit 40 --json", "heap --retained --json", "roots --retained --json", "suspects --json",
+             "dominators --depth 3 --min-percent 0 --json"]
+    cmds += ["retains %s --json" % s["addr"] for s in m["sentinels"]]
     return cmds
 
 
-def index_files():
+def index_files(suffix=".graph"):
     d = os.path.join(TMP, "cache")
-    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".graph")) if os.path.isdir(d) else []
+    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(suffix)) if os.path.isdir(d) else []
 
 
 def first_diff(a, b, cmds):
@@ -129,8 +140,10 @@ def same(d):
     saved, st = run(d, cmds, ["--index"])
     assert st and "saved" in st, "--index did not save: %s" % st
     assert saved == base, "answers while saving differ: %s" % first_diff(base, saved, cmds)
+    assert "dominators saved" in st, "--index did not save the dominator tree: %s" % st
     loaded, st = run(d, cmds, ["--index"])
     assert st and st.startswith("loaded"), "the second run did not load: %s" % st
+    assert "dominators loaded" in st, "the second run did not load the dominator tree: %s" % st
     assert loaded == base, "answers from the index differ: %s" % first_diff(base, loaded, cmds)
     return "%d answers identical without, saving and loading the index" % len(cmds)
 
@@ -258,6 +271,74 @@ def budget(ds):
     return "budget 0 keeps only the file just written"
 
 
+# graph/domstore.c's header: offsets of its fields.
+DOM_N, DOM_SECTIONS, DOM_BODY_HASH, DOM_HEADER_HASH = 184, 216, 256, 264
+
+
+def dom_reseal(b):
+    """Fixes both checksums of a .dom file after an edit."""
+    n, ngroups = struct.unpack_from("<2Q", b, DOM_N)
+    ov, oi, og, ogr = struct.unpack_from("<4Q", b, DOM_SECTIONS)
+    nroots = (ogr - og) // 4
+    x = hash64(bytes(b[ov:ov + (n + 1) * 4]), 0)
+    x = hash64(bytes(b[oi:oi + (n + 1) * 4]), x)
+    x = hash64(bytes(b[og:og + nroots * 4]), x)
+    x = hash64(bytes(b[ogr:ogr + ngroups * 8]), x)
+    struct.pack_into("<Q", b, DOM_BODY_HASH, x)
+    struct.pack_into("<Q", b, DOM_HEADER_HASH, 0)
+    struct.pack_into("<Q", b, DOM_HEADER_HASH, hash64(bytes(b[:HEADER]), 0))
+
+
+def dom_idom_not_above(b):
+    n = struct.unpack_from("<Q", b, DOM_N)[0]
+    oi = struct.unpack_from("<Q", b, DOM_SECTIONS + 8)[0]
+    struct.pack_into("<I", b, oi + 4 * n, n)  # the last node dominated by itself
+    dom_reseal(b)
+    return b
+
+
+def dom_node_twice(b):
+    ov = struct.unpack_from("<Q", b, DOM_SECTIONS)[0]
+    n = struct.unpack_from("<Q", b, DOM_N)[0]
+    v = struct.unpack_from("<I", b, ov + 4 * n)[0]
+    struct.pack_into("<I", b, ov + 4 * (n - 1), v)
+    dom_reseal(b)
+    return b
+
+
+def dom_refused(d, edit, want):
+    """The .dom file edited by edit(bytearray) is refused saying want, the
+    answers stay, and the file is replaced by a good one."""
+    shutil.rmtree(os.path.join(TMP, "cache"), ignore_errors=True)
+    cmds = ["top --all --limit 40 --json", "heap --retained --json", "roots --retained --json"]
+    base, st = run(d, cmds, ["--index"])
+    assert "dominators saved" in st, st
+    (f,) = index_files(".dom")
+    b = bytearray(open(f, "rb").read())
+    open(f, "wb").write(edit(b))
+    out, st = run(d, cmds, ["--index"])
+    assert st and "dominators not used" in st and want in st and "dominators saved" in st, \
+        "status: %s (want %r)" % (st, want)
+    assert out == base, "answers after a refused dominator file differ: %s" % first_diff(base, out, cmds)
+    _, st = run(d, cmds[:1], ["--index"])
+    assert st and "dominators loaded" in st, "not replaced by a good file: %s" % st
+    return want
+
+
+def dom_damage_cases(d):
+    def flip_body(b):
+        b[HEADER + 8] ^= 0x40
+        return b
+    return "; ".join([
+        dom_refused(d, flip_body, "damaged (checksum)"),
+        dom_refused(d, lambda b: b[:len(b) - 16], "truncated"),
+        dom_refused(d, lambda b: b[:100], "too short"),
+        dom_refused(d, lambda b: bytearray(os.urandom(len(b))), "format"),
+        dom_refused(d, dom_idom_not_above, "damaged (dominator of node"),
+        dom_refused(d, dom_node_twice, "damaged (node"),
+    ])
+
+
 def main():
     if not os.path.exists(GOHEAP):
         print("skip: no %s" % GOHEAP)
@@ -277,6 +358,7 @@ def main():
     if last:
         demo = next((d for d in last if os.path.basename(d) == "demo"), last[0])
         check("refused: damaged, hostile, another goheap", damage_cases, demo)
+        check("dominator tree refused: damaged, hostile", dom_damage_cases, demo)
         check("another core", another_core, demo)
         check("modes", modes, demo)
         check("budget", budget, last)
