@@ -10,7 +10,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libelf-dev libdw-dev elfutils zlib1g-dev libcmocka-dev libedit-dev
   gdb "lldb-$LLVM" "liblldb-$LLVM-dev"
-  python3
+  python3 graphviz
 )
 
 missing=()

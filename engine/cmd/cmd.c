@@ -14,6 +14,8 @@ static const gh_command *const commands[] = {
     &gh_cmd_retains,
     &gh_cmd_dominators,
     &gh_cmd_suspects,
+    &gh_cmd_pprof,
+    &gh_cmd_graph,
     &gh_cmd_breakdown,
     &gh_cmd_whatis,
     &gh_cmd_print,
@@ -78,7 +80,11 @@ static int parse(const gh_command *c, int argc, char **argv, gh_args *a, gh_err 
     memset(a, 0, sizeof *a);
     for (int i = 1; i < argc; i++) {
         char *arg = argv[i];
-        if (arg[0] == '-' && arg[1] == '-' && arg[2]) {
+        /* --name[=value], or a one-letter option a command lists ("-o") */
+        int shortopt = arg[0] == '-' && arg[1] && arg[1] != '-' && !arg[2];
+        for (int j = 0; shortopt && c->opts && c->opts[j].name; j++)
+            shortopt = strcmp(c->opts[j].name, arg) ? shortopt : 2;
+        if ((arg[0] == '-' && arg[1] == '-' && arg[2]) || shortopt == 2) {
             const char *eq = strchr(arg, '=');
             size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
             int k = -1;

@@ -55,6 +55,7 @@ typedef struct agg {
     size_t nc, capc;
     gh_hmap intern;   /* hash of (parent, group, step): chain ids */
     gh_hmap memo;     /* slot: chain id ending there */
+    uint32_t *flat;   /* or, for every live object at once, per node: chain id, NONE unknown */
     int oom;
 } agg;
 
@@ -155,9 +156,10 @@ static uint32_t chain_of(agg *a, uint32_t x, uint32_t **path, size_t *cap)
     size_t n = 0;
     uint32_t top = NONE, y = x, stop = NONE;
     for (;;) {
-        uint64_t *m = gh_hmap_get(&a->memo, y);
-        if (m) {
-            top = (uint32_t)*m;
+        uint64_t *m = a->flat ? NULL : gh_hmap_get(&a->memo, y);
+        uint32_t f = a->flat && a->d->num[y] ? a->flat[a->d->num[y]] : NONE;
+        if (m || f != NONE) {
+            top = m ? (uint32_t)*m : f;
             stop = y;
             break;
         }
@@ -189,8 +191,12 @@ static uint32_t chain_of(agg *a, uint32_t x, uint32_t **path, size_t *cap)
         }
         if (ok && step[0])
             cur = intern(a, cur, a->c[cur].group, step);
-        if (gh_hmap_put(&a->memo, s, cur))
+        if (a->flat) {
+            if (a->d->num[s])
+                a->flat[a->d->num[s]] = cur;
+        } else if (gh_hmap_put(&a->memo, s, cur)) {
             a->oom = 1;
+        }
     }
     return cur;
 }
@@ -336,5 +342,128 @@ done:
     gh_hmap_free(&a.intern);
     gh_hmap_free(&a.memo);
     free(in), free(below), free(path), free(term), free(acc);
+    return rc;
+}
+
+/* --- every live object ------------------------------------------------------ */
+
+static int cmp_all(const void *x, const void *y)
+{
+    const gh_agg_all_row *p = x, *q = y;
+    if (p->bytes != q->bytes)
+        return p->bytes < q->bytes ? 1 : -1;
+    if (p->chain != q->chain)
+        return p->chain < q->chain ? -1 : 1;
+    return (p->name > q->name) - (p->name < q->name);
+}
+
+void gh_agg_all_free(gh_agg_all *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->nchains; i++)
+        free(a->chains[i].step);
+    free(a->chains);
+    free(a->rows);
+    memset(a, 0, sizeof *a);
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+int gh_graph_aggregate_all(gh_domtree *d, const gh_graph *g, const uint64_t *tops, gh_cancel *cc, gh_agg_all *out,
+                           gh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = gh_dom_names(d, g, err);
+    if (rc)
+        return rc;
+    agg a = {.d = d, .g = g};
+    uint32_t *path = NULL;
+    size_t pcap = 0;
+    uint64_t *keys = NULL; /* chain << 32 | name, per object node, sorted */
+    size_t nk = 0;
+    a.flat = malloc(((size_t)d->n + 1) * sizeof *a.flat);
+    keys = malloc(((size_t)d->n + 1) * sizeof *keys);
+    if (!a.flat || !keys) {
+        rc = gh_errorf(err, GH_ENOMEM, "out of memory for paths of %u nodes", d->n);
+        goto done;
+    }
+    memset(a.flat, 0xff, ((size_t)d->n + 1) * sizeof *a.flat);
+    for (uint32_t w = 2; w <= d->n && !a.oom; w++) {
+        if (gh_dom_is_group(d, w))
+            continue;
+        uint32_t c = a.flat[w] != NONE ? a.flat[w] : chain_of(&a, d->vertex[w], &path, &pcap);
+        keys[nk++] = (uint64_t)c << 32 | d->nameof[w];
+        if ((w & 0xffff) == 0) {
+            gh_progress(cc, "aggregating paths", w, d->n);
+            if (gh_cancelled(cc)) {
+                rc = gh_errorf(err, GH_EINTR, "interrupted while aggregating paths");
+                goto done;
+            }
+        }
+    }
+    if (a.oom) {
+        rc = gh_errorf(err, GH_ENOMEM, "out of memory while aggregating paths");
+        goto done;
+    }
+    /* Rows: one per (chain, type); the sums need each node again, so the
+     * keys are sorted and the nodes looked up through the same memo. */
+    qsort(keys, nk, sizeof *keys, cmp_u64);
+    size_t nrows = 0;
+    for (size_t i = 0; i < nk; i++)
+        nrows += !i || keys[i] != keys[i - 1];
+    out->rows = calloc(nrows ? nrows : 1, sizeof *out->rows);
+    if (!out->rows) {
+        rc = gh_errorf(err, GH_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < nk; i++)
+        if (!i || keys[i] != keys[i - 1])
+            out->rows[out->n++] = (gh_agg_all_row){.chain = (uint32_t)(keys[i] >> 32), .name = (uint32_t)keys[i]};
+    for (uint32_t w = 2; w <= d->n; w++) {
+        if (gh_dom_is_group(d, w))
+            continue;
+        uint64_t key = (uint64_t)a.flat[w] << 32 | d->nameof[w];
+        size_t lo = 0, hi = out->n;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            uint64_t k = (uint64_t)out->rows[mid].chain << 32 | out->rows[mid].name;
+            if (k < key)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        gh_agg_all_row *r = &out->rows[lo];
+        uint64_t size = gh_dom_node_size(d, g, w);
+        r->count++;
+        r->bytes += size;
+        out->count++;
+        out->bytes += size;
+        if (tops && (tops[w >> 6] >> (w & 63) & 1))
+            r->rbytes += d->rbytes[w];
+    }
+    qsort(out->rows, out->n, sizeof *out->rows, cmp_all);
+    /* The chain table moves to the caller. */
+    out->chains = malloc((a.nc ? a.nc : 1) * sizeof *out->chains);
+    if (!out->chains) {
+        rc = gh_errorf(err, GH_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t c = 0; c < a.nc; c++)
+        out->chains[c] = (gh_agg_chain){a.c[c].parent, a.c[c].group, a.c[c].step};
+    out->nchains = a.nc;
+    a.nc = 0;
+done:
+    if (rc)
+        gh_agg_all_free(out);
+    for (size_t c = 0; c < a.nc; c++)
+        free(a.c[c].step);
+    free(a.c);
+    gh_hmap_free(&a.intern);
+    free(a.flat), free(path), free(keys);
     return rc;
 }

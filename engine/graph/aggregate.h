@@ -28,6 +28,33 @@ typedef struct gh_agg {
 int gh_graph_aggregate(gh_domtree *d, const gh_graph *g, const char *type, gh_cancel *cc, gh_agg *out, gh_err *err);
 void gh_agg_free(gh_agg *a);
 
+/* Every live object at once, for exports: rows of (chain of steps, type)
+ * with the objects' count and slot bytes, and with tops (a bitset by node,
+ * may be NULL) the retained bytes of the nodes it marks. A chain is a list
+ * of steps linked to its parent (NONE at the top, where the group is). */
+typedef struct gh_agg_chain {
+    uint32_t parent;       /* UINT32_MAX at a root group's top */
+    uint32_t group;
+    char *step;            /* NULL at the top */
+} gh_agg_chain;
+
+typedef struct gh_agg_all_row {
+    uint32_t chain, name;  /* chain index; type name index (d->names) */
+    uint64_t count, bytes, rbytes;
+} gh_agg_all_row;
+
+typedef struct gh_agg_all {
+    gh_agg_all_row *rows;  /* largest bytes first */
+    size_t n;
+    gh_agg_chain *chains;
+    size_t nchains;
+    uint64_t count, bytes;
+} gh_agg_all;
+
+int gh_graph_aggregate_all(gh_domtree *d, const gh_graph *g, const uint64_t *tops, gh_cancel *cc, gh_agg_all *out,
+                           gh_err *err);
+void gh_agg_all_free(gh_agg_all *a);
+
 /* 1 when a type name is one of the runtime's map internals (hmap, buckets,
  * swiss tables and groups). */
 int gh_is_map_internal(const char *type);

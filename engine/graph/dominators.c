@@ -594,6 +594,24 @@ int gh_graph_dominators(gh_graph *g, gh_cancel *cc, gh_domtree **out, gh_err *er
     return GH_OK;
 }
 
+int gh_dom_preds(gh_domtree *d, const gh_graph *g, uint32_t node, gh_cancel *cc, const uint32_t **first,
+                 uint32_t *count, gh_err *err)
+{
+    if (!d->pstart) {
+        int rc = predecessors(d, g, cc, err);
+        if (rc)
+            return rc;
+    }
+    if (node < 1 || node > d->n) {
+        *first = d->pred;
+        *count = 0;
+        return GH_OK;
+    }
+    *first = d->pred + d->pstart[node];
+    *count = d->pstart[node + 1] - d->pstart[node];
+    return GH_OK;
+}
+
 int gh_dom_children(gh_domtree *d, uint32_t node, const uint32_t **first, uint32_t *count, gh_err *err)
 {
     if (!d->cstart) {

@@ -82,6 +82,11 @@ static inline uint32_t gh_dom_node(const gh_domtree *d, uint32_t slot) { return 
  * first of them in d->child. Built on first use (GH_ENOMEM). */
 int gh_dom_children(gh_domtree *d, uint32_t node, const uint32_t **first, uint32_t *count, gh_err *err);
 
+/* Who points to node in the live graph (nodes; a root group for roots),
+ * self-pointers left out. Built on first use. */
+int gh_dom_preds(gh_domtree *d, const gh_graph *g, uint32_t node, gh_cancel *cc, const uint32_t **first,
+                 uint32_t *count, gh_err *err);
+
 /* A tree read back from the index (graph/store.h) holds n, ngroups,
  * vertex, idom, groups and group_of: this checks them against g and makes
  * the rest (the slot and group maps, retained sizes). GH_EFORMAT when they

@@ -126,7 +126,7 @@ static int cmp_type_name(const void *a, const void *b)
 /* The union lower bound of every name at once: a walk of the dominator tree
  * counting, per name, the instances on the way down; an instance with none
  * of its name above it adds its subtree. */
-static int unions(gh_domtree *d, gh_dom_type *t, gh_err *err)
+static int unions(gh_domtree *d, gh_dom_type *t, uint64_t *tops, gh_err *err)
 {
     const uint32_t *kids;
     uint32_t nk;
@@ -156,10 +156,12 @@ static int unions(gh_domtree *d, gh_dom_type *t, gh_err *err)
         uint32_t c = d->child[cs + f->next++];
         uint32_t ni = d->nameof[c];
         if (ni != GH_DOM_NONAME) {
-            if (!active[ni]) {
+            if (!active[ni] && t) {
                 t[ni].ubytes += d->rbytes[c];
                 t[ni].uobjs += d->robjs[c];
             }
+            if (!active[ni] && tops)
+                tops[c >> 6] |= UINT64_C(1) << (c & 63);
             active[ni]++;
         }
         if (top == cap && gh_grow(&st, &cap, top + 1, sizeof *st)) {
@@ -224,7 +226,7 @@ int gh_dom_types(gh_domtree *d, const gh_graph *g, gh_cancel *cc, gh_err *err)
     for (size_t i = nn; i > 0; i--)
         start[i] = start[i - 1];
     start[0] = 0;
-    if ((rc = unions(d, t, err)))
+    if ((rc = unions(d, t, NULL, err)))
         goto done;
     /* Exact sizes where the walk is cheap: the types with the fewest
      * instances first, each within a share of one walk of the graph, all of
@@ -330,6 +332,23 @@ int gh_dom_type_exact(gh_domtree *d, const gh_graph *g, const char *name, gh_can
     t->rbytes = r.bytes;
     t->robjs = r.objects;
     t->exact = 1;
+    return GH_OK;
+}
+
+int gh_dom_type_tops(gh_domtree *d, const gh_graph *g, uint64_t **out, gh_err *err)
+{
+    *out = NULL;
+    int rc = gh_dom_names(d, g, err);
+    if (rc)
+        return rc;
+    uint64_t *tops = calloc(((size_t)d->n + 64) / 64, 8);
+    if (!tops)
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    if ((rc = unions(d, NULL, tops, err))) {
+        free(tops);
+        return rc;
+    }
+    *out = tops;
     return GH_OK;
 }
 

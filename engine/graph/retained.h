@@ -30,6 +30,10 @@ int gh_dom_types(gh_domtree *d, const gh_graph *g, gh_cancel *cc, gh_err *err);
  * pass over the graph). GH_ENOENT when no live object has the type. */
 int gh_dom_type_exact(gh_domtree *d, const gh_graph *g, const char *name, gh_cancel *cc, gh_err *err);
 const gh_dom_type *gh_dom_type_find(const gh_domtree *d, const char *name);
+/* A bit per node: set on each object no object of its own type dominates,
+ * so summing their retained sizes counts every retained byte of a type
+ * once. Free with free(). */
+int gh_dom_type_tops(gh_domtree *d, const gh_graph *g, uint64_t **out, gh_err *err);
 
 /* The type histogram of what node retains (its dominated subtree, itself
  * included), largest bytes first. rows[i].name points into d's names. Free

@@ -1,0 +1,166 @@
+/* pprof OUT: the live heap as a pprof profile (export/pprof.h), by type or
+ * by reference path, for go tool pprof's top, flame graphs and -diff_base. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/render.h"
+#include "export/pprof.h"
+#include "goheap/version.h"
+#include "graph/aggregate.h"
+#include "graph/retained.h"
+
+#define MAX_FRAMES 4096 /* steps of a path kept; deeper ones are cut below the root */
+
+static int by_type(gh_session *s, gh_graph *g, gh_domtree *d, gh_pprof *p, int retained, uint64_t *nsamples,
+                   gh_err *err)
+{
+    int rc;
+    if ((retained && (rc = gh_dom_types(d, g, &s->cancel, err))) || (!retained && (rc = gh_dom_names(d, g, err))))
+        return rc;
+    uint64_t *count = calloc(d->nnames + 1, sizeof *count), *bytes = calloc(d->nnames + 1, sizeof *bytes);
+    if (!count || !bytes) {
+        free(count), free(bytes);
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    }
+    for (uint32_t w = 2; w <= d->n; w++)
+        if (!gh_dom_is_group(d, w)) {
+            count[d->nameof[w]]++;
+            bytes[d->nameof[w]] += gh_dom_node_size(d, g, w);
+        }
+    rc = GH_OK;
+    for (size_t i = 0; i < d->nnames && rc == GH_OK; i++) {
+        if (!count[i])
+            continue;
+        const char *name = d->names[i];
+        int64_t v[3] = {(int64_t)count[i], (int64_t)bytes[i], 0};
+        if (retained) {
+            const gh_dom_type *t = gh_dom_type_find(d, name);
+            v[2] = t ? (int64_t)(t->exact ? t->rbytes : t->ubytes) : v[1];
+        }
+        rc = gh_pprof_add(p, &name, 1, v, err);
+        (*nsamples)++;
+    }
+    free(count), free(bytes);
+    return rc;
+}
+
+static int by_path(gh_session *s, gh_graph *g, gh_domtree *d, gh_pprof *p, int retained, uint64_t *nsamples,
+                   gh_err *err)
+{
+    uint64_t *tops = NULL;
+    int rc = retained ? gh_dom_type_tops(d, g, &tops, err) : GH_OK;
+    gh_agg_all ag;
+    if (rc || (rc = gh_graph_aggregate_all(d, g, tops, &s->cancel, &ag, err))) {
+        free(tops);
+        return rc;
+    }
+    free(tops);
+    const char **frames = malloc((MAX_FRAMES + 2) * sizeof *frames);
+    char *title = malloc(600);
+    if (!frames || !title) {
+        free(frames), free(title);
+        gh_agg_all_free(&ag);
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < ag.n && rc == GH_OK; i++) {
+        const gh_agg_all_row *r = &ag.rows[i];
+        /* Leaf first: the type, the steps up, the root. */
+        size_t n = 0;
+        frames[n++] = d->names[r->name];
+        uint32_t c = r->chain, group = 0;
+        for (; c != UINT32_MAX; c = ag.chains[c].parent) {
+            group = ag.chains[c].group;
+            if (ag.chains[c].step && n < MAX_FRAMES)
+                frames[n++] = ag.chains[c].step;
+        }
+        gh_render_group_title(d, g->roots, group, title, 600);
+        frames[n++] = title;
+        int64_t v[3] = {(int64_t)r->count, (int64_t)r->bytes, (int64_t)r->rbytes};
+        rc = gh_pprof_add(p, frames, n, v, err);
+        (*nsamples)++;
+    }
+    free(frames), free(title);
+    gh_agg_all_free(&ag);
+    return rc;
+}
+
+static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
+{
+    int json = a->val[0] != NULL, retained = a->val[2] != NULL, path = 0;
+    if (a->val[1]) {
+        if (!strcmp(a->val[1], "path"))
+            path = 1;
+        else if (strcmp(a->val[1], "type"))
+            return gh_errorf(err, GH_EARG, "pprof: --by takes type or path, not \"%.40s\"", a->val[1]);
+    }
+    gh_graph *g;
+    gh_domtree *d;
+    int rc = gh_session_dominators(s, &g, &d, err);
+    if (rc || (rc = gh_dom_names(d, g, err)))
+        return rc;
+    gh_pprof *p = gh_pprof_new();
+    if (!p)
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    char comment[1024];
+    snprintf(comment, sizeof comment, "goheap %s: live heap of %s (Go %s), by %s", GOHEAP_VERSION_STRING,
+             s->desc, s->rt.ver.text, path ? "reference path" : "type");
+    if ((rc = gh_pprof_sample_type(p, "inuse_objects", "count", err)) ||
+        (rc = gh_pprof_sample_type(p, "inuse_space", "bytes", err)) ||
+        (retained && (rc = gh_pprof_sample_type(p, "retained_space", "bytes", err))) ||
+        (rc = gh_pprof_comment(p, comment, err)) ||
+        (rc = gh_pprof_comment(p, "inuse: live objects and their slot bytes, as goheap heap counts them", err)) ||
+        (retained && (rc = gh_pprof_comment(p, path ? "retained_space: what the objects of the type on that path "
+                                                      "retain, each retained byte counted once per type"
+                                                    : "retained_space: what removing every object of the type "
+                                                      "would free (a lower bound where heap --retained says >)",
+                                            err)))) {
+        gh_pprof_free(p);
+        return rc;
+    }
+    uint64_t nsamples = 0;
+    rc = path ? by_path(s, g, d, p, retained, &nsamples, err) : by_type(s, g, d, p, retained, &nsamples, err);
+    if (rc == GH_OK)
+        rc = gh_pprof_write(p, a->pos[0], err);
+    gh_pprof_free(p);
+    if (rc)
+        return rc;
+    char h[32];
+    if (json) {
+        gh_json j;
+        gh_render_begin(&j, out, s);
+        gh_json_kstr(&j, "file", a->pos[0]);
+        gh_json_kstr(&j, "by", path ? "path" : "type");
+        gh_json_ku64(&j, "samples", nsamples);
+        gh_json_ku64(&j, "objects", g->live_objects);
+        gh_json_ku64(&j, "bytes", g->live_bytes);
+        gh_json_end(&j, '}');
+    } else {
+        gh_printf(out, "wrote %s: %" PRIu64 " samples by %s, %" PRIu64 " live objects, %s%s\n", a->pos[0], nsamples,
+                  path ? "reference path" : "type", g->live_objects, gh_human(g->live_bytes, h, sizeof h),
+                  retained ? ", with retained_space" : "");
+        gh_printf(out, "read it with: go tool pprof -top %s%s\n", retained ? "-sample_index=retained_space " : "",
+                  a->pos[0]);
+    }
+    return GH_OK;
+}
+
+static const gh_optspec opts[] = {
+    {"--json", 0, "one JSON document (what was written)"},
+    {"--by", 1, "type (default): one sample per type; path: the chain from the root down, as goref"},
+    {"--retained", 0, "add a retained_space sample type (the dominator tree)"},
+    {NULL, 0, NULL},
+};
+
+const gh_command gh_cmd_pprof = {
+    .name = "pprof",
+    .summary = "write the live heap as a gzip'ed pprof profile, by type or by reference path",
+    .usage = "pprof OUT [--by type|path] [--retained] [--json]",
+    .opts = opts,
+    .example = "pprof heap.pb.gz --by path --retained",
+    .min_pos = 1,
+    .max_pos = 1,
+    .run = run,
+};
