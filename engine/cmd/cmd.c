@@ -16,6 +16,7 @@ static const gh_command *const commands[] = {
     &gh_cmd_suspects,
     &gh_cmd_pprof,
     &gh_cmd_graph,
+    &gh_cmd_diff,
     &gh_cmd_breakdown,
     &gh_cmd_whatis,
     &gh_cmd_print,

@@ -216,13 +216,13 @@ def usage(name):
     return m.group(1).split(" | ")[0].split()[1:] if m else []
 
 
-def fill(name, sentinel):
+def fill(name, sentinel, core=""):
     """Arguments for a command's required placeholders (its usage line)."""
     args = []
     # Optional parts are bracketed, possibly over several words ("[--top N]").
     for w in re.sub(r"\[[^\]]*\]", " ", " ".join(usage(name))).split():
         vals = {"ADDR": sentinel, "ADDR|GLOBAL": sentinel, "ID": "1", "N": "1", "REGEX": ".",
-                "OUT": os.path.join(BUILD, "gdb-test-export.pb.gz")}
+                "OUT": os.path.join(BUILD, "gdb-test-export.pb.gz"), "OTHER_CORE": core}
         assert w in vals, "%s: no test value for %s (update test_gdb.py)" % (name, w)
         args.append(vals[w])
     return args, "[--json]" in usage(name)
@@ -236,7 +236,7 @@ def check_core(d, version):
     sentinel = m["sentinels"][0]["addr"]
     plan = []  # (gdb command, CLI words, json?)
     for name in command_names():
-        args, has_json = fill(name, sentinel)
+        args, has_json = fill(name, sentinel, core)
         plan.append(("go-%s %s" % (name, " ".join(args)), [name] + args, False))
         if has_json:
             plan.append(("go-%s %s --json" % (name, " ".join(args)), [name] + args + ["--json"], True))
