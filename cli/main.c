@@ -15,7 +15,8 @@ static const char usage[] =
     "usage: goheap [--exe EXE] CORE [COMMAND [ARGS]]\n"
     "       goheap --pid PID [COMMAND [ARGS]]\n"
     "       goheap help [--names | COMMAND]\n"
-    "       --stats: on exit, the time each phase took on stderr\n"
+    "       --stats: on exit, the time each phase took on stderr; with GOHEAP_STATS=1 too, what\n"
+    "                decompressing a compressed core cost\n"
     "       --no-index, --index: skip the graph index of a core; save it however quick the graph was\n"
     "       goheap --from-gdb COMMAND [ARGS]   (used by goheap.gdb; see docs/gdb.md)\n"
     "Without a command, goheap reads commands from a prompt and keeps the session loaded.\n";
@@ -164,6 +165,9 @@ int main(int argc, char **argv)
     }
     for (size_t k = 0; gh_warning(s, k); k++)
         fprintf(stderr, "goheap: warning: %s\n", gh_warning(s, k));
+    const char *e = getenv("GOHEAP_STATS");
+    if ((stats || (e && !strcmp(e, "1"))) && gh_target_note(s))
+        fprintf(stderr, "goheap: %s\n", gh_target_note(s));
     if (!pid && gh_set_index(s, index, NULL, &err))
         fprintf(stderr, "goheap: warning: %s\n", err.msg);
     gh_set_interrupt_flag(s, &cli_interrupted);

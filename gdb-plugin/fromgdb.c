@@ -586,9 +586,13 @@ static int sess_open(sess *S, const spec *sp, uint64_t gen, const gh_thread *th,
 
 static void sess_stats(const sess *S, int reused, int server, double cmd_ms, char *buf, size_t cap)
 {
-    snprintf(buf, cap,
-             "reused=%d commands=%u opens=%u heap_loads=%u server=%d regs=%u open_ms=%.1f command_ms=%.1f", reused,
-             S->commands, S->opens, S->s ? gh_heap_loads(S->s) : 0, server, S->regs, S->open_ms, cmd_ms);
+    int n = snprintf(buf, cap,
+                     "reused=%d commands=%u opens=%u heap_loads=%u server=%d regs=%u open_ms=%.1f command_ms=%.1f",
+                     reused, S->commands, S->opens, S->s ? gh_heap_loads(S->s) : 0, server, S->regs, S->open_ms,
+                     cmd_ms);
+    const char *note = S->s ? gh_target_note(S->s) : NULL; /* a compressed core: what it cost */
+    if (note && n > 0 && (size_t)n < cap)
+        snprintf(buf + n, cap - (size_t)n, "; %s", note);
 }
 
 /* Test hook (GOHEAP_TEST_STALL_MS): a command that takes this long, polling
@@ -870,7 +874,7 @@ static void serve_one(sess *S, const spec *sp, int fd)
     flush_out(c);
     if (rc)
         frame(c, F_ERR, err.msg, strlen(err.msg));
-    char stats[300];
+    char stats[600];
     sess_stats(S, reused, (int)getpid(), ms, stats, sizeof stats);
     frame(c, F_STATS, stats, strlen(stats));
     frame(c, F_DONE, rc ? "1" : "0", 1);
@@ -1194,7 +1198,7 @@ static int run_here(const spec *sp, unsigned stall_ms, int argc, char **argv, in
             rc = gh_command_run(S.s, argc, argv, &out, &err);
         S.commands++;
         if (stats) {
-            char st[300];
+            char st[600];
             sess_stats(&S, 0, 0, now_ms() - t0, st, sizeof st);
             fprintf(stderr, "%s: session: %s\n", prog, st);
         }

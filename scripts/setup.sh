@@ -9,6 +9,7 @@ LLVM=19
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libelf-dev libdw-dev elfutils zlib1g-dev libcmocka-dev libedit-dev
+  libzstd-dev liblzma-dev liblz4-dev zstd xz-utils gzip lz4
   gdb "lldb-$LLVM" "liblldb-$LLVM-dev"
   python3 graphviz
 )

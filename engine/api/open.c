@@ -149,6 +149,8 @@ void gh_set_description(gh_session *s, const char *desc)
 
 const char *gh_warning(const gh_session *s, size_t i) { return i < s->nwarnings ? s->warnings[i] : NULL; }
 
+const char *gh_target_note(const gh_session *s) { return gh_core_note(s->t); }
+
 void gh_set_interrupt(gh_session *s, gh_interrupt_fn fn, void *ctx)
 {
     s->cancel.poll = fn;

@@ -1,9 +1,11 @@
 /* overview: what this target is, in a few lines. */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
 #include "cmd/render.h"
+#include "target/unpack.h"
 
 static const char *exp_names[] = {"allocheaders", "swissmap", "greenteagc", "mapsplitgroup",
                                   "randomizedheapbase64"};
@@ -49,6 +51,23 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_json_ku64(&j, "bad_spans", h->bad_spans);
         gh_json_ku64(&j, "heap_loads", s->heap_loads);
         gh_json_kbool(&j, "newer_than_tested", rt->newer_than_tested);
+        const gh_unpack_info *u = gh_core_unpacked(s->t);
+        gh_json_key(&j, "decompressed"); /* null: the core was not compressed */
+        if (u) {
+            gh_json_obj(&j);
+            gh_json_kstr(&j, "format", gh_pack_name(u->format));
+            gh_json_ku64(&j, "compressed_bytes", u->packed);
+            gh_json_ku64(&j, "bytes", u->size);
+            gh_json_ku64(&j, "stored_bytes", u->stored);
+            gh_json_key(&j, "seconds");
+            char sec[32];
+            snprintf(sec, sizeof sec, "%.3f", u->seconds);
+            gh_json_raw(&j, sec);
+            gh_json_kstr(&j, "directory", u->dir);
+            gh_json_end(&j, '}');
+        } else {
+            gh_json_null(&j);
+        }
         gh_json_end(&j, '}');
         return GH_OK;
     }
@@ -62,6 +81,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     if (rt->bias)
         gh_printf(out, "Load bias      0x%" PRIx64 " (position-independent)\n", rt->bias);
     gh_printf(out, "Target         %s, %zu threads\n", s->desc, nth);
+    if (gh_core_note(s->t))
+        gh_printf(out, "Core file      %s\n", gh_core_note(s->t));
     gh_printf(out, "Heap           %" PRIu64 " arenas (%s reserved), %" PRIu64 " spans in use (%s), %" PRIu64
                    " manual spans\n",
               h->narenas, gh_human(h->narenas * (uint64_t)GH_ARENA_SIZE, b1, sizeof b1), h->nspans_inuse,

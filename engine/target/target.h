@@ -44,6 +44,13 @@ const char *gh_core_warning(gh_target *t);
  * inode, size and modification time (ns), 8 words. GH_EUNSUPP for targets
  * that are not cores. */
 int gh_core_file_id(const gh_target *t, uint64_t id[8]);
+/* The core file was compressed: what decompressing it cost (unpack.h), or
+ * NULL (not compressed, not a core). */
+struct gh_unpack_info;
+const struct gh_unpack_info *gh_core_unpacked(const gh_target *t);
+/* The same in one line for the user ("decompressed zstd core: 44.3 MiB in
+ * 0.2 s (from 3.1 MiB; ...)"), or NULL. */
+const char *gh_core_note(gh_target *t);
 
 /* Live process backend: /proc/PID/maps and /proc/PID/mem. With stop set, the
  * process is attached with ptrace and stopped (all threads) for the target's

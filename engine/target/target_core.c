@@ -6,8 +6,10 @@
  * executable's zero fill (bss) reads as zeros. Every offset and count taken
  * from either file is checked against its size before use. One thread at a
  * time: reads update a last-hit segment index. */
+#include "base/out.h"
 #include "base/vec.h"
 #include "target/target.h"
+#include "target/unpack.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -68,13 +70,41 @@ typedef struct core {
     int have_entry, have_phdr, have_bias, have_nt_file;
     const char *exe_in_core; /* NT_FILE name of the mapping holding AT_ENTRY */
     char warning[512];
+    gh_unpack_info unpacked; /* the core was compressed: what decompressing it cost */
+    char note[512];
 } core;
 
 static const gh_target_ops core_ops;
 
 /* ---- files ---- */
 
-static int map_file(const char *path, const char *what, mfile *m, gh_err *err)
+/* The core is compressed: decompress it into an unlinked file and map that
+ * instead (the file goes when the mapping does). fd is closed either way. */
+static int map_unpacked(int fd, const char *path, gh_pack format, mfile *m, gh_unpack_info *info, gh_err *err)
+{
+    int tfd;
+    int rc = gh_unpack(fd, path, format, &tfd, info, err);
+    close(fd);
+    if (rc)
+        return rc;
+    m->size = (size_t)info->size;
+    if (m->size == 0) {
+        close(tfd);
+        return gh_errorf(err, GH_EFORMAT, "core %s: not an ELF file (its %s data is empty)", path,
+                         gh_pack_name(format));
+    }
+    void *p = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, tfd, 0);
+    int e = errno;
+    close(tfd);
+    if (p == MAP_FAILED)
+        return gh_errorf(err, GH_EIO, "cannot map the decompressed copy of core %s: %s", path, strerror(e));
+    m->p = p;
+    return GH_OK;
+}
+
+/* Maps a file read-only. With unpacked (the core), a compressed file is
+ * decompressed first; its identity stays the compressed file's. */
+static int map_file(const char *path, const char *what, mfile *m, gh_unpack_info *unpacked, gh_err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -99,6 +129,11 @@ static int map_file(const char *path, const char *what, mfile *m, gh_err *err)
         close(fd);
         return gh_errorf(err, GH_EFORMAT, "%s %s: not an ELF file (it is empty)", what, path);
     }
+    uint8_t head[GH_UNPACK_MAGIC_LEN];
+    ssize_t nh = unpacked ? pread(fd, head, sizeof head, 0) : 0;
+    gh_pack format = nh > 0 ? gh_unpack_detect(head, (size_t)nh) : GH_PACK_NONE;
+    if (format != GH_PACK_NONE)
+        return map_unpacked(fd, path, format, m, unpacked, err);
     void *p = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
     int e = errno;
     close(fd);
@@ -699,7 +734,7 @@ static int check_match(core *c, const Elf64_Ehdr *xe, size_t phnum, const char *
 
 static int open_exe(core *c, const char *path, gh_err *err)
 {
-    int rc = map_file(path, "executable", &c->exe, err);
+    int rc = map_file(path, "executable", &c->exe, NULL, err);
     if (rc)
         return rc;
     Elf64_Ehdr xe;
@@ -881,7 +916,7 @@ static int build_regions(core *c, gh_err *err)
 
 static int open_core(core *c, const char *path, const char *exe_path, gh_err *err)
 {
-    int rc = map_file(path, "core", &c->core, err);
+    int rc = map_file(path, "core", &c->core, &c->unpacked, err);
     if (rc)
         return rc;
     Elf64_Ehdr eh;
@@ -955,4 +990,30 @@ const char *gh_core_warning(gh_target *t)
         return NULL;
     core *c = t->ctx;
     return c->warning[0] ? c->warning : NULL;
+}
+
+const gh_unpack_info *gh_core_unpacked(const gh_target *t)
+{
+    if (!t || t->ops != &core_ops)
+        return NULL;
+    const core *c = t->ctx;
+    return c->unpacked.format != GH_PACK_NONE ? &c->unpacked : NULL;
+}
+
+const char *gh_core_note(gh_target *t)
+{
+    const gh_unpack_info *u = gh_core_unpacked(t);
+    if (!u)
+        return NULL;
+    core *c = t->ctx;
+    char a[32], b[32], d[32], took[32];
+    if (u->seconds < 1)
+        snprintf(took, sizeof took, "%.0f ms", u->seconds * 1000);
+    else
+        snprintf(took, sizeof took, "%.1f s", u->seconds);
+    snprintf(c->note, sizeof c->note,
+             "decompressed %s core: %s in %s (%s compressed; %s of data in an unlinked file in %s)",
+             gh_pack_name(u->format), gh_human(u->size, a, sizeof a), took, gh_human(u->packed, b, sizeof b),
+             gh_human(u->stored, d, sizeof d), u->dir);
+    return c->note;
 }

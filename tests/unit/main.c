@@ -22,5 +22,6 @@ int main(void)
     failed += run_goroutine_tests();
     failed += run_specials_tests();
     failed += run_dwarfvars_tests();
+    failed += run_unpack_tests();
     return failed ? 1 : 0;
 }

@@ -13,4 +13,5 @@ int run_pclntab_tests(void);
 int run_goroutine_tests(void);
 int run_specials_tests(void);
 int run_dwarfvars_tests(void);
+int run_unpack_tests(void);
 #endif

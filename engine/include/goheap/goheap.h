@@ -81,6 +81,10 @@ GH_API void gh_set_description(gh_session *s, const char *desc);
  * than the newest goheap was tested with), or NULL past the last. */
 GH_API const char *gh_warning(const gh_session *s, size_t i);
 
+/* What opening the target cost, when that is worth a line: a compressed
+ * core's "decompressed zstd core: 44.3 MiB in 0.2 s (...)". NULL otherwise. */
+GH_API const char *gh_target_note(const gh_session *s);
+
 /* ---- interrupt and progress --------------------------------------------- */
 
 /* Long calls (loading, marking, indexing) ask fn every thousand objects or
