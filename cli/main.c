@@ -99,7 +99,9 @@ int cli_run(gh_session *s, int argc, char **argv, gh_out *out)
     progress_clear();
     if (rc)
         fprintf(stderr, "goheap: %s\n", err.msg);
-    return rc ? 1 : cli_interrupted ? 130 : 0;
+    /* Ctrl-C: 130 (128 + SIGINT) whether the command stopped with an error
+     * (verify) or with a partial result (heap). */
+    return rc == GH_EINTR || cli_interrupted ? 130 : rc ? 1 : 0;
 }
 
 int main(int argc, char **argv)

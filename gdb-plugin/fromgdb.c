@@ -250,7 +250,7 @@ static char *unquote(const char *s, size_t n)
 
 typedef struct words {
     int argc;
-    char *argv[MAX_GDB_ARGS + 2];
+    char *argv[MAX_GDB_ARGS + 3]; /* the command, an option subcommand, the user's words */
 } words;
 
 static void words_free(words *w)
@@ -1269,14 +1269,30 @@ static int from_gdb(int argc, char **argv)
     const char *cmd = argv[2];
     words w = {0};
     w.argv[w.argc++] = strdup(cmd);
+    /* "go-heap --top 5" runs the subcommand --top of go-heap (it gives Tab
+     * its options): the option comes as our argument, the rest as typed. */
+    const char *opt = argc > 3 ? argv[3] : NULL;
+    if (opt)
+        w.argv[w.argc++] = strdup(opt);
     int found = args_from_parent(&w);
     if (found < 0) {
         words_free(&w);
         return 1;
     }
     if (!found) /* run by hand: the arguments are ours */
-        for (int i = 3; i < argc && w.argc < MAX_GDB_ARGS + 1; i++)
+        for (int i = 4; i < argc && w.argc < MAX_GDB_ARGS + 2; i++)
             w.argv[w.argc++] = strdup(argv[i]);
+    else if (opt && w.argc > 2 && w.argv[2][0] == '=') { /* "--top=5": gdb ends the name at '=' */
+        char *glued = malloc(strlen(opt) + strlen(w.argv[2]) + 1);
+        if (glued) {
+            sprintf(glued, "%s%s", opt, w.argv[2]);
+            free(w.argv[1]);
+            free(w.argv[2]);
+            w.argv[1] = glued;
+            memmove(w.argv + 2, w.argv + 3, (size_t)(w.argc - 3) * sizeof *w.argv);
+            w.argc--;
+        }
+    }
     /* Read all of gdb's output first: gdb waits to write it. */
     char *text = isatty(0) ? NULL : read_all(0, GDB_INPUT_MAX, NULL);
     int rc = 1;
@@ -1431,25 +1447,13 @@ static int gdb_free(int argc, char **argv)
 
 /* ---- generating goheap.gdb's commands ---- */
 
-static void doc_line(const char *line, size_t n, const char *name, int example)
+static void doc_line(const char *line, size_t n)
 {
     /* "end" alone would close the document block */
     char buf[1024];
     snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf - 1 ? n : sizeof buf - 1), line);
     const char *t = buf + strspn(buf, " \t");
-    if (!strcmp(t, "end")) {
-        printf("(end)\n");
-        return;
-    }
-    size_t nl = strlen(name);
-    if (!strncmp(buf, "usage: ", 7) && !strncmp(buf + 7, name, nl))
-        printf("usage: go-%s\n", buf + 7);
-    else if (!strncmp(buf, "alias: ", 7))
-        printf("alias: go-%s\n", buf + 7);
-    else if (example && !strncmp(t, name, nl) && (t[nl] == ' ' || !t[nl]))
-        printf("%.*sgo-%s\n", (int)(t - buf), buf, t);
-    else
-        printf("%s\n", buf);
+    printf("%s\n", strcmp(t, "end") ? buf : "(end)");
 }
 
 typedef struct strbuf {
@@ -1483,17 +1487,18 @@ static int valid_name(const char *s)
     return 1;
 }
 
-/* The body of goheap-NAME. gdb substitutes $argN only for N < $argc, and
- * eval substitutes them in the command it builds: the inner eval cuts the
- * constant "$arg0 $arg1 ..." ($goheap_all) to $argc words. */
-static void print_define(const char *gname, const char *cmd, const char *qbin)
+/* The body of goheap-NAME (and of its option subcommands, opt set). gdb
+ * substitutes $argN only for N < $argc, and eval substitutes them in the
+ * command it builds: the inner eval cuts the constant "$arg0 $arg1 ..."
+ * ($goheap_all) to $argc words. */
+static void print_define(const char *gname, const char *opt, const char *cmd, const char *qbin)
 {
-    printf("define %s\n", gname);
+    printf("define %s%s%s\n", gname, opt ? " " : "", opt ? opt : "");
     printf("  goheap-argn $argc\n  set $goheap_slot = -1\n  set $goheap_again = 1\n  while $goheap_again\n");
     printf("    set $goheap_again = 0\n");
-    printf("    eval \"eval \\\"pipe goheap-gdb-state | trap '' INT; %s --from-gdb %s; exit" ARGS_MARK
+    printf("    eval \"eval \\\"pipe goheap-gdb-state | trap '' INT; %s --from-gdb go-%s%s%s; exit" ARGS_MARK
            "%%d: %%%%.%%ds\\\", $goheap_all\", $argc, $goheap_n\n",
-           qbin, cmd);
+           qbin, cmd, opt ? " " : "", opt ? opt : "");
     printf("    goheap-gcore-if-asked\n  end\nend\n");
 }
 
@@ -1513,6 +1518,32 @@ static void print_arg_helpers(void)
            "Internal to goheap's go- commands: length of the first N of $goheap_all (goheap)\nend\n\n");
 }
 
+/* Each option of a command ("  --top   show the N ..." lines of its help)
+ * as a subcommand of goheap-NAME: Tab after "go-heap --" completes them,
+ * and 'help go-heap' lists them. */
+static void print_options(const char *gname, const char *name, const char *qbin, const char *p)
+{
+    if (!p || !*p)
+        return;
+    printf("define-prefix %s\n", gname);
+    for (p++; *p == ' ';) {
+        size_t l = strcspn(p, "\n");
+        const char *opt = p + strspn(p, " ");
+        size_t ol = strcspn(opt, " \n");
+        const char *help = opt + ol + strspn(opt + ol, " ");
+        char o[64];
+        snprintf(o, sizeof o, "%.*s", (int)(ol < sizeof o - 1 ? ol : sizeof o - 1), opt);
+        if (o[0] == '-' && valid_name(o + 1)) {
+            print_define(gname, o, name, qbin);
+            printf("document %s %s\n", gname, o);
+            doc_line(help, (size_t)(p + l - help));
+            printf("end\n");
+        }
+        p += l + (p[l] == '\n');
+    }
+    printf("\n");
+}
+
 /* Prints, for every engine command, goheap-NAME (define and document at top
  * level: inside an 'if' gdb strips the help text's indentation and blank
  * lines) and the alias go-NAME where gdb has no such command yet. */
@@ -1529,41 +1560,52 @@ static int gdb_commands(const char *bin)
         return 1;
     sprintf(q, "'%s'", bin);
     print_arg_helpers();
-    const char *names[64];
+    const char *names[64], *targets[64]; /* go-NAME (or an alias, go-bt) -> goheap-NAME */
     size_t n = 0;
     const char *name, *summary;
-    for (size_t i = 0; n < 64 && (name = gh_command_name(i, &summary)); i++) {
+    for (size_t i = 0; n + 2 <= 64 && (name = gh_command_name(i, &summary)); i++) {
         if (!valid_name(name))
             continue;
-        names[n++] = name;
-        char gname[80];
+        names[n] = targets[n] = name;
+        n++;
+        const char *alias = gh_command_alias(i);
+        if (alias && valid_name(alias)) {
+            names[n] = alias;
+            targets[n++] = name;
+        }
+        char gname[80], full[80];
         snprintf(gname, sizeof gname, "goheap-%s", name);
-        print_define(gname, name, q);
+        snprintf(full, sizeof full, "go-%s", name);
+        print_define(gname, NULL, name, q);
         printf("document %s\n%s (goheap)\n\n", gname, summary);
         strbuf b = {0};
         gh_out o = {sb_write, &b, 0};
         gh_err err = {0};
-        if (!gh_command_help(name, &o, &err) && b.s) {
-            /* skip "name — summary" and the blank line after it */
+        const char *opts = NULL;
+        if (!gh_command_help(full, &o, &err) && b.s) {
+            /* skip "go-name — summary" and the blank line after it; the
+             * options are the subcommands gdb lists after this text */
             const char *p = strchr(b.s, '\n');
             p = p ? p + 1 : b.s;
             if (*p == '\n')
                 p++;
-            int example = 0;
+            int in_opts = 0;
             while (*p) {
                 size_t l = strcspn(p, "\n");
-                if (!strncmp(p, "example:", 8))
-                    example = 1;
-                else if (l == 0)
-                    example = 0;
-                doc_line(p, l, name, example);
+                if (!strncmp(p, "options:", 8))
+                    in_opts = 1, opts = p + l;
+                else if (l == 0 || p[0] != ' ')
+                    in_opts = 0;
+                if (!in_opts && !(l == 0 && !strncmp(p + 1, "options:", 8)))
+                    doc_line(p, l);
                 p += l + (p[l] == '\n');
             }
         }
-        free(b.s);
         printf("\nRuns in goheap on the core or process gdb has; the loaded model is kept\n");
         printf("between commands. Arguments reach goheap as typed: '...' and \"...\" group\n");
         printf("words, regular expressions need no escaping. See docs/gdb.md.\nend\n\n");
+        print_options(gname, name, q, opts);
+        free(b.s);
     }
     for (size_t c0 = 0; c0 < n; c0 += 6) {
         printf("pipe help all | %s --gdb-free", q);
@@ -1574,7 +1616,7 @@ static int gdb_commands(const char *bin)
         printf("  set $goheap_free = 0\nend\n");
         for (size_t i = c0; i < n && i < c0 + 6; i++)
             printf("if $goheap_free / %d %% 2 == 1\n  alias go-%s = goheap-%s\nend\n", 1 << (int)(i - c0),
-                   names[i], names[i]);
+                   names[i], targets[i]);
     }
     free(q);
     return 0;

@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -208,6 +209,31 @@ private:
     std::string name_;
 };
 
+// lldb prints a command's help, then "Syntax: ...", then its long help:
+// the long help is what follows the engine's name, summary and usage lines,
+// so that nothing is said twice.
+std::string long_help(const std::string &help)
+{
+    size_t at = help.find("\nusage: ");
+    at = at == std::string::npos ? 0 : help.find('\n', at + 1);
+    if (at == std::string::npos)
+        return "";
+    while (at + 1 < help.size() && help[at + 1] == '\n')
+        at++;
+    return help.substr(at); // from the blank line before the options
+}
+
+void add(lldb::SBCommandInterpreter &interp, const std::string &full, const char *summary, const std::string &syntax)
+{
+    if (interp.CommandExists(full.c_str()) || interp.UserCommandExists(full.c_str()))
+        return; // never replace an existing command
+    std::string help;
+    gh_out out{append, &help, 0};
+    gh_command_help(full.c_str(), &out, nullptr);
+    lldb::SBCommand cmd = interp.AddCommand(full.c_str(), new GoCommand(full), summary, syntax.c_str());
+    cmd.SetHelpLong(long_help(help).c_str());
+}
+
 } // namespace
 
 bool lldb::PluginInitialize(lldb::SBDebugger debugger)
@@ -215,15 +241,11 @@ bool lldb::PluginInitialize(lldb::SBDebugger debugger)
     lldb::SBCommandInterpreter interp = debugger.GetCommandInterpreter();
     const char *summary;
     for (size_t i = 0; const char *name = gh_command_name(i, &summary); i++) {
-        std::string full = std::string("go-") + name;
-        if (interp.CommandExists(full.c_str()) || interp.UserCommandExists(full.c_str()))
-            continue; // never replace an existing command
-        std::string help;
-        gh_out out{append, &help, 0};
-        gh_command_help(name, &out, nullptr);
-        std::string syntax = std::string("go-") + gh_command_usage(i);
-        lldb::SBCommand cmd = interp.AddCommand(full.c_str(), new GoCommand(name), summary, syntax.c_str());
-        cmd.SetHelpLong(help.c_str());
+        std::string full = std::string("go-") + name, syntax = std::string("go-") + gh_command_usage(i);
+        add(interp, full, summary, syntax);
+        if (const char *alias = gh_command_alias(i)) // go-bt: go-goroutine
+            add(interp, std::string("go-") + alias, (std::string("alias of ") + full + ": " + summary).c_str(),
+                std::string("go-") + alias + (gh_command_usage(i) + strlen(name)));
     }
     return true;
 }

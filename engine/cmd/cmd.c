@@ -44,14 +44,63 @@ const char *gh_command_usage(size_t i)
     return i < NCOMMANDS ? commands[i]->usage : NULL;
 }
 
+const char *gh_command_alias(size_t i)
+{
+    return i < NCOMMANDS ? commands[i]->alias : NULL;
+}
+
+/* The prefix the user typed the command with: "go-" inside a debugger,
+ * where every name the command prints carries it too. */
+static const char *prefix_of(const char *name) { return strncmp(name, "go-", 3) == 0 ? "go-" : ""; }
+
 static const gh_command *find(const char *name)
 {
-    if (strncmp(name, "go-", 3) == 0)
-        name += 3;
+    name += strlen(prefix_of(name));
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (!strcmp(commands[i]->name, name) || (commands[i]->alias && !strcmp(commands[i]->alias, name)))
             return commands[i];
     return NULL;
+}
+
+static int is_command(const char *w, size_t n)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if ((strlen(commands[i]->name) == n && !strncmp(commands[i]->name, w, n)) ||
+            (commands[i]->alias && strlen(commands[i]->alias) == n && !strncmp(commands[i]->alias, w, n)))
+            return 1;
+    return 0;
+}
+
+/* Copies s to buf with pfx before every command name the text refers the
+ * user to: a leading "NAME: ", and NAME after "see", "help" or "NAME and"
+ * ("(see whatis)", "see 'help heap'", "see top and dominators"). */
+static void name_commands(const char *s, const char *pfx, char *buf, size_t cap)
+{
+    size_t o = 0, np = strlen(pfx);
+    int after_ref = 0, after_name = 0, first = 1;
+    if (!cap)
+        return;
+    while (*s && o + 1 < cap) {
+        size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz-");
+        if (!n) {
+            buf[o++] = *s++;
+            continue;
+        }
+        int cmd = np && is_command(s, n);
+        int lead = first && s[n] == ':';
+        if (cmd && (lead || after_ref || after_name) && o + np + 1 < cap) {
+            memcpy(buf + o, pfx, np);
+            o += np;
+        }
+        after_name = after_name ? (n == 3 && !strncmp(s, "and", 3)) : 0;
+        if (cmd && (lead || after_ref))
+            after_name = 1;
+        after_ref = (n == 3 && !strncmp(s, "see", 3)) || (n == 4 && !strncmp(s, "help", 4));
+        first = 0;
+        for (size_t k = 0; k < n && o + 1 < cap; k++)
+            buf[o++] = *s++;
+    }
+    buf[o] = 0;
 }
 
 int gh_parse_u64(const char *s, const char *what, uint64_t *v, gh_err *err)
@@ -59,6 +108,8 @@ int gh_parse_u64(const char *s, const char *what, uint64_t *v, gh_err *err)
     char *end;
     errno = 0;
     unsigned long long x = strtoull(s, &end, 0);
+    if (*s == '-' && s[1] >= '0' && s[1] <= '9' && !*end) /* "--top -5" */
+        return gh_errorf(err, GH_EARG, "%s: must be 0 or more, not %.40s", what, s);
     if (!*s || *end || errno || *s == '-')
         return gh_errorf(err, GH_EARG, "%s: not a number: \"%.40s\"", what, s);
     *v = x;
@@ -79,6 +130,7 @@ int gh_parse_percent(const char *s, const char *what, double *v, gh_err *err)
 static int parse(const gh_command *c, int argc, char **argv, gh_args *a, gh_err *err)
 {
     memset(a, 0, sizeof *a);
+    const char *p = a->prefix = prefix_of(argv[0]);
     for (int i = 1; i < argc; i++) {
         char *arg = argv[i];
         /* --name[=value], or a one-letter option a command lists ("-o") */
@@ -93,42 +145,46 @@ static int parse(const gh_command *c, int argc, char **argv, gh_args *a, gh_err 
                 if (strlen(c->opts[j].name) == len && !strncmp(c->opts[j].name, arg, len))
                     k = j;
             if (k < 0)
-                return gh_errorf(err, GH_EARG, "%s: unknown option %.*s (see 'help %s')", c->name, (int)len,
-                                 arg, c->name);
+                return gh_errorf(err, GH_EARG, "%s%s: unknown option %.*s (see 'help %s%s')", p, c->name, (int)len,
+                                 arg, p, c->name);
             if (!c->opts[k].has_arg) {
                 if (eq)
-                    return gh_errorf(err, GH_EARG, "%s: option %s takes no value", c->name, c->opts[k].name);
+                    return gh_errorf(err, GH_EARG, "%s%s: option %s takes no value", p, c->name, c->opts[k].name);
                 a->val[k] = "";
             } else if (eq) {
                 a->val[k] = eq + 1;
             } else if (i + 1 < argc) {
                 a->val[k] = argv[++i];
             } else {
-                return gh_errorf(err, GH_EARG, "%s: option %s needs a value", c->name, c->opts[k].name);
+                return gh_errorf(err, GH_EARG, "%s%s: option %s needs a value", p, c->name, c->opts[k].name);
             }
             continue;
         }
         if (a->npos == GH_MAX_POS)
-            return gh_errorf(err, GH_EARG, "%s: too many arguments", c->name);
+            return gh_errorf(err, GH_EARG, "%s%s: too many arguments", p, c->name);
         a->pos[a->npos++] = arg;
     }
     if (a->npos < c->min_pos || a->npos > c->max_pos)
-        return gh_errorf(err, GH_EARG, "%s: wrong number of arguments; usage: %s", c->name, c->usage);
+        return gh_errorf(err, GH_EARG, "%s%s: wrong number of arguments; usage: %s%s", p, c->name, p, c->usage);
     return GH_OK;
 }
 
-static void help_one(const gh_command *c, gh_out *out)
+/* Every name in it as the user types it (p: "go-" in a debugger). */
+static void help_one(const gh_command *c, const char *p, gh_out *out)
 {
-    gh_printf(out, "%s — %s\n\nusage: %s\n", c->name, c->summary, c->usage);
+    gh_printf(out, "%s%s — %s\n\nusage: %s%s\n", p, c->name, c->summary, p, c->usage);
     if (c->alias)
-        gh_printf(out, "alias: %s\n", c->alias);
+        gh_printf(out, "alias: %s%s\n", p, c->alias);
     if (c->opts && c->opts[0].name) {
         gh_puts(out, "\noptions:\n");
-        for (int j = 0; c->opts[j].name; j++)
-            gh_printf(out, "  %-16s %s\n", c->opts[j].name, c->opts[j].help);
+        for (int j = 0; c->opts[j].name; j++) {
+            char help[512];
+            name_commands(c->opts[j].help, p, help, sizeof help);
+            gh_printf(out, "  %-16s %s\n", c->opts[j].name, help);
+        }
     }
     if (c->example)
-        gh_printf(out, "\nexample:\n  %s\n", c->example);
+        gh_printf(out, "\nexample:\n  %s%s\n", p, c->example);
 }
 
 int gh_command_help(const char *name, gh_out *out, gh_err *err)
@@ -137,7 +193,7 @@ int gh_command_help(const char *name, gh_out *out, gh_err *err)
         const gh_command *c = find(name);
         if (!c)
             return gh_errorf(err, GH_EARG, "no command \"%s\" (try 'help')", name);
-        help_one(c, out);
+        help_one(c, prefix_of(name), out);
         return GH_OK;
     }
     gh_puts(out, "commands:\n");
@@ -158,7 +214,7 @@ int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_err *er
         return gh_errorf(err, GH_EARG, "no command \"%s\" (try 'help')", argv[0]);
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-            return gh_command_help(c->name, out, err);
+            return gh_command_help(argv[0], out, err);
     gh_args a;
     gh_session_refresh(s);
     int rc = parse(c, argc, argv, &a, err);
@@ -174,5 +230,10 @@ int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_err *er
     gh_clock_add(&s->phase[GH_PHASE_COMMAND], c0);
     s->phase[GH_PHASE_COMMAND].wall -= after.wall - before.wall;
     s->phase[GH_PHASE_COMMAND].cpu -= after.cpu - before.cpu;
+    if (rc && err && *a.prefix) { /* "see whatis" names go-whatis in a debugger */
+        char msg[sizeof err->msg];
+        name_commands(err->msg, a.prefix, msg, sizeof msg);
+        memcpy(err->msg, msg, sizeof msg);
+    }
     return rc;
 }

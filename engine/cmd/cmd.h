@@ -18,6 +18,7 @@ typedef struct gh_args {
     const char *val[GH_MAX_OPTS]; /* per spec entry: NULL absent, "" flag set, else the value */
     char *pos[GH_MAX_POS];
     int npos;
+    const char *prefix; /* "go-" when typed in a debugger, else "": for names in hints */
 } gh_args;
 
 typedef struct gh_command {

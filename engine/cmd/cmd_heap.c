@@ -209,10 +209,10 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         /* Sizes in bytes and readable; type names cut to the terminal. */
         int room = gh_out_name_room(out, all ? 64 : 38);
         if (all)
-            gh_printf(out, "%12s %12s %10s %12s %12s %s %s\n", "count", "bytes", "", "garbage", "garb.bytes",
+            gh_printf(out, "%12s %12s %10s %12s %12s %s %s\n", "count", "bytes", "size", "garbage", "garb.bytes",
                       retained ? "   retained" : "", "type");
         else
-            gh_printf(out, "%12s %12s %10s %s %s\n", "count", "bytes", "", retained ? "   retained" : "", "type");
+            gh_printf(out, "%12s %12s %10s %s %s\n", "count", "bytes", "size", retained ? "   retained" : "", "type");
         for (size_t i = 0; i < shown; i++) {
             char h[32], rcell[40] = "";
             gh_human(rows[i].bytes, h, sizeof h);

@@ -152,6 +152,10 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     if (sym && !sym->is_func) { /* a global by its symbol: print main.Index */
         addr = sym->addr + s->rt.bias;
         rc = GH_OK;
+    } else if (rc && (a->pos[0][0] < '0' || a->pos[0][0] > '9') && a->pos[0][0] != '-') {
+        /* a name, not a number: say what it names */
+        return gh_errorf(err, GH_EARG, sym ? "print: %.200s is a function, not a global"
+                                           : "print: no global named %.200s", a->pos[0]);
     }
     if (rc || (a->val[1] && (rc = gh_parse_u64(a->val[1], "--depth", &depth, err))) ||
         (a->val[2] && (rc = gh_parse_u64(a->val[2], "--elems", &elems, err))))

@@ -165,7 +165,7 @@ static int run_retains(gh_session *s, const gh_args *a, gh_out *out, gh_err *err
         char b1[64], b2[32];
         gh_printf(out, "0x%" PRIx64 " %s (%" PRIu64 " bytes) retains %s in %" PRIu32 " object%s\n", o.addr, tn,
                   o.size, gh_render_share(d, g, w, b1, sizeof b1), d->robjs[w], d->robjs[w] == 1 ? "" : "s");
-        gh_printf(out, "%12s %12s %10s  %s\n", "count", "bytes", "", "type");
+        gh_printf(out, "%12s %12s %10s  %s\n", "count", "bytes", "size", "type");
         size_t shown = limit && limit < nrows ? (size_t)limit : nrows;
         for (size_t i = 0; i < shown; i++)
             gh_printf(out, "%12" PRIu64 " %12" PRIu64 " %10s  %s\n", rows[i].count, rows[i].bytes,

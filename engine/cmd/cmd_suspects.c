@@ -285,7 +285,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                   g->live_objects, gh_human(g->live_bytes, b1, sizeof b1), minpct, gh_human(f.thr, b2, sizeof b2));
         if (!f.n)
             gh_printf(out, "\nNo object, set of same-typed objects or root retains that much: the memory is spread "
-                           "out (see top and dominators).\n");
+                           "out (see %stop and %sdominators).\n", a->prefix, a->prefix);
     }
     for (size_t i = 0; i < f.n && rc == GH_OK; i++) {
         const suspect *sp = &f.v[i];
@@ -393,7 +393,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             if (acc && cname != GH_DOM_NONAME && ccount > 1)
                 gh_printf(out, "  Holding %" PRIu64 " × %s (%s).\n", ccount, d->names[cname],
                           gh_human(cbytes, b2, sizeof b2));
-            gh_printf(out, "  Retained by type:\n");
+            gh_printf(out, "  Retained by type:\n    %12s %10s  %s\n", "count", "size", "type");
             for (size_t k = 0; k < nh && k < TYPES_SHOWN; k++)
                 gh_printf(out, "    %12" PRIu64 " %10s  %s\n", h[k].count, gh_human(h[k].bytes, b2, sizeof b2),
                           h[k].name);

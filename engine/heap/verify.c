@@ -2,7 +2,9 @@
 #include "heap/verify.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "heap/heapscan.h"
 
@@ -52,15 +54,27 @@ static int count(void *ctx, uint64_t word, uint64_t v)
     return 0;
 }
 
+/* GOHEAP_TEST_SLOW_VERIFY=N: sleep N microseconds per span, so tests can
+ * interrupt verify on a small core (tests/integration/test_cli.py). */
+static long slow_verify_usec(void)
+{
+    const char *v = getenv("GOHEAP_TEST_SLOW_VERIFY");
+    long n = v ? strtol(v, NULL, 10) : 0;
+    return n > 0 && n <= 10000000 ? n : 0;
+}
+
 int gh_heap_verify(const gh_heap *h, gh_typemask_cache *tc, const gh_region *reg, size_t nreg, gh_cancel *cc,
                    gh_heap_check *out, gh_err *err)
 {
     memset(out, 0, sizeof *out);
     tally t = {.h = h, .reg = reg, .nreg = nreg, .c = out};
+    long slow = slow_verify_usec();
     for (size_t i = 0; i < h->nspans; i++) {
         const gh_span *sp = &h->spans[i];
         if (sp->state != GH_SPAN_INUSE)
             continue;
+        if (slow)
+            nanosleep(&(struct timespec){slow / 1000000, slow % 1000000 * 1000}, NULL);
         for (uint32_t k = 0; k < sp->nelems; k++) {
             if (!gh_heap_allocated(h, sp->first + k))
                 continue;

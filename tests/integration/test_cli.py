@@ -11,6 +11,9 @@ b. Ctrl-C during `heap` on the largest corpus core (marking slowed down with
    GOHEAP_TEST_SLOW_MARK so the window is known): the labelled partial
    result, in text and JSON; the session goes on and the next `heap` marks
    again and gives the full count. One-shot: the partial result and exit 130.
+   Ctrl-C during `verify` (slowed with GOHEAP_TEST_SLOW_VERIFY): exit 130.
+   Error messages name the argument and what is wrong with it; every
+   column of human-unit sizes has a header over it.
 c. mappings and read on one core of every release and variant: the JSON
    parses, the executable's text section and every heap arena are labelled,
    and `read` of a sentinel shows the bytes gdb shows (`x/16xb`).
@@ -285,6 +288,62 @@ def check_interrupt(core, home):
     return "%s (%d objects): %s" % (os.path.relpath(core, BUILD), n, first)
 
 
+def check_verify_interrupt(core):
+    """SIGINT during verify (slowed by GOHEAP_TEST_SLOW_VERIFY): the command
+    stops, says so, and the one-shot CLI exits 130, as documented."""
+    spans = json.loads(one_shot(core, "overview", "--json"))["spans_in_use"]
+    slow = str(max(1, 20000000 // max(spans, 1)))  # about 20 s in all
+    p = subprocess.Popen([GOHEAP, core, "verify"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=dict(os.environ, GOHEAP_TEST_SLOW_VERIFY=slow))
+    time.sleep(2)  # the core is open and verify runs
+    assert p.poll() is None, "verify ended before the interrupt: %r" % (p.communicate()[1][-200:],)
+    t0 = time.time()
+    p.send_signal(signal.SIGINT)
+    o, e = p.communicate(timeout=60)
+    assert p.returncode == 130, "verify after SIGINT: exit %d (%s)" % (p.returncode, e.strip()[-200:])
+    assert re.match(r"goheap: interrupted: verify stopped after \d+ objects$", e.strip()), e[-200:]
+    return "%s: exit 130 %.1f s after SIGINT: %s" % (os.path.relpath(core, BUILD), time.time() - t0, e.strip())
+
+
+def check_errors(d):
+    """Errors say what is wrong with the argument, naming it."""
+    core = os.path.join(d, "core")
+    want = {("print", "main.nosuch"): "goheap: print: no global named main.nosuch",
+            ("print", "main.main"): "goheap: print: main.main is a function, not a global",
+            ("heap", "--top", "-5"): "goheap: --top: must be 0 or more, not -5",
+            ("objects", "--limit", "-1"): "goheap: --limit: must be 0 or more, not -1",
+            ("heap", "--top", "x"): 'goheap: --top: not a number: "x"'}
+    for args, line in want.items():
+        p = subprocess.run([GOHEAP, core] + list(args), capture_output=True, text=True, timeout=300)
+        assert p.returncode == 1 and p.stderr.strip() == line, "%s: exit %d, %r" % (
+            " ".join(args), p.returncode, p.stderr.strip())
+    return "%d messages" % len(want)
+
+
+def check_size_headers(d):
+    """Every column of sizes in human units has a header over it, right-aligned
+    with the column (heap, heap --all, heap --retained, retains, breakdown,
+    suspects)."""
+    core = os.path.join(d, "core")
+    addr, _ = sentinel(d)
+    runs = [["heap", "--top", "3"], ["heap", "--top", "3", "--all"], ["heap", "--top", "3", "--retained"],
+            ["retains", addr], ["breakdown"], ["suspects", "--min-percent", "1"]]
+    human = re.compile(r"\d+(?:\.\d)? (?:B|KiB|MiB|GiB|TiB)\b")
+    for words in runs:
+        lines = one_shot(core, *words).splitlines()
+        heads = [i for i, l in enumerate(lines) if re.search(r"\b(?:size|SIZE)\b", l) and re.search(
+            r"\b(?:count|COUNT|BYTES)\b", l)]
+        assert heads, "%s: no header with a size column: %r" % (" ".join(words), lines[:4])
+        for i in heads:
+            h = lines[i]
+            end = re.search(r"\b(?:size|SIZE)\b", h).end()
+            row = lines[i + 1]
+            m = [x for x in human.finditer(row)]
+            assert m and any(x.end() == end for x in m), "%s: 'size' ends at column %d, the row %r" % (
+                " ".join(words), end, row)
+    return "%d commands" % len(runs)
+
+
 # --- c. mappings and read everywhere -------------------------------------------
 
 
@@ -374,6 +433,10 @@ def main():
             check("prompt on a terminal: %s" % os.path.relpath(demo, BUILD), check_prompt, demo, home)
         big = largest_core()
         check("Ctrl-C during heap", check_interrupt, big, home)
+        check("Ctrl-C during verify: exit 130", check_verify_interrupt, big)
+        if demo:
+            check("error messages: %s" % os.path.relpath(demo, BUILD), check_errors, demo)
+            check("size columns have headers: %s" % os.path.relpath(demo, BUILD), check_size_headers, demo)
         if demo:
             check("mappings and read on a live process: %s" % os.path.relpath(demo, BUILD), check_live, demo)
     for d in dirs:

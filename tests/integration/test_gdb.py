@@ -435,7 +435,10 @@ ARGS = [  # (typed in gdb, what goheap must see)
 def check_args(d):
     cmds = ["go-whatis %s" % typed for typed, _ in ARGS]
     cmds += ["go-breakdown --no-such-option", "go-whatis " + " ".join(str(i) for i in range(65)),
-             "go-whatis 1 2 3 4 5 6 7 8 9 10 11 12 --the-13th"]
+             "go-whatis 1 2 3 4 5 6 7 8 9 10 11 12 --the-13th",
+             # names as typed in gdb; options given to their subcommands
+             "go-heap --top -5", "go-print main.nosuch", "go-bt 1 --json", "go-heap --top=2 --json",
+             "go-heap --json --top 2", "go-bt"]
     out, whole = gdb(cmds, [os.path.join(d, "exe"), os.path.join(d, "core")])
     for i, (typed, want) in enumerate(ARGS):
         errs = [l for l in body(out[i]) if l.startswith("goheap: ")]
@@ -444,10 +447,19 @@ def check_args(d):
     assert "PWNED" not in whole.replace("echo PWNED", ""), "a shell ran the user's text"
     assert not os.path.exists(os.path.join(TMP, "pw")), "a shell ran the user's redirection"
     k = len(ARGS)
-    assert body(out[k]) == ["goheap: breakdown: unknown option --no-such-option (see 'help breakdown')"], out[k]
+    assert body(out[k]) == ["goheap: go-breakdown: unknown option --no-such-option (see 'help go-breakdown')"], out[k]
     assert body(out[k + 1]) == ["goheap: gdb passes at most 64 arguments to a go- command"], out[k + 1]
-    assert body(out[k + 2]) == ["goheap: whatis: unknown option --the-13th (see 'help whatis')"], out[k + 2]
-    return "%d argument forms, the 13th argument arrives, 65 are refused" % len(ARGS)
+    assert body(out[k + 2]) == ["goheap: go-whatis: unknown option --the-13th (see 'help go-whatis')"], out[k + 2]
+    assert body(out[k + 3]) == ["goheap: --top: must be 0 or more, not -5"], out[k + 3]
+    assert body(out[k + 4]) == ["goheap: go-print: no global named main.nosuch"], out[k + 4]
+    bt = json_of(body(out[k + 5]), "go-bt 1 --json")
+    assert bt == json_of(cli(d, ["goroutine", "1", "--json"]), "goroutine 1 --json"), "go-bt 1 is not goroutine 1"
+    want = json_of(cli(d, ["heap", "--top", "2", "--json"]), "heap --top 2 --json")
+    for i in (k + 6, k + 7):
+        assert json_of(body(out[i]), "go-heap --top 2") == want, "go-heap --top=2 / --json --top 2 differ from the CLI"
+    assert body(out[k + 8]) == ["goheap: go-goroutine: wrong number of arguments; usage: go-goroutine ID [--json]"], \
+        out[k + 8]
+    return "%d argument forms, the 13th argument arrives, 65 are refused; errors name go- commands; go-bt" % len(ARGS)
 
 
 def check_engine_args(d):
@@ -478,22 +490,41 @@ def check_engine_args(d):
 
 
 def check_help(d):
+    """help go-NAME says everything once, with go- names; its options are
+    subcommands, so Tab after go-NAME -- completes them; go-bt exists."""
     names = command_names()
-    cmds = ["help go-%s" % n for n in names] + ["apropos go-"]
+    cmds = ["help go-%s" % n for n in names] + ["complete go-%s -" % n for n in names]
+    cmds += ["apropos go-", "help go-bt"]
     out, _ = gdb(cmds)
+    nopts = 0
     for i, n in enumerate(names):
         text = "\n".join(out[i])
-        engine = subprocess.run([GOHEAP, "help", n], capture_output=True, text=True).stdout
+        engine = subprocess.run([GOHEAP, "help", "go-" + n], capture_output=True, text=True).stdout
         summary = engine.splitlines()[0].split(" — ", 1)[1]
-        assert summary + " (goheap)" in text, "help go-%s lacks the summary: %r" % (n, text[:200])
+        assert text.count(summary) == 1 and summary + " (goheap)" in text, \
+            "help go-%s: the summary not once: %r" % (n, text[:300])
         u = re.search(r"^usage: (.*)$", engine, re.M).group(1)
-        assert "usage: go-" + u in text, "help go-%s lacks 'usage: go-%s'" % (n, u)
-        for opt in re.findall(r"^  (--\S+)", engine, re.M):
-            assert re.search(r"^  %s\s" % re.escape(opt), text, re.M), "help go-%s lacks option %s" % (n, opt)
-    listed = "\n".join(out[len(names)])
+        assert u.startswith("go-") and "usage: " + u in text and text.count("usage:") == 1, \
+            "help go-%s lacks 'usage: %s'" % (n, u)
+        ex = re.search(r"^example:\n  (.*)$", engine, re.M)
+        assert not ex or (ex.group(1).startswith("go-") and "  " + ex.group(1) in text), \
+            "help go-%s: the example without go-" % n
+        opts = re.findall(r"^  (-\S+)\s+(.*)$", engine, re.M)
+        for opt, what in opts:
+            # listed once, by gdb, as a subcommand with the engine's help
+            assert not re.search(r"^\s+%s\s" % re.escape(opt), text, re.M) and len(re.findall(
+                r"^goheap-%s %s -- %s$" % (re.escape(n), re.escape(opt), re.escape(what)), text, re.M)) == 1, \
+                "help go-%s: option %s not listed once" % (n, opt)
+        completed = sorted(l for l in out[len(names) + i] if l.strip())
+        want = sorted("go-%s %s" % (n, o) for o, _ in opts)
+        assert completed == want, "complete go-%s -: %r, want %r" % (n, completed, want)
+        nopts += len(opts)
+    listed = "\n".join(out[2 * len(names)])
     for n in names:
         assert re.search(r"\bgo-%s\b" % n, listed), "apropos go- does not list go-%s" % n
-    return "%d commands" % len(names)
+    bt = "\n".join(out[2 * len(names) + 1])
+    assert "go-bt" in bt and "usage: go-goroutine ID" in bt, "help go-bt: %r" % bt[:300]
+    return "%d commands said once with go- names, %d options completed, go-bt" % (len(names), nopts)
 
 
 def check_no_go():
@@ -532,7 +563,7 @@ def check_interrupt(d):
     p.stdin.write("go-whatis 0x1\ngo-overview --json\n")
     p.stdin.flush()
     deadline = time.time() + 120
-    while not running_client(p.pid, "overview"):
+    while not running_client(p.pid, "go-overview"):
         assert time.time() < deadline and p.poll() is None, "go-overview never started"
         time.sleep(0.05)
     time.sleep(0.5)

@@ -416,6 +416,36 @@ def check_bad_sessions():
     return "5 one-line errors (no process, not a Go program), lldb went on"
 
 
+def check_naming(d):
+    """Inside lldb every name is the one typed there: help said once with
+    go- names (lldb prints the summary and the syntax, the plugin the rest),
+    errors and hints name go- commands, and go-bt is go-goroutine."""
+    exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
+    cmds = ["help go-heap", "help go-bt", "target create %s --core %s" % (exe, core), "go-heap --bogus",
+            "go-heap --top -5", "go-print main.nosuch", "go-paths 0x1", "go-goroutine", "go-bt 1 --json"]
+    out, docs = lldb(cmds, batch=False)
+    parts = re.split(r"^\(lldb\) (.*)$", out, flags=re.M)
+    said = {cmd: [l for l in text.splitlines() if l.strip() and not l.startswith("warning:")]
+            for cmd, text in zip(parts[1::2], parts[2::2])}
+    engine = subprocess.run([GOHEAP, "help", "go-heap"], capture_output=True, text=True).stdout
+    summary = engine.splitlines()[0].split(" — ", 1)[1]
+    h = "\n".join(said["help go-heap"])
+    assert h.count(summary) == 1 and h.count("go-heap [--all]") == 1 and "usage: heap" not in h, \
+        "help go-heap does not say it once: %r" % h[:600]
+    assert "--retained" in h and "see go-top" in h and "\n  go-heap --top 20" in h, "help go-heap: %r" % h[-400:]
+    bt = "\n".join(said["help go-bt"])
+    assert "alias of go-goroutine" in bt and "Syntax: go-bt ID" in bt, "help go-bt: %r" % bt[:300]
+    want = {"go-heap --bogus": "error: go-heap: unknown option --bogus (see 'help go-heap')",
+            "go-heap --top -5": "error: --top: must be 0 or more, not -5",
+            "go-print main.nosuch": "error: go-print: no global named main.nosuch",
+            "go-paths 0x1": "error: go-paths: 0x1 is not inside an allocated heap object (see go-whatis)",
+            "go-goroutine": "error: go-goroutine: wrong number of arguments; usage: go-goroutine ID [--json]"}
+    for cmd, line in want.items():
+        assert said[cmd] == [line], "%s: %r" % (cmd, said[cmd])
+    assert docs and docs[-1] == cli(core, "goroutine", "1", "--json"), "go-bt 1 is not goroutine 1"
+    return "help once, %d errors with go- names, go-bt" % len(want)
+
+
 def check_exited(d):
     """After the program exited, a command says so in one line."""
     out_file = os.path.join(BUILD, "lldb-exited-%s.txt" % os.path.basename(d))
@@ -528,6 +558,8 @@ def main():
         for sbapi in (False, True):
             run.check("%s retained core (%s): retained sizes = manifest" % (
                 version, "SB API" if sbapi else "mmapped"), check_core_retained, by["retained"], sbapi)
+        if version == versions[-1]:
+            run.check("%s demo core: help, errors and go-bt as typed in lldb" % version, check_naming, by["demo"])
         for sbapi in (False, True):
             run.check("%s demo core (%s): overview, breakdown, verify, whatis = CLI" % (
                 version, "SB API" if sbapi else "mmapped"), check_core_cli, by["demo"], sbapi)

@@ -32,7 +32,13 @@ GH_API int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_
 GH_API const char *gh_command_name(size_t i, const char **summary);
 /* Its usage line ("breakdown [--json]"), or NULL past the last. */
 GH_API const char *gh_command_usage(size_t i);
-/* Help for one command (name), or the list of all (name NULL). */
+/* Its other name ("bt" for goroutine), or NULL when it has none: front
+ * ends register it too. */
+GH_API const char *gh_command_alias(size_t i);
+/* Help for one command (name), or the list of all (name NULL). A name
+ * given as "go-NAME" gets help that names every command go-NAME (usage,
+ * alias, examples, hints), as a debugger's user types them; so do the
+ * errors of gh_command_run given argv[0] "go-NAME". */
 GH_API int gh_command_help(const char *name, gh_out *out, gh_err *err);
 
 #ifdef __cplusplus
