@@ -84,6 +84,28 @@ type Retained struct {
 	AtLeast bool   `json:"at_least,omitempty"`
 }
 
+// Site is one allocation site (the line of a new or make) whose objects the
+// runtime's memory profiler sampled, all of them (MemProfileRate 1).
+type Site struct {
+	Function string `json:"function"` // innermost frame, inlined or not
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Type     string `json:"type"`
+	Live     int    `json:"live"`    // objects of this site reachable at the dump
+	Garbage  int    `json:"garbage"` // unreachable, still allocated (sampled after the last GC)
+	Callers  int    `json:"callers"` // distinct stacks that reach the site
+	// What runtime.MemProfile said right after the last GC, summed over the
+	// site's stacks: the runtime's own view, an independent source.
+	Runtime SiteProfile `json:"runtime"`
+}
+
+type SiteProfile struct {
+	InuseObjects int64 `json:"inuse_objects"`
+	InuseBytes   int64 `json:"inuse_bytes"`
+	AllocObjects int64 `json:"alloc_objects"`
+	AllocBytes   int64 `json:"alloc_bytes"`
+}
+
 type M struct {
 	Go      string `json:"go"`
 	Program string `json:"program"`
@@ -99,8 +121,10 @@ type M struct {
 	Parked     []Parked       `json:"parked,omitempty"`
 	// Retained: retained sizes known by construction (corpus/retained).
 	Retained []Retained `json:"retained,omitempty"`
-	Notes    []string   `json:"notes,omitempty"`
-	settled  bool
+	// Sites: allocation sites known by construction (corpus/sites).
+	Sites   []Site   `json:"sites,omitempty"`
+	Notes   []string `json:"notes,omitempty"`
+	settled bool
 }
 
 func LiveMode() bool { return os.Getenv("GOHEAP_LIVE") == "1" }

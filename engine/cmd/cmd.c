@@ -17,6 +17,7 @@ static const gh_command *const commands[] = {
     &gh_cmd_pprof,
     &gh_cmd_graph,
     &gh_cmd_diff,
+    &gh_cmd_sites,
     &gh_cmd_breakdown,
     &gh_cmd_whatis,
     &gh_cmd_print,

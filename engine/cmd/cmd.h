@@ -41,6 +41,7 @@ extern const gh_command gh_cmd_print;
 extern const gh_command gh_cmd_overview, gh_cmd_breakdown, gh_cmd_whatis, gh_cmd_verify, gh_cmd_layout,
     gh_cmd_roots, gh_cmd_heap, gh_cmd_objects, gh_cmd_paths, gh_cmd_goroutines, gh_cmd_goroutine;
 extern const gh_command gh_cmd_mappings, gh_cmd_read;
-extern const gh_command gh_cmd_top, gh_cmd_retains, gh_cmd_dominators, gh_cmd_suspects, gh_cmd_pprof, gh_cmd_graph, gh_cmd_diff;
+extern const gh_command gh_cmd_top, gh_cmd_retains, gh_cmd_dominators, gh_cmd_suspects, gh_cmd_pprof, gh_cmd_graph, gh_cmd_diff,
+    gh_cmd_sites;
 
 #endif

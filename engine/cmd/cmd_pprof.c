@@ -11,6 +11,7 @@
 #include "goheap/version.h"
 #include "graph/aggregate.h"
 #include "graph/retained.h"
+#include "memprof/memprof.h"
 
 #define MAX_FRAMES 4096 /* steps of a path kept; deeper ones are cut below the root */
 
@@ -87,14 +88,109 @@ static int by_path(gh_session *s, gh_graph *g, gh_domtree *d, gh_pprof *p, int r
     return rc;
 }
 
+/* --by site: the runtime's own heap profile as /debug/pprof/heap writes it
+ * (alloc_* and inuse_* scaled by the rate, the leading runtime frames
+ * hidden, a "bytes" label), but inuse counts the sampled objects that are
+ * live in the target. */
+static int by_site(gh_session *s, const char *path, gh_out *out, int json, gh_err *err)
+{
+    gh_memprof *mp;
+    gh_pclntab *tab = NULL;
+    gh_err e;
+    int rc = gh_session_memprof(s, 1, &mp, err);
+    if (rc)
+        return rc;
+    (void)gh_session_pclntab(s, &tab, &e);
+    gh_pprof *p = gh_pprof_new();
+    gh_inl_frame *fr = malloc(GH_MP_MAX_STACK * 4 * sizeof *fr);
+    gh_pprof_line *lines = malloc(32 * sizeof *lines);
+    uint64_t *locs = malloc(GH_MP_MAX_STACK * 4 * sizeof *locs);
+    if (!p || !fr || !lines || !locs) {
+        gh_pprof_free(p), free(fr), free(lines), free(locs);
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    }
+    char comment[1024];
+    snprintf(comment, sizeof comment, "goheap %s: the runtime's heap profile in %s (Go %s), MemProfileRate %" PRId64 "%s",
+             GOHEAP_VERSION_STRING, s->desc, s->rt.ver.text, mp->rate, mp->disabled ? " (disabled by the linker)" : "");
+    if ((rc = gh_pprof_sample_type(p, "alloc_objects", "count", err)) ||
+        (rc = gh_pprof_sample_type(p, "alloc_space", "bytes", err)) ||
+        (rc = gh_pprof_sample_type(p, "inuse_objects", "count", err)) ||
+        (rc = gh_pprof_sample_type(p, "inuse_space", "bytes", err)) ||
+        (rc = gh_pprof_period(p, "space", "bytes", mp->rate > 0 ? mp->rate : 0, err)) ||
+        (rc = gh_pprof_comment(p, comment, err)) ||
+        (rc = gh_pprof_comment(p, "alloc: as the runtime published them at its last GC; inuse: the sampled "
+                                  "objects goheap found live in the target, scaled as the runtime scales them", err)))
+        goto done;
+    uint64_t nsamples = 0, live = 0;
+    for (size_t i = 0; i < mp->nb && rc == GH_OK; i++) {
+        const gh_mp_bucket *b = &mp->b[i];
+        if (!b->allocs && !b->live)
+            continue;
+        size_t nf = gh_memprof_frames(mp, tab, b, fr, GH_MP_MAX_STACK * 4);
+        if (nf > GH_MP_MAX_STACK * 4)
+            nf = GH_MP_MAX_STACK * 4;
+        /* The frames of each pc make one location, innermost first. */
+        size_t start = 0, nlocs = 0;
+        int hide = 1;
+        for (size_t k = 0; k < nf && rc == GH_OK; k++) {
+            if (fr[k].inlined && k + 1 < nf && k - start < 31)
+                continue; /* the next frame is its caller at the same pc */
+            if (hide && gh_memprof_is_runtime(fr[k].name) && k + 1 < nf) {
+                start = k + 1;
+                continue;
+            }
+            hide = 0;
+            size_t nl = 0;
+            for (size_t q = start; q <= k; q++)
+                lines[nl++] = (gh_pprof_line){.func = fr[q].name, .file = fr[q].file, .line = fr[q].line,
+                                              .start_line = fr[q].startLine};
+            rc = gh_pprof_location(p, fr[start].pc, lines, nl, &locs[nlocs++], err);
+            start = k + 1;
+        }
+        int64_t v[4];
+        gh_memprof_scale(b->allocs, b->size, mp->rate, &v[0], &v[1]);
+        gh_memprof_scale(b->live, b->size, mp->rate, &v[2], &v[3]);
+        if (rc == GH_OK)
+            rc = gh_pprof_add_locs(p, locs, nlocs, v, "bytes", (int64_t)b->size, err);
+        nsamples++;
+        live += b->live;
+    }
+    if (rc == GH_OK)
+        rc = gh_pprof_write(p, path, err);
+    if (rc == GH_OK) {
+        if (json) {
+            gh_json j;
+            gh_render_begin(&j, out, s);
+            gh_json_kstr(&j, "file", path);
+            gh_json_kstr(&j, "by", "site");
+            gh_json_ku64(&j, "samples", nsamples);
+            gh_json_ki64(&j, "rate", mp->rate);
+            gh_json_ku64(&j, "live_sampled_objects", live);
+            gh_json_end(&j, '}');
+        } else {
+            gh_printf(out, "wrote %s: %" PRIu64 " stacks of the runtime's heap profile (MemProfileRate %" PRId64
+                           "%s), %" PRIu64 " sampled objects live\n",
+                      path, nsamples, mp->rate, mp->disabled ? ", disabled by the linker" : "", live);
+            gh_printf(out, "read it with: go tool pprof -sample_index=inuse_space -top %s\n", path);
+        }
+    }
+done:
+    gh_pprof_free(p), free(fr), free(lines), free(locs);
+    return rc;
+}
+
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 {
     int json = a->val[0] != NULL, retained = a->val[2] != NULL, path = 0;
     if (a->val[1]) {
         if (!strcmp(a->val[1], "path"))
             path = 1;
-        else if (strcmp(a->val[1], "type"))
-            return gh_errorf(err, GH_EARG, "pprof: --by takes type or path, not \"%.40s\"", a->val[1]);
+        else if (!strcmp(a->val[1], "site")) {
+            if (retained)
+                return gh_errorf(err, GH_EARG, "pprof: --retained goes with --by type or path, not site");
+            return by_site(s, a->pos[0], out, json, err);
+        } else if (strcmp(a->val[1], "type"))
+            return gh_errorf(err, GH_EARG, "pprof: --by takes type, path or site, not \"%.40s\"", a->val[1]);
     }
     gh_graph *g;
     gh_domtree *d;
@@ -149,15 +245,16 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 
 static const gh_optspec opts[] = {
     {"--json", 0, "one JSON document (what was written)"},
-    {"--by", 1, "type (default): one sample per type; path: the chain from the root down, as goref"},
+    {"--by", 1, "type (default): one sample per type; path: the chain from the root down, as goref; "
+                "site: the runtime's own heap profile (see sites), inuse counted on live objects"},
     {"--retained", 0, "add a retained_space sample type (the dominator tree)"},
     {NULL, 0, NULL},
 };
 
 const gh_command gh_cmd_pprof = {
     .name = "pprof",
-    .summary = "write the live heap as a gzip'ed pprof profile, by type or by reference path",
-    .usage = "pprof OUT [--by type|path] [--retained] [--json]",
+    .summary = "write the live heap as a gzip'ed pprof profile, by type, reference path or allocation site",
+    .usage = "pprof OUT [--by type|path|site] [--retained] [--json]",
     .opts = opts,
     .example = "pprof heap.pb.gz --by path --retained",
     .min_pos = 1,

@@ -199,6 +199,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_json_ku64(&j, "len", root.len);
         gh_json_key(&j, "value");
         pv_render_json(&root, &j);
+        if (t.object && !t.global)
+            gh_render_alloc_stack(s, t.object, t.tiny ? 16 : t.size, &j, NULL);
         gh_json_end(&j, '}');
     } else {
         if (t.global)
@@ -209,6 +211,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         else
             gh_printf(out, "0x%" PRIx64 " %s (slot size %" PRIu64 ")\n", t.addr, t.type, t.size);
         pv_render_text(&root, out, 0);
+        if (t.object && !t.global)
+            gh_render_alloc_stack(s, t.object, t.tiny ? 16 : t.size, NULL, out);
     }
     pv_clear(&root);
     return GH_OK;

@@ -118,6 +118,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                 gh_json_kstr(&j, "layout_error", l && tc ? e2.msg : "out of memory");
             }
             free(l);
+            gh_render_alloc_stack(s, o.addr, o.size, &j, NULL);
             gh_json_end(&j, '}');
         }
         if (sp) {
@@ -145,6 +146,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         if (ty.addr)
             gh_printf(out, "  type %s (from the %s: descriptor at 0x%" PRIx64 ")%s%s\n", ty.name, ty.source,
                       ty.addr, ty.rc ? ": " : "", ty.rc ? ty.err.msg : "");
+        gh_render_alloc_stack(s, o.addr, o.size, NULL, out);
     } else if (sp && sp->state == GH_SPAN_MANUAL)
         gh_printf(out, "0x%" PRIx64 " is in a manual span at 0x%" PRIx64 " (%" PRIu64
                        " pages: goroutine stacks or GC buffers)\n", addr, sp->base, sp->npages);

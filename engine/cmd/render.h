@@ -30,6 +30,11 @@ void gh_render_root_cell(const gh_root *r, char *buf, size_t cap);
 /* Pointer words of a root region (all of a conservative or unmasked one). */
 uint64_t gh_root_pointer_words(const gh_root *r);
 
+/* The allocation stack of the sampled object in the slot at slot (size
+ * bytes), when the runtime's memory profiler sampled one there: a JSON key
+ * "alloc_stack" into j, else text lines into out. Nothing otherwise. */
+void gh_render_alloc_stack(gh_session *s, uint64_t slot, uint64_t size, gh_json *j, gh_out *out);
+
 /* --- retained sizes --- */
 
 /* A root group of the dominator tree: {"kind":"global","name":...},

@@ -18,19 +18,44 @@ enum {
     P_PERIOD_TYPE = 11, P_PERIOD = 12, P_COMMENT = 13, P_DEFAULT_SAMPLE_TYPE = 14,
     VT_TYPE = 1, VT_UNIT = 2,
     S_LOCATION_ID = 1, S_VALUE = 2,
-    L_ID = 1, L_LINE = 4,
-    LN_FUNCTION_ID = 1,
-    F_ID = 1, F_NAME = 2, F_SYSTEM_NAME = 3,
+    S_LABEL = 3, LB_KEY = 1, LB_NUM = 3,
+    L_ID = 1, L_ADDRESS = 3, L_LINE = 4,
+    LN_FUNCTION_ID = 1, LN_LINE = 2,
+    F_ID = 1, F_NAME = 2, F_SYSTEM_NAME = 3, F_FILENAME = 4, F_START_LINE = 5,
 };
+
+typedef struct pfunc {
+    uint64_t name, sys, file; /* string indexes */
+    int64_t start_line;
+} pfunc;
+
+typedef struct ploc {
+    uint64_t addr;            /* 0: a name frame */
+    size_t line0, nlines;     /* into lines */
+} ploc;
+
+typedef struct pline {
+    uint64_t func;            /* function id */
+    int64_t line;
+} pline;
 
 struct gh_pprof {
     char **strings;      /* the string table; [0] is "" */
     size_t nstrings, capstrings;
     gh_hmap byhash;      /* hash of a string: its indexes */
-    uint64_t *func_of;   /* per string: its function id, 0 none yet */
+    uint64_t *func_of;   /* per string: the location id of that name frame, 0 none yet */
     size_t capfunc;
-    uint64_t *funcs;     /* function id - 1: its shown name's string index << 32 | its name's */
+    pfunc *funcs;        /* function id - 1 */
     size_t nfuncs, capfuncs;
+    gh_hmap funcbykey;   /* hash of (name, file): function indexes */
+    ploc *locs;          /* location id - 1 */
+    size_t nlocs, caplocs;
+    gh_hmap locbyaddr;   /* address: location indexes */
+    pline *lines;
+    size_t nlines, caplines;
+    uint64_t period_type[2];
+    int64_t period;
+    int has_period;
     gh_pb samples;       /* field 2 messages, one after another */
     uint64_t types[GH_PPROF_MAX_VALUES][2];
     size_t ntypes;
@@ -78,6 +103,10 @@ void gh_pprof_free(gh_pprof *p)
     gh_hmap_free(&p->byhash);
     free(p->func_of);
     free(p->funcs);
+    gh_hmap_free(&p->funcbykey);
+    free(p->locs);
+    gh_hmap_free(&p->locbyaddr);
+    free(p->lines);
     free(p->comments);
     gh_pb_free(&p->samples);
     free(p);
@@ -112,7 +141,28 @@ static char *shown(const char *name)
     return c;
 }
 
-/* The location (= function) id of a frame name. */
+static int new_func(gh_pprof *p, uint64_t name, uint64_t sys, uint64_t file, int64_t start, uint64_t *id)
+{
+    if (gh_grow(&p->funcs, &p->capfuncs, p->nfuncs + 1, sizeof *p->funcs))
+        return -1;
+    p->funcs[p->nfuncs++] = (pfunc){.name = name, .sys = sys, .file = file, .start_line = start};
+    *id = p->nfuncs;
+    return 0;
+}
+
+static int new_loc(gh_pprof *p, uint64_t addr, const pline *lines, size_t n, uint64_t *id)
+{
+    if (gh_grow(&p->locs, &p->caplocs, p->nlocs + 1, sizeof *p->locs) ||
+        gh_grow(&p->lines, &p->caplines, p->nlines + n + 1, sizeof *p->lines))
+        return -1;
+    memcpy(p->lines + p->nlines, lines, n * sizeof *lines);
+    p->locs[p->nlocs++] = (ploc){.addr = addr, .line0 = p->nlines, .nlines = n};
+    p->nlines += n;
+    *id = p->nlocs;
+    return 0;
+}
+
+/* The location id of a frame name: one function, one location. */
 static int location(gh_pprof *p, const char *name, uint64_t *id)
 {
     uint64_t s;
@@ -126,17 +176,105 @@ static int location(gh_pprof *p, const char *name, uint64_t *id)
     }
     if (!p->func_of[s]) {
         char *c = shown(name);
-        uint64_t sh;
+        uint64_t sh, fid, lid;
         int bad = !c || intern(p, c, &sh);
         free(c);
-        if (bad || gh_grow(&p->funcs, &p->capfuncs, p->nfuncs + 1, sizeof *p->funcs))
+        if (bad || new_func(p, sh, s, 0, 0, &fid))
+            return -1;
+        pline ln = {.func = fid};
+        if (new_loc(p, 0, &ln, 1, &lid))
             return -1;
         /* intern may have grown the table past s: func_of covers s only */
-        p->funcs[p->nfuncs++] = (uint64_t)sh << 32 | s;
-        p->func_of[s] = p->nfuncs;
+        p->func_of[s] = lid;
     }
     *id = p->func_of[s];
     return 0;
+}
+
+/* The function id of a code function (name, file), made on first use. */
+static int code_func(gh_pprof *p, const gh_pprof_line *l, uint64_t *id)
+{
+    uint64_t name, file;
+    if (intern(p, l->func, &name) || intern(p, l->file ? l->file : "", &file))
+        return -1;
+    uint64_t key = name * 0x9e3779b97f4a7c15ull ^ file;
+    for (size_t i = gh_hmap_first(&p->funcbykey, key); i != GH_HMAP_END; i = gh_hmap_next(&p->funcbykey, key, i)) {
+        const pfunc *f = &p->funcs[p->funcbykey.vals[i]];
+        if (f->sys == name && f->file == file) {
+            *id = p->funcbykey.vals[i] + 1;
+            return 0;
+        }
+    }
+    /* Go's own names, as the runtime's profiles carry them: pprof knows them */
+    if (new_func(p, name, name, file, l->start_line, id) || gh_hmap_add(&p->funcbykey, key, *id - 1))
+        return -1;
+    return 0;
+}
+
+int gh_pprof_location(gh_pprof *p, uint64_t addr, const gh_pprof_line *lines, size_t n, uint64_t *id, gh_err *err)
+{
+    if (addr)
+        for (size_t i = gh_hmap_first(&p->locbyaddr, addr); i != GH_HMAP_END;
+             i = gh_hmap_next(&p->locbyaddr, addr, i)) {
+            *id = p->locbyaddr.vals[i] + 1;
+            return GH_OK;
+        }
+    pline stackbuf[16] = {{0}}, *ls = n <= 16 ? stackbuf : malloc(n * sizeof *ls);
+    if (!ls)
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    int bad = 0;
+    for (size_t i = 0; i < n && !bad; i++) {
+        ls[i].line = lines[i].line;
+        bad = code_func(p, &lines[i], &ls[i].func);
+    }
+    if (!bad)
+        bad = new_loc(p, addr, ls, n, id) || (addr && gh_hmap_add(&p->locbyaddr, addr, *id - 1));
+    if (ls != stackbuf)
+        free(ls);
+    return bad ? gh_errorf(err, GH_ENOMEM, "out of memory") : GH_OK;
+}
+
+int gh_pprof_period(gh_pprof *p, const char *type, const char *unit, int64_t period, gh_err *err)
+{
+    if (intern(p, type, &p->period_type[0]) || intern(p, unit, &p->period_type[1]))
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    p->period = period;
+    p->has_period = 1;
+    return GH_OK;
+}
+
+static int add_sample(gh_pprof *p, const uint64_t *ids, size_t n, const int64_t *values, const char *label,
+                      int64_t num, gh_err *err)
+{
+    uint64_t v[GH_PPROF_MAX_VALUES];
+    for (size_t i = 0; i < p->ntypes; i++)
+        v[i] = (uint64_t)values[i];
+    gh_pb s = {0}, lb = {0};
+    gh_pb_packed(&s, S_LOCATION_ID, ids, n);
+    gh_pb_packed(&s, S_VALUE, v, p->ntypes);
+    if (label) {
+        uint64_t k;
+        if (intern(p, label, &k)) {
+            gh_pb_free(&s);
+            return gh_errorf(err, GH_ENOMEM, "out of memory");
+        }
+        gh_pb_int(&lb, LB_KEY, (int64_t)k);
+        gh_pb_int(&lb, LB_NUM, num);
+        gh_pb_msg(&s, S_LABEL, &lb);
+    }
+    gh_pb_msg(&p->samples, P_SAMPLE, &s);
+    gh_pb_free(&s);
+    gh_pb_free(&lb);
+    return p->samples.oom ? gh_errorf(err, GH_ENOMEM, "out of memory for the profile") : GH_OK;
+}
+
+int gh_pprof_add_locs(gh_pprof *p, const uint64_t *locs, size_t n, const int64_t *values, const char *label,
+                      int64_t num, gh_err *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!locs[i] || locs[i] > p->nlocs)
+            return gh_errorf(err, GH_EARG, "pprof: no location %llu", (unsigned long long)locs[i]);
+    return add_sample(p, locs, n, values, label, num, err);
 }
 
 int gh_pprof_add(gh_pprof *p, const char *const *frames, size_t nframes, const int64_t *values, gh_err *err)
@@ -149,16 +287,9 @@ int gh_pprof_add(gh_pprof *p, const char *const *frames, size_t nframes, const i
             free(ids);
             return gh_errorf(err, GH_ENOMEM, "out of memory");
         }
-    uint64_t v[GH_PPROF_MAX_VALUES];
-    for (size_t i = 0; i < p->ntypes; i++)
-        v[i] = (uint64_t)values[i];
-    gh_pb s = {0};
-    gh_pb_packed(&s, S_LOCATION_ID, ids, nframes);
-    gh_pb_packed(&s, S_VALUE, v, p->ntypes);
-    gh_pb_msg(&p->samples, P_SAMPLE, &s);
-    gh_pb_free(&s);
+    int rc = add_sample(p, ids, nframes, values, NULL, 0, err);
     free(ids);
-    return p->samples.oom ? gh_errorf(err, GH_ENOMEM, "out of memory for the profile") : GH_OK;
+    return rc;
 }
 
 int gh_pprof_write(gh_pprof *p, const char *path, gh_err *err)
@@ -179,24 +310,38 @@ int gh_pprof_write(gh_pprof *p, const char *path, gh_err *err)
             out.n += p->samples.n;
         }
     }
-    for (size_t f = 0; f < p->nfuncs; f++) {
+    for (size_t l = 0; l < p->nlocs; l++) {
+        const ploc *lc = &p->locs[l];
         gh_pb_reset(&m);
-        gh_pb_reset(&line);
-        gh_pb_uint(&m, L_ID, f + 1);
-        gh_pb_uint(&line, LN_FUNCTION_ID, f + 1);
-        gh_pb_msg(&m, L_LINE, &line);
+        gh_pb_uint(&m, L_ID, l + 1);
+        gh_pb_uint(&m, L_ADDRESS, lc->addr);
+        for (size_t k = 0; k < lc->nlines; k++) {
+            gh_pb_reset(&line);
+            gh_pb_uint(&line, LN_FUNCTION_ID, p->lines[lc->line0 + k].func);
+            gh_pb_int(&line, LN_LINE, p->lines[lc->line0 + k].line);
+            gh_pb_msg(&m, L_LINE, &line);
+        }
         gh_pb_msg(&out, P_LOCATION, &m);
     }
     for (size_t f = 0; f < p->nfuncs; f++) {
+        const pfunc *fn = &p->funcs[f];
         gh_pb_reset(&m);
         gh_pb_uint(&m, F_ID, f + 1);
-        gh_pb_int(&m, F_NAME, (int64_t)(p->funcs[f] >> 32));
-        gh_pb_int(&m, F_SYSTEM_NAME, (int64_t)(p->funcs[f] & 0xffffffffu));
+        gh_pb_int(&m, F_NAME, (int64_t)fn->name);
+        gh_pb_int(&m, F_SYSTEM_NAME, (int64_t)fn->sys);
+        gh_pb_int(&m, F_FILENAME, (int64_t)fn->file);
+        gh_pb_int(&m, F_START_LINE, fn->start_line);
         gh_pb_msg(&out, P_FUNCTION, &m);
     }
     for (size_t i = 0; i < p->nstrings; i++)
         gh_pb_str(&out, P_STRING_TABLE, p->strings[i]);
-    if (p->ntypes) { /* the period: one byte of the last sample type's unit */
+    if (p->has_period) {
+        gh_pb_reset(&m);
+        gh_pb_int(&m, VT_TYPE, (int64_t)p->period_type[0]);
+        gh_pb_int(&m, VT_UNIT, (int64_t)p->period_type[1]);
+        gh_pb_msg(&out, P_PERIOD_TYPE, &m);
+        gh_pb_int(&out, P_PERIOD, p->period);
+    } else if (p->ntypes) { /* the period: one byte of the last sample type's unit */
         gh_pb_reset(&m);
         gh_pb_int(&m, VT_TYPE, (int64_t)p->types[p->ntypes - 1][0]);
         gh_pb_int(&m, VT_UNIT, (int64_t)p->types[p->ntypes - 1][1]);
@@ -204,7 +349,7 @@ int gh_pprof_write(gh_pprof *p, const char *path, gh_err *err)
         gh_pb_int(&out, P_PERIOD, 1);
     }
     gh_pb_packed(&out, P_COMMENT, p->comments, p->ncomments);
-    if (p->ntypes > 1)
+    if (p->ntypes > 1 && !p->has_period) /* a heap profile's default is its last type, inuse_space */
         gh_pb_int(&out, P_DEFAULT_SAMPLE_TYPE, (int64_t)p->types[1][0]);
     gh_pb_free(&m);
     gh_pb_free(&line);

@@ -2,6 +2,7 @@
 #include "session/session.h"
 
 #include "graph/dominators.h"
+#include "memprof/memprof.h"
 #include "session/index.h"
 
 #include <stdio.h>
@@ -58,6 +59,8 @@ static void drop_models(gh_session *s)
     s->graph = NULL;
     gh_goroutines_free(s->goroutines);
     s->goroutines = NULL;
+    gh_memprof_free(s->memprof);
+    s->memprof = NULL;
     gh_roots_free(s->roots);
     s->roots = NULL;
     gh_heap_free(s->heap);
@@ -287,6 +290,35 @@ int gh_session_dominators(gh_session *s, gh_graph **g, gh_domtree **out, gh_err 
     if (rc == GH_OK)
         gh_session_index_dom_save(s, *g, *out);
     return rc;
+}
+
+int gh_session_memprof(gh_session *s, int live, gh_memprof **out, gh_err *err)
+{
+    gh_heap *h;
+    int rc = gh_session_heap(s, &h, err);
+    if (rc)
+        return rc;
+    if (!s->memprof) {
+        gh_clock c0 = gh_clock_now();
+        rc = gh_memprof_load(&s->rt, h, &s->cancel, &s->memprof, err);
+        gh_clock_add(&s->phase[GH_PHASE_COMMAND], c0);
+        if (rc)
+            return rc;
+    }
+    gh_memprof *mp = s->memprof;
+    if (live && !mp->live_counted) {
+        gh_graph *g;
+        gh_pclntab *tab = NULL;
+        gh_err e;
+        if ((rc = session_graph(s, &g, 0, err)))
+            return rc;
+        gh_memprof_liveness(mp, h, g);
+        (void)gh_session_pclntab(s, &tab, &e); /* without it, sites are named "?" */
+        if ((rc = gh_memprof_sites(mp, tab, err)))
+            return rc;
+    }
+    *out = mp;
+    return GH_OK;
 }
 
 int gh_session_goroutines(gh_session *s, gh_goroutines **out, gh_err *err)

@@ -55,6 +55,7 @@ typedef struct gh_session {
     gh_roots *roots;
     gh_graph *graph;
     gh_goroutines *goroutines;      /* gh_session_goroutines_cached */
+    struct gh_memprof *memprof;     /* gh_session_memprof */
     gh_cancel cancel;               /* the front end's interrupt and progress */
     gh_clock phase[GH_NPHASES];     /* time spent in each phase, summed over the session */
     int threads;                    /* for the pointer graph; 1 when the target reads from one thread only */
@@ -114,6 +115,13 @@ int gh_session_graph_partial(gh_session *s, gh_graph **out, gh_err *err);
 /* The graph and its dominator tree (graph/dominators.h), built once. */
 struct gh_domtree;
 int gh_session_dominators(gh_session *s, gh_graph **g, struct gh_domtree **out, gh_err *err);
+
+/* The process's own heap profile (memprof/memprof.h), read once; with
+ * live set, each bucket's live objects are counted on the graph and the
+ * sites made (the graph is built if it is not yet). GH_EUNSUPP when the
+ * binary cannot give it (stripped). */
+struct gh_memprof;
+int gh_session_memprof(gh_session *s, int live, struct gh_memprof **out, gh_err *err);
 
 /* Every goroutine, read now (not cached). Free with gh_goroutines_free. */
 int gh_session_goroutines(gh_session *s, gh_goroutines **out, gh_err *err);

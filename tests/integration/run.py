@@ -22,6 +22,7 @@ from harness import check, record, results, summary  # noqa: E402,F401
 from check_heap import check_heap  # noqa: E402
 from check_retained import check_retained  # noqa: E402
 from check_pprof import check_pprof  # noqa: E402
+from check_sites import check_sites  # noqa: E402
 from check_graph import check_graph, check_graph_dot  # noqa: E402
 from check_contract import check_contract  # noqa: E402
 from check_print import check_print  # noqa: E402
@@ -358,6 +359,9 @@ def main():
             check(name + " graph of sentinels", lambda d: check_graph(d, load_manifest(d), goheap_batch,
                                                                     named=not stripped), d)
             check(name + " graph rendered by dot", lambda d: check_graph_dot(GOHEAP, d, load_manifest(d)), d)
+        if os.path.basename(d) in ("sites", "demo"):
+            check(name + " the runtime's heap profile (sites)", lambda d: check_sites(
+                d, load_manifest(d), goheap_batch, GOHEAP, named=not stripped), d)
         check(name + " print", lambda d: check_print(d, load_manifest(d), goheap_batch, stripped=stripped), d)
         check(name + " finalizer and cleanup roots", lambda d: check_specials(d, load_manifest(d), goheap_batch), d)
         check(name + " global roots", lambda d: check_globals(d, load_manifest(d), goheap_batch), d)

@@ -49,6 +49,7 @@ import corpus  # noqa: E402
 from harness import check, record, results, summary  # noqa: E402,F401
 from check_heap import check_heap, COVERAGE_MIN  # noqa: E402
 from check_retained import check_retained  # noqa: E402
+from check_sites import check_sites  # noqa: E402
 from check_goroutines import check_goroutines  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
@@ -321,6 +322,15 @@ def check_program_retained(d, named=True):
         out = check_retained(d, m, g.batch, named=named)
     one_session(g.stats, "core")
     return "%s; %d go- commands on one session" % (out, len(g.stats))
+
+
+def check_program_sites(d, named=True):
+    """check_sites (the manifest's allocation sites, MemProfileRate 1) with
+    go-sites, go-pprof --by site, go-whatis and go-print typed into gdb."""
+    m = load_manifest(d)
+    with Gdb([os.path.join(d, "exe"), os.path.join(d, "core")]) as g:
+        out = check_sites(d, m, g.batch, GOHEAP, named=named)
+    return out
 
 
 def live_manifest(path, stop):
@@ -711,6 +721,9 @@ def main():
                       variant != "stripped")
             if prog == "retained":
                 check(name + " core: retained sizes through gdb = manifest", check_program_retained, d,
+                      variant != "stripped")
+            if prog == "sites":
+                check(name + " core: the runtime's heap profile through gdb = manifest", check_program_sites, d,
                       variant != "stripped")
             if not variant or (variant == "pie" and prog in ("demo", "stacks")):
                 check(name + " live: stop 1 = manifest, continue, stop 2 = manifest", check_program_live, d)

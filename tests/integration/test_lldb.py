@@ -53,6 +53,7 @@ import corpus  # noqa: E402
 import run  # noqa: E402
 from check_heap import check_heap  # noqa: E402
 from check_retained import check_retained  # noqa: E402
+from check_sites import check_sites  # noqa: E402
 from check_goroutines import check_goroutines  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(run.ROOT, "build"))
@@ -241,6 +242,11 @@ def check_core_manifest(d, sbapi):
 def check_core_retained(d, sbapi, named=True):
     """Retained sizes through lldb against the manifest (corpus/retained)."""
     return check_retained(d, run.load_manifest(d), core_batch(sbapi), named=named)
+
+
+def check_core_sites(d, sbapi):
+    """The runtime's heap profile through lldb against the manifest (corpus/sites)."""
+    return check_sites(d, run.load_manifest(d), core_batch(sbapi), GOHEAP)
 
 
 def cli(core, *args):
@@ -544,7 +550,7 @@ def main():
         mine = programs if version == versions[-1] else \
             [programs[(2 * i) % len(programs)], programs[(2 * i + 1) % len(programs)]]
         live = programs if version in (versions[0], versions[-1]) else ["demo", "stacks"]
-        skip, dirs = corpus.generate(version, "", sorted(set(mine) | set(live) | {"retained"}),
+        skip, dirs = corpus.generate(version, "", sorted(set(mine) | set(live) | {"retained", "sites"}),
                                      out=os.path.join(BUILD, "corpus"))
         if skip:
             print("skip  %s: %s" % (version, skip))
@@ -558,6 +564,10 @@ def main():
         for sbapi in (False, True):
             run.check("%s retained core (%s): retained sizes = manifest" % (
                 version, "SB API" if sbapi else "mmapped"), check_core_retained, by["retained"], sbapi)
+        # The runtime's heap profile (corpus/sites) on every release.
+        for sbapi in (False, True):
+            run.check("%s sites core (%s): the runtime's heap profile = manifest" % (
+                version, "SB API" if sbapi else "mmapped"), check_core_sites, by["sites"], sbapi)
         if version == versions[-1]:
             run.check("%s demo core: help, errors and go-bt as typed in lldb" % version, check_naming, by["demo"])
         for sbapi in (False, True):

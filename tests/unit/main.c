@@ -21,6 +21,7 @@ int main(void)
     failed += run_pclntab_tests();
     failed += run_goroutine_tests();
     failed += run_specials_tests();
+    failed += run_memprof_tests();
     failed += run_dwarfvars_tests();
     failed += run_unpack_tests();
     return failed ? 1 : 0;

@@ -12,6 +12,7 @@ int run_typename_tests(void);
 int run_pclntab_tests(void);
 int run_goroutine_tests(void);
 int run_specials_tests(void);
+int run_memprof_tests(void);
 int run_dwarfvars_tests(void);
 int run_unpack_tests(void);
 #endif
