@@ -182,7 +182,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_printf(out, "%10s %12s %10s %12s %12s  %s\n", "live objs", "live bytes", "est. objs", "est. bytes",
                       "allocated", "site");
         else
-            gh_printf(out, "%10s %12s %10s %12s  %s\n", "live objs", "live bytes", "", "allocated", "site");
+            gh_printf(out, "%10s %12s %10s %12s  %s\n", "live objs", "live bytes", "size", "allocated", "site");
     }
     for (size_t i = 0; i < n && i < limit; i++) {
         const gh_mp_site *x = &mp->sites[order[i]];
