@@ -1,4 +1,6 @@
-/* overview: what this target is, in a few lines. */
+/* overview: what this target is, in a few lines. On a truncated core whose
+ * heap cannot be read it still says what it can, and why the heap is not
+ * there, rather than nothing. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,10 +14,14 @@ static const char *exp_names[] = {"allocheaders", "swissmap", "greenteagc", "map
 
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 {
-    gh_heap *h;
-    int rc = gh_session_heap(s, &h, err);
-    if (rc)
+    gh_heap *h = NULL;
+    gh_err herr = {0};
+    int rc = gh_session_heap(s, &h, &herr);
+    /* Only unreadable memory in a core known to be cut short is said in place. */
+    if (rc && !(rc == GH_EMEM && gh_core_warning(s->t))) {
+        *err = herr;
         return rc;
+    }
     const gh_runtime *rt = &s->rt;
     const gh_thread *th;
     size_t nth = 0;
@@ -42,13 +48,24 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_json_kaddr(&j, "load_bias", rt->bias);
         gh_json_kstr(&j, "target", s->desc);
         gh_json_ku64(&j, "threads", nth);
-        gh_json_ku64(&j, "arenas", h->narenas);
-        gh_json_ku64(&j, "spans_in_use", h->nspans_inuse);
-        gh_json_ku64(&j, "spans_manual", h->nspans_manual);
-        gh_json_ku64(&j, "spans_unswept", h->nspans_unswept);
-        gh_json_ku64(&j, "objects", h->nobjects);
-        gh_json_ku64(&j, "object_bytes", h->object_bytes);
-        gh_json_ku64(&j, "bad_spans", h->bad_spans);
+        /* Without a heap its counts are null, and heap_error says why. */
+        const char *keys[] = {"arenas", "spans_in_use", "spans_manual", "spans_unswept", "objects", "object_bytes",
+                              "bad_spans"};
+        uint64_t vals[] = {h ? h->narenas : 0, h ? h->nspans_inuse : 0, h ? h->nspans_manual : 0,
+                           h ? h->nspans_unswept : 0, h ? h->nobjects : 0, h ? h->object_bytes : 0,
+                           h ? h->bad_spans : 0};
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+            gh_json_key(&j, keys[k]);
+            if (h)
+                gh_json_u64(&j, vals[k]);
+            else
+                gh_json_null(&j);
+        }
+        gh_json_key(&j, "heap_error");
+        if (h)
+            gh_json_null(&j);
+        else
+            gh_json_str(&j, herr.msg);
         gh_json_ku64(&j, "heap_loads", s->heap_loads);
         gh_json_kbool(&j, "newer_than_tested", rt->newer_than_tested);
         const gh_unpack_info *u = gh_core_unpacked(s->t);
@@ -83,6 +100,11 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     gh_printf(out, "Target         %s, %zu threads\n", s->desc, nth);
     if (gh_core_note(s->t))
         gh_printf(out, "Core file      %s\n", gh_core_note(s->t));
+    if (!h) {
+        gh_printf(out, "Heap           not readable, the core is truncated: %s\n", herr.msg);
+        gh_printf(out, "               (mappings and read still answer; goroutines where their memory is in the core)\n");
+        return GH_OK;
+    }
     gh_printf(out, "Heap           %" PRIu64 " arenas (%s reserved), %" PRIu64 " spans in use (%s), %" PRIu64
                    " manual spans\n",
               h->narenas, gh_human(h->narenas * (uint64_t)GH_ARENA_SIZE, b1, sizeof b1), h->nspans_inuse,

@@ -4,7 +4,12 @@
 Inputs: random bytes, a truncated core, a core with another program's
 executable, a non-Go program's core, a Go 1.21 program (unsupported), an
 executable given as the core, a missing file.
+
+A truncated core whose heap cannot be read refuses heap in one line, but
+overview still answers (exit 0): the Go release, the executable, the target,
+and a Heap line saying why there is no heap (JSON: null counts, heap_error).
 """
+import json
 import os
 import re
 import shutil
@@ -23,8 +28,8 @@ GOHEAP = os.path.join(BUILD, "bin", "goheap")
 WORK = os.path.join(BUILD, "badinput")
 
 
-def expect_error(name, args, pattern):
-    p = subprocess.run([GOHEAP] + args + ["overview"], capture_output=True, text=True, timeout=120)
+def expect_error(name, args, pattern, command="overview"):
+    p = subprocess.run([GOHEAP] + args + [command], capture_output=True, text=True, timeout=120)
     lines = [l for l in p.stderr.splitlines() if not l.startswith("goheap: warning:")]
     ok = p.returncode == 1 and len(lines) == 1 and re.search(pattern, lines[0])
     detail = "exit %d, stderr %r" % (p.returncode, p.stderr.strip()[-300:])
@@ -32,6 +37,20 @@ def expect_error(name, args, pattern):
         detail = "killed by %s" % signal.Signals(-p.returncode).name
     record(name, ok)
     print("%s  %s%s" % ("ok   " if ok else "FAIL ", name, "" if ok else ": " + detail), flush=True)
+
+
+def truncated_overview(demo, t):
+    args = [GOHEAP, "--exe", demo + "/exe", t, "overview"]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr[-300:])
+    assert "goheap: warning: core is truncated" in p.stderr, "no truncation warning: %r" % p.stderr
+    assert re.search(r"^Go version +go1\.", p.stdout, re.M), p.stdout
+    line = [ln for ln in p.stdout.splitlines() if ln.startswith("Heap ")]
+    assert line and "not readable, the core is truncated: " in line[0], p.stdout
+    p = subprocess.run(args + ["--json"], capture_output=True, text=True, timeout=120)
+    ov = json.loads(p.stdout)
+    assert p.returncode == 0 and ov["objects"] is None and ov["arenas"] is None and ov["heap_error"], ov
+    return line[0][:90]
 
 
 def skip(name, why):
@@ -115,8 +134,10 @@ def main():
         size = os.path.getsize(demo + "/core")
         with open(demo + "/core", "rb") as src, open(t, "wb") as dst:
             dst.write(src.read(int(size * frac)))
-        expect_error("core truncated to %d%%" % int(frac * 100), ["--exe", demo + "/exe", t],
-                     r"not readable|truncated")
+        expect_error("core truncated to %d%%: heap" % int(frac * 100), ["--exe", demo + "/exe", t],
+                     r"not readable|truncated", "heap")
+        check("core truncated to %d%%: overview says why there is no heap" % int(frac * 100),
+              truncated_overview, demo, t)
     expect_error("another program's executable", ["--exe", glob + "/exe", demo + "/core"], r"does not match the core")
     expect_error("a non-Go executable for a Go core", ["--exe", "/bin/true", demo + "/core"], r"does not match the core")
     nc = native_core()
