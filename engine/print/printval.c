@@ -275,12 +275,33 @@ static void string_at(pv_ctx *c, pv_node *n, uint64_t addr)
     set_text(n, buf, show);
 }
 
+/* Bytes ([]byte, [N]uint8) are read as one block: at least PV_MIN_BYTES,
+ * shown as a string or a hex dump. */
+static void byte_elems(pv_ctx *c, pv_node *n, uint64_t addr, uint64_t count)
+{
+    uint64_t want = c->o.elems > PV_MIN_BYTES ? c->o.elems : PV_MIN_BYTES;
+    size_t show = (size_t)(count < want ? count : want);
+    char *buf = malloc(show ? show : 1);
+    if (!buf || (show && rd(c, addr, buf, show))) {
+        free(buf);
+        pv_error(n, "unreadable %zu bytes at 0x%" PRIx64, show, addr);
+        return;
+    }
+    n->bytes = 1;
+    set_text(n, buf, show);
+    free(buf);
+}
+
 /* count elements of type et from addr, the first ones up to the option. */
 static void elems(pv_ctx *c, pv_node *n, pv_tref et, uint64_t addr, uint64_t count, int depth)
 {
     tinfo ei;
     if (ti_get(c, et, &ei)) {
         pv_error(n, "unreadable element type");
+        return;
+    }
+    if (ei.kind == GH_KIND_UINT8 && ei.size == 1) {
+        byte_elems(c, n, addr, count);
         return;
     }
     uint64_t show = count < c->o.elems ? count : c->o.elems;

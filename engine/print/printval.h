@@ -18,6 +18,7 @@
 #define PV_MAX_ELEMS 100000u   /* --elems */
 #define PV_STRMAX 256          /* bytes of a string shown */
 #define PV_MAX_WORDS 64        /* words of an untyped object shown */
+#define PV_MIN_BYTES 64        /* bytes of a byte array or slice shown, at least (--elems when more) */
 
 typedef enum {
     PV_NIL,     /* a nil pointer, map, chan, func, interface */
@@ -29,8 +30,8 @@ typedef enum {
     PV_STRING,  /* text/textlen: the bytes shown; len: the string's length */
     PV_PTR,     /* addr; text: the pointee's type name (NULL unknown) */
     PV_STRUCT,  /* kids: fields (name set) */
-    PV_ARRAY,   /* len; kids: the first elements */
-    PV_SLICE,   /* addr, len, cap; kids: the first elements */
+    PV_ARRAY,   /* len; kids: the first elements (bytes: text/textlen the first bytes, no kids) */
+    PV_SLICE,   /* addr, len, cap; kids: the first elements (bytes: as arrays) */
     PV_MAP,     /* addr, len; kids: key, value, key, value...; text: "swiss" or "classic" */
     PV_IFACE,   /* text: the dynamic type's name; kids[0]: the value */
     PV_CHAN,    /* addr, len, cap, closed; text: the element type's name */
@@ -51,6 +52,7 @@ struct pv_node {
     uint64_t off;    /* raw words: offset in the object */
     uint8_t elided;  /* composite past the depth limit: no kids */
     uint8_t closed;  /* chans */
+    uint8_t bytes;   /* arrays and slices of uint8 */
     pv_node *kid;
     uint32_t nkid;
     size_t kcap;

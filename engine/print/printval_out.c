@@ -111,10 +111,209 @@ static void quote(const char *s, size_t n, int json, char *buf, size_t cap)
 
 static const char *tn(const pv_node *n) { return n->type ? n->type : "?"; }
 
+/* --- bytes ------------------------------------------------------------------------- */
+
+#define BYTES_LINE 16 /* bytes per hex dump line */
+#define TEXT_LINE 64  /* bytes per quoted line */
+
+/* Whether bytes read as text: printable ASCII, tabs and newlines, valid
+ * UTF-8 (a sequence cut by the end of what was read included). */
+static int textual(const pv_node *n)
+{
+    const unsigned char *p = (const unsigned char *)n->text;
+    size_t len = n->textlen;
+    while (len && !p[len - 1]) /* a fixed-size buffer's zero padding: \x00 in the text */
+        len--;
+    if (!len)
+        return 0;
+    for (size_t i = 0; i < len;) {
+        size_t u = utf8_len(p + i, len - i);
+        if (u > 1) {
+            i += u;
+            continue;
+        }
+        if (!u && p[i] >= 0xc0 && len - i < 4 && n->len > len)
+            return 1; /* a character cut at the end of what was read */
+        if (!u || (p[i] < 0x20 && p[i] != '\n' && p[i] != '\t' && p[i] != '\r') || p[i] == 0x7f)
+            return 0;
+        i++;
+    }
+    return 1;
+}
+
+/* The one-line forms: short text, or a few bytes in hex. */
+static int bytes_short(const pv_node *n)
+{
+    return textual(n) ? n->textlen <= TEXT_LINE : n->textlen <= BYTES_LINE;
+}
+
+/* "T len 3 cap 8 " or "T " */
+static void bytes_head(const pv_node *n, char *buf, size_t cap)
+{
+    if (n->kind == PV_SLICE)
+        snprintf(buf, cap, "%s len %" PRIu64 " cap %" PRIu64 " ", tn(n), n->len, n->cap);
+    else
+        snprintf(buf, cap, "%s ", tn(n));
+}
+
+static void quote(const char *s, size_t n, int json, char *buf, size_t cap);
+
+static void bytes_one_line(const pv_node *n, char *buf, size_t cap)
+{
+    char head[256], body[TEXT_LINE * 6 + 8];
+    bytes_head(n, head, sizeof head);
+    size_t o = 0;
+    if (textual(n)) {
+        quote(n->text, n->textlen, 0, body, sizeof body);
+        o = strlen(body);
+    } else {
+        body[o++] = '[';
+        for (size_t i = 0; i < n->textlen && o + 4 < sizeof body; i++)
+            o += (size_t)snprintf(body + o, sizeof body - o, "%s%02x", i ? " " : "", (unsigned char)n->text[i]);
+        body[o++] = ']';
+        body[o] = 0;
+    }
+    if (n->len > n->textlen)
+        snprintf(buf, cap, "%s%s... (%" PRIu64 " more bytes)", head, body, n->len - n->textlen);
+    else
+        snprintf(buf, cap, "%s%s", head, body);
+}
+
+static void pad(gh_out *out, int indent);
+
+/* Longer bytes: quoted lines of text, or a hex dump with offsets and the
+ * ASCII beside (a line equal to the one before shown as "*"). */
+static void bytes_lines(const pv_node *n, gh_out *out, int indent, const char *prefix)
+{
+    char head[256], q[TEXT_LINE * 6 + 8];
+    bytes_head(n, head, sizeof head);
+    const unsigned char *p = (const unsigned char *)n->text;
+    int text = textual(n);
+    gh_printf(out, "%s%s%s [\n", prefix, head, text ? "(text)" : "(hex)"); /* text() padded it */
+    int star = 0;
+    for (size_t off = 0; off < n->textlen;) {
+        size_t l = n->textlen - off < (text ? TEXT_LINE : BYTES_LINE) ? n->textlen - off
+                                                                     : (text ? TEXT_LINE : BYTES_LINE);
+        if (text) { /* whole UTF-8 characters on each line */
+            while (l > TEXT_LINE - 4 && off + l < n->textlen && (p[off + l] & 0xc0) == 0x80)
+                l--;
+            quote((const char *)p + off, l, 0, q, sizeof q);
+            pad(out, indent + 1);
+            gh_printf(out, "%s\n", q);
+            off += l;
+            continue;
+        }
+        if (off && l == BYTES_LINE && !memcmp(p + off, p + off - BYTES_LINE, BYTES_LINE)) {
+            if (!star++) {
+                pad(out, indent + 1);
+                gh_puts(out, "*\n");
+            }
+            off += l;
+            continue;
+        }
+        star = 0;
+        char hex[BYTES_LINE * 3 + 4], asc[BYTES_LINE + 1];
+        size_t h = 0;
+        for (size_t i = 0; i < BYTES_LINE; i++) {
+            if (i < l)
+                h += (size_t)snprintf(hex + h, sizeof hex - h, "%02x ", p[off + i]);
+            else
+                h += (size_t)snprintf(hex + h, sizeof hex - h, "   ");
+            if (i == 7)
+                hex[h++] = ' ';
+            asc[i] = i < l ? (p[off + i] >= 0x20 && p[off + i] < 0x7f ? (char)p[off + i] : '.') : 0;
+        }
+        hex[h] = 0;
+        asc[l] = 0;
+        pad(out, indent + 1);
+        gh_printf(out, "%04zx  %s |%s|\n", off, hex, asc);
+        off += l;
+    }
+    if (!text && star && n->textlen) { /* where the repeated lines end */
+        pad(out, indent + 1);
+        gh_printf(out, "%04zx\n", n->textlen);
+    }
+    if (n->len > n->textlen) {
+        pad(out, indent + 1);
+        gh_printf(out, "... %" PRIu64 " more bytes\n", n->len - n->textlen);
+    }
+    pad(out, indent);
+    gh_puts(out, "]\n");
+}
+
+/* --- scalars packed on few lines ------------------------------------------------ */
+
+#define PACK_WIDTH 96 /* characters of elements on one line */
+
+static int packable(const pv_node *n)
+{
+    if (n->elided || !n->nkid)
+        return 0;
+    for (uint32_t i = 0; i < n->nkid; i++) {
+        pv_kind k = n->kid[i].kind;
+        if (k != PV_BOOL && k != PV_INT && (k != PV_UINT || !n->kid[i].type) && k != PV_FLOAT && k != PV_COMPLEX)
+            return 0;
+    }
+    return 1;
+}
+
+static void short_form(const pv_node *n, int typed, char *buf, size_t cap);
+
+/* Numbers of an array or slice as Go's %v prints them, space-separated:
+ * one line when they fit, else lines of PACK_WIDTH led by their first index. */
+static void packed(const pv_node *n, gh_out *out, int indent, const char *prefix, char *buf, size_t cap)
+{
+    char head[256], more[64] = "";
+    if (n->kind == PV_SLICE)
+        snprintf(head, sizeof head, "%s%s len %" PRIu64 " cap %" PRIu64, prefix, tn(n), n->len, n->cap);
+    else
+        snprintf(head, sizeof head, "%s%s", prefix, tn(n));
+    if (n->len > n->nkid)
+        snprintf(more, sizeof more, " ... %" PRIu64 " more", n->len - n->nkid);
+    size_t total = 0;
+    char v[128];
+    for (uint32_t i = 0; i < n->nkid; i++) {
+        short_form(&n->kid[i], 0, v, sizeof v);
+        total += strlen(v) + 1;
+    }
+    if (total + strlen(more) <= PACK_WIDTH) {
+        size_t o = 0;
+        for (uint32_t i = 0; i < n->nkid && o + 1 < cap; i++) {
+            short_form(&n->kid[i], 0, v, sizeof v);
+            o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? " " : "", v);
+        }
+        gh_printf(out, "%s [%s%s]\n", head, buf, more); /* text() padded it */
+        return;
+    }
+    gh_printf(out, "%s [\n", head);
+    for (uint32_t i = 0; i < n->nkid;) {
+        size_t o = (size_t)snprintf(buf, cap, "[%u]:", i);
+        uint32_t first = i;
+        for (; i < n->nkid; i++) {
+            short_form(&n->kid[i], 0, v, sizeof v);
+            if (i > first && o + strlen(v) + 1 > PACK_WIDTH)
+                break;
+            o += (size_t)snprintf(buf + o, cap - o, " %s", v);
+        }
+        pad(out, indent + 1);
+        gh_printf(out, "%s\n", buf);
+    }
+    if (n->len > n->nkid) {
+        pad(out, indent + 1);
+        gh_printf(out, "... %" PRIu64 " more\n", n->len - n->nkid);
+    }
+    pad(out, indent);
+    gh_puts(out, "]\n");
+}
+
 static int multiline(const pv_node *n)
 {
     switch (n->kind) {
-    case PV_STRUCT: case PV_ARRAY: case PV_SLICE: case PV_MAP:
+    case PV_ARRAY: case PV_SLICE:
+        if (n->bytes)
+            return !n->elided && !bytes_short(n);
+        return n->nkid && !n->elided;
+    case PV_STRUCT: case PV_MAP:
         return n->nkid && !n->elided;
     case PV_IFACE:
         return n->nkid && !n->elided && multiline(&n->kid[0]);
@@ -172,10 +371,16 @@ static void short_form(const pv_node *n, int typed, char *buf, size_t cap)
         snprintf(buf, cap, "%s{%s}", tn(n), n->elided ? "..." : "");
         return;
     case PV_ARRAY:
-        snprintf(buf, cap, "%s [%s]", tn(n), n->len ? "..." : "");
+        if (n->bytes && n->textlen && !n->elided)
+            bytes_one_line(n, buf, cap);
+        else
+            snprintf(buf, cap, "%s [%s]", tn(n), n->len ? "..." : "");
         return;
     case PV_SLICE:
-        snprintf(buf, cap, "%s len %" PRIu64 " cap %" PRIu64 " [%s]", tn(n), n->len, n->cap, n->len ? "..." : "");
+        if (n->bytes && n->textlen && !n->elided)
+            bytes_one_line(n, buf, cap);
+        else
+            snprintf(buf, cap, "%s len %" PRIu64 " cap %" PRIu64 " [%s]", tn(n), n->len, n->cap, n->len ? "..." : "");
         return;
     case PV_MAP:
         snprintf(buf, cap, "%s len %" PRIu64 " {%s}", tn(n), n->len, n->len ? "..." : "");
@@ -232,6 +437,16 @@ static void text(const pv_node *n, gh_out *out, int indent, const char *prefix, 
         break;
     case PV_ARRAY:
     case PV_SLICE:
+        if (n->bytes) {
+            bytes_lines(n, out, indent, prefix);
+            free(buf);
+            return;
+        }
+        if (packable(n)) {
+            packed(n, out, indent, prefix, buf, LINE);
+            free(buf);
+            return;
+        }
         if (n->kind == PV_SLICE)
             gh_printf(out, "%s%s len %" PRIu64 " cap %" PRIu64 " [\n", prefix, tn(n), n->len, n->cap);
         else
@@ -316,10 +531,15 @@ static void jelems(const pv_node *n, gh_json *j)
     }
     gh_json_key(j, "elems");
     gh_json_arr(j);
-    for (uint32_t i = 0; i < n->nkid; i++)
-        jsonv(&n->kid[i], j);
+    size_t shown = n->bytes ? n->textlen : n->nkid;
+    for (size_t i = 0; i < shown; i++) {
+        if (n->bytes)
+            gh_json_u64(j, (unsigned char)n->text[i]);
+        else
+            jsonv(&n->kid[i], j);
+    }
     gh_json_end(j, ']');
-    if (n->len > n->nkid)
+    if (n->len > shown)
         gh_json_kbool(j, "truncated", 1);
 }
 

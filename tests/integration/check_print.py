@@ -9,6 +9,12 @@
 - Stripped binaries (no DWARF) type only what the allocator records and what
   that reaches: there a sentinel may be untyped, and print must then say so
   (untyped, unknown<N>, raw words) instead of a type.
+- Text: every byte array or slice field of a typed sentinel (the demo's
+  [4000]uint8 Payload.Body) is printed compactly, as a quoted string or a
+  hex dump (repeated lines as "*"), and those bytes, with the count of the
+  bytes not shown, are the JSON's elements; arrays of numbers (closures'
+  [23]int64 BigCapture.Data) are packed on one line or a few, and their
+  numbers are the JSON's too.
 - maps program: the map header reached from each map's global (the first hop
   of `paths` of the map's sentinel) prints as the map, with len equal to the
   map's size and the keys corpus/maps/main.go put in it; out-of-line keys
@@ -74,7 +80,121 @@ def _print_cmd(addr, elems=0):
     return "print %s --json%s" % (addr, " --elems %d" % elems if elems > 8 else "")
 
 
-def check_print(d, m, goheap_batch, stripped=False):
+def _unquote(q):
+    """A Go %q string (what print writes) as bytes."""
+    assert q[0] == q[-1] == '"', q
+    esc = {"n": b"\n", "t": b"\t", "r": b"\r", '"': b'"', "\\": b"\\"}
+    out, i, body = bytearray(), 0, q[1:-1]
+    while i < len(body):
+        c = body[i]
+        if c != "\\":
+            out += c.encode()
+            i += 1
+        elif body[i + 1] == "x":
+            out.append(int(body[i + 2:i + 4], 16))
+            i += 4
+        else:
+            out += esc[body[i + 1]]
+            i += 2
+    return bytes(out)
+
+
+def _field_text(lines, name):
+    """The lines print wrote for a top-level field: its own and, when it
+    opens a block, the block's up to the closing bracket at its indent."""
+    for k, l in enumerate(lines):
+        if l.startswith("    %s: " % name):
+            if not l.endswith("["):
+                return [l]
+            end = next(j for j in range(k + 1, len(lines)) if lines[j] == "    ]")
+            return lines[k:end + 1]
+    raise AssertionError("no line for field %s in %r" % (name, lines[:6]))
+
+
+def _bytes_of_text(block):
+    """The bytes and the count of bytes not shown, from print's text of a
+    byte array: "T \"...\"" or "T [2a 00]" on one line, else quoted lines
+    or a hex dump with offsets, "*" for repeats of the line before."""
+    head = block[0]
+    more = 0
+    m = re.search(r"\.\.\. \((\d+) more bytes\)$", head)
+    if m:
+        more, head = int(m.group(1)), head[:m.start()]
+    if len(block) == 1:
+        m = re.search(r' ("(?:[^"\\]|\\.)*")$', head)
+        if m:
+            return _unquote(m.group(1)), more
+        m = re.search(r" \[([0-9a-f ]*)\]$", head)
+        assert m, "not a byte array: %r" % head
+        return bytes(int(x, 16) for x in m.group(1).split()), more
+    data, last, star = bytearray(), b"", False
+    for l in (x.strip() for x in block[1:-1]):
+        m = re.fullmatch(r"\.\.\. (\d+) more bytes", l)
+        if m:
+            more = int(m.group(1))
+        elif l.startswith('"'):
+            data += _unquote(l)
+        elif l == "*":
+            star = True
+        elif re.fullmatch(r"[0-9a-f]{4,}", l):  # where the repeated lines end
+            while star and len(data) < int(l, 16):
+                data += last
+            star = False
+        else:
+            m = re.fullmatch(r"([0-9a-f]{4,})  ((?:[0-9a-f]{2} +)+) *\|.*\|", l)
+            assert m, "not a hex dump line: %r" % l
+            while star and len(data) < int(m.group(1), 16):
+                data += last
+            star = False
+            assert len(data) == int(m.group(1), 16), "hex dump offset %s after %d bytes" % (m.group(1), len(data))
+            last = bytes(int(x, 16) for x in m.group(2).split())
+            data += last
+    return bytes(data), more
+
+
+def _numbers_of_text(block):
+    """Numbers and the count not shown from a packed array's text."""
+    m = re.match(r"\s*\w+: \S+(?: len \d+ cap \d+)? \[(.*)$", block[0])
+    assert m, "not an array: %r" % block[0]
+    text = " ".join([m.group(1)] + block[1:])
+    more = re.search(r"\.\.\. (\d+) more", text)
+    body = re.sub(r"\[\d+\]:", " ", text.split("...")[0]).replace("]", " ")
+    return [int(x) for x in body.split()], int(more.group(1)) if more else 0
+
+
+def check_print_text(d, sentinels, docs, goheap_text):
+    """print's text shows byte arrays compactly and numbers packed, with
+    exactly the values its JSON has."""
+    nbytes = npacked = 0
+    for s, p in zip(sentinels, docs):
+        if p["untyped"] or not isinstance(p["value"], dict) or "fields" not in p["value"]:
+            continue
+        fields = [f for f in p["value"]["fields"] if isinstance(f["value"], dict) and "elems" in f["value"]
+                  and f["value"]["elems"] and all(isinstance(x, int) for x in f["value"]["elems"])]
+        if not fields:
+            continue
+        n = _elems_needed(s)  # as the JSON was asked for
+        lines = goheap_text(d, ["print", s["addr"]] + (["--elems", str(n)] if n > 8 else [])).splitlines()
+        for f in fields:
+            v, block = f["value"], _field_text(lines, f["name"])
+            where = "%s %s .%s" % (s["type"], s["addr"], f["name"])
+            if f["type"].endswith("uint8"):
+                got, more = _bytes_of_text(block)
+                assert list(got) == v["elems"], "%s: text shows %r, JSON %r" % (where, got[:32], v["elems"][:32])
+                assert len(got) >= min(64, v["len"]) and len(got) + more == v["len"], \
+                    "%s: %d bytes shown + %d more, len %d" % (where, len(got), more, v["len"])
+                assert len(block) <= 2 + (len(got) + 15) // 16 + 2, "%s: not compact: %d lines" % (where, len(block))
+                nbytes += 1
+            else:
+                got, more = _numbers_of_text(block)
+                assert got == v["elems"] and len(got) + more == v["len"], "%s: text %r + %d, JSON %r (len %d)" % (
+                    where, got, more, v["elems"], v["len"])
+                assert len(block) <= 3 + len(got) // 8, "%s: not packed: %d lines" % (where, len(block))
+                npacked += 1
+    return nbytes, npacked
+
+
+def check_print(d, m, goheap_batch, stripped=False, goheap_text=None):
     sentinels = m["sentinels"]
     docs = goheap_batch(d, [_print_cmd(s["addr"], _elems_needed(s)) for s in sentinels])
     fields = untyped = 0
@@ -98,6 +218,10 @@ def check_print(d, m, goheap_batch, stripped=False):
             assert _same(got, want), "%s: field %s is %r, the program printed %r" % (where, path, got, want)
             fields += 1
     detail = "%d typed sentinels, %d fields = manifest" % (len(sentinels) - untyped, fields)
+    if goheap_text:
+        nb, np_ = check_print_text(d, sentinels, docs, goheap_text)
+        if nb or np_:
+            detail += "; text: %d byte arrays, %d number arrays = JSON" % (nb, np_)
     if untyped:
         detail += ", %d untyped (no DWARF)" % untyped
     if m["program"] == "maps":

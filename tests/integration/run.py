@@ -109,6 +109,14 @@ def expected_slot(size, noscan):
 GOHEAP = None
 
 
+def goheap_text(d, words):
+    """One command's text output."""
+    p = subprocess.run([GOHEAP, "--exe", os.path.join(d, "exe"), os.path.join(d, "core")] + words,
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, "goheap %s exited %d: %s" % (" ".join(words), p.returncode, p.stderr.strip()[-400:])
+    return p.stdout
+
+
 def goheap_batch(d, commands):
     """Runs several commands in one goheap session (the prompt reads stdin);
     returns their outputs, split on the JSON documents' lines."""
@@ -348,7 +356,7 @@ def main():
             check(name + " selfcheck (gdb)", check_gdb_version, d)
             check(name + " engine (heap, sentinels, breakdown)", check_engine, d)
         check(name + " heap, paths, types", lambda d: check_heap(d, load_manifest(d), goheap_batch,
-                                                                 named=not stripped), d)
+                                                                 named=not stripped, goheap=GOHEAP), d)
         if "retained" in load_manifest(d):
             check(name + " retained sizes", lambda d: check_retained(d, load_manifest(d), goheap_batch,
                                                                      named=not stripped), d)
@@ -362,7 +370,8 @@ def main():
         if os.path.basename(d) in ("sites", "demo"):
             check(name + " the runtime's heap profile (sites)", lambda d: check_sites(
                 d, load_manifest(d), goheap_batch, GOHEAP, named=not stripped), d)
-        check(name + " print", lambda d: check_print(d, load_manifest(d), goheap_batch, stripped=stripped), d)
+        check(name + " print", lambda d: check_print(d, load_manifest(d), goheap_batch, stripped=stripped,
+                                                      goheap_text=goheap_text), d)
         check(name + " finalizer and cleanup roots", lambda d: check_specials(d, load_manifest(d), goheap_batch), d)
         check(name + " global roots", lambda d: check_globals(d, load_manifest(d), goheap_batch), d)
         check(name + " goroutines and stack roots", lambda d: check_goroutines(d, load_manifest(d), goheap_batch), d)
