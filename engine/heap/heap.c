@@ -150,7 +150,7 @@ static int decode_span(gh_heap *h, uint64_t addr, const uint8_t *buf, gh_span *s
     if (s->state == GH_SPAN_MANUAL)
         return 1;
     uint64_t bytes = s->npages * GH_PAGE_SIZE;
-    if (s->elemsize == 0 || s->nelems == 0 || s->elemsize > bytes ||
+    if (s->elemsize == 0 || s->elemsize % 8 || s->nelems == 0 || s->elemsize > bytes ||
         (uint64_t)s->nelems * s->elemsize > bytes || s->freeindex > s->nelems)
         return reject(h, addr, "element size or count inconsistent with the span's pages");
     if (s->limit < s->base || s->limit > s->base + bytes)

@@ -27,8 +27,10 @@ static int scan_bits64(const gh_heap *h, const gh_span *span, uint64_t start, ui
     uint64_t buf[64];
     if (!mask)
         return GH_OK;
-    const uint64_t *p = (const uint64_t *)gh_span_bytes(h, span, start, nwords * 8);
-    if (!p)
+    /* In place only when aligned: spans and objects always are, unless the
+     * target is corrupt, and then the words are copied. */
+    const uint64_t *p = (start & 7) ? NULL : (const uint64_t *)gh_span_bytes(h, span, start, nwords * 8);
+    if (!p && !(start & 7))
         p = gh_direct(h->rt->t, start, nwords * 8);
     if (!p) {
         int rc = gh_read(h->rt->t, start, buf, nwords * 8, err);
@@ -59,8 +61,8 @@ static int scan_words(const gh_heap *h, const gh_span *span, uint64_t start, uin
             any = m ? gh_ptrmask_tile(m, nwords * 8, w + i) : (bits[(bit0 + w + i) >> 3] >> ((bit0 + w + i) & 7)) & 1;
         if (!any)
             continue;
-        const uint64_t *p = (const uint64_t *)gh_span_bytes(h, span, start + w * 8, n * 8);
-        if (!p)
+        const uint64_t *p = (start & 7) ? NULL : (const uint64_t *)gh_span_bytes(h, span, start + w * 8, n * 8);
+        if (!p && !(start & 7))
             p = gh_direct(h->rt->t, start + w * 8, n * 8);
         if (!p) {
             int rc = gh_read(h->rt->t, start + w * 8, buf, n * 8, err);

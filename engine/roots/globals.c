@@ -91,6 +91,13 @@ static int same_owner(const gl_owner *a, const gl_owner *b)
 static int add_word(gl_ctx *c, group *g, const gl_owner *o, uint64_t w, gh_err *err)
 {
     int rc;
+    /* An owner no real binary has (a symbol size from a corrupt table) or a
+     * word outside it: the word is a root of its own, never an allocation
+     * sized by the file. */
+    if (o->size > GL_MAX_REGION || w < o->base || w - o->base >= (o->size ? o->size + 7 : GL_MAX_REGION)) {
+        gh_root r = {.kind = GH_ROOT_GLOBAL, .goid = -1, .addr = w, .size = 8};
+        return gh_roots_add(c->rs, &r, err);
+    }
     if (g->mask && !same_owner(&g->o, o) && (rc = flush(c, g, err)))
         return rc;
     uint64_t size = (o->size + 7) & ~UINT64_C(7);

@@ -149,7 +149,8 @@ const char *gh_roots_get_note(const gh_roots *rs, size_t i) { return i < rs->nno
 int gh_root_each_word(const gh_root *r, const gh_target *t, gh_root_word_fn fn, void *ctx)
 {
     uint64_t nw = r->size / 8;
-    const uint64_t *direct = r->values ? r->values : gh_direct(t, r->addr, r->size);
+    /* A root at a misaligned address (a corrupt record) is read word by word. */
+    const uint64_t *direct = r->values ? r->values : (r->addr & 7) ? NULL : gh_direct(t, r->addr, r->size);
     for (uint64_t w = 0; w < nw; w++) {
         if (!r->conservative && r->mask && !(r->mask[w >> 3] >> (w & 7) & 1))
             continue;
