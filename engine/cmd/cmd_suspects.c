@@ -88,10 +88,9 @@ static int search(finder *f, uint32_t node, size_t *found, gh_err *err)
         }
         /* a run of one type */
         uint32_t name = d->nameof[c], j = i, big = c;
-        uint64_t b = 0, o = 0, under = 0, ubytes = 0, uobjs = 0;
+        uint64_t under = 0, ubytes = 0, uobjs = 0;
         for (; j < nk && !gh_dom_is_group(d, k[j]) && d->nameof[k[j]] == name; j++) {
             uint32_t x = k[j];
-            b += d->rbytes[x], o += d->robjs[x];
             if (d->rbytes[x] >= f->thr) {
                 add(f, (suspect){S_OBJECT, x, node, name, 1, d->rbytes[x], d->robjs[x]});
                 (*found)++;

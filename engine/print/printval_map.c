@@ -195,7 +195,7 @@ enum { MIN_TOPHASH = 5, SAME_SIZE_GROW = 8 };
 
 static void bucket_chain(mwalk *w, uint64_t b)
 {
-    for (uint64_t hops = 0; b && !w->done; hops++) {
+    while (b && !w->done) {
         uint8_t top[8];
         if (++w->visited > MAX_BUCKETS || gh_cancelled(w->c->cc)) {
             w->done = 1;
