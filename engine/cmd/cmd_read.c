@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/objdesc.h"
 #include "cmd/render.h"
 #include "heap/heapscan.h"
 #include "rtype/typename.h"
@@ -34,22 +35,17 @@ static void fill(const gh_target *t, uint64_t addr, size_t n, uint8_t *buf, uint
     }
 }
 
-/* The heap object a word points into, with the type its allocator recorded. */
+/* The heap object a word points into, with its type and the field there. */
 typedef struct target_obj {
     gh_obj o;
-    char type[256];
+    gh_objdesc d;
 } target_obj;
 
-static int points_to(gh_session *s, const gh_heap *h, uint64_t v, target_obj *to)
+static int points_to(gh_session *s, const gh_heap *h, gh_graph *g, uint64_t v, target_obj *to)
 {
     if (!h || !gh_heap_find(h, v, &to->o))
         return 0;
-    uint64_t ta = 0;
-    gh_typenames *tn;
-    to->type[0] = 0;
-    if (gh_heap_obj_type(h, &to->o, &ta, NULL) == GH_OK && ta && gh_session_typenames(s, &tn, NULL) == GH_OK &&
-        gh_typename(tn, ta, to->type, sizeof to->type, NULL) != GH_OK)
-        to->type[0] = 0;
+    gh_objdesc_get(s, g, &to->o, v, &to->d);
     return 1;
 }
 
@@ -60,7 +56,19 @@ static uint64_t word_at(const uint8_t *p)
     return v; /* amd64: little-endian like the host */
 }
 
-static void json_dump(gh_session *s, const gh_heap *h, uint64_t addr, size_t n, const uint8_t *buf,
+/* Whether the bytes are in a heap object or hold a pointer into one. */
+static int heap_touched(const gh_heap *h, uint64_t addr, size_t n, const uint8_t *buf, const uint8_t *ok)
+{
+    gh_obj o;
+    if (gh_heap_find(h, addr, &o))
+        return 1;
+    for (size_t i = (size_t)((8 - (addr & 7)) & 7); i + 8 <= n; i += 8)
+        if (ok[i] && ok[i + 7] && gh_heap_find(h, word_at(buf + i), &o))
+            return 1;
+    return 0;
+}
+
+static void json_dump(gh_session *s, const gh_heap *h, gh_graph *g, uint64_t addr, size_t n, const uint8_t *buf,
                       const uint8_t *ok, gh_out *out)
 {
     static const char hex[] = "0123456789abcdef";
@@ -72,6 +80,16 @@ static void json_dump(gh_session *s, const gh_heap *h, uint64_t addr, size_t n, 
     for (size_t i = 0; i < n; i++)
         readable += ok[i];
     gh_json_ku64(&j, "readable", readable);
+    target_obj at;
+    if (points_to(s, h, g, addr, &at)) { /* the object ADDR is in */
+        gh_json_key(&j, "object");
+        gh_json_obj(&j);
+        gh_json_kaddr(&j, "addr", at.o.addr);
+        gh_json_ku64(&j, "size", at.o.size);
+        gh_json_ku64(&j, "offset", addr - at.o.addr);
+        gh_objdesc_json(&at.d, &j);
+        gh_json_end(&j, '}');
+    }
     char *hs = malloc(2 * n + 1);
     if (hs) {
         for (size_t i = 0; i < n; i++) {
@@ -103,7 +121,7 @@ static void json_dump(gh_session *s, const gh_heap *h, uint64_t addr, size_t n, 
     gh_json_arr(&j);
     target_obj to;
     for (size_t i = (size_t)((8 - (addr & 7)) & 7); i + 8 <= n; i += 8) {
-        if (!ok[i] || !ok[i + 7] || !points_to(s, h, word_at(buf + i), &to))
+        if (!ok[i] || !ok[i + 7] || !points_to(s, h, g, word_at(buf + i), &to))
             continue;
         uint64_t v = word_at(buf + i);
         gh_json_obj(&j);
@@ -112,16 +130,15 @@ static void json_dump(gh_session *s, const gh_heap *h, uint64_t addr, size_t n, 
         gh_json_kaddr(&j, "object", to.o.addr);
         gh_json_ku64(&j, "offset", v - to.o.addr);
         gh_json_ku64(&j, "size", to.o.size);
-        if (to.type[0])
-            gh_json_kstr(&j, "type", to.type);
+        gh_objdesc_json(&to.d, &j);
         gh_json_end(&j, '}');
     }
     gh_json_end(&j, ']');
     gh_json_end(&j, '}');
 }
 
-static void text_line(gh_session *s, const gh_heap *h, uint64_t addr, size_t off, size_t len, const uint8_t *buf,
-                      const uint8_t *ok, gh_out *out)
+static void text_line(gh_session *s, const gh_heap *h, gh_graph *g, uint64_t addr, size_t off, size_t len,
+                      const uint8_t *buf, const uint8_t *ok, gh_out *out)
 {
     char line[128];
     size_t k = (size_t)snprintf(line, sizeof line, "0x%012" PRIx64 ": ", addr + off);
@@ -145,11 +162,13 @@ static void text_line(gh_session *s, const gh_heap *h, uint64_t addr, size_t off
     target_obj to;
     for (size_t i = off; i < off + len; i++) {
         uint64_t a = addr + i;
-        if ((a & 7) || i + 8 > off + len || !ok[i] || !ok[i + 7] || !points_to(s, h, word_at(buf + i), &to))
+        if ((a & 7) || i + 8 > off + len || !ok[i] || !ok[i + 7] || !points_to(s, h, g, word_at(buf + i), &to))
             continue;
         uint64_t v = word_at(buf + i);
-        gh_printf(out, "    0x%" PRIx64 " -> %" PRIu64 " bytes into heap object 0x%" PRIx64 " (%" PRIu64 " bytes%s%s)\n",
-                  a, v - to.o.addr, to.o.addr, to.o.size, to.type[0] ? ", " : "", to.type);
+        char tb[300], wb[1200];
+        gh_printf(out, "    0x%" PRIx64 " -> %" PRIu64 " bytes into heap object 0x%" PRIx64 "%s (%" PRIu64 " bytes)%s\n",
+                  a, v - to.o.addr, to.o.addr, gh_objdesc_type(&to.d, tb, sizeof tb), to.o.size,
+                  gh_objdesc_where(&to.d, wb, sizeof wb));
     }
 }
 
@@ -175,8 +194,20 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     gh_err e;
     if (gh_session_heap(s, &h, &e))
         h = NULL; /* no annotations, the bytes still stand */
+    /* Objects typed as paths and objects type them (the object graph),
+     * built only when the bytes touch the heap. */
+    gh_graph *g = NULL;
+    if (h && heap_touched(h, addr, (size_t)n, buf, ok) && (rc = gh_session_graph(s, &g, &e))) {
+        if (rc == GH_EINTR) {
+            free(buf);
+            free(ok);
+            return gh_errorf(err, rc, "%s", e.msg);
+        }
+        g = NULL;
+    }
+    target_obj at;
     if (a->val[0]) {
-        json_dump(s, h, addr, (size_t)n, buf, ok, out);
+        json_dump(s, h, g, addr, (size_t)n, buf, ok, out);
     } else {
         for (size_t off = 0; off < n;) {
             size_t len = n - off < LINE ? (size_t)(n - off) : LINE;
@@ -193,7 +224,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                 off = end;
                 continue;
             }
-            text_line(s, h, addr, off, len, buf, ok, out);
+            text_line(s, h, g, addr, off, len, buf, ok, out);
             off += len;
             if (gh_session_interrupted(s)) {
                 free(buf);
@@ -201,6 +232,12 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                 return gh_errorf(err, GH_EINTR, "interrupted");
             }
         }
+        char tb[300], wb[1200];
+        if (points_to(s, h, g, addr, &at)) /* what ADDR is, as whatis says it */
+            gh_printf(out, "0x%" PRIx64 " is %" PRIu64 " bytes into the heap object at 0x%" PRIx64 "%s (slot size %" PRIu64
+                           ")%s\n",
+                      addr, addr - at.o.addr, at.o.addr, gh_objdesc_type(&at.d, tb, sizeof tb), at.o.size,
+                      gh_objdesc_where(&at.d, wb, sizeof wb));
     }
     free(buf);
     free(ok);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "cmd/cmd.h"
+#include "cmd/objdesc.h"
 #include "cmd/render.h"
 #include "heap/heapscan.h"
 #include "rtype/typename.h"
@@ -64,6 +65,15 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     gh_heap *h;
     if ((rc = gh_session_heap(s, &h, err)))
         return rc;
+    /* The object graph types the object as paths and objects do; without
+     * it (a target it cannot be built on) the allocator's record still does. */
+    gh_graph *g = NULL;
+    gh_err gerr;
+    if (gh_heap_find(h, addr, &(gh_obj){0}) && (rc = gh_session_graph(s, &g, &gerr))) {
+        if (rc == GH_EINTR)
+            return gh_errorf(err, rc, "%s", gerr.msg);
+        g = NULL;
+    }
     const gh_span *sp = gh_heap_span_of(h, addr);
     gh_obj o = {0};
     int found = gh_heap_find(h, addr, &o);
@@ -78,8 +88,11 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     else if ((sym = gh_exe_sym_at(s->exe, addr - s->rt.bias)))
         kind = "global";
     objtype ty = {0};
-    if (found)
+    gh_objdesc d = {0};
+    if (found) {
         object_type(s, &o, &ty);
+        gh_objdesc_get(s, g, &o, addr, &d);
+    }
     if (a->val[0]) {
         gh_json j;
         gh_render_begin(&j, out, s);
@@ -91,8 +104,9 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_json_kaddr(&j, "addr", o.addr);
             gh_json_ku64(&j, "size", o.size);
             gh_json_ku64(&j, "offset", addr - o.addr);
+            gh_objdesc_json(&d, &j); /* the type, the field at the address */
             if (ty.addr) {
-                gh_json_kstr(&j, "type", ty.name);
+                gh_json_kstr(&j, "recorded_type", ty.name);
                 gh_json_kaddr(&j, "type_addr", ty.addr);
                 gh_json_kstr(&j, "type_source", ty.source);
                 if (ty.rc)
@@ -140,9 +154,11 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         return GH_OK;
     }
     if (found) {
-        gh_printf(out, "0x%" PRIx64 " is %" PRIu64 " bytes into the heap object at 0x%" PRIx64 " (slot size %" PRIu64
-                       ", size class %d%s)\n",
-                  addr, addr - o.addr, o.addr, o.size, gh_span_sizeclass(sp), gh_span_noscan(sp) ? ", no pointers" : "");
+        char tb[300], wb[1200];
+        gh_printf(out, "0x%" PRIx64 " is %" PRIu64 " bytes into the heap object at 0x%" PRIx64 "%s (slot size %" PRIu64
+                       ", size class %d%s)%s\n",
+                  addr, addr - o.addr, o.addr, gh_objdesc_type(&d, tb, sizeof tb), o.size, gh_span_sizeclass(sp),
+                  gh_span_noscan(sp) ? ", no pointers" : "", gh_objdesc_where(&d, wb, sizeof wb));
         if (ty.addr)
             gh_printf(out, "  type %s (from the %s: descriptor at 0x%" PRIx64 ")%s%s\n", ty.name, ty.source,
                       ty.addr, ty.rc ? ": " : "", ty.rc ? ty.err.msg : "");

@@ -132,6 +132,10 @@ int gh_types_walk_value(gh_types *ty, uint64_t rtype, uint64_t die, uint64_t add
 /* How the word at offset off of a value of the type is named from the
  * value: ".Next", "[3].Name", ".<map value>". Empty when unknown. */
 void gh_types_field(gh_types *ty, gh_tid id, uint64_t off, char *buf, size_t cap);
+/* The descriptor of the innermost field at off in an object of type id
+ * (the one gh_types_field names), 0 when unknown (no descriptor, a runtime
+ * shape, padding). */
+uint64_t gh_types_field_rtype(gh_types *ty, gh_tid id, uint64_t off);
 void gh_types_value_field(gh_types *ty, uint64_t rtype, uint64_t die, uint64_t off, char *buf, size_t cap);
 
 #endif

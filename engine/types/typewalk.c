@@ -666,6 +666,46 @@ void gh_types_field(gh_types *ty, gh_tid id, uint64_t off, char *buf, size_t cap
         gh_types_dwarf_path(ty, ot.die, off, buf, cap);
 }
 
+uint64_t gh_types_field_rtype(gh_types *ty, gh_tid id, uint64_t off)
+{
+    const gh_otype *o = gh_types_get(ty, id);
+    if (!o || o->syn != GH_SYN_NONE || !o->rtype)
+        return 0;
+    uint64_t t = o->rtype, es = gh_types_size(ty, o);
+    if (!es)
+        return 0;
+    off %= es; /* an array of count values: any of them */
+    for (int depth = 0; depth <= GH_TYPES_MAX_DEPTH; depth++) {
+        rinfo *ri = gh_types_rinfo(ty, t);
+        if (!ri)
+            return 0;
+        if (ri->r.kind == GH_KIND_ARRAY) {
+            rinfo *el = gh_types_rinfo(ty, ri->elem);
+            if (!el || !el->r.size)
+                return t;
+            t = ri->elem;
+            off %= el->r.size;
+        } else if (ri->r.kind == GH_KIND_STRUCT) {
+            uint64_t next = 0, at = 0;
+            for (uint32_t i = 0; i < ri->nfields; i++) {
+                uint64_t name, ft, fo;
+                if (gh_types_field_at(ty, ri, i, &name, &ft, &fo))
+                    return 0;
+                rinfo *fi = gh_types_rinfo(ty, ft);
+                if (fi && fi->r.size && fo <= off && off < fo + fi->r.size)
+                    next = ft, at = fo;
+            }
+            if (!next)
+                return 0; /* padding */
+            t = next;
+            off -= at;
+        } else {
+            return t;
+        }
+    }
+    return 0;
+}
+
 int gh_types_walk_funcval(gh_types *ty, uint64_t word_addr, gh_hint_fn fn, void *ctx)
 {
     static const leaf l = {.kind = L_FUNC};

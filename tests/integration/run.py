@@ -212,21 +212,24 @@ def check_recorded_types(d, m, whats, truth):
         where = "sentinel %s %s" % (s["type"], s["addr"])
         ptrs = pointer_words(s["type"], s["size"], truth)
         if s["size"] <= 512 or ptrs == set():
-            assert "type" not in o, "%s: no type is recorded for it, goheap says %s" % (where, o["type"])
+            assert "recorded_type" not in o, "%s: no type is recorded for it, goheap says %s" % (
+                where, o["recorded_type"])
             untyped += 1
             continue
         if ptrs is None:  # gdb cannot say whether it holds pointers
-            if "type" in o:
-                assert o["type"] == s["type"], "%s: goheap names its type %s" % (where, o["type"])
+            if "recorded_type" in o:
+                assert o["recorded_type"] == s["type"], "%s: goheap names its type %s" % (where, o["recorded_type"])
             unknown += 1
             continue
-        assert "type" in o, "%s: pointerful and %d bytes, but goheap prints no type" % (where, s["size"])
+        assert "recorded_type" in o, "%s: pointerful and %d bytes, but goheap prints no type" % (where, s["size"])
         if minor <= 23 and max(ptrs) // 8 + 1 > GCPROG_WORDS and o["type_source"] == "largeType":
-            assert o["type"].startswith("unknown<type 0x") and "unrolled GC bitmap" in o.get("type_error", ""), \
-                "%s: a GC-program type's unrolled bitmap is recorded, goheap names it %s" % (where, o["type"])
+            assert o["recorded_type"].startswith("unknown<type 0x") and \
+                "unrolled GC bitmap" in o.get("type_error", ""), \
+                "%s: a GC-program type's unrolled bitmap is recorded, goheap names it %s" % (where, o["recorded_type"])
             unrolled += 1
             continue
-        assert o["type"] == s["type"], "%s: goheap names its type %s (%s)" % (where, o["type"], o.get("type_error"))
+        assert o["recorded_type"] == s["type"], "%s: goheap names its type %s (%s)" % (
+            where, o["recorded_type"], o.get("type_error"))
         named += 1
         typed.append(s)
     if typed:
@@ -237,8 +240,9 @@ def check_recorded_types(d, m, whats, truth):
         docs = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
         assert p.returncode == 0 and len(docs) == len(typed), "built-in layouts: %s" % p.stderr.strip()[-300:]
         for s, w in zip(typed, docs):
-            assert w["object"].get("type") == s["type"], "sentinel %s %s: with built-in layouts goheap says %s" % (
-                s["type"], s["addr"], w["object"].get("type"))
+            assert w["object"].get("recorded_type") == s["type"], \
+                "sentinel %s %s: with built-in layouts goheap says %s" % (
+                    s["type"], s["addr"], w["object"].get("recorded_type"))
     tool = os.path.join(os.path.dirname(GOHEAP), "typenames")
     p = subprocess.run([tool, "--exe", os.path.join(d, "exe"), os.path.join(d, "core")],
                        capture_output=True, text=True, timeout=600)

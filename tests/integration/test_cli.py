@@ -14,6 +14,9 @@ b. Ctrl-C during `heap` on the largest corpus core (marking slowed down with
    Ctrl-C during `verify` (slowed with GOHEAP_TEST_SLOW_VERIFY): exit 130.
    Error messages name the argument and what is wrong with it; every
    column of human-unit sizes has a header over it.
+   goroutines' text rows show each parked goroutine's user frame, its
+   creator's file:line and its pprof labels as the manifest records them;
+   a bad --with, --without or --label is refused naming the option.
 c. mappings and read on one core of every release and variant: the JSON
    parses, the executable's text section and every heap arena are labelled,
    and `read` of a sentinel shows the bytes gdb shows (`x/16xb`).
@@ -344,6 +347,83 @@ def check_size_headers(d):
     return "%d commands" % len(runs)
 
 
+def batch(d, commands):
+    """Commands in one session (the prompt reading a pipe); their JSON answers."""
+    p = subprocess.run([GOHEAP, "--exe", os.path.join(d, "exe"), os.path.join(d, "core")],
+                       input="\n".join(commands) + "\n", capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0 and not p.stderr.strip(), "goheap: exit %d: %s" % (p.returncode, p.stderr[-300:])
+    docs = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
+    assert len(docs) == len(commands), "%d answers for %d commands" % (len(docs), len(commands))
+    return docs
+
+
+def check_whatis_types(d):
+    """whatis and read name the type of a sentinel's object as the manifest
+    does, and the field at each byte or word of it: its top-level name is a field
+    print shows (every field the manifest lists is named at some word), and
+    at a field's first word the field's type is print's."""
+    with open(os.path.join(d, "manifest.json")) as f:
+        m = json.loads(f.readline())
+    sentinels = [x for x in m["sentinels"] if x.get("size")]
+    plan, words = [], {}
+    for x in sentinels:
+        # every byte of a small object (fields share words), else every word
+        base, step = int(x["addr"], 16), 1 if x["size"] <= 64 else 8
+        words[x["addr"]] = list(range(base, base + max(min(x["size"], 128), 1), step))
+        plan += ["print %s --json" % x["addr"], "read %s 8 --json" % x["addr"]]
+        plan += ["whatis 0x%x --json" % a for a in words[x["addr"]]]
+    docs = iter(batch(d, plan))
+    nfields, text_checked = 0, None
+    for x in sentinels:
+        p, r = next(docs), next(docs)
+        w = [next(docs) for _ in words[x["addr"]]]
+        where = "%s %s" % (x["type"], x["addr"])
+        if p["untyped"]:
+            continue  # stripped: print says so, and whatis has no more to say
+        objs = [o["object"] for o in w]
+        assert all(o.get("type") == x["type"] for o in objs), "%s: whatis names %r" % (where, objs[0].get("type"))
+        assert r["object"]["type"] == x["type"] and r["object"].get("field") == objs[0].get("field"), \
+            "%s: read says %r" % (where, r.get("object"))
+        if not isinstance(p["value"], dict) or "fields" not in p["value"]:
+            continue
+        ptype = {f["name"]: f["type"] for f in p["value"]["fields"]}
+        named = set()
+        for a, o in zip(words[x["addr"]], objs):
+            fld = o.get("field", "")
+            mm = re.match(r"\.([A-Za-z_]\w*)", fld)
+            if not mm:
+                continue
+            assert mm.group(1) in ptype, "%s: whatis 0x%x names field %s, print has %r" % (where, a, fld,
+                                                                                           sorted(ptype))
+            named.add(mm.group(1))
+            if fld == "." + mm.group(1) and "field_type" in o:
+                assert o["field_type"] == ptype[mm.group(1)], "%s: field %s is %s, print says %s" % (
+                    where, fld, o["field_type"], ptype[mm.group(1)])
+        want = {k.split(".")[0].split("[")[0] for k in x.get("fields", {})}
+        first = [f["name"] for f in p["value"]["fields"]][:1]
+        if x["size"] <= 128:
+            assert want <= named, "%s: fields %r never named by whatis (named %r)" % (where, want - named, named)
+        assert not first or objs[0].get("field", "").startswith("." + first[0]), \
+            "%s: offset 0 is %r, not the first field %s" % (where, objs[0].get("field"), first[0])
+        nfields += len(named)
+        # the text says the same: "... at 0x... main.Session (slot size 48, ...): field .User (string)"
+        k = next((i for i, o in enumerate(objs) if o.get("field_type")), None)
+        if k is not None and not text_checked:
+            a, o = words[x["addr"]][k], objs[k]
+            line = one_shot(os.path.join(d, "core"), "whatis", "0x%x" % a).splitlines()[0]
+            if "sub_object" in o:  # a typed object inside a tiny block
+                want, tail = " (slot size 16, ", "; the %s at %s, field %s (%s)" % (
+                    x["type"], o["sub_object"], o["field"], o["field_type"])
+            else:
+                want, tail = " %s (slot size %d, " % (x["type"], o["size"]), ": field %s (%s)" % (
+                    o["field"], o["field_type"])
+            assert want in line and line.endswith(tail), "whatis 0x%x: %r" % (a, line)
+            line = one_shot(os.path.join(d, "core"), "read", "0x%x" % a, "8").splitlines()[-1]
+            assert want.rstrip(", ") in line and line.endswith(tail), "read 0x%x: %r" % (a, line)
+            text_checked = line
+    return "%d sentinels typed as the manifest says, %d fields named; %s" % (len(sentinels), nfields, text_checked)
+
+
 # --- c. mappings and read everywhere -------------------------------------------
 
 
@@ -422,6 +502,41 @@ def check_live(d):
     return "%d mappings, sentinel %s = /proc/PID/mem" % (len(maps), addr)
 
 
+def check_goroutines_text(d):
+    """goroutines' text rows: WHERE is the user frame, CREATED BY the go
+    statement's function and file:line, LABELS the pprof labels, for every
+    parked goroutine of the manifest (corpus/stacks); filters that do not
+    parse are refused naming the option."""
+    with open(os.path.join(d, "manifest.json")) as f:
+        m = json.loads(f.readline())
+    core = os.path.join(d, "core")
+    rows = {int(l.split()[0]): l for l in one_shot(core, "goroutines").splitlines()[1:] if re.match(r"^ +\d+ ", l)}
+    assert list(rows) == sorted(rows), "rows not sorted by id: %s" % list(rows)
+    n = 0
+    for p in m["parked"]:
+        row = rows[p["goroutine"]]
+        u, c = p["user"], p["creator"]
+        want = [u["function"] + " " + os.path.basename(u["file"]) + (":%d" % u["line"] if u["line"] else ":"),
+                "%s %s:%d" % (c["function"], os.path.basename(c["file"]), c["line"])]
+        for k, v in sorted(p.get("labels", {}).items()):
+            want.append('%s="%s"' % (k, v) if " " in v else "%s=%s" % (k, v))
+        at = 0
+        for w in want:
+            i = row.find(w, at)
+            assert i >= 0, "goroutine %d: %r not in order in the row %r" % (p["goroutine"], w, row)
+            at = i + len(w)
+        n += 1
+    bad = {("--with", "bogus"): "goheap: --with: \"bogus\" is not one of userloc=REGEX, curloc=REGEX, goloc=REGEX, "
+                                "startloc=REGEX, label=KEY[=VALUE], running, user",
+           ("--without", "curloc=("): 'goheap: --without: bad regular expression "("',
+           ("--label", "role"): 'goheap: --label: KEY=VALUE, not "role"'}
+    for args, line in bad.items():
+        p = subprocess.run([GOHEAP, core, "goroutines"] + list(args), capture_output=True, text=True, timeout=300)
+        assert p.returncode == 1 and p.stderr.strip() == line, "%s: exit %d, %r" % (
+            " ".join(args), p.returncode, p.stderr.strip())
+    return "%d parked rows, %d refused filters" % (n, len(bad))
+
+
 def main():
     dirs = corpus_dirs()
     if not os.path.exists(GOHEAP) or not dirs:
@@ -437,6 +552,15 @@ def main():
         if demo:
             check("error messages: %s" % os.path.relpath(demo, BUILD), check_errors, demo)
             check("size columns have headers: %s" % os.path.relpath(demo, BUILD), check_size_headers, demo)
+            stacks = os.path.join(os.path.dirname(demo), "stacks")
+            if os.path.exists(os.path.join(stacks, "core")):
+                check("goroutines text: user frame, creator, labels: %s" % os.path.relpath(stacks, BUILD),
+                      check_goroutines_text, stacks)
+            for prog in sorted(os.listdir(os.path.dirname(demo))):
+                pd = os.path.join(os.path.dirname(demo), prog)
+                if os.path.exists(os.path.join(pd, "core")):
+                    check("whatis and read name type and field: %s" % os.path.relpath(pd, BUILD),
+                          check_whatis_types, pd)
         if demo:
             check("mappings and read on a live process: %s" % os.path.relpath(demo, BUILD), check_live, demo)
     for d in dirs:

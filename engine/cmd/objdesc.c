@@ -1,0 +1,86 @@
+/* What the engine knows of the heap object holding an address: its type
+ * (the object graph's, which paths and objects print, else the type the
+ * allocator recorded) and the field at the address. */
+#include "cmd/objdesc.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "heap/heapscan.h"
+#include "rtype/typename.h"
+#include "types/gotype.h"
+
+static void field_of(gh_session *s, gh_types *ty, gh_tid t, uint64_t off, gh_objdesc *d)
+{
+    gh_types_field(ty, t, off, d->field, sizeof d->field);
+    uint64_t rt = d->field[0] ? gh_types_field_rtype(ty, t, off) : 0;
+    gh_typenames *tn;
+    const char *name;
+    if (rt && gh_session_typenames(s, &tn, NULL) == GH_OK && gh_typename_ref(tn, rt, &name, NULL) == GH_OK)
+        snprintf(d->field_type, sizeof d->field_type, "%s", name);
+}
+
+void gh_objdesc_get(gh_session *s, gh_graph *g, const gh_obj *o, uint64_t addr, gh_objdesc *d)
+{
+    memset(d, 0, sizeof *d);
+    uint64_t data = gh_obj_data(o);
+    gh_tid t = g ? g->type[o->id] : 0;
+    if (t == GH_TID_TINY) { /* the typed sub-object holding addr */
+        size_t n, k = gh_graph_tiny_of(g, o->id, &n);
+        for (size_t i = k; i < k + n; i++) {
+            const gh_otype *ot = gh_types_get(g->types, g->tiny[i].type);
+            uint64_t sz = ot ? gh_types_size(g->types, ot) : 0, at = o->addr + g->tiny[i].off;
+            if (ot && addr >= at && addr < at + (sz ? sz : 1)) {
+                d->sub = at;
+                snprintf(d->type, sizeof d->type, "%s", gh_types_name(g->types, g->tiny[i].type));
+                field_of(s, g->types, g->tiny[i].type, addr - at, d);
+                return;
+            }
+        }
+        return;
+    }
+    if (t) {
+        snprintf(d->type, sizeof d->type, "%s", gh_types_name(g->types, t));
+        if (addr >= data)
+            field_of(s, g->types, t, addr - data, d);
+        return;
+    }
+    /* No graph, or it did not type the object: the allocator's record. */
+    uint64_t ta = 0;
+    gh_typenames *tn;
+    if (gh_heap_obj_type(s->heap, o, &ta, NULL) == GH_OK && ta && gh_session_typenames(s, &tn, NULL) == GH_OK &&
+        gh_typename(tn, ta, d->type, sizeof d->type, NULL) != GH_OK)
+        d->type[0] = 0;
+}
+
+const char *gh_objdesc_type(const gh_objdesc *d, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s%s", d->type[0] && !d->sub ? " " : "", d->sub ? "" : d->type);
+    return buf;
+}
+
+const char *gh_objdesc_where(const gh_objdesc *d, char *buf, size_t cap)
+{
+    char f[600] = "";
+    if (d->field[0])
+        snprintf(f, sizeof f, "%sfield %s%s%s%s", d->sub ? ", " : ": ", d->field, d->field_type[0] ? " (" : "",
+                 d->field_type, d->field_type[0] ? ")" : "");
+    if (d->sub)
+        snprintf(buf, cap, ": a tiny block; the %s at 0x%" PRIx64 "%s", d->type, d->sub, f);
+    else
+        snprintf(buf, cap, "%s", f);
+    return buf;
+}
+
+void gh_objdesc_json(const gh_objdesc *d, gh_json *j)
+{
+    if (d->type[0])
+        gh_json_kstr(j, "type", d->type);
+    if (d->field[0])
+        gh_json_kstr(j, "field", d->field);
+    if (d->field_type[0])
+        gh_json_kstr(j, "field_type", d->field_type);
+    if (d->sub)
+        gh_json_kaddr(j, "sub_object", d->sub);
+}
