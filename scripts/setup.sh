@@ -11,6 +11,7 @@ PACKAGES=(
   libelf-dev libdw-dev elfutils zlib1g-dev libcmocka-dev libedit-dev
   libzstd-dev liblzma-dev liblz4-dev zstd xz-utils gzip lz4
   gdb "lldb-$LLVM" "liblldb-$LLVM-dev"
+  "clang-$LLVM" "libclang-rt-$LLVM-dev"
   python3 graphviz
 )
 

@@ -122,7 +122,9 @@ type M struct {
 	// Retained: retained sizes known by construction (corpus/retained).
 	Retained []Retained `json:"retained,omitempty"`
 	// Sites: allocation sites known by construction (corpus/sites).
-	Sites   []Site   `json:"sites,omitempty"`
+	Sites []Site `json:"sites,omitempty"`
+	// Shapes: addresses resolved to one object as given (corpus/sizeclasses).
+	Shapes  []Shape  `json:"shapes,omitempty"`
 	Notes   []string `json:"notes,omitempty"`
 	settled bool
 }

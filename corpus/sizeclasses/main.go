@@ -12,6 +12,13 @@
 //	[16384]Pair         256 KiB array of pointerful structs: a GC program in
 //	                    Go 1.22-1.23, a mask built on demand from Go 1.24
 //	Leaf                16 B pointer-free, pointed to from the Pair arrays
+//	Big                 a []byte of 70000 (not a page multiple: its large
+//	                    slot is 73728 B); its capacity states the length
+//	BoundBuf            a *byte to the first of 70000 bytes no slice keeps:
+//	                    only the slot bounds the length ([≤73728]uint8)
+//	TinyMid             a *int32 to the second field of a tiny-allocated
+//	                    TinyPair, its only reference: the block's first 4
+//	                    bytes hold no object goheap can know of
 //
 // Every pointerful type's first field points to the previous object of its
 // kind (nil for the first), so the heap bitmaps matter.
@@ -111,6 +118,8 @@ type Leaf struct{ ID, Slot int64 }
 
 type Pair struct{ L, R *Leaf }
 
+type TinyPair struct{ A, B int32 }
+
 // The sizes are part of the shape: these fail to compile if one is off.
 var (
 	_ = [1]int{}[unsafe.Sizeof(Tiny{})-8]
@@ -156,7 +165,13 @@ var (
 	LNoPtr  []*LargeNoPtr
 	Pairs64 []*[64]Pair
 	BigArr  *[16384]Pair
+
+	Big      []byte
+	BoundBuf *byte
+	TinyMid  *int32
 )
+
+const nBig = 70000 // bytes: a large object, slot rounded up to 8 KiB pages
 
 //go:noinline
 func checkpoint(stop int) { manifest.Touch(stop) }
@@ -234,6 +249,11 @@ func build() {
 	for j := 0; j < len(BigArr); j += 1024 {
 		BigArr[j].R = &Leaf{ID: 99, Slot: int64(j)}
 	}
+	Big = make([]byte, nBig)
+	Big[nBig-1] = 0x5A
+	BoundBuf = &make([]byte, nBig)[0]
+	tp := &TinyPair{A: 0x7AA7, B: 0x7BB7}
+	TinyMid = &tp.B
 }
 
 const nLeaf = nPairs*64 + 16384/1024
@@ -297,7 +317,28 @@ func manifest1() *manifest.M {
 	sentinel(m, Pairs64[2][5].L, "main.Pairs64", map[string]string{"ID": "2", "Slot": "5"})
 	sentinel(m, BigArr, "main.BigArr", nil)
 	sentinel(m, BigArr[2048].R, "main.BigArr", map[string]string{"ID": "99", "Slot": "2048"})
+	shapes(m)
 	return m
+}
+
+// shapes: what goheap must name and resolve exactly (manifest.Shape).
+func shapes(m *manifest.M) {
+	slot := uintptr(nBig+8191) &^ 8191
+	big := unsafe.Pointer(&Big[0])
+	m.AddShape(manifest.Shape{Addr: manifest.Addr(unsafe.Add(big, 12345)), Object: manifest.Addr(big),
+		Type: typeName[[nBig]byte](), Size: nBig, Slot: slot, Root: manifest.Global("main.Big"),
+		Note: "a slice's capacity states the length; the slot is page-rounded"})
+	buf := unsafe.Pointer(BoundBuf)
+	m.AddShape(manifest.Shape{Addr: manifest.Addr(buf), Object: manifest.Addr(buf),
+		Type: "[\u2264" + strconv.Itoa(int(slot)) + "]uint8", Size: nBig, Slot: slot, Bound: true,
+		Root: manifest.Global("main.BoundBuf"), Note: "only a *byte points to it: the slot bounds the length"})
+	mid := unsafe.Pointer(TinyMid)
+	m.AddShape(manifest.Shape{Addr: manifest.Addr(unsafe.Add(mid, 2)), Object: manifest.Addr(mid),
+		Type: typeName[int32](), Size: 4, Root: manifest.Global("main.TinyMid"),
+		Note: "the second field of a tiny-allocated TinyPair, as its only pointer types it"})
+	m.AddShape(manifest.Shape{Addr: manifest.Addr(unsafe.Add(mid, -4)), Object: "", Type: "tiny block",
+		Size: 16, Slot: 16, Root: manifest.Global("main.TinyMid"),
+		Note: "TinyPair.A: in the block, but no pointer says what lies there"})
 }
 
 // mutate is the live-mode change between stop 1 and stop 2.

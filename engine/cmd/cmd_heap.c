@@ -15,6 +15,8 @@
 typedef struct row {
     const char *name;
     uint64_t count, bytes, gcount, gbytes;
+    int typed; /* not unknown<N> */
+    int bound; /* an array's length is what fits its slot ([≤N]T) */
     const gh_dom_type *ret; /* --retained: the type's retained size, NULL when none (tiny sub-objects) */
 } row;
 
@@ -94,7 +96,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     size_t nr = 0;
     for (size_t i = 0; i < tc.n; i++)
         rows[nr++] = (row){tc.v[i].name, tc.v[i].live, tc.v[i].live_bytes, tc.v[i].garbage, tc.v[i].garbage_bytes,
-                           NULL};
+                           tc.v[i].tid != 0, gh_types_length_bound(g->types, tc.v[i].tid), NULL};
     qsort(rows, nr, sizeof *rows, by_name);
     size_t k = 0;
     for (size_t i = 0; i < nr; i++) {
@@ -115,6 +117,23 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         if ((rows[i].count || rows[i].gcount) && (!have_re || regexec(&re, rows[i].name, 0, NULL, 0) == 0))
             rows[k++] = rows[i];
     nr = k;
+    /* The header's totals: the whole heap as the runtime counts it (a tiny
+     * block once), or with --type the sums of the rows it picked. */
+    uint64_t t_obj = g->live_objects, t_bytes = g->live_bytes, t_tobj = g->typed_objects, t_tbytes = g->typed_bytes;
+    uint64_t t_gobj = g->garbage_objects, t_gbytes = g->garbage_bytes;
+    if (have_re) {
+        t_obj = t_bytes = t_tobj = t_tbytes = t_gobj = t_gbytes = 0;
+        for (size_t i = 0; i < nr; i++) {
+            t_obj += rows[i].count;
+            t_bytes += rows[i].bytes;
+            t_gobj += rows[i].gcount;
+            t_gbytes += rows[i].gbytes;
+            if (rows[i].typed) {
+                t_tobj += rows[i].count;
+                t_tbytes += rows[i].bytes;
+            }
+        }
+    }
     qsort_r(rows, nr, sizeof *rows, by_size, &sort_count);
     size_t shown = top && top < nr ? (size_t)top : nr;
     if (!json && !top && shown > 40)
@@ -150,15 +169,24 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_json_ku64(&j, "marked_objects", g->mark_done);
             gh_json_ku64(&j, "allocated_objects", g->mark_total);
         }
-        gh_json_ku64(&j, "objects", g->live_objects);
-        gh_json_ku64(&j, "bytes", g->live_bytes);
-        gh_json_ku64(&j, "typed_bytes", g->typed_bytes);
-        gh_json_ku64(&j, "typed_objects", g->typed_objects);
+        if (have_re)
+            gh_json_kstr(&j, "type_regex", a->val[4]);
+        gh_json_ku64(&j, "objects", t_obj);
+        gh_json_ku64(&j, "bytes", t_bytes);
+        gh_json_ku64(&j, "typed_bytes", t_tbytes);
+        gh_json_ku64(&j, "typed_objects", t_tobj);
+        /* The whole heap, --type or not; a tiny block counted once. */
+        gh_json_ku64(&j, "heap_objects", g->live_objects);
+        gh_json_ku64(&j, "heap_bytes", g->live_bytes);
+        gh_json_ku64(&j, "heap_typed_bytes", g->typed_bytes);
         gh_json_ku64(&j, "tiny_blocks", g->tiny_blocks);
         gh_json_ku64(&j, "tiny_objects", g->tiny_objects);
+        gh_json_ku64(&j, "tiny_object_bytes", g->tiny_typed_bytes);
         if (all) {
-            gh_json_ku64(&j, "garbage_objects", g->garbage_objects);
-            gh_json_ku64(&j, "garbage_bytes", g->garbage_bytes);
+            gh_json_ku64(&j, "garbage_objects", t_gobj);
+            gh_json_ku64(&j, "garbage_bytes", t_gbytes);
+            gh_json_ku64(&j, "heap_garbage_objects", g->garbage_objects);
+            gh_json_ku64(&j, "heap_garbage_bytes", g->garbage_bytes);
         }
         gh_json_ku64(&j, "rows", nr);
         gh_json_key(&j, "types");
@@ -166,6 +194,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         for (size_t i = 0; i < shown; i++) {
             gh_json_obj(&j);
             gh_json_kstr(&j, "type", rows[i].name);
+            if (rows[i].bound)
+                gh_json_kbool(&j, "length_bound", 1);
             gh_json_ku64(&j, "count", rows[i].count);
             gh_json_ku64(&j, "bytes", rows[i].bytes);
             if (all) {
@@ -199,13 +229,21 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         if (g->partial)
             gh_printf(out, "INTERRUPTED: partial result after marking %" PRIu64 " of %" PRIu64 " objects\n",
                       g->mark_done, g->mark_total);
-        gh_printf(out, "live: %" PRIu64 " objects, %s; typed: %.1f%% of live bytes (%s)\n", g->live_objects,
-                  gh_human(g->live_bytes, b1, sizeof b1),
-                  g->live_bytes ? 100.0 * (double)g->typed_bytes / (double)g->live_bytes : 100.0,
-                  gh_human(g->typed_bytes, b2, sizeof b2));
+        /* The whole heap counts a tiny block once, as the runtime does; the
+         * rows count the objects in it: say how the two add up. */
+        char tiny[160] = "", pick[200] = "";
+        if (!have_re && g->tiny_blocks)
+            snprintf(tiny, sizeof tiny, " (%" PRIu64 " tiny block%s hold %" PRIu64 " small object%s; rows count those)",
+                     g->tiny_blocks, g->tiny_blocks == 1 ? "" : "s", g->tiny_objects, g->tiny_objects == 1 ? "" : "s");
+        if (have_re)
+            snprintf(pick, sizeof pick, " in %zu type%s matching '%.80s' (whole heap: %" PRIu64 " objects, %s)", nr,
+                     nr == 1 ? "" : "s", a->val[4], g->live_objects, gh_human(g->live_bytes, b2, sizeof b2));
+        gh_printf(out, "live: %" PRIu64 " objects%s, %s%s; typed: %.1f%% of live bytes (%s)\n", t_obj, tiny,
+                  gh_human(t_bytes, b1, sizeof b1), pick,
+                  t_bytes ? 100.0 * (double)t_tbytes / (double)t_bytes : 100.0, gh_human(t_tbytes, b2, sizeof b2));
         if (all)
-            gh_printf(out, "garbage (allocated, unreachable): %" PRIu64 " objects, %s\n", g->garbage_objects,
-                      gh_human(g->garbage_bytes, b1, sizeof b1));
+            gh_printf(out, "garbage (allocated, unreachable): %" PRIu64 " objects, %s\n", t_gobj,
+                      gh_human(t_gbytes, b1, sizeof b1));
         /* Sizes in bytes and readable; type names cut to the terminal. */
         int room = gh_out_name_room(out, all ? 64 : 38);
         if (all)
@@ -236,10 +274,11 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         }
         if (shown < nr)
             gh_printf(out, "(%zu more types; --top N shows more)\n", nr - shown);
-        if (g->tiny_objects)
-            gh_printf(out, "(%" PRIu64 " pointer-free objects under 16 bytes share %" PRIu64
-                           " tiny-allocator blocks: counted by their own sizes)\n",
-                      g->tiny_objects, g->tiny_blocks);
+        if (g->tiny_objects && !have_re)
+            gh_printf(out, "(tiny blocks: pointer-free objects under 16 bytes share 16-byte blocks; the first line "
+                           "counts each of the %" PRIu64 " blocks once (%" PRIu64 " bytes), the rows the %" PRIu64
+                           " objects in them by their own sizes (%" PRIu64 " bytes))\n",
+                      g->tiny_blocks, g->tiny_blocks * 16, g->tiny_objects, g->tiny_typed_bytes);
         for (size_t i = 0; i < gh_roots_nnotes(rs); i++)
             gh_printf(out, "note: %s\n", gh_roots_get_note(rs, i));
         for (size_t i = 0; i < nlimits; i++)

@@ -15,6 +15,7 @@ typedef struct lister {
     regex_t *re;
     uint64_t min, max, limit, matched, bytes, shown;
     int both;
+    const gh_graph *g;
 } lister;
 
 static int each(void *ctx, const gh_objview *o)
@@ -34,6 +35,8 @@ static int each(void *ctx, const gh_objview *o)
         gh_json_kaddr(l->j, "addr", o->addr);
         gh_json_kstr(l->j, "type", o->type);
         gh_json_ku64(l->j, "size", o->size);
+        if (o->tid && gh_types_length_bound(l->g->types, o->tid))
+            gh_json_kbool(l->j, "length_bound", 1);
         if (l->both)
             gh_json_kbool(l->j, "live", o->live);
         gh_json_end(l->j, '}');
@@ -66,6 +69,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         return rc;
     }
     int live = all || !garbage, dead = all || garbage;
+    l.g = g;
     gh_json j;
     if (json) {
         gh_render_begin(&j, out, s);

@@ -4,11 +4,15 @@
  * (graph/aggregate.c). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
 #include "cmd/render.h"
 #include "graph/aggregate.h"
 #include "graph/paths.h"
+
+#define SUB_PATHS 16 /* paths looked at for one that points into a tiny sub-object */
 
 static int aggregate(gh_session *s, const char *type, uint64_t limit, int json, gh_out *out, gh_err *err)
 {
@@ -104,18 +108,71 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     char tname[64];
     const char *tn = gh_graph_type_name(g, o.id, o.size, tname, sizeof tname);
     int live = gh_graph_live(g, o.id);
+    /* A tiny block: the typed sub-object holding addr, or none there. */
+    uint64_t at = o.addr, size = o.size;
+    int tiny = g->type[o.id] == GH_TID_TINY, sub = 0;
+    char known[256] = "";
+    if (tiny) {
+        size_t n, k = gh_graph_tiny_of(g, o.id, &n), kn = 0;
+        for (size_t i = k; i < k + n; i++) {
+            const gh_otype *ot = gh_types_get(g->types, g->tiny[i].type);
+            uint64_t b = o.addr + g->tiny[i].off, sz = ot ? gh_types_size(g->types, ot) * ot->count : 0;
+            const char *nm = gh_types_name(g->types, g->tiny[i].type);
+            if (!sub && addr >= b && addr < b + (sz ? sz : 1))
+                sub = 1, at = b, size = sz, tn = nm;
+            kn += (size_t)snprintf(known + kn, kn < sizeof known ? sizeof known - kn : 0, "%s%s at +%u",
+                                   i > k ? ", " : "", nm, (unsigned)g->tiny[i].off);
+            if (kn >= sizeof known)
+                kn = sizeof known - 1;
+        }
+        if (!sub)
+            tn = "tiny block";
+    }
     gh_gpath *paths;
     size_t np;
-    if ((rc = gh_graph_paths(g, o.id, max, &s->cancel, &paths, &np, err)))
+    /* Into a sub-object: paths that point to it before those that reach
+     * it through its neighbours in the block, from a few roots. */
+    size_t want = sub && max < SUB_PATHS ? SUB_PATHS : (size_t)max;
+    if ((rc = gh_graph_paths(g, o.id, want, &s->cancel, &paths, &np, err)))
         return rc;
+    size_t direct = 0;
+    for (size_t i = 0; tiny && i < np; i++) {
+        size_t before = paths[i].n;
+        if (!sub) {
+            char *t = paths[i].n ? strdup("tiny block") : NULL;
+            if (t) {
+                free(paths[i].hops[paths[i].n - 1].type);
+                paths[i].hops[paths[i].n - 1].type = t;
+            }
+        } else if ((rc = gh_gpath_narrow(g, &paths[i], at, size, tn, err))) {
+            gh_gpaths_free(paths, np);
+            return rc;
+        } else if (paths[i].n == before) {
+            gh_gpath p = paths[i];
+            memmove(paths + direct + 1, paths + direct, (i - direct) * sizeof *paths);
+            paths[direct++] = p;
+        }
+    }
+    for (; np > max; np--) { /* the ones looked at beyond --max */
+        gh_gpath *p = &paths[np - 1];
+        for (size_t k = 0; k < p->n; k++)
+            free(p->hops[k].type), free(p->hops[k].field);
+        free(p->hops);
+    }
     if (json) {
         gh_json j;
         gh_render_begin(&j, out, s);
         gh_json_key(&j, "target");
         gh_json_obj(&j);
-        gh_json_kaddr(&j, "addr", o.addr);
+        gh_json_kaddr(&j, "addr", at);
         gh_json_kstr(&j, "type", tn);
-        gh_json_ku64(&j, "size", o.size);
+        gh_json_ku64(&j, "size", size);
+        if (!tiny && gh_types_length_bound(g->types, g->type[o.id]))
+            gh_json_kbool(&j, "length_bound", 1);
+        if (tiny) {
+            gh_json_kaddr(&j, "tiny_block", o.addr);
+            gh_json_kbool(&j, "sub_object", sub);
+        }
         gh_json_end(&j, '}');
         gh_json_kbool(&j, "live", live);
         gh_json_key(&j, "paths");
@@ -124,12 +181,22 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_render_path_json(&j, s, g, &paths[i], d);
         gh_json_end(&j, ']');
         gh_json_end(&j, '}');
+    } else if (tiny && !sub) {
+        gh_printf(out, "0x%" PRIx64 " is in the tiny-allocator block at 0x%" PRIx64 " (16 bytes, shared by "
+                       "pointer-free objects under 16 bytes), but in none of the objects known in it (%s); "
+                       "the block is %s", addr, o.addr, known, live ? "live" : "garbage");
+        gh_printf(out, live ? "; %zu path%s to it:\n" : "\n", np, np == 1 ? "" : "s");
+        for (size_t i = 0; live && i < np; i++) {
+            if (i)
+                gh_printf(out, "\n");
+            gh_render_path_text(out, g, &paths[i], d, "  ");
+        }
     } else if (!live) {
-        gh_printf(out, "0x%" PRIx64 " %s (%" PRIu64 " bytes) is garbage: allocated, but no root reaches it\n", o.addr,
-                  tn, o.size);
+        gh_printf(out, "0x%" PRIx64 " %s (%" PRIu64 " bytes%s) is garbage: allocated, but no root reaches it\n", at,
+                  tn, size, sub ? ", in a tiny block" : "");
     } else {
-        gh_printf(out, "0x%" PRIx64 " %s (%" PRIu64 " bytes) is live; %zu path%s:\n", o.addr, tn, o.size, np,
-                  np == 1 ? "" : "s");
+        gh_printf(out, "0x%" PRIx64 " %s (%" PRIu64 " bytes%s) is live; %zu path%s:\n", at, tn, size,
+                  sub ? ", in a tiny block" : "", np, np == 1 ? "" : "s");
         for (size_t i = 0; i < np; i++) {
             if (i)
                 gh_printf(out, "\n");

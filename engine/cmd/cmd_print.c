@@ -22,6 +22,8 @@ typedef struct target {
     char tbuf[160];
     int untyped;
     int tiny;             /* a typed sub-object of a tiny block */
+    uint64_t gap;         /* the address asked for, in a tiny block but in none of its known objects */
+    int bound;            /* an array whose length is only what fits the slot */
 } target;
 
 /* Pointer words of an untyped object, as a mask of its first 64 words. */
@@ -69,7 +71,7 @@ static void heap_object(pv_ctx *c, pv_node *root, target *t, const gh_obj *o, ui
         size_t n, k = gh_graph_tiny_of(g, o->id, &n);
         for (size_t i = k; i < k + n; i++) {
             const gh_otype *ot = gh_types_get(g->types, g->tiny[i].type);
-            uint64_t sz = ot ? gh_types_size(g->types, ot) : 0;
+            uint64_t sz = ot ? gh_types_size(g->types, ot) * ot->count : 0;
             uint64_t at = o->addr + g->tiny[i].off;
             if (ot && addr >= at && addr < at + (sz ? sz : 1)) {
                 t->addr = at;
@@ -80,6 +82,8 @@ static void heap_object(pv_ctx *c, pv_node *root, target *t, const gh_obj *o, ui
             }
         }
         untyped(c, root, t, o, data);
+        t->type = "tiny block";
+        t->gap = addr;
         return;
     }
     const gh_otype *ot = gh_types_get(g->types, tid);
@@ -88,6 +92,7 @@ static void heap_object(pv_ctx *c, pv_node *root, target *t, const gh_obj *o, ui
         return;
     }
     t->type = gh_types_name(g->types, tid);
+    t->bound = gh_types_length_bound(g->types, tid);
     pv_object(c, root, ot, data, o->addr + o->size - data);
 }
 
@@ -194,6 +199,10 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_json_kstr(&j, "global", t.global);
         if (t.tiny)
             gh_json_kbool(&j, "tiny", 1);
+        if (t.gap)
+            gh_json_kaddr(&j, "no_object_at", t.gap);
+        if (t.bound)
+            gh_json_kbool(&j, "length_bound", 1);
         gh_json_kbool(&j, "untyped", t.untyped);
         if (root.kind == PV_STRING)
             gh_json_ku64(&j, "len", root.len);
@@ -208,6 +217,10 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         else if (t.tiny)
             gh_printf(out, "0x%" PRIx64 " %s (in the 16-byte tiny block at 0x%" PRIx64 ")\n", t.addr, t.type,
                       t.object);
+        else if (t.gap)
+            gh_printf(out, "0x%" PRIx64 " tiny block (16 bytes, shared by pointer-free objects under 16 bytes): "
+                           "no object known in it holds 0x%" PRIx64 " (+%" PRIu64 "); its words:\n",
+                      t.object, t.gap, t.gap - t.object);
         else
             gh_printf(out, "0x%" PRIx64 " %s (slot size %" PRIu64 ")\n", t.addr, t.type, t.size);
         pv_render_text(&root, out, 0);

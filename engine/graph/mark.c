@@ -117,6 +117,23 @@ static int no_word(void *ctx, uint64_t word_addr, uint64_t value)
 
 static uint64_t data_size(const gh_obj *o) { return o->size - (gh_obj_data(o) - o->addr); }
 
+/* How many values of a hint's type an object holds, fits of them in all.
+ * The slot's size is only a bound on the length (sizes are rounded up to a
+ * size class or to pages); a slice's capacity states it. Pointer-free
+ * objects take the capacity as their length; others keep every value that
+ * fits, which their pointer bits are checked against, and a length that
+ * differs from the capacity stays a bound. */
+static void fill(gh_otype *ot, uint64_t fits, gh_objlayout layout)
+{
+    uint64_t said = ot->count;
+    ot->count = fits;
+    ot->bound = 0;
+    if (said > 1 && said < fits && layout == GH_LAYOUT_NOSCAN)
+        ot->count = said;
+    else if (fits > 1 && said != fits)
+        ot->bound = 1;
+}
+
 /* The type the allocator recorded, interned with as many values as fit.
  * Returns 1 when the record is a Go 1.22-1.23 runtime-made bitmap type (a
  * large object of a GC-program type): it names nothing, so the object is
@@ -134,9 +151,12 @@ static int header_type(marker *m, const gh_obj *o)
         return 0;
     if (m->g->types->minor <= 23 && (ri->r.tflag & GH_TFLAG_UNROLLEDBITMAP))
         return 1;
+    /* new(T) records T, makeslice the element: as many as fit is a bound
+     * until a slice's capacity says (on_hint's refinement). */
     gh_otype ot = {.rtype = t, .count = data_size(o) / ri->r.size};
     if (!ot.count)
         return 0;
+    ot.bound = ot.count > 1;
     m->g->type[o->id] = gh_types_intern(m->g->types, &ot);
     return 0;
 }
@@ -204,7 +224,7 @@ static void decide(marker *m, decision *d, const gh_hint *hn, gh_objlayout layou
     case GH_SYN_NONE:
         if (!es || hn->min_size > dsize || dsize / es == 0)
             return;
-        ot.count = dsize / es;
+        fill(&ot, dsize / es, layout);
         break;
     default:
         if (!es || es > dsize)
@@ -304,9 +324,10 @@ __attribute__((noinline)) static int hint_slow(marker *m, const gh_obj *op, gh_o
          * many of its elements the object was made for. */
         const gh_otype *cur = gh_types_get(ty, g->type[o.id]);
         if (cur && !ot.syn && cur->rtype == ot.rtype && ot.count && ot.count * es <= dsize &&
-            (!bit(m->refined, o.id) ? ot.count != cur->count : ot.count > cur->count)) {
+            (!bit(m->refined, o.id) ? ot.count != cur->count || cur->bound : ot.count > cur->count)) {
             gh_otype r = *cur;
             r.count = ot.count;
+            r.bound = 0; /* the capacity states it */
             gh_tid tid = gh_types_intern(ty, &r);
             if (tid)
                 g->type[o.id] = tid;
@@ -334,7 +355,7 @@ __attribute__((noinline)) static int hint_slow(marker *m, const gh_obj *op, gh_o
     case GH_SYN_NONE:
         if (!es || hn->min_size > dsize || dsize / es == 0)
             return 0;
-        ot.count = dsize / es;
+        fill(&ot, dsize / es, layout);
         break;
     default:
         if (!es || es > dsize)

@@ -460,3 +460,52 @@ int gh_graph_paths(gh_graph *g, uint32_t target, size_t max, gh_cancel *cc, gh_g
     *nout = np;
     return GH_OK;
 }
+
+int gh_gpath_narrow(const gh_graph *g, gh_gpath *p, uint64_t at, uint64_t size, const char *type, gh_err *err)
+{
+    if (!p->n)
+        return GH_OK;
+    gh_path_hop *last = &p->hops[p->n - 1], *prev = p->n > 1 ? &p->hops[p->n - 2] : NULL;
+    gh_obj c = {.addr = at, .size = size ? size : 1};
+    char field[512] = "";
+    uint64_t through = 0;
+    int found = 1;
+    if (prev && prev->id != UINT32_MAX) {
+        gh_graph_field_to(g, prev->id, &c, field, sizeof field);
+        found = field[0] != 0;
+    } else if (!prev) {
+        const gh_root *r = gh_roots_get(g->roots, p->root);
+        into in = {c.addr, c.addr + c.size, 0};
+        found = gh_root_each_word(r, target_of(g), word_into, &in) != 0;
+        if (found)
+            root_field(g, r, &c, field, sizeof field, &through);
+    } else {
+        snprintf(field, sizeof field, "%s", last->field); /* after a note hop: as it was */
+    }
+    if (!found) {
+        /* What reached the block points to another of its objects: the
+         * block is a hop of its own, the sub-object lives with it. */
+        gh_path_hop *hops = realloc(p->hops, (p->n + 1) * sizeof *hops);
+        if (!hops)
+            return gh_errorf(err, GH_ENOMEM, "out of memory");
+        p->hops = hops;
+        last = &hops[p->n - 1];
+        char *tb = strdup("tiny block");
+        if (!tb)
+            return gh_errorf(err, GH_ENOMEM, "out of memory");
+        free(last->type);
+        last->type = tb;
+        if (hop(&hops[p->n], at, size, last->id, type, "(same tiny block)", NULL))
+            return gh_errorf(err, GH_ENOMEM, "out of memory");
+        p->n++;
+        return GH_OK;
+    }
+    char *t = strdup(type), *f = strdup(field);
+    if (!t || !f) {
+        free(t), free(f);
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    }
+    free(last->type), free(last->field);
+    last->type = t, last->field = f, last->addr = at, last->size = size;
+    return GH_OK;
+}

@@ -33,6 +33,13 @@ int gh_graph_paths(gh_graph *g, uint32_t target, size_t max, gh_cancel *cc, gh_g
                    gh_err *err);
 void gh_gpaths_free(gh_gpath *p, size_t n);
 
+/* Ends p, a path to a tiny block, at the block's typed sub-object [at,
+ * at + size) named type: its last hop named by the field that points into
+ * the sub-object; when what reached the block points to another of its
+ * objects, the block stays a hop ("tiny block") and the sub-object follows
+ * it as "(same tiny block)". */
+int gh_gpath_narrow(const gh_graph *g, gh_gpath *p, uint64_t at, uint64_t size, const char *type, gh_err *err);
+
 /* The field of object parent (slot) whose pointer goes into c, into buf
  * ("+off" when the type does not say; "" when no word does). */
 void gh_graph_field_to(const gh_graph *g, uint32_t parent, const gh_obj *c, char *buf, size_t cap);

@@ -7,7 +7,7 @@
  *   type               u32 per slot
  *   tiny               (slot, offset, type) u32 triples
  *   types              the type table by id from 1: (rtype, die, aux, count,
- *                      syn) u64s
+ *                      syn | bound << 8) u64s
  *
  * Sections start on page boundaries, so marked, parent and type are used
  * where they are mapped: loading costs one checked pass over the file. */
@@ -205,7 +205,7 @@ int gh_graph_save(const gh_graph *g, const char *path, const uint64_t *key, size
     for (gh_tid id = 1; !bad && id <= hd->ntypes; id++) {
         const gh_otype *ot = gh_types_get(g->types, id);
         uint64_t *w = types + 5 * (id - 1);
-        w[0] = ot->rtype, w[1] = ot->die, w[2] = ot->aux, w[3] = ot->count, w[4] = ot->syn;
+        w[0] = ot->rtype, w[1] = ot->die, w[2] = ot->aux, w[3] = ot->count, w[4] = ot->syn | (uint64_t)ot->bound << 8;
     }
     bad = bad || pad_to(fd, 0, HEADER_SIZE) || write_all(fd, g->marked, nw * 8, &hash) ||
           pad_to(fd, HEADER_SIZE + nw * 8, hd->off_parent) || write_all(fd, g->parent, h->nslots * 4, &hash) ||
@@ -345,8 +345,9 @@ int gh_graph_load(const gh_heap *h, const gh_roots *rs, const gh_types_env *tenv
     for (uint64_t i = 0; i < hd.ntypes; i++) {
         uint64_t w[5];
         memcpy(w, tp + 40 * i, sizeof w);
-        gh_otype ot = {.rtype = w[0], .die = w[1], .aux = w[2], .count = w[3], .syn = (uint8_t)w[4]};
-        if (w[4] >= GH_SYN_NKINDS || gh_types_intern(g->types, &ot) != (gh_tid)(i + 1)) {
+        gh_otype ot = {.rtype = w[0], .die = w[1], .aux = w[2], .count = w[3], .syn = (uint8_t)w[4],
+                       .bound = (uint8_t)(w[4] >> 8)};
+        if ((w[4] & 0xff) >= GH_SYN_NKINDS || w[4] >> 9 || gh_types_intern(g->types, &ot) != (gh_tid)(i + 1)) {
             gh_graph_free(g);
             return gh_errorf(err, GH_EFORMAT, "damaged (type table entry %" PRIu64 ")", i + 1);
         }

@@ -658,7 +658,8 @@ void pv_object(pv_ctx *c, pv_node *n, const gh_otype *ot0, uint64_t addr, uint64
     }
     uint64_t count = ot.count <= size / ti.size ? ot.count : size / ti.size;
     char name[160];
-    snprintf(name, sizeof name, "[%" PRIu64 "]%s", ot.count, pv_type_name(c, t, tmp, sizeof tmp));
+    snprintf(name, sizeof name, "[%s%" PRIu64 "]%s", ot.bound ? "\xe2\x89\xa4" : "", ot.count,
+             pv_type_name(c, t, tmp, sizeof tmp));
     pv_set_type(n, name);
     n->kind = PV_ARRAY;
     n->len = count;

@@ -79,12 +79,13 @@ void gh_types_free(gh_types *ty)
 
 static uint64_t ot_hash(const gh_otype *o)
 {
-    return hash64(o->rtype ^ hash64(o->die + 0x9e37) ^ hash64(o->aux * 31 + o->syn) ^ hash64(o->count + 7));
+    return hash64(o->rtype ^ hash64(o->die + 0x9e37) ^ hash64(o->aux * 31 + o->syn) ^ hash64(o->count + 7 + ((uint64_t)o->bound << 62)));
 }
 
 static int ot_eq(const gh_otype *a, const gh_otype *b)
 {
-    return a->rtype == b->rtype && a->die == b->die && a->aux == b->aux && a->count == b->count && a->syn == b->syn;
+    return a->rtype == b->rtype && a->die == b->die && a->aux == b->aux && a->count == b->count && a->syn == b->syn &&
+           a->bound == b->bound;
 }
 
 gh_tid gh_types_intern(gh_types *ty, const gh_otype *o)
@@ -114,6 +115,12 @@ const gh_otype *gh_types_get(const gh_types *ty, gh_tid id)
 }
 
 size_t gh_types_count(const gh_types *ty) { return ty->n - 1; }
+
+int gh_types_length_bound(const gh_types *ty, gh_tid id)
+{
+    const gh_otype *o = gh_types_get(ty, id);
+    return o && o->bound && o->count > 1;
+}
 
 /* --- descriptor facts ---------------------------------------------------- */
 
@@ -344,8 +351,8 @@ const char *gh_types_name(gh_types *ty, gh_tid id)
     const gh_otype *o = &ty->ot[id];
     char tmp[128], buf[4096], arr[32] = "";
     const char *base;
-    if (o->count > 1)
-        snprintf(arr, sizeof arr, "[%" PRIu64 "]", o->count);
+    if (o->count > 1) /* a length from the slot's size is a bound: said so */
+        snprintf(arr, sizeof arr, "[%s%" PRIu64 "]", o->bound ? "\xe2\x89\xa4" : "", o->count);
     switch (o->syn) {
     case GH_SYN_HMAP: base = "runtime.hmap"; break;
     case GH_SYN_MAPEXTRA: base = "runtime.mapextra"; break;

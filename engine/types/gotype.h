@@ -43,6 +43,7 @@ typedef struct gh_otype {
     uint64_t aux;    /* synthetic shapes: see GH_SYN_* */
     uint64_t count;  /* values in the object; 0 in a hint: as many as fit */
     uint8_t syn;     /* GH_SYN_* */
+    uint8_t bound;   /* count is only what fits the slot (at most): nothing stated the length */
 } gh_otype;
 
 /* A pointer found while walking a typed value, and what it points to. */
@@ -82,6 +83,9 @@ size_t gh_types_count(const gh_types *ty); /* ids are 1..count */
 /* Bytes of one value of the type (a synthetic shape's fixed size; 0 when
  * unknown, e.g. a closure or a string's bytes). */
 uint64_t gh_types_size(gh_types *ty, const gh_otype *ot);
+/* 1 when id is an array whose length is only what fits its slot (named
+ * [≤N]T): JSON says "length_bound". */
+int gh_types_length_bound(const gh_types *ty, gh_tid id);
 /* Whether one value holds pointers: -1 unknown. */
 int gh_types_has_pointers(gh_types *ty, const gh_otype *ot);
 /* Pointer mask of count values as one uint64 for objects up to 64 words:

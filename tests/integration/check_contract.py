@@ -83,7 +83,7 @@ def check_contract(d, m, goheap_batch, goheap):
         _num(g["count"], "group count")
     # Text: the key line of each.
     keys = [
-        (["heap", "--top", "3"], r"^live: \d+ objects, .*; typed: [\d.]+% of live bytes"),
+        (["heap", "--top", "3"], r"^live: \d+ objects( \(\d+ tiny blocks? hold \d+ small objects?; rows count those\))?, .*; typed: [\d.]+% of live bytes"),
         (["objects", "--limit", "2"], r"^address\s+size\s+type"),
         (["paths", s], r"^0x[0-9a-f]+ \S.* \(\d+ bytes\) is (live|garbage)"),
         (["goroutines", "--limit", "2"], r"(?m)^\s*\d+\s"),

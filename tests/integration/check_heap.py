@@ -7,7 +7,17 @@
   frame's function; the variable when the manifest names one and goheap
   knows it);
 - typed coverage: at least 95% of live heap bytes are typed;
-- objects --json --type agrees with heap on every manifest type.
+- objects --json --type agrees with heap on every manifest type;
+- the header reconciles with the rows and with objects: the header counts a
+  tiny-allocator block once (as the runtime does), the rows and objects the
+  sub-objects in it, and tiny_blocks, tiny_objects and tiny_object_bytes say
+  the difference exactly, in JSON and (given the CLI) in text; heap --type's
+  totals are the sums of the rows it picks;
+- the manifest's shapes (corpus/sizeclasses): paths, print, objects and heap
+  resolve each address to the object the manifest names, with its name (an
+  array's length from a slice's capacity, or marked as bounded by its slot:
+  JSON length_bound), size and root; an address in a tiny block resolves to
+  the typed sub-object there, or says no known object lies there.
 
 Binaries without symbols (the stripped variant) cannot name globals: there
 only the root's kind is compared, which the caller says with named=False.
@@ -17,7 +27,9 @@ DWARF; a Go 1.22 closure whose captures its code does not show). Then, and
 only then, a count may fall short of the manifest and coverage may be under
 95%, but goheap must never count more objects of a type than the manifest.
 """
+import os
 import re
+import subprocess
 
 COVERAGE_MIN = 0.95
 
@@ -38,14 +50,110 @@ def _root_ok(want, got, named):
     return got.get("name") == want.get("name")
 
 
-def check_heap(d, m, goheap_batch, named=True):
-    """Returns a one-line summary (typed coverage); raises AssertionError."""
+def _reconcile(heap, allobjs, picked, text):
+    """heap --json --all's header against its rows and objects' count;
+    picked is heap --type '^main\\.' --json --all; text is heap's text (or None)."""
+    rows = heap["types"]
+    assert len(rows) == heap["rows"], "heap --json lists %d of %d rows" % (len(rows), heap["rows"])
+    n, b = sum(r["count"] for r in rows), sum(r["bytes"] for r in rows)
+    tb, to, tob = heap["tiny_blocks"], heap["tiny_objects"], heap["tiny_object_bytes"]
+    assert (heap["objects"], heap["bytes"]) == (heap["heap_objects"], heap["heap_bytes"]), "heap without --type: %r" % {
+        k: heap[k] for k in ("objects", "bytes", "heap_objects", "heap_bytes")}
+    assert n == heap["objects"] - tb + to, "heap rows count %d objects; header %d - %d tiny blocks + %d in them = %d" % (
+        n, heap["objects"], tb, to, heap["objects"] - tb + to)
+    assert b == heap["bytes"] - 16 * tb + tob, "heap rows count %d bytes; header %d - %d tiny blocks x 16 + %d = %d" % (
+        b, heap["bytes"], tb, tob, heap["bytes"] - 16 * tb + tob)
+    gn, gb = sum(r["garbage_count"] for r in rows), sum(r["garbage_bytes"] for r in rows)
+    assert (gn, gb) == (heap["garbage_objects"], heap["garbage_bytes"]), \
+        "garbage rows %d objects, %d bytes; header %d, %d" % (gn, gb, heap["garbage_objects"], heap["garbage_bytes"])
+    assert (allobjs["matched"], allobjs["matched_bytes"]) == (n, b), \
+        "objects lists %d live objects (%d bytes), heap's rows %d (%d bytes)" % (
+            allobjs["matched"], allobjs["matched_bytes"], n, b)
+    prow = [r for r in rows if r["type"].startswith("main.")]
+    want = (sum(r["count"] for r in prow), sum(r["bytes"] for r in prow), sum(r["garbage_count"] for r in prow),
+            sum(r["garbage_bytes"] for r in prow), len(prow), heap["objects"])
+    got = (picked["objects"], picked["bytes"], picked["garbage_objects"], picked["garbage_bytes"], picked["rows"],
+           picked["heap_objects"])
+    assert got == want, "heap --type '^main\\.': header (objects, bytes, garbage, garbage bytes, rows, heap) %r, " \
+        "rows %r" % (got, want)
+    if text is None:
+        return
+    first = text.splitlines()[0]
+    tiny = " (%d tiny block%s hold %d small object%s; rows count those)" % (
+        tb, "" if tb == 1 else "s", to, "" if to == 1 else "s") if tb else ""
+    assert first.startswith("live: %d objects%s, " % (heap["objects"], tiny)), \
+        "heap's first line %r, JSON objects %d, tiny blocks %d holding %d" % (first, heap["objects"], tb, to)
+    if to:
+        assert "each of the %d blocks once (%d bytes), the rows the %d objects in them by their own sizes (%d bytes)" % (
+            tb, 16 * tb, to, tob) in text.replace("\n", " "), "heap's text does not reconcile the bytes: %r" % text[-400:]
+
+
+def _shapes(shapes, docs, bigs, heap, named):
+    """Each shape's paths and print, the large uint8 arrays objects lists,
+    and heap's rows, against the manifest."""
+    rows = {r["type"]: r for r in heap["types"]}
+    listed = {o["addr"]: o for o in bigs["objects"]}
+    for i, s in enumerate(shapes):
+        p, pr = docs[2 * i], docs[2 * i + 1]
+        where = "shape %s at %s" % (s["type"], s["addr"])
+        t = p["target"]
+        assert p["live"] and p["paths"], "%s: not live, or no path: %r" % (where, p)
+        if not s["object"]:  # in a tiny block, where no known object lies
+            assert t.get("tiny_block") and t.get("sub_object") is False and t["type"] == "tiny block", \
+                "%s: paths says %r" % (where, t)
+            assert pr["type"] == "tiny block" and pr.get("no_object_at") == s["addr"], "%s: print says %r" % (
+                where, {k: pr.get(k) for k in ("addr", "type", "no_object_at")})
+            continue
+        size = s["slot"] or s["size"]
+        got = (t["addr"], t["type"], t["size"], bool(t.get("length_bound")))
+        assert got == (s["object"], s["type"], size, s.get("bound", False)), "%s: paths' target (addr, type, size, bound) %r" % (
+            where, got)
+        last = p["paths"][0]["hops"][-1]
+        assert (last["addr"], last["type"]) == (s["object"], s["type"]) and last["field"] != "(same tiny block)", \
+            "%s: the first path ends at %r" % (where, last)
+        assert _root_ok(s["root"], p["paths"][0]["root"], named), "%s: first path's root %r" % (
+            where, p["paths"][0]["root"])
+        got = (pr["addr"], pr["type"], bool(pr.get("length_bound")))
+        assert got == (s["object"], s["type"], s.get("bound", False)), "%s: print (addr, type, bound) %r" % (where, got)
+        if s["slot"]:  # a whole object: listed by objects, counted by heap
+            o = listed.get(s["object"])
+            assert o and (o["type"], o["size"], bool(o.get("length_bound"))) == (s["type"], size, s.get("bound", False)), \
+                "%s: objects lists %r" % (where, o)
+            r = rows.get(s["type"])
+            assert r and r["count"] >= 1 and bool(r.get("length_bound")) == s.get("bound", False), "%s: heap's row %r" % (
+                where, r)
+        else:  # a tiny sub-object
+            assert t.get("sub_object") is True and t.get("tiny_block"), "%s: paths says %r" % (where, t)
+            assert pr.get("tiny"), "%s: print does not say it is in a tiny block" % where
+
+
+def check_heap(d, m, goheap_batch, named=True, goheap=None):
+    """Returns a one-line summary (typed coverage); raises AssertionError.
+    goheap, the CLI's path, adds the checks of heap's text."""
     sentinels = m["sentinels"]
     cmds = ["heap --json --all", "roots --json"] + ["paths %s --json --max 8" % s["addr"] for s in sentinels]
     types = [t for t in m["live"]]
     cmds += ["objects --json --limit 0 --type '^%s$'" % re.escape(t) for t in types]
+    shapes = m.get("shapes", [])
+    for s in shapes:
+        cmds += ["paths %s --json --max 2" % s["addr"], "print %s --json --elems 1" % s["addr"]]
+    cmds += ["objects --json --limit 20 --type 'uint8$' --min-size 32769"]
+    cmds += ["objects --json --limit 0", "heap --json --all --type '^main\\.'"]
     docs = goheap_batch(d, cmds)
-    heap, roots, paths, objs = docs[0], docs[1], docs[2:2 + len(sentinels)], docs[2 + len(sentinels):]
+    if shapes:
+        sdocs, docs = docs[-3 - 2 * len(shapes):-2], docs[:-3 - 2 * len(shapes)] + docs[-2:]
+    else:
+        sdocs, docs = [], docs[:-3] + docs[-2:]
+    heap, roots, paths, objs = docs[0], docs[1], docs[2:2 + len(sentinels)], docs[2 + len(sentinels):-2]
+    text = None
+    if goheap:
+        p = subprocess.run([goheap, "--exe", os.path.join(d, "exe"), os.path.join(d, "core"), "heap"],
+                           capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, "heap exited %d: %s" % (p.returncode, p.stderr.strip()[-300:])
+        text = p.stdout
+    _reconcile(heap, docs[-2], docs[-1], text)
+    if shapes and not heap.get("limits"):  # without DWARF globals are untyped
+        _shapes(shapes, sdocs[:-1], sdocs[-1], heap, named)
     by_type = {r["type"]: r for r in heap["types"]}
     # The one limit the corpus is known to meet: no DWARF (stripped).
     # Anywhere else a limit is a failure.
@@ -85,7 +193,8 @@ def check_heap(d, m, goheap_batch, named=True):
     assert cov >= COVERAGE_MIN or limited, "typed coverage %.1f%% < %.0f%% (%d of %d live bytes)" % (
         100 * cov, 100 * COVERAGE_MIN, heap["typed_bytes"], heap["bytes"])
     assert not heap["notes"], "notes: %s" % "; ".join(heap["notes"])
-    detail = "typed %.1f%% of %d live bytes, %d objects" % (100 * cov, heap["bytes"], heap["objects"])
+    detail = "typed %.1f%% of %d live bytes, %d objects (%d tiny blocks hold %d)" % (
+        100 * cov, heap["bytes"], heap["objects"], heap["tiny_blocks"], heap["tiny_objects"])
     if short:
         detail += "; limited (%s): %s" % ("; ".join(heap["limits"]), ", ".join(short))
     return detail
