@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -584,12 +585,31 @@ static int sess_open(sess *S, const spec *sp, uint64_t gen, const gh_thread *th,
     return GH_OK;
 }
 
+/* A line of /proc/self/status in KiB ("VmHWM:"), 0 when absent. */
+static unsigned long status_kb(const char *key)
+{
+    char line[256];
+    unsigned long v = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, strlen(key))) {
+            v = strtoul(line + strlen(key), NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
 static void sess_stats(const sess *S, int reused, int server, double cmd_ms, char *buf, size_t cap)
 {
+    /* The helper's memory: gdb's own tools do not show a detached process. */
     int n = snprintf(buf, cap,
-                     "reused=%d commands=%u opens=%u heap_loads=%u server=%d regs=%u open_ms=%.1f command_ms=%.1f",
+                     "reused=%d commands=%u opens=%u heap_loads=%u server=%d regs=%u open_ms=%.1f command_ms=%.1f "
+                     "helper_rss_kb=%lu helper_peak_kb=%lu",
                      reused, S->commands, S->opens, S->s ? gh_heap_loads(S->s) : 0, server, S->regs, S->open_ms,
-                     cmd_ms);
+                     cmd_ms, status_kb("VmRSS:"), status_kb("VmHWM:"));
     const char *note = S->s ? gh_target_note(S->s) : NULL; /* a compressed core: what it cost */
     if (note && n > 0 && (size_t)n < cap)
         snprintf(buf + n, cap - (size_t)n, "; %s", note);
@@ -928,13 +948,19 @@ static int serve(const spec *sp, int ready)
     close(ready);
     struct sigaction sa = {.sa_handler = on_sigio, .sa_flags = SA_RESTART};
     sigaction(SIGIO, &sa, NULL);
+    /* gdb's exit (and the live process's) wakes the helper at once: a pidfd
+     * polls readable when its process ends (Linux 5.3+; else the 1 s check). */
+    int owner_fd = (int)syscall(SYS_pidfd_open, sp->owner, 0);
+    int target_fd = (sp->live || sp->snapshot) ? (int)syscall(SYS_pidfd_open, sp->pid, 0) : -1;
     double last = now_ms();
     for (;;) {
-        struct pollfd pf = {lfd, POLLIN, 0};
-        int r = poll(&pf, 1, 1000);
+        struct pollfd pf[3] = {{lfd, POLLIN, 0}, {owner_fd, POLLIN, 0}, {target_fd, POLLIN, 0}};
+        int r = poll(pf, 3, 1000);
         if (r < 0 && errno != EINTR)
             break;
-        if (r > 0) {
+        if (r > 0 && ((pf[1].revents & (POLLIN | POLLHUP)) || (pf[2].revents & (POLLIN | POLLHUP))))
+            break;
+        if (r > 0 && (pf[0].revents & POLLIN)) {
             int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
             if (fd >= 0) {
                 if (peer_uid(fd) == getuid())
@@ -947,6 +973,10 @@ static int serve(const spec *sp, int ready)
             break;
     }
     close(lfd);
+    if (owner_fd >= 0)
+        close(owner_fd);
+    if (target_fd >= 0)
+        close(target_fd);
     sess_close(&S);
     return 0;
 }
@@ -956,9 +986,11 @@ static int serve(const spec *sp, int ready)
 static volatile int cli_intr;
 static void on_sigint(int sig) { cli_intr++; }
 
-/* Forks the helper (detached: its own session, so Ctrl-C in gdb does not
- * reach it). Returns 1 started or another one is there, 0 the session does
- * not open (message printed), -1 no helper could be started. */
+/* Forks the helper: in gdb's session but its own process group, so Ctrl-C
+ * in gdb does not reach it; gdb's pipe shell exits after each command, so it
+ * is re-parented, and it ends when gdb does (serve watches gdb's pid).
+ * Returns 1 started or another one is there, 0 the session does not open
+ * (message printed), -1 no helper could be started. */
 static int spawn_helper(const spec *sp)
 {
     int p[2];
@@ -971,7 +1003,7 @@ static int spawn_helper(const spec *sp)
         return -1;
     }
     if (c == 0) {
-        setsid();
+        setpgid(0, 0);
         pid_t g = fork();
         if (g != 0)
             _exit(g < 0 ? 1 : 0);
