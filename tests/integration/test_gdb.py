@@ -643,6 +643,39 @@ def check_install():
     return f
 
 
+def helper_alive(pid):
+    try:
+        st = open("/proc/%d/stat" % pid).read()
+    except OSError:
+        return False
+    return st[st.rindex(")") + 2] not in "ZX" and "goheap-serve" in st
+
+
+def check_helper_with_gdb(d):
+    """The helper belongs to the gdb session: same session id as gdb, its own
+    process group (Ctrl-C in gdb does not reach it), its memory said in the
+    GOHEAP_STATS line, and it ends as soon as gdb does."""
+    g = Gdb([os.path.join(d, "exe"), os.path.join(d, "core")])
+    try:
+        g.run("go-overview")
+        st = g.stats[-1]
+        assert st and st["server"], "no helper in %r" % st
+        pid = st["server"]
+        assert st["helper_peak_kb"] >= st["helper_rss_kb"] > 0, "helper memory not said: %r" % st
+        assert os.getsid(pid) == os.getsid(g.p.pid), "helper %d is in session %d, gdb in %d" % (
+            pid, os.getsid(pid), os.getsid(g.p.pid))
+        assert os.getpgid(pid) != os.getpgid(g.p.pid), "helper %d is in gdb's process group" % pid
+    finally:
+        g.close()
+    t0 = time.time()
+    while helper_alive(pid) and time.time() - t0 < 5:
+        time.sleep(0.01)
+    took = time.time() - t0
+    assert not helper_alive(pid), "helper %d still runs 5 s after gdb exited" % pid
+    assert took < 0.5, "helper %d ended %.2f s after gdb" % (pid, took)
+    return "helper %d: gdb's session, peak %d KiB, gone %.0f ms after gdb" % (pid, st["helper_peak_kb"], took * 1e3)
+
+
 def check_helpers_gone():
     deadline = time.time() + 10
     alive = set(helpers)
@@ -733,6 +766,7 @@ def main():
         check("quoted and regular-expression arguments select what the manifest says", check_engine_args, d)
         check("help go-..., apropos go-", check_help, d)
         check("Ctrl-C stops a command, gdb goes on", check_interrupt, d)
+        check("the helper is in gdb's session and ends with it", check_helper_with_gdb, d)
         check("gcore fallback (GOHEAP_GDB_GCORE=1)", check_gcore, d)
         check("existing gdb commands are left alone", check_not_overridden, d)
     check("gdb without a Go program: one-line error, gdb goes on", check_no_go)
