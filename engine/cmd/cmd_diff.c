@@ -255,7 +255,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                       !r->count[0] ? " (appeared)" : !r->count[1] ? " (vanished)" : "");
             shown++;
         }
-        gh_printf(out, "\nroots whose retained size changed, most growth first:\n");
+        gh_printf(out, "\nroots whose retained size changed, most growth first:\n  %-10s %s\n", "change", "root");
         for (size_t i = 0, k = 0; i < nroot && k < 10; i++) {
             int64_t dr = (int64_t)(roots[i].retained[1] - roots[i].retained[0]);
             if (!dr)
@@ -264,7 +264,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_printf(out, "  %s%-10s %s\n", dr < 0 ? "-" : "+", gh_human((uint64_t)(dr < 0 ? -dr : dr), h1, sizeof h1),
                       roots[i].title);
         }
-        gh_printf(out, "\nthe other core's biggest retainers, against the same object here:\n");
+        gh_printf(out, "\nthe other core's biggest retainers, against the same object here:\n  %-18s %10s  %-11s  %s\n",
+                  "address", "retained", "change", "type");
     }
     for (size_t i = 0; rc == GH_OK && i < nbig; i++) {
         uint32_t w = big[i];
@@ -294,10 +295,11 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_json_end(&j, '}');
         } else {
             int64_t dr = (int64_t)(sd[1].d->rbytes[w] - before);
-            gh_printf(out, "  0x%-16" PRIx64 " %10s  %s%s  %s\n", addr, gh_human(sd[1].d->rbytes[w], h1, sizeof h1),
-                      found ? (dr < 0 ? "-" : "+") : "", found ? gh_human((uint64_t)(dr < 0 ? -dr : dr), h2, sizeof h2)
-                                                         : "(not here)",
-                      name);
+            char change[48];
+            snprintf(change, sizeof change, "%s%s", found ? (dr < 0 ? "-" : "+") : "",
+                     found ? gh_human((uint64_t)(dr < 0 ? -dr : dr), h2, sizeof h2) : "(not here)");
+            gh_printf(out, "  0x%-16" PRIx64 " %10s  %-11s  %s\n", addr, gh_human(sd[1].d->rbytes[w], h1, sizeof h1),
+                      change, name);
         }
     }
     if (rc == GH_OK && json) {

@@ -43,7 +43,8 @@ static int retained(gh_session *s, int json, gh_json *j, gh_out *out, uint64_t l
         gh_json_key(j, "retained");
         gh_json_arr(j);
     } else {
-        gh_printf(out, "\nretained by each root (what no other root keeps alive):\n");
+        gh_printf(out, "\nretained by each root (what no other root keeps alive):\n  %-22s %18s  %s\n",
+                  "retained, share", "objects", "root");
     }
     for (size_t i = 0; i < shown; i++) {
         uint32_t w = d->gnum[order[i]];

@@ -323,7 +323,7 @@ def check_errors(d):
 def check_size_headers(d):
     """Every column of sizes in human units has a header over it, right-aligned
     with the column (heap, heap --all, heap --retained, retains, breakdown,
-    suspects)."""
+    suspects, roots --retained, diff)."""
     core = os.path.join(d, "core")
     addr, _ = sentinel(d)
     runs = [["heap", "--top", "3"], ["heap", "--top", "3", "--all"], ["heap", "--top", "3", "--retained"],
@@ -341,7 +341,21 @@ def check_size_headers(d):
             m = [x for x in human.finditer(row)]
             assert m and any(x.end() == end for x in m), "%s: 'size' ends at column %d, the row %r" % (
                 " ".join(words), end, row)
-    return "%d commands" % len(runs)
+    # lists of sizes under a heading: the header names their columns
+    lines = one_shot(core, "roots", "--retained", "--top", "3").splitlines()
+    k = lines.index("retained by each root (what no other root keeps alive):")
+    assert re.fullmatch(r"  retained, share +objects  root", lines[k + 1]), lines[k + 1]
+    row = lines[k + 2]
+    assert row.index(" objects  ") + len(" objects") == lines[k + 1].index("objects  root") + len("objects"), \
+        "roots --retained: %r under %r" % (row, lines[k + 1])
+    lines = one_shot(core, "diff", core, "--top", "3").splitlines()
+    k = lines.index("the other core's biggest retainers, against the same object here:")
+    head, row = lines[k + 1], lines[k + 2]
+    assert head.split() == ["address", "retained", "change", "type"], head
+    assert human.search(row).end() == head.index("retained") + len("retained") and \
+        row.index("+0 B") == head.index("change") and row.rstrip().endswith(" " * 2 + row.split()[-1]), \
+        "diff: %r under %r" % (row, head)
+    return "%d commands, roots --retained, diff" % len(runs)
 
 
 def batch(d, commands):
