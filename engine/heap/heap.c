@@ -2,6 +2,7 @@
 #include "heap/heap.h"
 
 #include "base/bigmem.h"
+#include "base/memcap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,9 @@ static int load_arenas(gh_heap *h, gh_err *err)
     h->arena_l2 = l2;
     h->arena_lo = h->arena_idx[0];
     h->arena_span = h->arena_idx[len - 1] - h->arena_lo + 1;
+    if ((rc = gh_mem_check((h->arena_span + len * GH_PAGES_PER_ARENA) * sizeof *h->page_span, "the heap's page map",
+                           err)))
+        return rc;
     h->arena_map = calloc(h->arena_span, sizeof *h->arena_map);
     h->page_span = calloc(len * GH_PAGES_PER_ARENA, sizeof *h->page_span);
     if (!h->arena_map || !h->page_span)

@@ -3,6 +3,7 @@
 
 #include "graph/dominators.h"
 #include "memprof/memprof.h"
+#include "base/memcap.h"
 #include "session/index.h"
 
 #include <stdio.h>
@@ -246,7 +247,14 @@ static int session_graph(gh_session *s, gh_graph **out, int partial, gh_err *err
             *out = g;
             return GH_OK;
         }
-        if ((rc = gh_graph_build(h, rs, &tenv, s->threads, &s->cancel, partial, &g, err)))
+        /* Per slot: marks, first reacher, type, edge start (13 bytes); per
+         * pointer word of pointerful spans at most one 4-byte edge. */
+        uint64_t scan_bytes = 0;
+        for (size_t i = 0; i < h->nspans; i++)
+            if (h->spans[i].state == GH_SPAN_INUSE && !gh_span_noscan(&h->spans[i]))
+                scan_bytes += h->spans[i].npages * GH_PAGE_SIZE;
+        if ((rc = gh_mem_check(h->nslots * 13 + scan_bytes / 2, "the object graph", err)) ||
+            (rc = gh_graph_build(h, rs, &tenv, s->threads, &s->cancel, partial, &g, err)))
             return rc;
         const gh_clock *gp[] = {&g->t_edges, &g->t_mark, &g->t_types};
         for (int k = 0; k < 3; k++) {
@@ -284,6 +292,9 @@ int gh_session_dominators(gh_session *s, gh_graph **g, gh_domtree **out, gh_err 
         (*g)->dom = *out;
         return GH_OK;
     }
+    /* 24 bytes a live object and 4 an edge (dominators.h) */
+    if ((rc = gh_mem_check((*g)->live_objects * 24 + (*g)->edges.n * 4, "the dominator tree", err)))
+        return rc;
     gh_clock c0 = gh_clock_now();
     rc = gh_graph_dominators(*g, &s->cancel, out, err);
     gh_clock_add(&s->phase[GH_PHASE_DOMINATORS], c0);

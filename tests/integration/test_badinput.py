@@ -28,8 +28,9 @@ GOHEAP = os.path.join(BUILD, "bin", "goheap")
 WORK = os.path.join(BUILD, "badinput")
 
 
-def expect_error(name, args, pattern, command="overview"):
-    p = subprocess.run([GOHEAP] + args + [command], capture_output=True, text=True, timeout=120)
+def expect_error(name, args, pattern, command="overview", env=None):
+    p = subprocess.run([GOHEAP] + args + [command], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, **(env or {})))
     lines = [l for l in p.stderr.splitlines() if not l.startswith("goheap: warning:")]
     ok = p.returncode == 1 and len(lines) == 1 and re.search(pattern, lines[0])
     detail = "exit %d, stderr %r" % (p.returncode, p.stderr.strip()[-300:])
@@ -138,6 +139,13 @@ def main():
                      r"not readable|truncated", "heap")
         check("core truncated to %d%%: overview says why there is no heap" % int(frac * 100),
               truncated_overview, demo, t)
+    # The memory cap: a command whose model would not fit says which, in one line.
+    expect_error("memory limit of 4 MiB: heap", ["--exe", demo + "/exe", demo + "/core"],
+                 r"^goheap: the (heap's page map|object graph) needs about .* of the memory limit of 4\.0 MiB",
+                 "heap", {"GOHEAP_MEMORY_LIMIT": "4M", "GOHEAP_INDEX": "off"})
+    check("GOHEAP_MEMORY_LIMIT=off: no limit", lambda: subprocess.run(
+        [GOHEAP, "--exe", demo + "/exe", demo + "/core", "heap"], capture_output=True, timeout=120,
+        env=dict(os.environ, GOHEAP_MEMORY_LIMIT="off", GOHEAP_INDEX="off"), check=True) and "heap answered")
     expect_error("another program's executable", ["--exe", glob + "/exe", demo + "/core"], r"does not match the core")
     expect_error("a non-Go executable for a Go core", ["--exe", "/bin/true", demo + "/core"], r"does not match the core")
     nc = native_core()
