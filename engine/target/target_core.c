@@ -536,7 +536,9 @@ static const void *core_direct(void *ctx, uint64_t addr, size_t len)
     const uint8_t *src = NULL;
     if (len == 0 || piece(ctx, addr, len, &src, 0) < len)
         return NULL;
-    return src;
+    /* Callers read words in place: a segment at a file offset that breaks
+     * the address's alignment (a corrupt program header) is read by copy. */
+    return ((uintptr_t)src ^ addr) & 7 ? NULL : src;
 }
 
 /* A pointer to [a, a+len) when the core file itself holds all of it. */
