@@ -30,7 +30,7 @@ void gh_objdesc_get(gh_session *s, gh_graph *g, const gh_obj *o, uint64_t addr, 
         size_t n, k = gh_graph_tiny_of(g, o->id, &n);
         for (size_t i = k; i < k + n; i++) {
             const gh_otype *ot = gh_types_get(g->types, g->tiny[i].type);
-            uint64_t sz = ot ? gh_types_size(g->types, ot) : 0, at = o->addr + g->tiny[i].off;
+            uint64_t sz = ot ? gh_types_size(g->types, ot) * ot->count : 0, at = o->addr + g->tiny[i].off;
             if (ot && addr >= at && addr < at + (sz ? sz : 1)) {
                 d->sub = at;
                 snprintf(d->type, sizeof d->type, "%s", gh_types_name(g->types, g->tiny[i].type));
@@ -38,6 +38,7 @@ void gh_objdesc_get(gh_session *s, gh_graph *g, const gh_obj *o, uint64_t addr, 
                 return;
             }
         }
+        d->gap = 1;
         return;
     }
     if (t) {
@@ -68,6 +69,8 @@ const char *gh_objdesc_where(const gh_objdesc *d, char *buf, size_t cap)
                  d->field_type, d->field_type[0] ? ")" : "");
     if (d->sub)
         snprintf(buf, cap, ": a tiny block; the %s at 0x%" PRIx64 "%s", d->type, d->sub, f);
+    else if (d->gap)
+        snprintf(buf, cap, ": a tiny block; no object known in it lies here (paths says which are)");
     else
         snprintf(buf, cap, "%s", f);
     return buf;
@@ -83,4 +86,6 @@ void gh_objdesc_json(const gh_objdesc *d, gh_json *j)
         gh_json_kstr(j, "field_type", d->field_type);
     if (d->sub)
         gh_json_kaddr(j, "sub_object", d->sub);
+    if (d->gap)
+        gh_json_kbool(j, "no_sub_object", 1);
 }

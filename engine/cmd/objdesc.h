@@ -13,6 +13,7 @@ typedef struct gh_objdesc {
     char field[256];      /* the field at the address (".User", "[3].Name"), "" none */
     char field_type[256]; /* its type ("" unknown) */
     uint64_t sub;         /* in a tiny block: the typed sub-object holding the address, else 0 */
+    int gap;              /* in a tiny block, but in none of the objects known in it */
 } gh_objdesc;
 
 /* Describes addr inside object o; g may be NULL (no object graph: only the
@@ -22,7 +23,8 @@ void gh_objdesc_get(gh_session *s, gh_graph *g, const gh_obj *o, uint64_t addr, 
 const char *gh_objdesc_type(const gh_objdesc *d, char *buf, size_t cap);
 /* ": field .User (string)" or ": in the tiny block, the T at 0x..., field ..." ("" none). */
 const char *gh_objdesc_where(const gh_objdesc *d, char *buf, size_t cap);
-/* JSON keys "type", "field", "field_type", "sub_object" of the object. */
+/* JSON keys "type", "field", "field_type", "sub_object" (or "no_sub_object")
+ * of the object. */
 void gh_objdesc_json(const gh_objdesc *d, gh_json *j);
 
 #endif

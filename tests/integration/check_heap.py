@@ -17,7 +17,8 @@
   resolve each address to the object the manifest names, with its name (an
   array's length from a slice's capacity, or marked as bounded by its slot:
   JSON length_bound), size and root; an address in a tiny block resolves to
-  the typed sub-object there, or says no known object lies there.
+  the typed sub-object there (whatis too), or says no known object lies
+  there.
 
 Binaries without symbols (the stripped variant) cannot name globals: there
 only the root's kind is compared, which the caller says with named=False.
@@ -94,7 +95,7 @@ def _shapes(shapes, docs, bigs, heap, named):
     rows = {r["type"]: r for r in heap["types"]}
     listed = {o["addr"]: o for o in bigs["objects"]}
     for i, s in enumerate(shapes):
-        p, pr = docs[2 * i], docs[2 * i + 1]
+        p, pr, w = docs[3 * i], docs[3 * i + 1], docs[3 * i + 2]["object"]
         where = "shape %s at %s" % (s["type"], s["addr"])
         t = p["target"]
         assert p["live"] and p["paths"], "%s: not live, or no path: %r" % (where, p)
@@ -103,6 +104,7 @@ def _shapes(shapes, docs, bigs, heap, named):
                 "%s: paths says %r" % (where, t)
             assert pr["type"] == "tiny block" and pr.get("no_object_at") == s["addr"], "%s: print says %r" % (
                 where, {k: pr.get(k) for k in ("addr", "type", "no_object_at")})
+            assert w.get("no_sub_object") and "sub_object" not in w, "%s: whatis says %r" % (where, w)
             continue
         size = s["slot"] or s["size"]
         got = (t["addr"], t["type"], t["size"], bool(t.get("length_bound")))
@@ -125,6 +127,9 @@ def _shapes(shapes, docs, bigs, heap, named):
         else:  # a tiny sub-object
             assert t.get("sub_object") is True and t.get("tiny_block"), "%s: paths says %r" % (where, t)
             assert pr.get("tiny"), "%s: print does not say it is in a tiny block" % where
+            assert (w.get("sub_object"), w.get("type")) == (s["object"], s["type"]), "%s: whatis says %r" % (where, w)
+        if s["slot"]:
+            assert (w["addr"], w.get("type")) == (s["object"], s["type"]), "%s: whatis says %r" % (where, w)
 
 
 def check_heap(d, m, goheap_batch, named=True, goheap=None):
@@ -136,12 +141,13 @@ def check_heap(d, m, goheap_batch, named=True, goheap=None):
     cmds += ["objects --json --limit 0 --type '^%s$'" % re.escape(t) for t in types]
     shapes = m.get("shapes", [])
     for s in shapes:
-        cmds += ["paths %s --json --max 2" % s["addr"], "print %s --json --elems 1" % s["addr"]]
+        cmds += ["paths %s --json --max 2" % s["addr"], "print %s --json --elems 1" % s["addr"],
+                 "whatis %s --json" % s["addr"]]
     cmds += ["objects --json --limit 20 --type 'uint8$' --min-size 32769"]
     cmds += ["objects --json --limit 0", "heap --json --all --type '^main\\.'"]
     docs = goheap_batch(d, cmds)
     if shapes:
-        sdocs, docs = docs[-3 - 2 * len(shapes):-2], docs[:-3 - 2 * len(shapes)] + docs[-2:]
+        sdocs, docs = docs[-3 - 3 * len(shapes):-2], docs[:-3 - 3 * len(shapes)] + docs[-2:]
     else:
         sdocs, docs = [], docs[:-3] + docs[-2:]
     heap, roots, paths, objs = docs[0], docs[1], docs[2:2 + len(sentinels)], docs[2 + len(sentinels):-2]
