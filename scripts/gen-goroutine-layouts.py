@@ -43,7 +43,7 @@ def main():
            " * binaries: the runtime.g/m/_defer layouts goheap uses when a binary has no",
            " * DWARF. Do not edit by hand; check_goroutines.py checks every row against",
            " * DWARF. */",
-           '#include "goheap/goroutine.h"', "", "const gh_glayout_row gh_glayout_rows[] = {"]
+           '#include "goroutine/goroutine.h"', "", "const gh_glayout_row gh_glayout_rows[] = {"]
     for minor, (vals, src) in sorted(rows.items()):
         out.append("    /* from %s */" % src)
         out.append("    {%d, {%s}}," % (minor, ", ".join("{%d, %d}" % v for v in vals)))

@@ -17,6 +17,11 @@
 // blocks) is checked against it. Parked entries and sentinels: the first
 // goroutine of each kind.
 //
+// Each goroutine's creator is main.spawn at its go statement (spawnAt); the
+// user frame (docs/cli.md) of the chan, sleep and select kinds is the parked
+// frame itself (only the runtime is above it: time.Sleep is the runtime's
+// code), the others wait in package sync, so only their creator is listed.
+//
 // Live mode, second stop: the channel is closed, the 600 parkChan goroutines
 // return, and main waits until they are gone: main.Work 1400, parkChan is no
 // longer listed.
@@ -76,6 +81,9 @@ type rep struct {
 }
 
 var reps [5]rep
+
+// spawnAt is the file:line of spawn's go statement.
+var spawnAt manifest.Frame
 
 //go:noinline
 func checkpoint(stop int) { manifest.Touch(stop) }
@@ -191,6 +199,8 @@ func spawn() {
 	muBlock.Lock()
 	wgBlock.Add(1)
 	id := 0
+	_, file, line, _ := runtime.Caller(0)
+	spawnAt = manifest.Frame{Function: "main.spawn", File: file, Line: line + 4}
 	for k := range kinds {
 		for i := 0; i < kinds[k].n; i++ {
 			go parkFuncs[k](id)
@@ -213,7 +223,13 @@ func describe(m *manifest.M, table map[int64]manifest.Goroutine, from int) {
 				m.Note(fmt.Sprintf("%s: traceback says %s:%d, recorded %s:%d", f.Function, f.File, f.Line, r.file, r.line))
 			}
 		}
-		m.Park(manifest.Parked{Goroutine: r.goid, Function: kinds[k].function, File: r.file, Line: r.line, State: g.State})
+		p := manifest.Parked{Goroutine: r.goid, Function: kinds[k].function, File: r.file, Line: r.line, State: g.State}
+		c := spawnAt
+		p.Creator = &c
+		if k == 0 || k == 3 || k == 4 { // chan, sleep, select: only the runtime above the parked frame
+			p.User = &manifest.Frame{Function: kinds[k].function, File: r.file, Line: r.line}
+		}
+		m.Park(p)
 		kindName := strings.ToLower(strings.TrimPrefix(kinds[k].function, "main.park"))
 		m.Sentinels = append(m.Sentinels, manifest.Sentinel{Addr: fmt.Sprintf("%#x", r.addr),
 			Type: reflect.TypeOf((*Work)(nil)).Elem().String(), Size: unsafe.Sizeof(Work{}),

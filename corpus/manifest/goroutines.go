@@ -8,8 +8,9 @@ import (
 
 // Frame is one frame of a goroutine as runtime.Stack prints it.
 type Frame struct {
-	Function, File string
-	Line           int
+	Function string `json:"function"`
+	File     string `json:"file"`
+	Line     int    `json:"line"`
 }
 
 // Goroutine is one goroutine's state ("chan receive", "syscall", ...) and frames.

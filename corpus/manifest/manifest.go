@@ -60,6 +60,25 @@ type Parked struct {
 	File      string `json:"file"`
 	Line      int    `json:"line"`
 	State     string `json:"state"`
+	// User: its user frame (the first frame outside the runtime, as
+	// docs/cli.md defines it), where known by construction; Line 0 when only
+	// the function is known. Creator: the go statement that started it
+	// (Function as the traceback's "created by" names it, File:Line of the
+	// statement). Labels: its pprof labels (none: no labels).
+	User    *Frame            `json:"user,omitempty"`
+	Creator *Frame            `json:"creator,omitempty"`
+	Labels  map[string]string `json:"labels,omitempty"`
+}
+
+// Pending is an unreachable, still allocated object with a finalizer or a
+// cleanup (Kind "finalizer" or "cleanup"; Function as runtime.FuncForPC
+// names the function given to runtime.SetFinalizer or AddCleanup) that the
+// next collection will queue.
+type Pending struct {
+	Addr     string `json:"addr"`
+	Type     string `json:"type"`
+	Kind     string `json:"kind"`
+	Function string `json:"function"`
 }
 
 // Retained is what one object, one root group or one type keeps alive, by
@@ -114,11 +133,16 @@ type M struct {
 	// Live: exact count of reachable heap objects per type, for every type
 	// listed. Types not listed may exist; listed counts are exact.
 	Live map[string]int `json:"live"`
-	// Garbage: lower bound of unreachable, still allocated objects per type.
-	Garbage    map[string]int `json:"garbage,omitempty"`
-	Sentinels  []Sentinel     `json:"sentinels"`
-	Goroutines int            `json:"goroutines"`
-	Parked     []Parked       `json:"parked,omitempty"`
+	// Garbage: lower bound of unreachable, still allocated objects per type
+	// (those with a finalizer or cleanup are Pending, not Garbage).
+	Garbage map[string]int `json:"garbage,omitempty"`
+	// Pending: exact count per listed type of unreachable objects with a
+	// finalizer or cleanup (pending finalization); PendingObjects names some.
+	Pending        map[string]int `json:"pending,omitempty"`
+	PendingObjects []Pending      `json:"pending_objects,omitempty"`
+	Sentinels      []Sentinel     `json:"sentinels"`
+	Goroutines     int            `json:"goroutines"`
+	Parked         []Parked       `json:"parked,omitempty"`
 	// Retained: retained sizes known by construction (corpus/retained).
 	Retained []Retained `json:"retained,omitempty"`
 	// Sites: allocation sites known by construction (corpus/sites).
@@ -145,6 +169,15 @@ func (m *M) SetLive(typ string, n int) { m.Live[typ] = n }
 
 // AddGarbage records at least n unreachable objects of type typ.
 func (m *M) AddGarbage(typ string, n int) { m.Garbage[typ] += n }
+
+// SetPending records exactly n unreachable objects of type typ that have a
+// finalizer or cleanup.
+func (m *M) SetPending(typ string, n int) {
+	if m.Pending == nil {
+		m.Pending = map[string]int{}
+	}
+	m.Pending[typ] = n
+}
 
 func (m *M) Note(s string) { m.Notes = append(m.Notes, s) }
 

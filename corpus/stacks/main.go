@@ -22,6 +22,14 @@
 // blocking statement in that frame (for the spinner: the call of
 // main.spinUntil, whose own frame is the top one and moves while it spins).
 //
+// Goroutine listings (parked entries, known by construction): each
+// goroutine's creator is main.startGoroutines at the line of its go
+// statement; parkOnChan and blockInSyscall set pprof labels on themselves
+// (pprof.SetGoroutineLabels: the labels of parkedLabels and syscallLabels),
+// spin sets none; the user frame (the first frame outside the runtime and
+// package syscall) is the parked frame itself for parkOnChan and
+// blockInSyscall, main.spinUntil (line not known: it moves) for spin.
+//
 // Live mode, second stop: main sends on the channel (parkOnChan copies obj into
 // the global main.Kept and returns), writes one byte into the pipe
 // (blockInSyscall's read returns and it exits), and stops the spinner, then
@@ -31,9 +39,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -89,7 +99,26 @@ type report struct {
 	addr     uintptr
 	size     uintptr
 	fields   map[string]string
+	labels   map[string]string
 }
+
+// The pprof labels parkOnChan and blockInSyscall set on themselves.
+var (
+	parkedLabels  = map[string]string{"corpus": "stacks", "role": "parked on chan"}
+	syscallLabels = map[string]string{"corpus": "stacks", "role": "syscall", "fd": "pipe"}
+)
+
+// setLabels sets labels on the calling goroutine.
+func setLabels(labels map[string]string) {
+	var kv []string
+	for k, v := range labels {
+		kv = append(kv, k, v)
+	}
+	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels(kv...)))
+}
+
+// creators: file:line of each go statement of startGoroutines, by function.
+var creators = map[string]manifest.Frame{}
 
 var reports = make(chan report, 3)
 
@@ -103,12 +132,14 @@ func here() (string, int) {
 }
 
 func parkOnChan() {
+	setLabels(parkedLabels)
 	obj := &StackParked{ID: 101, Name: "parked-on-chan", Tag: 0xC0FFEE}
 	manifest.Sink = obj
 	manifest.Sink = nil
 	r := report{goid: manifest.Goid(), function: "main.parkOnChan", state: "chan receive",
 		typ: typeName(obj), addr: uintptr(unsafe.Pointer(obj)), size: unsafe.Sizeof(*obj),
-		fields: map[string]string{"ID": "101", "Name": "parked-on-chan", "Tag": fmt.Sprint(uint64(0xC0FFEE))}}
+		fields: map[string]string{"ID": "101", "Name": "parked-on-chan", "Tag": fmt.Sprint(uint64(0xC0FFEE))},
+		labels: parkedLabels}
 	r.file, r.line = here()
 	r.line += 3
 	reports <- r
@@ -120,13 +151,15 @@ func parkOnChan() {
 }
 
 func blockInSyscall(fd int) {
+	setLabels(syscallLabels)
 	obj := &StackSyscall{ID: 202, Name: "blocked-in-read", Fd: fd}
 	manifest.Sink = obj
 	manifest.Sink = nil
 	var buf [1]byte
 	r := report{goid: manifest.Goid(), function: "main.blockInSyscall", state: "syscall",
 		typ: typeName(obj), addr: uintptr(unsafe.Pointer(obj)), size: unsafe.Sizeof(*obj),
-		fields: map[string]string{"ID": "202", "Name": "blocked-in-read", "Fd": strconv.Itoa(fd)}}
+		fields: map[string]string{"ID": "202", "Name": "blocked-in-read", "Fd": strconv.Itoa(fd)},
+		labels: syscallLabels}
 	r.file, r.line = here()
 	r.line += 3
 	reports <- r
@@ -253,8 +286,15 @@ func startGoroutines() []report {
 	if err := syscall.Pipe(pipeFds[:]); err != nil {
 		panic(err)
 	}
+	creator := func(fn string) {
+		_, file, line, _ := runtime.Caller(1)
+		creators[fn] = manifest.Frame{Function: "main.startGoroutines", File: file, Line: line + 1}
+	}
+	creator("main.parkOnChan")
 	go parkOnChan()
+	creator("main.blockInSyscall")
 	go blockInSyscall(pipeFds[0])
+	creator("main.spin")
 	go spin()
 	var rs []report
 	for len(rs) < 3 {
@@ -302,7 +342,13 @@ func main() {
 	for _, r := range rs {
 		m.SetLive(r.typ, 1)
 		addSentinel(m, r, manifest.Stack(r.goid, r.function, "obj"))
-		m.Park(manifest.Parked{Goroutine: r.goid, Function: r.function, File: r.file, Line: r.line, State: r.state})
+		user := &manifest.Frame{Function: r.function, File: r.file, Line: r.line}
+		if r.function == "main.spin" {
+			user = &manifest.Frame{Function: "main.spinUntil", File: r.file}
+		}
+		c := creators[r.function]
+		m.Park(manifest.Parked{Goroutine: r.goid, Function: r.function, File: r.file, Line: r.line, State: r.state,
+			User: user, Creator: &c, Labels: r.labels})
 	}
 	m.SetLive("main.StackMain", 1)
 	m.Sentinel(unsafe.Pointer(held), "main.StackMain", unsafe.Sizeof(*held), manifest.Stack(mainGoid, "main.main", "held"),

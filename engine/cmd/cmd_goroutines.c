@@ -11,16 +11,123 @@
 #include "cmd/cmd.h"
 #include "cmd/render.h"
 
-static int matches(const gh_goroutine *g, const char *status, const regex_t *re)
+/* --- filters: --with, --without, --label (Delve's goroutines -with) ---- */
+
+typedef enum { F_USERLOC, F_CURLOC, F_GOLOC, F_STARTLOC, F_LABEL, F_RUNNING, F_USER } fkind;
+
+typedef struct gfilter {
+    fkind kind;
+    int negate, has_re;
+    regex_t re;
+    char key[256];
+    const char *value; /* F_LABEL: NULL when only the key must be there */
+} gfilter;
+
+static const struct {
+    const char *name;
+    fkind kind;
+} fnames[] = {
+    {"userloc", F_USERLOC}, {"user", F_USERLOC},   {"curloc", F_CURLOC},   {"goloc", F_GOLOC},
+    {"creator", F_GOLOC},   {"startloc", F_STARTLOC}, {"start", F_STARTLOC}, {"label", F_LABEL},
+};
+
+static int parse_filter(const char *spec, const char *opt, int negate, gfilter *f, gh_err *err)
+{
+    memset(f, 0, sizeof *f);
+    f->negate = negate;
+    if (!strcmp(spec, "running") || !strcmp(spec, "user")) {
+        f->kind = !strcmp(spec, "running") ? F_RUNNING : F_USER;
+        return GH_OK;
+    }
+    const char *eq = strchr(spec, '=');
+    size_t k = 0, nlen = eq ? (size_t)(eq - spec) : 0;
+    while (k < sizeof fnames / sizeof fnames[0] && (strlen(fnames[k].name) != nlen || strncmp(spec, fnames[k].name, nlen)))
+        k++;
+    if (!eq || k == sizeof fnames / sizeof fnames[0])
+        return gh_errorf(err, GH_EARG, "%s: \"%.100s\" is not one of userloc=REGEX, curloc=REGEX, goloc=REGEX, "
+                                       "startloc=REGEX, label=KEY[=VALUE], running, user", opt, spec);
+    f->kind = fnames[k].kind;
+    const char *arg = eq + 1;
+    if (f->kind == F_LABEL) {
+        const char *v = strchr(arg, '=');
+        size_t klen = v ? (size_t)(v - arg) : strlen(arg);
+        if (!klen || klen >= sizeof f->key)
+            return gh_errorf(err, GH_EARG, "%s: label=KEY=VALUE needs a key", opt);
+        memcpy(f->key, arg, klen);
+        f->value = v ? v + 1 : NULL;
+        return GH_OK;
+    }
+    if (regcomp(&f->re, arg, REG_EXTENDED | REG_NOSUB))
+        return gh_errorf(err, GH_EARG, "%s: bad regular expression \"%.100s\"", opt, arg);
+    f->has_re = 1;
+    return GH_OK;
+}
+
+/* "function file:line", what the location filters match. */
+static int loc_matches(const regex_t *re, const char *fn, const char *file, int line)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s %s:%d", fn, file ? file : "?", line);
+    return !regexec(re, buf, 0, NULL, 0);
+}
+
+static int frame_matches(const regex_t *re, const gh_frame *f)
+{
+    return f && loc_matches(re, f->function, f->file, f->line);
+}
+
+static int filter_matches(const gfilter *f, const gh_goroutine *g)
+{
+    int m = 0;
+    switch (f->kind) {
+    case F_USERLOC: m = frame_matches(&f->re, gh_goroutine_where(g)); break;
+    case F_CURLOC: m = frame_matches(&f->re, gh_goroutine_top(g)); break;
+    case F_GOLOC: m = g->creator && loc_matches(&f->re, g->creator, g->creator_file, g->creator_line); break;
+    case F_STARTLOC: m = g->start && !regexec(&f->re, g->start, 0, NULL, 0); break;
+    case F_RUNNING: m = g->status == GH_G_RUNNING; break;
+    case F_USER: m = !g->system; break;
+    case F_LABEL:
+        for (size_t i = 0; i < g->nlabels && !m; i++)
+            m = !strcmp(g->labels[i].key, f->key) && (!f->value || !strcmp(g->labels[i].value, f->value));
+        break;
+    }
+    return f->negate ? !m : m;
+}
+
+static int matches(const gh_goroutine *g, const char *status, const regex_t *re, const gfilter *fs, size_t nf)
 {
     if (status && strcmp(status, g->status_name) && (!g->wait_reason || strcmp(status, g->wait_reason)))
         return 0;
+    for (size_t i = 0; i < nf; i++)
+        if (!filter_matches(&fs[i], g))
+            return 0;
     if (!re)
         return 1;
     for (size_t i = 0; i < g->nframes; i++)
         if (!regexec(re, g->frames[i].function, 0, NULL, 0))
             return 1;
     return 0;
+}
+
+static void free_filters(gfilter *fs, size_t nf)
+{
+    for (size_t i = 0; i < nf; i++)
+        if (fs[i].has_re)
+            regfree(&fs[i].re);
+}
+
+/* What the WHERE column shows: the user frame; for the runtime's own
+ * goroutines the function they started in (runtime.bgsweep says more than
+ * the runtime.gopark they all share); else the top frame. */
+static void where_text(const gh_goroutine *g, char *buf, size_t cap)
+{
+    const gh_frame *w = gh_goroutine_where(g);
+    if (!w)
+        w = gh_goroutine_start_frame(g);
+    if (w)
+        snprintf(buf, cap, "%s %s:%d", w->function, gh_render_basename(w->file), w->line);
+    else
+        snprintf(buf, cap, "? (%s)", g->stop ? g->stop : "no frames");
 }
 
 static int layout(gh_session *s, const gh_goroutines *gs, int json, gh_out *out)
@@ -73,15 +180,34 @@ static int run_list(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     int rc;
     if (a->val[3] && (rc = gh_parse_u64(a->val[3], "--limit", &limit, err)))
         return rc;
+    gfilter fs[3];
+    size_t nf = 0;
+    char label[600];
+    if (a->val[6]) {
+        snprintf(label, sizeof label, "label=%s", a->val[6]);
+        if (!strchr(a->val[6], '=') || (rc = parse_filter(label, "--label", 0, &fs[nf], err)))
+            return rc ? rc : gh_errorf(err, GH_EARG, "--label: KEY=VALUE, not \"%.100s\"", a->val[6]);
+        nf++;
+    }
+    for (int k = 7; k <= 8; k++) {
+        if (a->val[k] && (rc = parse_filter(a->val[k], k == 7 ? "--with" : "--without", k == 8, &fs[nf], err))) {
+            free_filters(fs, nf);
+            return rc;
+        }
+        nf += a->val[k] != NULL;
+    }
     regex_t re;
     if (fre) {
-        if (regcomp(&re, fre, REG_EXTENDED | REG_NOSUB))
+        if (regcomp(&re, fre, REG_EXTENDED | REG_NOSUB)) {
+            free_filters(fs, nf);
             return gh_errorf(err, GH_EARG, "goroutines: bad --function regular expression \"%.100s\"", fre);
+        }
     }
     gh_goroutines *gs;
     if ((rc = gh_session_goroutines(s, &gs, err))) {
         if (fre)
             regfree(&re);
+        free_filters(fs, nf);
         return rc;
     }
     size_t *sel = NULL, nsel = 0, ngroups = 0;
@@ -112,7 +238,7 @@ static int run_list(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         goto done;
     }
     for (size_t i = 0; i < gs->n; i++)
-        if (matches(&gs->v[i], status, fre ? &re : NULL))
+        if (matches(&gs->v[i], status, fre ? &re : NULL, fs, nf))
             sel[nsel++] = i;
     if (a->val[5] && (rc = gh_goroutines_group(gs, sel, nsel, &groups, &ngroups, err)))
         goto done;
@@ -152,20 +278,28 @@ static int run_list(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                        ":",
                   gs->n, gs->nuser, gs->nsystem, gs->ndead, nsel, ngroups, shown);
     } else {
-        gh_printf(out, "%8s  %-24s %7s  %-50s %s\n", "ID", "STATUS", "THREAD", "WHERE", "CREATED BY");
-        char where[512], tid[16], st[128];
+        int any_labels = 0;
+        for (uint64_t i = 0; i < shown; i++)
+            any_labels |= gs->v[sel[i]].nlabels || gs->v[sel[i]].labels_error;
+        gh_printf(out, "%8s  %-24s %7s  %-50s %s\n", "ID", "STATUS", "THREAD", "WHERE",
+                  any_labels ? "CREATED BY                                        LABELS" : "CREATED BY");
+        char where[512], tid[16], st[128], by[512], lb[1024];
         for (uint64_t i = 0; i < shown; i++) {
             const gh_goroutine *g = &gs->v[sel[i]];
-            const gh_frame *w = gh_goroutine_where(g);
-            if (!w && g->nframes)
-                w = &g->frames[0];
-            if (w)
-                snprintf(where, sizeof where, "%s %s:%d", w->function, gh_render_basename(w->file), w->line);
-            else
-                snprintf(where, sizeof where, "? (%s)", g->stop ? g->stop : "no frames");
+            where_text(g, where, sizeof where);
             snprintf(tid, sizeof tid, "%d", g->tid);
-            gh_printf(out, "%8" PRId64 "  %-24s %7s  %-50s %s\n", g->goid, gh_render_gstate_long(g, st, sizeof st),
-                      g->tid ? tid : "", where, g->creator && g->goid != 1 ? g->creator : "");
+            if (g->creator && g->goid != 1) /* main was started by the runtime itself */
+                snprintf(by, sizeof by, "%s %s:%d", g->creator, gh_render_basename(g->creator_file), g->creator_line);
+            else
+                by[0] = 0;
+            gh_render_labels(g, lb, sizeof lb);
+            if (g->labels_error)
+                snprintf(lb + strlen(lb), sizeof lb - strlen(lb), "%s(%s)", *lb ? " " : "", g->labels_error);
+            gh_printf(out, "%8" PRId64 "  %-24s %7s  %-50s %s", g->goid, gh_render_gstate_long(g, st, sizeof st),
+                      g->tid ? tid : "", where, by);
+            if (*lb)
+                gh_printf(out, "%*s  %s", (int)(strlen(by) < 48 ? 48 - strlen(by) : 0), "", lb);
+            gh_puts(out, "\n");
         }
         gh_printf(out, "\n%zu goroutines (%zu user, %zu runtime), %zu dead; shown %" PRIu64 ":", gs->n, gs->nuser,
                   gs->nsystem, gs->ndead, shown);
@@ -180,6 +314,7 @@ done:
     free(groups);
     if (fre)
         regfree(&re);
+    free_filters(fs, nf);
     gh_goroutines_free(gs);
     return rc;
 }
@@ -243,13 +378,19 @@ static const gh_optspec list_opts[] = {
     {"--layout", 0, "the runtime.g/m layouts and globals the reader uses, and where they came from"},
     {"--group", 0, "one row per distinct stack (status, wait reason, every frame's function and file:line), "
                    "largest group first; --limit counts groups"},
+    {"--label", 1, "only goroutines with this pprof label: KEY=VALUE"},
+    {"--with", 1, "only goroutines matching: userloc=REGEX (user frame), curloc=REGEX (top frame), goloc=REGEX "
+                  "(creator), startloc=REGEX (start function), label=KEY[=VALUE], running, user (not the "
+                  "runtime's); REGEX against \"function file:line\""},
+    {"--without", 1, "only goroutines not matching (as --with)"},
     {NULL, 0, NULL},
 };
 
 const gh_command gh_cmd_goroutines = {
     .name = "goroutines",
     .summary = "goroutines: status, wait reason, where they are, who created them",
-    .usage = "goroutines [--status S] [--function REGEX] [--limit N] [--group] [--json]",
+    .usage = "goroutines [--status S] [--function REGEX] [--label KEY=VALUE] [--with F] [--without F] [--limit N] "
+             "[--group] [--json]",
     .opts = list_opts,
     .example = "goroutines --function 'main\\.' --limit 20",
     .min_pos = 0,

@@ -59,6 +59,8 @@ const char *gh_render_basename(const char *path);
  * its status; _long adds ", N minutes" as the traceback header does. */
 const char *gh_render_gstate(const gh_goroutine *g);
 const char *gh_render_gstate_long(const gh_goroutine *g, char *buf, size_t cap);
+/* Its pprof labels as "k=v k2=\"a b\"" (empty when none). */
+const char *gh_render_labels(const gh_goroutine *g, char *buf, size_t cap);
 /* One goroutine as a JSON object; with frames, its frames; with ps (the
  * goroutine command), each frame's pointer words and the others, typed from
  * gr (may be NULL), and the scan's notes with note appended. */

@@ -31,6 +31,54 @@ const char *gh_render_gstate_long(const gh_goroutine *g, char *buf, size_t cap)
     return buf;
 }
 
+/* k=v pairs joined by spaces, a value quoted when it is empty or holds a
+ * space, a quote or an '=': how listings show pprof labels. */
+const char *gh_render_labels(const gh_goroutine *g, char *buf, size_t cap)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < g->nlabels && at + 1 < cap; i++) {
+        const char *k = g->labels[i].key, *v = g->labels[i].value;
+        int quote = !*v || strpbrk(v, " \t\"=") != NULL;
+        int n = snprintf(buf + at, cap - at, "%s%s=%s%s%s", i ? " " : "", k, quote ? "\"" : "", v, quote ? "\"" : "");
+        if (n < 0 || (size_t)n >= cap - at) {
+            if (cap > 4)
+                memcpy(buf + cap - 4, "...", 4);
+            break;
+        }
+        at += (size_t)n;
+    }
+    return buf;
+}
+
+static void json_frame_or_null(gh_json *j, const char *key, const gh_frame *f)
+{
+    gh_json_key(j, key);
+    if (!f) {
+        gh_json_null(j);
+        return;
+    }
+    gh_json_obj(j);
+    gh_json_kstr(j, "function", f->function);
+    gh_json_kstr(j, "file", f->file);
+    gh_json_ki64(j, "line", f->line);
+    gh_json_end(j, '}');
+}
+
+static void json_labels(gh_json *j, const gh_goroutine *g)
+{
+    gh_json_key(j, "labels");
+    gh_json_obj(j);
+    for (size_t i = 0; i < g->nlabels; i++)
+        gh_json_kstr(j, g->labels[i].key, g->labels[i].value);
+    gh_json_end(j, '}');
+    gh_json_key(j, "labels_error");
+    if (g->labels_error)
+        gh_json_str(j, g->labels_error);
+    else
+        gh_json_null(j);
+}
+
 static void json_i64_or_null(gh_json *j, const char *k, int64_t v, int known)
 {
     gh_json_key(j, k);
@@ -231,16 +279,11 @@ void gh_render_goroutine_fields(gh_json *j, const gh_goroutine *g, int frames, c
         gh_json_null(j);
     }
     const gh_frame *w = gh_goroutine_where(g);
-    gh_json_key(j, "where");
-    if (w) {
-        gh_json_obj(j);
-        gh_json_kstr(j, "function", w->function);
-        gh_json_kstr(j, "file", w->file);
-        gh_json_ki64(j, "line", w->line);
-        gh_json_end(j, '}');
-    } else {
-        gh_json_null(j);
-    }
+    json_frame_or_null(j, "where", w);
+    json_frame_or_null(j, "user_frame", w);
+    json_frame_or_null(j, "top_frame", gh_goroutine_top(g));
+    json_frame_or_null(j, "start_frame", gh_goroutine_start_frame(g));
+    json_labels(j, g);
     gh_json_kstr(j, "from", gh_gfrom_name(g->from));
     gh_json_kbool(j, "truncated", g->truncated);
     gh_json_key(j, "stop");
@@ -390,6 +433,11 @@ void gh_render_backtrace(const gh_goroutine *g, const gh_gptrs *ps, const gh_gra
     if (g->tid)
         gh_printf(out, " thread %d", g->tid);
     gh_printf(out, " gp=0x%" PRIx64 " (frames from %s):\n", g->g, gh_gfrom_name(g->from));
+    if (g->nlabels || g->labels_error) {
+        char lb[1024];
+        gh_printf(out, "labels: %s%s%s\n", gh_render_labels(g, lb, sizeof lb), g->labels_error ? "; " : "",
+                  g->labels_error ? g->labels_error : "");
+    }
     for (size_t i = 0; i < g->nframes; i++) {
         const gh_frame *f = &g->frames[i];
         const gh_pframe *p = &g->pframes[f->pframe];

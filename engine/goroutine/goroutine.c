@@ -57,16 +57,31 @@ int gh_frame_is_runtime(const gh_frame *f)
     const char *name = f->function;
     if (!strncmp(name, "runtime.", 8))
         return !(name[8] >= 'A' && name[8] <= 'Z'); /* exported runtime functions are the program's calls */
-    return !strncmp(name, "internal/runtime/", 17) || !strncmp(name, "runtime/internal/", 17) ||
-           strstr(f->file, "/src/runtime/") != NULL;
+    return !strchr(name, '.') || !strncmp(name, "internal/", 9) || !strncmp(name, "runtime/internal/", 17) ||
+           !strncmp(name, "iter.", 5) || !strncmp(name, "syscall.", 8) || strstr(f->file, "/src/runtime/") != NULL;
 }
+
+#define USER_DEPTH 30 /* frames searched for the user frame, as Delve does */
 
 const gh_frame *gh_goroutine_where(const gh_goroutine *g)
 {
-    for (size_t i = 0; i < g->nframes; i++)
+    for (size_t i = 0; i < g->nframes && i < USER_DEPTH; i++)
         if (!gh_frame_is_runtime(&g->frames[i]))
             return &g->frames[i];
     return NULL;
+}
+
+const gh_frame *gh_goroutine_top(const gh_goroutine *g) { return g->nframes ? &g->frames[0] : NULL; }
+
+const gh_frame *gh_goroutine_start_frame(const gh_goroutine *g)
+{
+    /* runtime.goexit, then the wrappers the compiler makes for go
+     * statements with arguments (main.f.gowrap1) */
+    size_t n = g->nframes;
+    while (n > 1 && (!strcmp(g->frames[n - 1].function, "runtime.goexit") ||
+                     strstr(g->frames[n - 1].function, ".gowrap")))
+        n--;
+    return n ? &g->frames[n - 1] : NULL;
 }
 
 const gh_goroutine *gh_goroutine_find(const gh_goroutines *gs, int64_t goid)
@@ -277,6 +292,69 @@ static void creator(loader *ld, gh_goroutine *g)
     }
 }
 
+/* A string of the target, cut at MAX_LABEL_STR bytes, pooled. */
+#define MAX_LABELS 64
+#define MAX_LABEL_STR 1024
+
+static const char *target_str(loader *ld, gh_strhdr h, int *cut)
+{
+    char buf[MAX_LABEL_STR + 4];
+    uint64_t len = h.len;
+    gh_err e;
+    if (len > MAX_LABEL_STR) {
+        len = MAX_LABEL_STR;
+        *cut = 1;
+    }
+    if (len && gh_read(ld->t, h.ptr, buf, len, &e)) {
+        *cut = 1;
+        return "?";
+    }
+    buf[len] = 0;
+    if (h.len > len)
+        memcpy(buf + len, "...", 4);
+    for (uint64_t i = 0; i < len; i++)
+        if (!buf[i])
+            buf[i] = '?'; /* a NUL inside would cut the C string short */
+    return pool_str(ld, buf);
+}
+
+static int label_cmp(const void *a, const void *b)
+{
+    return strcmp(((const gh_glabel *)a)->key, ((const gh_glabel *)b)->key);
+}
+
+/* g.labels: its pprof labels, sorted by key as pprof prints them. */
+static void labels(loader *ld, gh_goroutine *g, uint64_t p)
+{
+    gh_strhdr kv[2 * MAX_LABELS];
+    size_t n = 0;
+    gh_err e;
+    g->labels_ptr = p;
+    if (!p)
+        return;
+    if (gh_glabels_read(ld->t, ld->minor, p, kv, MAX_LABELS, &n, &e)) {
+        g->labels_error = pool_str(ld, e.msg);
+        return;
+    }
+    size_t k = n < MAX_LABELS ? n : MAX_LABELS;
+    g->labels = k ? (gh_glabel *)pool_alloc(ld->gs, k * sizeof *g->labels) : NULL;
+    if (k && !g->labels) {
+        ld->oom = 1;
+        return;
+    }
+    int cut = 0;
+    for (size_t i = 0; i < k; i++)
+        g->labels[i] = (gh_glabel){target_str(ld, kv[2 * i], &cut), target_str(ld, kv[2 * i + 1], &cut)};
+    g->nlabels = k;
+    if (k > 1)
+        qsort(g->labels, k, sizeof *g->labels, label_cmp);
+    if (n > k || cut) {
+        char buf[160];
+        snprintf(buf, sizeof buf, "%zu labels, %zu shown%s", n, k, cut ? "; strings cut or unreadable" : "");
+        g->labels_error = pool_str(ld, buf);
+    }
+}
+
 /* Frames of g into the session-wide arrays. */
 static int walk(loader *ld, gh_goroutine *g, size_t gi, const gh_ustart *st)
 {
@@ -365,6 +443,7 @@ static int load_one(loader *ld, uint64_t gp, const uint8_t *gb)
     if (g->m && !gh_read_u64(ld->t, g->m + L->m_procid.offset, &procid, &e) && procid <= INT32_MAX)
         g->tid = (int)procid;
     creator(ld, g);
+    labels(ld, g, fld(gb, L->g_labels));
     if (g->stack_lo >= g->stack_hi || g->stack_hi - g->stack_lo > (1ull << 30)) {
         g->stop = pool_str(ld, "no stack");
         return !ld->oom;
@@ -465,6 +544,12 @@ static int read_reasons(loader *ld, gh_err *err)
     return GH_OK;
 }
 
+static int by_goid(const void *a, const void *b)
+{
+    int64_t x = ((const gh_goroutine *)a)->goid, y = ((const gh_goroutine *)b)->goid;
+    return (x > y) - (x < y);
+}
+
 void gh_goroutines_free(gh_goroutines *gs)
 {
     if (!gs)
@@ -547,6 +632,10 @@ int gh_goroutines_load(const gh_runtime *rt, const gh_pclntab *tab, gh_cancel *c
             else
                 gs->nuser++;
         }
+        /* allgs is in creation order, but reuses the gs of dead goroutines:
+         * listings are by id, as Delve's. Frames are pointers: they move along. */
+        if (gs->n > 1) /* qsort's array may not be NULL, even empty */
+            qsort(gs->v, gs->n, sizeof *gs->v, by_goid);
         find_now(&ld);
     }
 done:

@@ -26,10 +26,11 @@ typedef struct gh_glayout {
     gh_field g_waitsince;
     gh_field sched_lastpoll, sched_procresizetime, mstats_last_gc_nanotime,
         limiter_lastUpdate, p_schedwhen, p_syscallwhen;
+    gh_field g_labels; /* the goroutine's pprof labels (an unsafe.Pointer) */
     uint64_t g_size;
 } gh_glayout;
 
-#define GH_GLAYOUT_NFIELDS 38
+#define GH_GLAYOUT_NFIELDS 39
 #define GH_GLAYOUT_NITEMS (GH_GLAYOUT_NFIELDS + 1)
 
 typedef struct gh_glayout_row {
@@ -91,6 +92,11 @@ int64_t gh_wait_minutes(uint32_t status, int64_t waitsince, int64_t now);
 
 #define GH_X86_GPRS 16 /* rax..r15 as saved at a stop (rsp included) */
 
+/* One pprof label (runtime/pprof: SetGoroutineLabels, Do). */
+typedef struct gh_glabel {
+    const char *key, *value;
+} gh_glabel;
+
 typedef struct gh_goroutine {
     uint64_t g;              /* address of the runtime.g */
     int64_t goid, parent_goid;
@@ -110,6 +116,10 @@ typedef struct gh_goroutine {
     const char *creator_file;
     int creator_line;
     const char *start;       /* function at startpc (printed form) */
+    uint64_t labels_ptr;     /* g.labels, 0 when it has none */
+    gh_glabel *labels;       /* its pprof labels sorted by key (pooled) */
+    size_t nlabels;
+    const char *labels_error;/* why they could not all be read, NULL when they were */
     gh_gfrom from;
     uint64_t regs[GH_X86_NREGS]; /* registers at the innermost frame (from thread/signal) */
     int has_regs;
@@ -123,7 +133,7 @@ typedef struct gh_goroutine {
 
 typedef struct gh_goroutines gh_goroutines;
 struct gh_goroutines {
-    gh_goroutine *v;         /* live (not dead) goroutines in allgs order */
+    gh_goroutine *v;         /* live (not dead) goroutines sorted by id */
     size_t n;
     size_t nall;             /* entries of allgs read */
     size_t ndead;            /* dead (and 1.26+ deadextra) ones skipped */
@@ -185,12 +195,37 @@ void gh_gptrs_free(gh_gptrs *p);
 /* The goroutine with id goid, or NULL. */
 const gh_goroutine *gh_goroutine_find(const gh_goroutines *gs, int64_t goid);
 
-/* The first frame not in the runtime (what "where" shows), or NULL. */
+/* The user frame: the first frame not in the runtime (gh_frame_is_runtime),
+ * as Delve's (*G).UserCurrent finds it; NULL when every frame is the
+ * runtime's (its own goroutines). */
 const gh_frame *gh_goroutine_where(const gh_goroutine *g);
+/* The innermost frame, NULL when there are none. */
+const gh_frame *gh_goroutine_top(const gh_goroutine *g);
+/* The outermost frame below runtime.goexit and the compiler's go-statement
+ * wrappers (f.gowrap1): the function the goroutine started in, as its stack
+ * holds it; NULL when there are none. */
+const gh_frame *gh_goroutine_start_frame(const gh_goroutine *g);
 
-/* Whether a frame is the runtime's own: its packages (unexported runtime
- * functions, internal/runtime/...) or code in GOROOT/src/runtime linked into
- * other packages (sync.runtime_Semacquire...). */
+/* Whether a frame counts as the runtime's for the user frame. Delve's rule
+ * (pkg/proc (*G).UserCurrent): a name without a '.', an unexported runtime
+ * function (runtime.gopark; exported ones like runtime.Gosched are the
+ * program's calls), internal/..., runtime/internal/..., iter.... goheap adds
+ * code in GOROOT/src/runtime linked into other packages
+ * (sync.runtime_Semacquire, time.Sleep) and package syscall, the runtime's
+ * system-call gate (syscall.Syscall, syscall.RawSyscall6, syscall.read). */
 int gh_frame_is_runtime(const gh_frame *f);
+
+/* The pprof labels at g.labels (an unsafe.Pointer to runtime/pprof's
+ * labelMap) as string headers, key and value of each label in kv[2i],
+ * kv[2i+1], up to cap labels; *n is how many there are (may be more than
+ * cap). Its layout by release: 1.22-1.23 a map[string]string (the classic
+ * hash map), 1.24-1.25 struct{LabelSet{list []label{key, value string}}},
+ * 1.26+ struct{label.Set{List []label.Label{Key, Value string}}}. Every
+ * read bounded; a map's chains are cut after a fixed number of buckets. */
+typedef struct gh_strhdr {
+    uint64_t ptr, len;
+} gh_strhdr;
+int gh_glabels_read(const gh_target *t, int minor, uint64_t labels, gh_strhdr *kv, size_t cap, size_t *n,
+                    gh_err *err);
 
 #endif

@@ -56,6 +56,7 @@ static const item items[GH_GLAYOUT_NITEMS] = {
     {"runtime.gcCPULimiterState", "lastUpdate", F(limiter_lastUpdate), 0},
     {"runtime.p", "sysmontick.schedwhen", F(p_schedwhen), 0},
     {"runtime.p", "sysmontick.syscallwhen", F(p_syscallwhen), 0},
+    {"runtime.g", "labels", F(g_labels), 0},
     {"runtime.g", "", F(g_size), 0},
 };
 #undef F

@@ -22,6 +22,15 @@
   stack and state, largest first, and the group of each parked goroutine has
   the count the program's notes give ("600 goroutines parked in
   main.parkChan");
+- Delve's view (docs/cli.md "goroutines"): the listing is sorted by id;
+  each goroutine's user_frame is the first of its frames (those equal to the
+  runtime's traceback) outside the runtime by the documented rule, top_frame
+  its first frame; each parked goroutine's user frame, creator (function and
+  file:line of its go statement) and pprof labels are what the program
+  recorded (manifest "user", "creator", "labels"; no labels when none); every
+  "created by" the runtime's traceback printed is goheap's creator; the
+  --label, --with and --without filters select exactly the goroutines the
+  listing says have that label, user frame or state;
 - wait durations: goheap prints "N minutes" only where the runtime's
   traceback printed at least as many (none of the corpus goroutines waited a
   minute: nothing must be printed); where gdb reads the core, every
@@ -36,6 +45,7 @@ import tempfile
 import time
 
 FRAME = re.compile(r"^\t(.*):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=(0x[0-9a-f]+) sp=(0x[0-9a-f]+) pc=(0x[0-9a-f]+))?$")
+CREATED = re.compile(r"^created by (\S+?)(?: in goroutine (\d+))?$")
 HEADER = re.compile(r"^goroutine (\d+) (?:gp=\S+ m=\S+ (?:mp=\S+ )?)?\[([^\],]*)")
 MINUTES = re.compile(r"^goroutine (\d+) (?:gp=\S+ m=\S+ (?:mp=\S+ )?)?\[[^\]]*?, (\d+) minutes")
 PARKED_NOTE = re.compile(r"^(\d+) goroutines parked in (\S+)$")
@@ -75,6 +85,107 @@ def parse_traceback(text):
             cur = None
         i += 1
     return out
+
+
+def parse_created_by(text):
+    """The runtime's crash traceback: {goid: (function, file, line)} of its
+    "created by" lines."""
+    out = {}
+    lines = text.splitlines()
+    gid = None
+    for i, line in enumerate(lines):
+        h = HEADER.match(line)
+        if h:
+            gid = int(h.group(1))
+            continue
+        c = CREATED.match(line)
+        if c and gid and i + 1 < len(lines):
+            f = FRAME.match(lines[i + 1])
+            if f:
+                out.setdefault(gid, (c.group(1), f.group(1), int(f.group(2))))
+            gid = None
+    return out
+
+
+def is_runtime_frame(f):
+    """docs/cli.md's rule for the user frame: Delve's (*G).UserCurrent
+    (no '.', unexported runtime.*, internal/, runtime/internal/, iter.) plus
+    GOROOT/src/runtime code linked into other packages and package syscall."""
+    fn = f["function"]
+    if fn.startswith("runtime."):
+        return not fn[8:9].isupper()
+    return ("." not in fn or fn.startswith(("internal/", "runtime/internal/", "iter.", "syscall.")) or
+            "/src/runtime/" in f["file"])
+
+
+def frame_of(f):
+    return None if f is None else {"function": f["function"], "file": f["file"], "line": f["line"]}
+
+
+def check_delve_view(gr, m, stderr_text, goheap_batch, d):
+    """Sorting, user and top frames, creators, labels and the filters (see
+    the module's doc). Returns a summary."""
+    ids = [g["id"] for g in gr["goroutines"]]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids), "goroutines not sorted by id: %s" % ids[:20]
+    for g in gr["goroutines"]:
+        want = next((f for f in g["frames"][:30] if not is_runtime_frame(f)), None)
+        assert g["user_frame"] == frame_of(want) == g["where"], "goroutine %d: user frame %s, the rule gives %s" % (
+            g["id"], g["user_frame"], frame_of(want))
+        assert g["top_frame"] == frame_of(g["frames"][0]), "goroutine %d: top frame %s" % (g["id"], g["top_frame"])
+        assert g["labels_error"] is None, "goroutine %d: labels: %s" % (g["id"], g["labels_error"])
+    gs = {g["id"]: g for g in gr["goroutines"]}
+    users = creators = labelled = 0
+    for p in m.get("parked", []):
+        g = gs[p["goroutine"]]
+        where = "goroutine %d (%s)" % (g["id"], p["function"])
+        assert g["labels"] == p.get("labels", {}), "%s: labels %s, the program set %s" % (
+            where, g["labels"], p.get("labels", {}))
+        labelled += bool(p.get("labels"))
+        u = p.get("user")
+        if u:
+            have = g["user_frame"] or {}
+            ok = have.get("function") == u["function"] and (
+                not u["line"] or (have.get("file"), have.get("line")) == (u["file"], u["line"]))
+            assert ok, "%s: user frame %s, the program says %s" % (where, have, u)
+            users += 1
+        c = p.get("creator")
+        if c:
+            have = g["creator"] or {}
+            assert (have.get("function"), have.get("file"), have.get("line")) == (c["function"], c["file"], c["line"]), \
+                "%s: created by %s, the program's go statement is %s" % (where, have, c)
+            creators += 1
+    tb = parse_created_by(stderr_text) if stderr_text else {}
+    for gid, (fn, file, line) in tb.items():
+        if gid not in gs:
+            continue
+        have = gs[gid]["creator"] or {}
+        assert (have.get("function"), have.get("file"), have.get("line")) == (fn, file, line), \
+            "goroutine %d: created by %s, the runtime's traceback says %s %s:%d" % (gid, have, fn, file, line)
+    # Filters, each against what the listing itself says.
+    cmds, wants = [], []
+    pairs = sorted({(k, v) for g in gr["goroutines"] for k, v in g["labels"].items() if " " not in k + v})
+    for k, v in pairs[:3]:
+        cmds.append("goroutines --label %s=%s --json" % (k, v))
+        wants.append({g["id"] for g in gr["goroutines"] if g["labels"].get(k) == v})
+        cmds.append("goroutines --without label=%s --json" % k)
+        wants.append({g["id"] for g in gr["goroutines"] if k not in g["labels"]})
+    for fn in sorted({p["user"]["function"].split(".")[-1] for p in m.get("parked", []) if p.get("user")})[:2]:
+        cmds.append("goroutines --with userloc=%s --json" % fn)
+        wants.append({g["id"] for g in gr["goroutines"] if g["user_frame"] and
+                      re.search(fn, "%s %s:%d" % (g["user_frame"]["function"], g["user_frame"]["file"],
+                                                  g["user_frame"]["line"]))})
+    cmds += ["goroutines --with running --json", "goroutines --without user --json",
+             "goroutines --with goloc=main --json"]
+    wants += [{g["id"] for g in gr["goroutines"] if g["status"] == "running"},
+              {g["id"] for g in gr["goroutines"] if g["system"]},
+              {g["id"] for g in gr["goroutines"] if g["creator"] and re.search(
+                  "main", "%s %s:%d" % (g["creator"]["function"], g["creator"]["file"], g["creator"]["line"]))}]
+    for cmd, want, doc in zip(cmds, wants, goheap_batch(d, cmds)):
+        have = {g["id"] for g in doc["goroutines"]}
+        assert have == want and doc["matched"] == len(want), "%s: %d goroutines %s, want %s" % (
+            cmd, doc["matched"], sorted(have)[:10], sorted(want)[:10])
+    return "sorted by id; user frames by the rule; %d parked user frames, %d creators, %d labelled = program's; " \
+        "%d created-by = traceback's; %d filters" % (users, creators, labelled, len(tb), len(cmds))
 
 
 def check_traceback(gs, text):
@@ -367,7 +478,8 @@ def check_goroutines(d, m, goheap_batch, stderr_text=None, live=False):
     headers, printed = check_wait_printed(gr, stderr_text) if stderr_text else (0, 0)
     minor = int(re.match(r"go1\.(\d+)", m["go"]).group(1))
     wait = check_wait_gdb(d, gr, minor) if not live else "live"
-    return "%d goroutines (%d user), %d parked, %d tracebacks = runtime's, %d stack sentinels held directly, %d through objects, " \
+    delve = check_delve_view(gr, m, stderr_text, goheap_batch, d)
+    return delve + "; %d goroutines (%d user), %d parked, %d tracebacks = runtime's, %d stack sentinels held directly, %d through objects, " \
         "%d stack roots; %d groups (%d parked counts = notes); goroutine ID (%d): %d sentinels as frame pointers (%d words); " \
         "waits: %d headers, %d with minutes, %s" % (
             gr["total"], gr["user"], len(m.get("parked", [])), compared, direct, indirect, len(stack), ngroups,

@@ -14,6 +14,9 @@ b. Ctrl-C during `heap` on the largest corpus core (marking slowed down with
    Ctrl-C during `verify` (slowed with GOHEAP_TEST_SLOW_VERIFY): exit 130.
    Error messages name the argument and what is wrong with it; every
    column of human-unit sizes has a header over it.
+   goroutines' text rows show each parked goroutine's user frame, its
+   creator's file:line and its pprof labels as the manifest records them;
+   a bad --with, --without or --label is refused naming the option.
 c. mappings and read on one core of every release and variant: the JSON
    parses, the executable's text section and every heap arena are labelled,
    and `read` of a sentinel shows the bytes gdb shows (`x/16xb`).
@@ -513,6 +516,41 @@ def check_live(d):
     return "%d mappings, sentinel %s = /proc/PID/mem" % (len(maps), addr)
 
 
+def check_goroutines_text(d):
+    """goroutines' text rows: WHERE is the user frame, CREATED BY the go
+    statement's function and file:line, LABELS the pprof labels, for every
+    parked goroutine of the manifest (corpus/stacks); filters that do not
+    parse are refused naming the option."""
+    with open(os.path.join(d, "manifest.json")) as f:
+        m = json.loads(f.readline())
+    core = os.path.join(d, "core")
+    rows = {int(l.split()[0]): l for l in one_shot(core, "goroutines").splitlines()[1:] if re.match(r"^ +\d+ ", l)}
+    assert list(rows) == sorted(rows), "rows not sorted by id: %s" % list(rows)
+    n = 0
+    for p in m["parked"]:
+        row = rows[p["goroutine"]]
+        u, c = p["user"], p["creator"]
+        want = [u["function"] + " " + os.path.basename(u["file"]) + (":%d" % u["line"] if u["line"] else ":"),
+                "%s %s:%d" % (c["function"], os.path.basename(c["file"]), c["line"])]
+        for k, v in sorted(p.get("labels", {}).items()):
+            want.append('%s="%s"' % (k, v) if " " in v else "%s=%s" % (k, v))
+        at = 0
+        for w in want:
+            i = row.find(w, at)
+            assert i >= 0, "goroutine %d: %r not in order in the row %r" % (p["goroutine"], w, row)
+            at = i + len(w)
+        n += 1
+    bad = {("--with", "bogus"): "goheap: --with: \"bogus\" is not one of userloc=REGEX, curloc=REGEX, goloc=REGEX, "
+                                "startloc=REGEX, label=KEY[=VALUE], running, user",
+           ("--without", "curloc=("): 'goheap: --without: bad regular expression "("',
+           ("--label", "role"): 'goheap: --label: KEY=VALUE, not "role"'}
+    for args, line in bad.items():
+        p = subprocess.run([GOHEAP, core, "goroutines"] + list(args), capture_output=True, text=True, timeout=300)
+        assert p.returncode == 1 and p.stderr.strip() == line, "%s: exit %d, %r" % (
+            " ".join(args), p.returncode, p.stderr.strip())
+    return "%d parked rows, %d refused filters" % (n, len(bad))
+
+
 def main():
     dirs = corpus_dirs()
     if not os.path.exists(GOHEAP) or not dirs:
@@ -528,6 +566,10 @@ def main():
         if demo:
             check("error messages: %s" % os.path.relpath(demo, BUILD), check_errors, demo)
             check("size columns have headers: %s" % os.path.relpath(demo, BUILD), check_size_headers, demo)
+            stacks = os.path.join(os.path.dirname(demo), "stacks")
+            if os.path.exists(os.path.join(stacks, "core")):
+                check("goroutines text: user frame, creator, labels: %s" % os.path.relpath(stacks, BUILD),
+                      check_goroutines_text, stacks)
             for prog in sorted(os.listdir(os.path.dirname(demo))):
                 pd = os.path.join(os.path.dirname(demo), prog)
                 if os.path.exists(os.path.join(pd, "core")):
