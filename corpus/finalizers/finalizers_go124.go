@@ -140,7 +140,9 @@ func describeModern(m *manifest.M, stop int) {
 
 	if stop == 1 {
 		m.SetLive("main.CleanOrphanArg", nObj)
-		m.AddGarbage("main.CleanOrphan", nObj)
+		m.SetPending("main.CleanOrphan", nObj)
+		m.PendingObjects = append(m.PendingObjects, manifest.Pending{Addr: fmt.Sprintf("%#x", cleanOrphanAddr[pick]),
+			Type: "main.CleanOrphan", Kind: "cleanup", Function: cleanOrphanFn})
 		m.AddGarbage("main.WeakOnly", nObj)
 		m.SetLive("main.WeakStrong", nObj)
 		addSentinel(m, cleanOrphanArgAddr[pick], "main.CleanOrphanArg", unsafe.Sizeof(CleanOrphanArg{}),

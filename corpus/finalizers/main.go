@@ -15,9 +15,10 @@
 //     block being run (allfin/finq). The finalizer goroutine can run no other
 //     finalizer afterwards, which keeps everything below deterministic.
 //   - m.Settle() then turns the GC off; everything after it is never collected:
-//   - main.FinOrphan (garbage 16, live 0): unreachable objects with finalizer
+//   - main.FinOrphan (pending 16, live 0): unreachable objects with finalizer
 //     main.orphanFinalizer, allocated after the last collection, so their
-//     finalizers are not queued.
+//     finalizers are not queued: pending finalization (the next collection
+//     would queue them), listed in pending and pending_objects.
 //   - main.FinReferent (16): referenced only by a FinOrphan. A finalizer special
 //     marks its object's referents but not the object, so these are reachable
 //     (root kind "finalizer") while their FinOrphan is garbage.
@@ -26,7 +27,7 @@
 //   - main.CleanKept (16) from the global main.cleanKept, each with
 //     runtime.AddCleanup(k, main.cleanArg, arg); main.CleanArg (16) is held only
 //     by the cleanup closure (root kind "cleanup").
-//   - main.CleanOrphan (garbage 16, live 0) with cleanups whose args,
+//   - main.CleanOrphan (pending 16, live 0) with cleanups whose args,
 //     main.CleanOrphanArg (16), are held only by the cleanup specials.
 //   - main.WeakStrong (16) from the global main.weakStrong and also from
 //     weak.Pointers; main.WeakOnly (garbage 16, live 0) only from weak.Pointers
@@ -214,7 +215,9 @@ func describe(m *manifest.M, blocked bool, stop int) {
 	m.SetLive("main.FinReferent", nObj)
 	if stop == 1 {
 		m.SetLive("main.FinOrphan", 0)
-		m.AddGarbage("main.FinOrphan", nObj)
+		m.SetPending("main.FinOrphan", nObj)
+		m.PendingObjects = append(m.PendingObjects, manifest.Pending{Addr: fmt.Sprintf("%#x", orphanAddr[pick]),
+			Type: "main.FinOrphan", Kind: "finalizer", Function: orphanFin})
 		k := finKept[pick]
 		m.Sentinel(unsafe.Pointer(k), typeName(k), unsafe.Sizeof(*k), manifest.Global("main.finKept"),
 			map[string]string{"ID": strconv.Itoa(100 + pick), "Name": "kept-" + strconv.Itoa(pick)})

@@ -63,7 +63,7 @@
 //	       main.StackOwner 4208/3, main.FinRef 1104/2
 //
 // F is allocated after m.Settle() turned the GC off, so its finalizer is never
-// queued: F stays unreachable (garbage 1, live 0) while R and its buffer are
+// queued: F stays unreachable (pending finalization 1, live 0) while R and its buffer are
 // live through the finalizer special. The parked goroutine receives from a
 // nil channel, which parks it without a sudog or any other runtime object;
 // its only pointer into the heap is obj (runtime.KeepAlive after the receive).
@@ -493,7 +493,9 @@ func describe(m *manifest.M, holder stackReport, stop int) {
 	if stop == 1 {
 		finFn := funcName(finalizeFinObj)
 		m.SetLive("main.FinObj", 0)
-		m.AddGarbage("main.FinObj", 1)
+		m.SetPending("main.FinObj", 1)
+		m.PendingObjects = append(m.PendingObjects, manifest.Pending{Addr: fmt.Sprintf("%#x", finObjAddr),
+			Type: "main.FinObj", Kind: "finalizer", Function: finFn})
 		m.SetLive("main.FinRef", 1)
 		m.SetLive("main.FinBuf", 1)
 		addSentinel(m, finRefAddr, "main.FinRef", unsafe.Sizeof(FinRef{}),

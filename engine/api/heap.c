@@ -47,7 +47,10 @@ int gh_heap_summary_get(gh_session *s, gh_heap_summary *out, gh_err *err)
     *out = (gh_heap_summary){
         .objects = h->nobjects, .bytes = h->object_bytes,
         .live_objects = g->live_objects, .live_bytes = g->live_bytes,
-        .garbage_objects = g->garbage_objects, .garbage_bytes = g->garbage_bytes,
+        /* The API's garbage is every unreachable object, pending
+         * finalization included (graph/pending.h). */
+        .garbage_objects = g->garbage_objects + g->pending_objects,
+        .garbage_bytes = g->garbage_bytes + g->pending_bytes,
         .typed_objects = g->typed_objects, .typed_bytes = g->typed_bytes,
         .spans = h->nspans_inuse, .arenas = h->narenas,
     };
@@ -75,7 +78,7 @@ int gh_objects_begin(gh_session *s, unsigned which, gh_object_iter **out, gh_err
     if (!it)
         return gh_errorf(err, GH_ENOMEM, "out of memory");
     *it = (gh_object_iter){.s = s, .g = g, .generation = s->generation, .live = (which & GH_OBJECTS_LIVE) != 0,
-                           .garbage = (which & GH_OBJECTS_GARBAGE) != 0};
+                           .garbage = which & GH_OBJECTS_GARBAGE ? GH_VIEW_GARBAGE | GH_VIEW_PENDING : 0};
     *out = it;
     return GH_OK;
 }

@@ -90,8 +90,8 @@ int gh_type_stats(gh_session *s, unsigned which, gh_type_stat **out, size_t *n, 
         uint64_t count = 0, bytes = 0;
         if (which & GH_OBJECTS_LIVE)
             count += r->live, bytes += r->live_bytes;
-        if (which & GH_OBJECTS_GARBAGE)
-            count += r->garbage, bytes += r->garbage_bytes;
+        if (which & GH_OBJECTS_GARBAGE) /* every unreachable object, pending finalization included */
+            count += r->garbage + r->pending, bytes += r->garbage_bytes + r->pending_bytes;
         if (!count)
             continue;
         const char *name = r->tid ? r->name : gh_types_keep(g->types, r->name);

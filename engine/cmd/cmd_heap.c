@@ -37,6 +37,54 @@ static int by_size(const void *a, const void *b, void *count)
     return strcmp(x->name, y->name);
 }
 
+/* --- objects pending finalization (graph/pending.h), by type ----------- */
+
+static int pending_pick(const gh_typecount_row *r, const regex_t *re)
+{
+    return r->pending && (!re || !regexec(re, r->name, 0, NULL, 0));
+}
+
+static void pending_json(gh_json *j, const gh_typecount *tc, const regex_t *re)
+{
+    uint64_t n = 0, b = 0;
+    for (size_t i = 0; i < tc->n; i++)
+        if (pending_pick(&tc->v[i], re))
+            n += tc->v[i].pending, b += tc->v[i].pending_bytes;
+    gh_json_ku64(j, "pending_objects", n);
+    gh_json_ku64(j, "pending_bytes", b);
+    gh_json_key(j, "pending_types");
+    gh_json_arr(j);
+    for (size_t i = 0; i < tc->n; i++) {
+        if (!pending_pick(&tc->v[i], re))
+            continue;
+        gh_json_obj(j);
+        gh_json_kstr(j, "type", tc->v[i].name);
+        gh_json_ku64(j, "count", tc->v[i].pending);
+        gh_json_ku64(j, "bytes", tc->v[i].pending_bytes);
+        gh_json_end(j, '}');
+    }
+    gh_json_end(j, ']');
+}
+
+/* One line: their total, then the counts of the first few types. */
+static void pending_text(gh_out *out, const gh_typecount *tc, const regex_t *re)
+{
+    uint64_t n = 0, b = 0;
+    size_t ntypes = 0;
+    for (size_t i = 0; i < tc->n; i++)
+        if (pending_pick(&tc->v[i], re))
+            n += tc->v[i].pending, b += tc->v[i].pending_bytes, ntypes++;
+    char hb[32];
+    gh_printf(out, "pending finalization (unreachable, with a finalizer or cleanup the next GC runs): %" PRIu64
+                   " objects, %s",
+              n, gh_human(b, hb, sizeof hb));
+    size_t shown = 0;
+    for (size_t i = 0; i < tc->n && shown < 4; i++)
+        if (pending_pick(&tc->v[i], re))
+            gh_printf(out, "%s%" PRIu64 " %s", shown++ ? ", " : ": ", tc->v[i].pending, tc->v[i].name);
+    gh_puts(out, ntypes > shown ? ", ...\n" : "\n");
+}
+
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 {
     int json = a->val[0] != NULL, all = a->val[1] != NULL;
@@ -188,6 +236,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_json_ku64(&j, "heap_garbage_objects", g->garbage_objects);
             gh_json_ku64(&j, "heap_garbage_bytes", g->garbage_bytes);
         }
+        if (all && !g->partial)
+            pending_json(&j, &tc, have_re ? &re : NULL);
         gh_json_ku64(&j, "rows", nr);
         gh_json_key(&j, "types");
         gh_json_arr(&j);
@@ -244,6 +294,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         if (all)
             gh_printf(out, "garbage (allocated, unreachable): %" PRIu64 " objects, %s\n", t_gobj,
                       gh_human(t_gbytes, b1, sizeof b1));
+        if (all && !g->partial)
+            pending_text(out, &tc, have_re ? &re : NULL);
         /* Sizes in bytes and readable; type names cut to the terminal. */
         int room = gh_out_name_room(out, all ? 64 : 38);
         if (all)

@@ -1,4 +1,5 @@
-/* objects: list heap objects, filtered by type, size and liveness. */
+/* objects: list heap objects, filtered by type, size and liveness (live,
+ * garbage, pending finalization). */
 #include <inttypes.h>
 #include <regex.h>
 #include <stdio.h>
@@ -37,19 +38,23 @@ static int each(void *ctx, const gh_objview *o)
         gh_json_ku64(l->j, "size", o->size);
         if (o->tid && gh_types_length_bound(l->g->types, o->tid))
             gh_json_kbool(l->j, "length_bound", 1);
-        if (l->both)
+        if (l->both) {
             gh_json_kbool(l->j, "live", o->live);
+            gh_json_kbool(l->j, "pending", o->pending);
+        }
         gh_json_end(l->j, '}');
     } else {
         gh_printf(l->out, "0x%016" PRIx64 " %10" PRIu64 "  %s%s\n", o->addr, o->size, o->type,
-                  l->both && !o->live ? "  (garbage)" : "");
+                  !l->both || o->live ? "" : o->pending ? "  (pending finalization)" : "  (garbage)");
     }
     return 0;
 }
 
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 {
-    int json = a->val[0] != NULL, garbage = a->val[5] != NULL, all = a->val[6] != NULL;
+    int json = a->val[0] != NULL, garbage = a->val[5] != NULL, all = a->val[6] != NULL, pending = a->val[7] != NULL;
+    if (garbage + all + pending > 1)
+        return gh_errorf(err, GH_EARG, "objects: give one of --garbage, --pending and --all");
     lister l = {.out = out, .max = UINT64_MAX, .limit = json ? 1000 : 100, .both = all};
     int rc;
     if ((a->val[2] && (rc = gh_parse_u64(a->val[2], "--min-size", &l.min, err))) ||
@@ -68,7 +73,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             regfree(&re);
         return rc;
     }
-    int live = all || !garbage, dead = all || garbage;
+    int live = !garbage && !pending;
+    int dead = all ? GH_VIEW_GARBAGE | GH_VIEW_PENDING : garbage ? GH_VIEW_GARBAGE : pending ? GH_VIEW_PENDING : 0;
     l.g = g;
     gh_json j;
     if (json) {
@@ -88,8 +94,9 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_json_end(&j, '}');
     } else {
         char b[32];
-        gh_printf(out, "%" PRIu64 " %sobjects matched (%s)%s\n", l.matched,
-                  all ? "" : garbage ? "garbage " : "live ", gh_human(l.bytes, b, sizeof b),
+        gh_printf(out, "%" PRIu64 " %s matched (%s)%s\n", l.matched,
+                  all ? "objects" : garbage ? "garbage objects" : pending ? "objects pending finalization" : "live objects",
+                  gh_human(l.bytes, b, sizeof b),
                   l.shown < l.matched ? "; --limit N shows more" : "");
     }
     if (l.re)
@@ -103,15 +110,16 @@ static const gh_optspec opts[] = {
     {"--min-size", 1, "only objects of at least N bytes"},
     {"--max-size", 1, "only objects of at most N bytes"},
     {"--limit", 1, "list at most N objects (text default 100, JSON 1000); all are counted"},
-    {"--garbage", 0, "unreachable objects still allocated, instead of live ones"},
-    {"--all", 0, "live and garbage objects"},
+    {"--garbage", 0, "unreachable objects still allocated (pending finalization left out), instead of live ones"},
+    {"--all", 0, "live, garbage and pending objects"},
+    {"--pending", 0, "unreachable objects with a finalizer or cleanup the next GC runs (pending finalization)"},
     {NULL, 0, NULL},
 };
 
 const gh_command gh_cmd_objects = {
     .name = "objects",
     .summary = "list heap objects: filter by type, size, liveness",
-    .usage = "objects [--type REGEX] [--min-size N] [--max-size N] [--limit N] [--garbage|--all] [--json]",
+    .usage = "objects [--type REGEX] [--min-size N] [--max-size N] [--limit N] [--garbage|--pending|--all] [--json]",
     .opts = opts,
     .example = "objects --type '^main\\.Session$' --limit 10",
     .min_pos = 0,

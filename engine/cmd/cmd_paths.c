@@ -11,6 +11,7 @@
 #include "cmd/render.h"
 #include "graph/aggregate.h"
 #include "graph/paths.h"
+#include "graph/pending.h"
 
 #define SUB_PATHS 16 /* paths looked at for one that points into a tiny sub-object */
 
@@ -75,6 +76,56 @@ static int aggregate(gh_session *s, const char *type, uint64_t limit, int json, 
     return GH_OK;
 }
 
+/* An object pending finalization: no path, but what will happen to it and
+ * which finalizer or cleanup is waiting (pf, n of them). */
+static int pending(gh_session *s, const gh_graph *g, const gh_obj *o, const char *tn, const gh_pending_obj *pf,
+                   size_t n, int json, gh_out *out)
+{
+    if (json) {
+        gh_json j;
+        gh_render_begin(&j, out, s);
+        gh_json_key(&j, "target");
+        gh_json_obj(&j);
+        gh_json_kaddr(&j, "addr", o->addr);
+        gh_json_kstr(&j, "type", tn);
+        gh_json_ku64(&j, "size", o->size);
+        gh_json_end(&j, '}');
+        gh_json_kbool(&j, "live", 0);
+        gh_json_key(&j, "pending");
+        gh_json_arr(&j);
+        for (size_t i = 0; i < n; i++) {
+            const gh_root *r = gh_roots_get(g->roots, pf[i].root);
+            gh_json_obj(&j);
+            gh_json_kstr(&j, "kind", gh_root_kind_name(r->kind));
+            gh_json_kstr(&j, "function", r->name ? r->name : "?");
+            gh_json_kaddr(&j, "record", r->addr);
+            gh_json_end(&j, '}');
+        }
+        gh_json_end(&j, ']');
+        gh_json_key(&j, "paths");
+        gh_json_arr(&j);
+        gh_json_end(&j, ']');
+        gh_json_end(&j, '}');
+        return GH_OK;
+    }
+    gh_printf(out, "0x%" PRIx64 " %s (%" PRIu64 " bytes) is pending finalization: no root reaches it, but", o->addr, tn,
+              o->size);
+    for (size_t i = 0; i < n; i++) {
+        const gh_root *r = gh_roots_get(g->roots, pf[i].root);
+        int fin = r->kind == GH_ROOT_FINALIZER;
+        gh_printf(out, "%s it has a %s, %s (record 0x%" PRIx64 ")", i ? ";" : "", fin ? "finalizer" : "cleanup",
+                  r->name ? r->name : "?", r->addr);
+    }
+    /* The runtime queues a finalizer and keeps its object until it ran;
+     * a cleanup runs after its object was freed. */
+    if (gh_roots_get(g->roots, pf[0].root)->kind == GH_ROOT_FINALIZER)
+        gh_puts(out, ": the next GC queues it and keeps the object alive until it has run (what the object points "
+                     "to is live already, through the finalizer record)\n");
+    else
+        gh_puts(out, ": the next GC frees the object and queues the cleanup\n");
+    return GH_OK;
+}
+
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 {
     uint64_t addr, max = 1;
@@ -108,6 +159,10 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     char tname[64];
     const char *tn = gh_graph_type_name(g, o.id, o.size, tname, sizeof tname);
     int live = gh_graph_live(g, o.id);
+    size_t npend;
+    const gh_pending_obj *pf = live ? NULL : gh_graph_pending_find(g, o.id, &npend);
+    if (pf)
+        return pending(s, g, &o, tn, pf, npend, json, out);
     /* A tiny block: the typed sub-object holding addr, or none there. */
     uint64_t at = o.addr, size = o.size;
     int tiny = g->type[o.id] == GH_TID_TINY, sub = 0;

@@ -37,7 +37,8 @@ typedef struct gh_graph {
     size_t ntiny;
     /* Totals */
     uint64_t live_objects, live_bytes, typed_bytes, typed_objects;
-    uint64_t garbage_objects, garbage_bytes;
+    uint64_t garbage_objects, garbage_bytes; /* pending finalization left out once found (pending.h) */
+    uint64_t pending_objects, pending_bytes; /* unreachable with a finalizer or cleanup (pending.h) */
     uint64_t tiny_blocks, tiny_objects, tiny_typed_bytes;
     uint64_t untyped_under_closures; /* live untyped objects first reached from a closure */
     uint64_t hints_rejected;   /* type hints that contradicted an object's pointer bits */
@@ -62,6 +63,7 @@ typedef struct gh_graph {
     void *map;
     size_t map_len;
     struct gh_domtree *dom; /* the dominator tree, built on first use (dominators.h) */
+    struct gh_pending *pending; /* objects pending finalization (pending.h), NULL until found */
 } gh_graph;
 
 static inline int gh_graph_live(const gh_graph *g, uint32_t id) { return (g->marked[id >> 6] >> (id & 63)) & 1; }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph/pending.h"
 #include "types/gotype_int.h"
 
 #define MAX_UNKNOWN_SIZES 4096
@@ -33,7 +34,7 @@ int gh_typecount_build(const gh_graph *g, int with_garbage, gh_typecount *out, g
             uint32_t id = sp->first + k;
             if (!gh_heap_allocated(h, id))
                 continue;
-            int live = gh_graph_live(g, id);
+            int live = gh_graph_live(g, id), pending = !live && gh_graph_is_pending(g, id);
             if (!live && !with_garbage)
                 continue;
             gh_tid t = g->type[id];
@@ -47,6 +48,9 @@ int gh_typecount_build(const gh_graph *g, int with_garbage, gh_typecount *out, g
                     if (live) {
                         r->live++;
                         r->live_bytes += b;
+                    } else if (pending) {
+                        r->pending++;
+                        r->pending_bytes += b;
                     } else {
                         r->garbage++;
                         r->garbage_bytes += b;
@@ -68,6 +72,9 @@ int gh_typecount_build(const gh_graph *g, int with_garbage, gh_typecount *out, g
             if (live) {
                 r->live++;
                 r->live_bytes += sp->elemsize;
+            } else if (pending) {
+                r->pending++;
+                r->pending_bytes += sp->elemsize;
             } else {
                 r->garbage++;
                 r->garbage_bytes += sp->elemsize;
@@ -89,7 +96,7 @@ int gh_typecount_build(const gh_graph *g, int with_garbage, gh_typecount *out, g
     /* Compact away empty rows. */
     size_t k = 0;
     for (size_t i = 1; i < nt + MAX_UNKNOWN_SIZES + 1; i++)
-        if (v[i].live || v[i].garbage)
+        if (v[i].live || v[i].garbage || v[i].pending)
             v[k++] = v[i];
     free(usize);
     out->v = v;
@@ -116,11 +123,11 @@ int gh_objects_next_view(const gh_graph *g, int live, int garbage, gh_objpos *po
             uint32_t k = pos->slot, id = sp->first + k;
             if (!gh_heap_allocated(h, id))
                 continue;
-            int l = gh_graph_live(g, id);
-            if ((l && !live) || (!l && !garbage))
+            int l = gh_graph_live(g, id), p = !l && gh_graph_is_pending(g, id);
+            if ((l && !live) || (!l && !(garbage & (p ? GH_VIEW_PENDING : GH_VIEW_GARBAGE))))
                 continue;
             *o = (gh_objview){.addr = sp->base + (uint64_t)k * sp->elemsize, .size = sp->elemsize, .id = id,
-                              .live = l, .spanclass = sp->spanclass};
+                              .live = l, .pending = p, .spanclass = sp->spanclass};
             gh_tid t = g->type[id];
             if (t == GH_TID_TINY) {
                 size_t n, i0 = gh_graph_tiny_of(g, id, &n);

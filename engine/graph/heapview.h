@@ -9,6 +9,7 @@ typedef struct gh_typecount_row {
     gh_tid tid;       /* 0: untyped objects of one slot size */
     const char *name;
     uint64_t live, live_bytes, garbage, garbage_bytes;
+    uint64_t pending, pending_bytes; /* pending finalization (pending.h): not in garbage */
 } gh_typecount_row;
 
 typedef struct gh_typecount {
@@ -26,6 +27,7 @@ typedef struct gh_objview {
     uint32_t id;      /* slot */
     gh_tid tid;       /* 0 when untyped */
     int live;
+    int pending;      /* unreachable, with a finalizer or cleanup (pending.h) */
     const char *type; /* valid until the next call */
     int typed;
     int tiny;         /* a sub-object of a tiny block */
@@ -41,12 +43,18 @@ typedef struct gh_objpos {
     char tmp[48];     /* "unknown<N>" of the last object */
 } gh_objpos;
 
-/* The next allocated object (live, and garbage when asked) in address
- * order: 1 and *o filled, or 0 at the end. */
+/* Which unreachable objects a walk gives (its garbage argument): garbage,
+ * objects pending finalization (pending.h), or both. */
+#define GH_VIEW_GARBAGE 1
+#define GH_VIEW_PENDING 2
+
+/* The next allocated object (live when asked, and the unreachable ones
+ * garbage says) in address order: 1 and *o filled, or 0 at the end. */
 int gh_objects_next_view(const gh_graph *g, int live, int garbage, gh_objpos *pos, gh_objview *o);
 
-/* Calls fn for every allocated object (live, and garbage when asked), in
- * address order. A non-zero return from fn stops the walk and is returned. */
+/* Calls fn for every allocated object (live, and unreachable ones as for
+ * gh_objects_next_view), in address order. A non-zero return from fn stops
+ * the walk and is returned. */
 int gh_objects_each(const gh_graph *g, int live, int garbage, int (*fn)(void *ctx, const gh_objview *o),
                     void *ctx);
 

@@ -20,6 +20,7 @@
 #include "base/vec.h"
 #include "graph/dominators.h"
 #include "graph/graph.h"
+#include "graph/pending.h"
 #include "heap/heapscan.h"
 #include "types/gotype_int.h"
 
@@ -633,6 +634,7 @@ void gh_graph_free(gh_graph *g)
     free(g->root_edges);
     gh_edges_free(&g->edges);
     gh_domtree_free(g->dom);
+    gh_pending_free(g->pending);
     free(g);
 }
 

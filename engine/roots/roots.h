@@ -57,6 +57,11 @@ typedef struct gh_root {
      * (the object it will run on) with the type the finalizer was set with. */
     uint64_t fn_word;
     uint64_t arg, arg_rtype;
+    /* Cleanup records (mspan specials): the object the cleanup is attached
+     * to. Unlike a finalizer's object nothing of it is scanned: it only
+     * tells which object is pending finalization when it is unreachable
+     * (graph/pending.c). 0 otherwise. */
+    uint64_t owner;
 } gh_root;
 
 typedef struct gh_roots gh_roots;

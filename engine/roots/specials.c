@@ -70,6 +70,14 @@ static int add_root(gh_spec_walk *w, int kind, uint64_t addr, uint64_t size, con
     return gh_roots_add(w->rs, &r, err);
 }
 
+/* A cleanup's root, with the object it is attached to (owner). */
+static int add_cleanup_root(gh_spec_walk *w, uint64_t addr, uint64_t size, uint64_t owner, const char *name,
+                            gh_err *err)
+{
+    gh_root r = {.kind = GH_ROOT_CLEANUP, .addr = addr, .size = size, .owner = owner, .name = name, .goid = -1};
+    return gh_roots_add(w->rs, &r, err);
+}
+
 /* The object a special at span offset off belongs to (the runtime rounds the
  * offset down to a slot), 0 when it is not an allocated object. */
 static uint64_t special_object(const gh_spec_walk *w, const gh_span *sp, uint64_t off)
@@ -104,7 +112,7 @@ static int finalizer_root(gh_spec_walk *w, const gh_span *sp, uint64_t rec, uint
     return add_root(w, GH_ROOT_FINALIZER, rec + L->fin_fn.offset, 8, NULL, obj, name, err);
 }
 
-static int cleanup_root(gh_spec_walk *w, uint64_t rec, gh_err *err)
+static int cleanup_root(gh_spec_walk *w, const gh_span *sp, uint64_t rec, uint64_t off, gh_err *err)
 {
     const gh_spec_layout *L = w->L;
     uint64_t fv;
@@ -113,13 +121,13 @@ static int cleanup_root(gh_spec_walk *w, uint64_t rec, gh_err *err)
         return GH_OK;
     }
     char name[512];
+    uint64_t owner = special_object(w, sp, off);
     if (L->cl_cleanup.size) { /* 1.26+: cleanupFn {call, fn, arg}, every word a pointer */
         gh_spec_funcval_name(w, fv, 0, name, sizeof name);
-        return add_root(w, GH_ROOT_CLEANUP, rec + L->cl_cleanup.offset, L->cl_cleanup.size & ~7ull, NULL, 0,
-                        name, err);
+        return add_cleanup_root(w, rec + L->cl_cleanup.offset, L->cl_cleanup.size & ~7ull, owner, name, err);
     }
     gh_spec_funcval_name(w, fv, 1, name, sizeof name);
-    return add_root(w, GH_ROOT_CLEANUP, rec + L->cl_fn.offset, 8, NULL, 0, name, err);
+    return add_cleanup_root(w, rec + L->cl_fn.offset, 8, owner, name, err);
 }
 
 static int weak_root(gh_spec_walk *w, const gh_span *sp, uint64_t rec, uint64_t off, gh_err *err)
@@ -176,7 +184,7 @@ int gh_spec_walk_span(gh_spec_walk *w, const gh_span *sp, gh_err *err)
             if (spk == GH_SPK_FINALIZER)
                 rc = finalizer_root(w, sp, rec, off, err);
             else if (spk == GH_SPK_CLEANUP)
-                rc = cleanup_root(w, rec, err);
+                rc = cleanup_root(w, sp, rec, off, err);
             else if (spk == GH_SPK_WEAKHANDLE)
                 rc = weak_root(w, sp, rec, off, err);
         }

@@ -2,6 +2,7 @@
 #include "session/session.h"
 
 #include "graph/dominators.h"
+#include "graph/pending.h"
 #include "memprof/memprof.h"
 #include "base/memcap.h"
 #include "session/index.h"
@@ -245,7 +246,7 @@ static int session_graph(gh_session *s, gh_graph **out, int partial, gh_err *err
         if (gh_session_index_load(s, h, rs, &tenv, &g)) {
             s->graph = g;
             *out = g;
-            return GH_OK;
+            return gh_graph_pending(g, err);
         }
         /* Per slot: marks, first reacher, type, edge start (13 bytes); per
          * pointer word of pointerful spans at most one 4-byte edge. */
@@ -266,7 +267,9 @@ static int session_graph(gh_session *s, gh_graph **out, int partial, gh_err *err
             return GH_OK;
         }
         s->graph = g;
-        gh_session_index_save(s, g);
+        gh_session_index_save(s, g); /* the marker's totals: pending finalization is found after */
+        if ((rc = gh_graph_pending(g, err)))
+            return rc;
     }
     *out = s->graph;
     return GH_OK;

@@ -18,7 +18,9 @@
   array's length from a slice's capacity, or marked as bounded by its slot:
   JSON length_bound), size and root; an address in a tiny block resolves to
   the typed sub-object there (whatis too), or says no known object lies
-  there.
+  there;
+- objects pending finalization (check_specials.check_pending): heap --all,
+  objects --pending and paths against the manifest's pending objects.
 
 Binaries without symbols (the stripped variant) cannot name globals: there
 only the root's kind is compared, which the caller says with named=False.
@@ -31,6 +33,8 @@ only then, a count may fall short of the manifest and coverage may be under
 import os
 import re
 import subprocess
+
+from check_specials import check_pending
 
 COVERAGE_MIN = 0.95
 
@@ -203,4 +207,4 @@ def check_heap(d, m, goheap_batch, named=True, goheap=None):
         100 * cov, heap["bytes"], heap["objects"], heap["tiny_blocks"], heap["tiny_objects"])
     if short:
         detail += "; limited (%s): %s" % ("; ".join(heap["limits"]), ", ".join(short))
-    return detail
+    return detail + "; " + check_pending(d, m, goheap_batch)

@@ -25,6 +25,18 @@ finalizers (stop 1 of the core), as main.go builds it:
     no object; 16 + 16 weak handles (main.WeakStrong, main.WeakOnly): no
     finalizer or cleanup root, only a runtime root on the handle word, and
     no root holds the unreachable main.WeakOnly the manifest's note names.
+
+Pending finalization (check_pending, which check_heap runs on every
+program in every front end): the unreachable
+objects with a finalizer or cleanup are exactly the manifest's "pending"
+(finalizers: 16 main.FinOrphan, 1.24+ 16 main.CleanOrphan; retained: main.FinObj;
+none elsewhere): heap --all counts them apart from garbage (per type where
+goheap types them: a finalizer's object always, by the finalizer's type),
+objects --pending lists them and objects --garbage does not, paths on each
+of pending_objects says it is pending and names its finalizer or cleanup
+(kind and function as the manifest's) with the record, and the sentinels
+its finalizer or cleanup keeps alive (the note names the object) have that
+record as their root, the finalizer's with the object.
 """
 import re
 
@@ -43,6 +55,51 @@ def by_name(roots):
     for r in roots:
         out.setdefault(r.get("name"), []).append(r)
     return out
+
+
+def check_pending(d, m, goheap_batch):
+    """Objects pending finalization against the manifest (see the module's
+    doc). Returns a summary."""
+    want = m.get("pending", {})
+    objs = m.get("pending_objects", [])
+    addrs = {p["addr"] for p in objs}
+    held = [s for s in m["sentinels"] if s["root"]["kind"] in ("finalizer", "cleanup") and
+            any(re.search(r"\b%s\b" % a, s.get("note", "")) for a in addrs)]
+    cmds = ["heap --all --json", "objects --pending --json --limit 100000",
+            "objects --garbage --json --limit 100000"]
+    cmds += ["paths %s --json" % p["addr"] for p in objs] + ["paths %s --json" % s["addr"] for s in held]
+    docs = goheap_batch(d, cmds)
+    heap, pend, garb, paths, hpaths = docs[0], docs[1], docs[2], docs[3:3 + len(objs)], docs[3 + len(objs):]
+    total = sum(want.values())
+    assert heap["pending_objects"] == total, "heap: %d objects pending finalization, the manifest %d (%s)" % (
+        heap["pending_objects"], total, heap["pending_types"])
+    by_type = {t["type"]: t["count"] for t in heap["pending_types"]}
+    for p in objs:
+        n = by_type.get(p["type"])
+        if p["kind"] == "finalizer" or n is not None:  # a cleanup's object may be untyped
+            assert n == want[p["type"]], "heap: %s pending %s, the manifest %d" % (p["type"], n, want[p["type"]])
+    assert pend["matched"] == total, "objects --pending: %d, the manifest %d" % (pend["matched"], total)
+    listed = {o["addr"] for o in pend["objects"]}
+    assert addrs <= listed, "objects --pending misses %s" % sorted(addrs - listed)
+    assert not addrs & {o["addr"] for o in garb["objects"]}, "objects --garbage lists objects pending finalization"
+    records = {}
+    for p, doc in zip(objs, paths):
+        where = "paths %s (%s)" % (p["addr"], p["type"])
+        assert not doc["live"] and not doc["paths"], "%s: live %s, %d paths" % (where, doc["live"], len(doc["paths"]))
+        pf = doc.get("pending") or []
+        assert [(x["kind"], x["function"]) for x in pf] == [(p["kind"], p["function"])], \
+            "%s: pending %s, the manifest says %s %s" % (where, pf, p["kind"], p["function"])
+        records[p["addr"]] = pf[0]["record"]
+    for s, doc in zip(held, hpaths):
+        a = next(a for a in addrs if re.search(r"\b%s\b" % a, s.get("note", "")))
+        root = doc["paths"][0]["root"] if doc["live"] and doc["paths"] else {}
+        where = "sentinel %s %s (kept by the %s of %s)" % (s["type"], s["addr"], s["root"]["kind"], a)
+        assert root.get("kind") == s["root"]["kind"] and root.get("addr") == records[a], \
+            "%s: root %s, want the record %s" % (where, root, records[a])
+        if s["root"]["kind"] == "finalizer":
+            assert root.get("object") == a, "%s: the finalizer root's object is %s" % (where, root.get("object"))
+    return "%d pending (%s), %d paths say so, %d referents rooted at their record" % (
+        total, ", ".join("%d %s" % (n, t) for t, n in sorted(want.items())) or "none", len(objs), len(held))
 
 
 def check_specials(d, m, goheap_batch):
@@ -98,7 +155,7 @@ def check_specials(d, m, goheap_batch):
     sent = {s["type"]: s for s in m["sentinels"]}
     kept_fn = sent["main.FinFnRef"]["root"]["name"]
     orphan_fn = sent["main.FinReferent"]["root"]["name"]
-    n_kept, n_orphan = m["live"]["main.FinKept"], m["garbage"]["main.FinOrphan"]
+    n_kept, n_orphan = m["live"]["main.FinKept"], m["pending"]["main.FinOrphan"]
     assert n_kept == 16 and n_orphan == 16, "main.go registers 16 + 16 finalizers, manifest says %d + %d" % (
         n_kept, n_orphan)
     assert len([r for r in fins.get(kept_fn, []) if "object" in r]) == n_kept, "%s: %d roots" % (
@@ -122,7 +179,7 @@ def check_specials(d, m, goheap_batch):
         return "%d finalizers, %d queued" % (len(special_fin), len(queued_fin))
     clean_fn = sent["main.CleanArg"]["root"]["name"]
     clean_orphan_fn = sent["main.CleanOrphanArg"]["root"]["name"]
-    n_clean, n_clean_orphan = m["live"]["main.CleanKept"], m["garbage"]["main.CleanOrphan"]
+    n_clean, n_clean_orphan = m["live"]["main.CleanKept"], m["pending"]["main.CleanOrphan"]
     assert n_clean == 16 and n_clean_orphan == 16
     clns = by_name(cln)
     assert sorted(clns) == sorted({clean_fn, clean_orphan_fn}), "cleanup roots named %s" % sorted(clns)
