@@ -184,9 +184,11 @@ static int run_list(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     size_t nf = 0;
     char label[600];
     if (a->val[6]) {
+        if (!strchr(a->val[6], '='))
+            return gh_errorf(err, GH_EARG, "--label: KEY=VALUE, not \"%.100s\"", a->val[6]);
         snprintf(label, sizeof label, "label=%s", a->val[6]);
-        if (!strchr(a->val[6], '=') || (rc = parse_filter(label, "--label", 0, &fs[nf], err)))
-            return rc ? rc : gh_errorf(err, GH_EARG, "--label: KEY=VALUE, not \"%.100s\"", a->val[6]);
+        if ((rc = parse_filter(label, "--label", 0, &fs[nf], err)))
+            return rc;
         nf++;
     }
     for (int k = 7; k <= 8; k++) {
