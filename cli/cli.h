@@ -21,6 +21,10 @@ int cli_run(gh_session *s, int argc, char **argv, gh_out *out);
  * (~/.goheap_history) when stdin is a terminal, plain lines otherwise. */
 int cli_prompt(gh_session *s, gh_out *out);
 
+/* goheap --pid PID snapshot OUT [--full] [--json] (argv[0] is "snapshot"):
+ * 0, 1 on an error, 2 on a usage error. */
+int cli_snapshot(int pid, int argc, char **argv);
+
 /* Splits a line into words; "double" and 'single' quotes group spaces. */
 int cli_split(char *line, char **argv, int max);
 

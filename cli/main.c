@@ -14,6 +14,7 @@
 static const char usage[] =
     "usage: goheap [--exe EXE] CORE [COMMAND [ARGS]]\n"
     "       goheap --pid PID [COMMAND [ARGS]]\n"
+    "       goheap --pid PID snapshot OUT [--full] [--json]   (an ELF core of the running process)\n"
     "       goheap help [--names | COMMAND]\n"
     "       --stats: on exit, the time each phase took on stderr; with GOHEAP_STATS=1 too, what\n"
     "                decompressing a compressed core cost\n"
@@ -152,6 +153,9 @@ int main(int argc, char **argv)
     }
     if (i < argc && !strcmp(argv[i], "help") && !pid)
         return gh_command_help(i + 1 < argc ? argv[i + 1] : NULL, &out, &err) ? (fprintf(stderr, "goheap: %s\n", err.msg), 1) : 0;
+    /* Before any session: one would keep the process stopped while it loads. */
+    if (i < argc && !strcmp(argv[i], "snapshot") && (pid || access("snapshot", F_OK) != 0))
+        return cli_snapshot(pid, argc - i, argv + i);
     if (!pid) {
         if (i >= argc) {
             fputs(usage, stderr);

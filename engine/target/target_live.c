@@ -276,11 +276,13 @@ static int seize_one(live *l, int tid, gh_err *err)
     return GH_OK;
 }
 
-/* Waits until tid reports its stop. Returns 1 when stopped, 0 when it exited. */
+/* Waits until tid reports its stop. Returns 1 when stopped, 0 when it exited.
+ * Polls every 20 us at first: a thread usually stops within microseconds,
+ * and every thread waited for lengthens the pause of a snapshot. */
 static int wait_stop(tracee *t, gh_err *err)
 {
-    struct timespec ms = {0, 1000000};
-    for (int i = 0; i < STOP_TIMEOUT_MS; i++) {
+    struct timespec ms = {0, 1000000}, us = {0, 20000};
+    for (int i = 0, fast = 0; i < STOP_TIMEOUT_MS;) {
         int st;
         pid_t r = waitpid(t->tid, &st, __WALL | WNOHANG);
         if (r < 0 && errno == EINTR)
@@ -299,7 +301,13 @@ static int wait_stop(tracee *t, gh_err *err)
                 return 1;
             }
         }
-        nanosleep(&ms, NULL);
+        if (fast < 50) { /* the first millisecond */
+            nanosleep(&us, NULL);
+            fast++;
+        } else {
+            nanosleep(&ms, NULL);
+            i++;
+        }
     }
     return gh_errorf(err, GH_EIO, "thread %d did not stop within %d s", t->tid, STOP_TIMEOUT_MS / 1000);
 }

@@ -62,6 +62,29 @@ enum { GH_OPEN_ATTACH = 1 };
 GH_API int gh_open_pid(int pid, unsigned flags, const gh_thread *threads, size_t nthreads, gh_session **out,
                        gh_err *err);
 
+/* A snapshot: an ELF core of the running process pid written to path, with
+ * the process stopped (ptrace) only while its memory is copied; the file is
+ * written after it runs again. It holds what the kernel's core would (every
+ * readable writable private or anonymous mapping, the vDSO, ELF header
+ * pages), or with GH_SNAPSHOT_FULL every readable mapping; pages of zeros
+ * are holes. It opens with gh_open_core, gdb and lldb. A process another
+ * tracer holds, or that is not a Go program, is refused. stats may be NULL. */
+enum { GH_SNAPSHOT_FULL = 1 };
+typedef struct gh_snapshot_stats {
+    double pause_ms;     /* first thread stopped to all resumed */
+    double stop_ms;      /* of which stopping every thread and reading its registers */
+    double copy_ms;      /* and reading the mappings and copying them */
+    double pause_cpu_ms; /* CPU time goheap spent in the pause, all its threads */
+    double write_ms;     /* writing the file, after the pause */
+    size_t threads;      /* NT_PRSTATUS notes */
+    size_t mappings;     /* PT_LOAD segments */
+    uint64_t copied;     /* bytes copied from the process */
+    uint64_t unreadable; /* bytes the process would not give, written as zeros */
+    uint64_t size;       /* the file's apparent size */
+    uint64_t disk;       /* the bytes it takes on disk */
+} gh_snapshot_stats;
+GH_API int gh_snapshot(int pid, const char *path, unsigned flags, gh_snapshot_stats *stats, gh_err *err);
+
 /* A target the caller supplies (target.h). ops and ctx must stay valid
  * until gh_close, which calls ops->close(ctx). exe_path overrides the
  * executable the target names (ops->exe_path). On failure ops->close is

@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""goheap --pid PID snapshot OUT: an ELF core of a running Go process.
+
+For the demo and the goroutines program on the oldest and newest Go release
+of the corpus, the program runs with GOHEAP_HOLD=1: it prints its manifest
+and then blocks reading its stdin, a plain running process. Then:
+
+- `goheap --pid PID snapshot OUT --json` reports the pause, the threads and
+  the file's size, apparent and on disk; the text form says the same;
+- `goheap --exe EXE OUT heap --json`: every type the manifest counts has
+  exactly that many live objects; `goroutines --json`: the user goroutines
+  are the manifest's;
+- gdb (`info threads`, `thread apply all bt`) and lldb (`thread list`,
+  `bt all`) open the file and list every thread; the thread that runs the
+  main goroutine (blocked in its read) unwinds to main.main;
+- the process is not left traced, and runs on: closing its stdin makes it
+  exit 0;
+- the file takes no more disk than the kernel's core of the same process:
+  another run is snapshotted, then aborted with GOTRACEBACK=crash (when the
+  kernel's core_pattern writes cores in the working directory).
+
+Hostile: a process that does not exist, one that is not a Go program, and
+one another tracer holds each give a one-line error and no file.
+
+usage: test_snapshot.py BUILD_DIR
+"""
+import json
+import re
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, HERE)
+import corpus  # noqa: E402
+from harness import check, summary  # noqa: E402
+
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
+GOHEAP = os.path.join(BUILD, "bin", "goheap")
+PROGRAMS = ["demo", "goroutines"]
+ENV = dict(os.environ, GOHEAP_INDEX="off")
+
+
+def run(cmd, timeout=300):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=ENV, stdin=subprocess.DEVNULL)
+
+
+def lldb():
+    for name in ("lldb-19", "lldb"):
+        if shutil.which(name):
+            return name
+    return None
+
+
+def status(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+
+
+class Held:
+    """A corpus program blocked after its manifest (GOHEAP_HOLD=1) until its
+    stdin closes."""
+
+    def __init__(self, d, tmp, crash=False):
+        env = dict(os.environ, GOHEAP_HOLD="1")
+        if crash:  # SIGABRT makes the kernel write its core
+            env["GOTRACEBACK"] = "crash"
+        self.p = subprocess.Popen([os.path.join(d, "exe")], cwd=tmp, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, env=env,
+                                  preexec_fn=corpus._unlimited_core if crash else None)
+        line = self.p.stdout.readline()
+        assert line.startswith(b"{"), "no manifest: %r" % line[:200]
+        self.manifest = json.loads(line)
+        self.p.stdout.read()  # it closes its stdout once it holds
+        self.pid = self.p.pid
+
+    def finish(self):
+        """Closes stdin; the exit status."""
+        self.p.stdin.close()
+        return self.p.wait(timeout=60)
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
+
+def check_snapshot(d, tmp):
+    exe = os.path.join(d, "exe")
+    snap = os.path.join(tmp, "snap.core")
+    held = Held(d, tmp)
+    try:
+        m = held.manifest
+        p = run([GOHEAP, "--pid", str(held.pid), "snapshot", snap, "--json"])
+        assert p.returncode == 0, "snapshot: %s" % p.stderr.strip()[-300:]
+        st = json.loads(p.stdout)
+        assert st["pause_ms"] > 0 and st["threads"] >= 1 and st["size"] == os.path.getsize(snap), st
+        assert st["disk"] > 0 and st["unreadable"] == 0, st
+        # the text form
+        p = run([GOHEAP, "--pid", str(held.pid), "snapshot", os.path.join(tmp, "text.core")])
+        assert p.returncode == 0 and "pause: " in p.stdout and "on disk" in p.stdout, p.stdout + p.stderr
+
+        # goheap: the manifest's counts
+        p = run([GOHEAP, "--exe", exe, snap, "heap", "--json"])
+        assert p.returncode == 0, "heap: %s" % p.stderr.strip()[-300:]
+        got = {t["type"]: t["count"] for t in json.loads(p.stdout)["types"]}
+        bad = {t: (got.get(t, 0), n) for t, n in m["live"].items() if got.get(t, 0) != n}
+        assert not bad, "live counts (snapshot, manifest) differ: %s" % bad
+        p = run([GOHEAP, "--exe", exe, snap, "goroutines", "--json"])
+        assert p.returncode == 0, "goroutines: %s" % p.stderr.strip()[-300:]
+        gr = json.loads(p.stdout)
+        assert gr["user"] == m["goroutines"], "%d user goroutines, the manifest says %d" % (gr["user"],
+                                                                                           m["goroutines"])
+
+        # gdb and lldb: every thread, and a backtrace in Go code
+        threads = st["threads"]
+        p = run(["gdb", "-batch", "-nx", "-iex", "set auto-load no", exe, snap, "-ex", "info threads", "-ex",
+                 "thread apply all bt"])
+        listed = [l for l in p.stdout.splitlines() if re.match(r"\*?\s*\d+\s+(Thread|LWP) ", l.strip())]
+        assert len(listed) == threads, "gdb lists %d threads of %d: %s" % (len(listed), threads,
+                                                                          (p.stdout + p.stderr)[-500:])
+        frames = [l for l in p.stdout.splitlines() if l.startswith("#")]
+        assert any(" main.main " in l for l in frames), "gdb: main.main on no thread: %s" % (p.stdout +
+                                                                                             p.stderr)[-500:]
+        lb = lldb()
+        if lb:
+            p = run([lb, exe, "-c", snap, "-b", "-o", "thread list", "-o", "bt all"])
+            listed = [l for l in p.stdout.splitlines() if l.lstrip("* ").startswith("thread #") and "tid = " in l]
+            assert len(listed) == threads, "lldb lists %d threads of %d: %s" % (len(listed), threads,
+                                                                               (p.stdout + p.stderr)[-500:])
+            frames = [l for l in p.stdout.splitlines() if "frame #" in l]
+            assert any("`main.main " in l for l in frames), "lldb: main.main on no thread: %s" % (
+                p.stdout + p.stderr)[-500:]
+
+        # the process runs on
+        s = status(held.pid)
+        assert s["TracerPid"].strip() == "0", "still traced by %s" % s["TracerPid"].strip()
+        rc = held.finish()
+        assert rc == 0, "the program exited %d after the snapshot" % rc
+        return "pause %.1f ms, %d threads, %.1f MiB on disk, %d live types and %d goroutines as the manifest" % (
+            st["pause_ms"], threads, st["disk"] / 2**20, len(m["live"]), gr["user"])
+    finally:
+        held.kill()
+
+
+def check_size(d, tmp):
+    """No larger on disk than the kernel's core of the same process: a
+    snapshot, then SIGABRT with GOTRACEBACK=crash (a core of another run of
+    the program may hold a few pages less: its threads and GC differ)."""
+    here, why = corpus.kernel_writes_core_here()
+    if not here:
+        return "not compared: %s" % why
+    cwd = tmp + "/kernel"
+    os.makedirs(cwd, exist_ok=True)
+    for n in os.listdir(cwd):
+        os.remove(os.path.join(cwd, n))
+    snap = os.path.join(tmp, "size.core")
+    held = Held(d, cwd, crash=True)
+    try:
+        p = run([GOHEAP, "--pid", str(held.pid), "snapshot", snap])
+        assert p.returncode == 0, "snapshot: %s" % p.stderr.strip()[-300:]
+        held.p.send_signal(6)
+        rc = held.p.wait(timeout=120)
+        assert rc == -6, "SIGABRT: the program exited %d" % rc
+    finally:
+        held.kill()
+    cores = [n for n in os.listdir(cwd) if n == "core" or n.startswith("core.")]
+    assert cores, "the kernel wrote no core in %s" % cwd
+    kernel = os.path.join(cwd, cores[0])
+    kd, sd = os.stat(kernel).st_blocks * 512, os.stat(snap).st_blocks * 512
+    assert sd <= kd, "the snapshot takes %d bytes on disk, the kernel's core %d" % (sd, kd)
+    return "%.2f MiB on disk, the kernel's core %.2f MiB (apparent %.1f and %.1f MiB)" % (
+        sd / 2**20, kd / 2**20, os.path.getsize(snap) / 2**20, os.path.getsize(kernel) / 2**20)
+
+
+def one_line_error(cmd, want, out):
+    p = run(cmd)
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 1 and len(lines) == 1 and want in lines[0], "exit %d, stderr %r" % (p.returncode,
+                                                                                             p.stderr)
+    assert not os.path.exists(out), "%s was written" % out
+    return lines[0]
+
+
+def check_hostile(d, tmp):
+    out = os.path.join(tmp, "bad.core")
+    said = []
+    # a process that is gone
+    p = subprocess.Popen(["true"])
+    p.wait()
+    said.append(one_line_error([GOHEAP, "--pid", str(p.pid), "snapshot", out], "no process", out))
+    # not a Go program
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        said.append(one_line_error([GOHEAP, "--pid", str(sleeper.pid), "snapshot", out], "not a Go program", out))
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    # a Go program another tracer holds: refused, naming it
+    if shutil.which("strace"):
+        held = Held(d, tmp)
+        tracer = subprocess.Popen(["strace", "-o", "/dev/null", "-p", str(held.pid)], stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                if status(held.pid)["TracerPid"].strip() != "0":
+                    break
+                time.sleep(0.05)
+            said.append(one_line_error([GOHEAP, "--pid", str(held.pid), "snapshot", out], "strace", out))
+        finally:
+            tracer.terminate()
+            tracer.wait()
+            held.kill()
+    return "; ".join(said)
+
+
+def main():
+    if not os.path.exists(GOHEAP):
+        print("SKIPPED: no %s" % GOHEAP)
+        return 77
+    if not shutil.which("gdb"):
+        print("SKIPPED: no gdb")
+        return 77
+    vs = corpus.versions()
+    tmp = tempfile.mkdtemp(prefix="goheap-snapshot-", dir=BUILD)
+    try:
+        demo = None
+        for version in sorted({vs[0], vs[-1]}):
+            skip, dirs = corpus.generate(version, "", PROGRAMS, out=os.path.join(BUILD, "corpus"))
+            if skip:
+                print("skip  %s: %s" % (version, skip), flush=True)
+                continue
+            for d in dirs:
+                demo = demo or d
+                check("%s %s: snapshot of the running program" % (version, os.path.basename(d)), check_snapshot, d,
+                      tmp)
+                check("%s %s: no larger than the kernel's core" % (version, os.path.basename(d)), check_size, d, tmp)
+        if demo:
+            check("snapshot refused in one line (no process, not Go, traced)", check_hostile, demo, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
