@@ -15,7 +15,7 @@ static const char usage[] =
     "usage: goheap [--exe EXE] CORE [COMMAND [ARGS]]\n"
     "       goheap --pid PID [COMMAND [ARGS]]\n"
     "       goheap --pid PID snapshot OUT [--full] [--json]   (an ELF core of the running process)\n"
-    "       goheap help [--names | COMMAND]\n"
+    "       goheap help [--names | COMMAND | snapshot]\n"
     "       --stats: on exit, the time each phase took on stderr; with GOHEAP_STATS=1 too, what\n"
     "                decompressing a compressed core cost\n"
     "       --no-index, --index: skip the graph index of a core; save it however quick the graph was\n"
@@ -150,6 +150,10 @@ int main(int argc, char **argv)
         for (size_t k = 0; (name = gh_command_name(k, NULL)); k++)
             puts(name);
         return 0;
+    }
+    if (i + 1 < argc && !strcmp(argv[i], "help") && !strcmp(argv[i + 1], "snapshot")) {
+        char *help[] = {argv[i + 1], "--help"};
+        return cli_snapshot(pid, 2, help);
     }
     if (i < argc && !strcmp(argv[i], "help") && !pid)
         return gh_command_help(i + 1 < argc ? argv[i + 1] : NULL, &out, &err) ? (fprintf(stderr, "goheap: %s\n", err.msg), 1) : 0;
