@@ -25,7 +25,7 @@ import (
 var (
 	releases = testReleases()
 	programs = []string{"chans", "closures", "demo", "finalizers", "garbage", "globals", "goroutines", "list",
-		"maps", "retained", "sizeclasses", "stacks"}
+		"maps", "retained", "sites", "sizeclasses", "stacks"}
 )
 
 func testReleases() []string {
