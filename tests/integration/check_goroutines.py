@@ -161,26 +161,29 @@ def check_delve_view(gr, m, stderr_text, goheap_batch, d):
         have = gs[gid]["creator"] or {}
         assert (have.get("function"), have.get("file"), have.get("line")) == (fn, file, line), \
             "goroutine %d: created by %s, the runtime's traceback says %s %s:%d" % (gid, have, fn, file, line)
-    # Filters, each against what the listing itself says.
+    # Filters, each against the listing of the same session: a live process
+    # may run between two sessions, and its goroutines change state.
     cmds, wants = [], []
     pairs = sorted({(k, v) for g in gr["goroutines"] for k, v in g["labels"].items() if " " not in k + v})
     for k, v in pairs[:3]:
         cmds.append("goroutines --label %s=%s --json" % (k, v))
-        wants.append({g["id"] for g in gr["goroutines"] if g["labels"].get(k) == v})
+        wants.append(lambda gs, k=k, v=v: {g["id"] for g in gs if g["labels"].get(k) == v})
         cmds.append("goroutines --without label=%s --json" % k)
-        wants.append({g["id"] for g in gr["goroutines"] if k not in g["labels"]})
+        wants.append(lambda gs, k=k: {g["id"] for g in gs if k not in g["labels"]})
     for fn in sorted({p["user"]["function"].split(".")[-1] for p in m.get("parked", []) if p.get("user")})[:2]:
         cmds.append("goroutines --with userloc=%s --json" % fn)
-        wants.append({g["id"] for g in gr["goroutines"] if g["user_frame"] and
-                      re.search(fn, "%s %s:%d" % (g["user_frame"]["function"], g["user_frame"]["file"],
-                                                  g["user_frame"]["line"]))})
+        wants.append(lambda gs, fn=fn: {g["id"] for g in gs if g["user_frame"] and re.search(
+            fn, "%s %s:%d" % (g["user_frame"]["function"], g["user_frame"]["file"], g["user_frame"]["line"]))})
     cmds += ["goroutines --with running --json", "goroutines --without user --json",
              "goroutines --with goloc=main --json"]
-    wants += [{g["id"] for g in gr["goroutines"] if g["status"] == "running"},
-              {g["id"] for g in gr["goroutines"] if g["system"]},
-              {g["id"] for g in gr["goroutines"] if g["creator"] and re.search(
+    wants += [lambda gs: {g["id"] for g in gs if g["status"] == "running"},
+              lambda gs: {g["id"] for g in gs if g["system"]},
+              lambda gs: {g["id"] for g in gs if g["creator"] and re.search(
                   "main", "%s %s:%d" % (g["creator"]["function"], g["creator"]["file"], g["creator"]["line"]))}]
-    for cmd, want, doc in zip(cmds, wants, goheap_batch(d, cmds)):
+    docs = goheap_batch(d, ["goroutines --json"] + cmds)
+    listing = docs[0]["goroutines"]
+    for cmd, want_of, doc in zip(cmds, wants, docs[1:]):
+        want = want_of(listing)
         have = {g["id"] for g in doc["goroutines"]}
         assert have == want and doc["matched"] == len(want), "%s: %d goroutines %s, want %s" % (
             cmd, doc["matched"], sorted(have)[:10], sorted(want)[:10])
