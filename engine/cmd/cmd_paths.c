@@ -129,7 +129,7 @@ static int pending(gh_session *s, const gh_graph *g, const gh_obj *o, const char
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 {
     uint64_t addr, max = 1;
-    int json = a->val[0] != NULL, with_retained = a->val[2] != NULL;
+    int json = a->val[0] != NULL, with_retained = a->val[2] != NULL, raw = a->val[4] != NULL;
     int rc;
     if (a->val[1] && (rc = gh_parse_u64(a->val[1], "--max", &max, err)))
         return rc;
@@ -244,7 +244,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         for (size_t i = 0; live && i < np; i++) {
             if (i)
                 gh_printf(out, "\n");
-            gh_render_path_text(out, g, &paths[i], d, "  ");
+            gh_render_path_text(out, g, &paths[i], d, "  ", raw);
         }
     } else if (!live) {
         gh_printf(out, "0x%" PRIx64 " %s (%" PRIu64 " bytes%s) is garbage: allocated, but no root reaches it\n", at,
@@ -255,7 +255,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         for (size_t i = 0; i < np; i++) {
             if (i)
                 gh_printf(out, "\n");
-            gh_render_path_text(out, g, &paths[i], d, "  ");
+            gh_render_path_text(out, g, &paths[i], d, "  ", raw);
         }
     }
     gh_gpaths_free(paths, np);
@@ -267,13 +267,14 @@ static const gh_optspec opts[] = {
     {"--max", 1, "up to N paths, each from a different root (default 1: the shortest); with --aggregate, N rows"},
     {"--retained", 0, "each hop's retained size (builds the dominator tree; shown anyway once built)"},
     {"--aggregate", 1, "every live object of type TYPE: their paths summed by root and chain of fields"},
+    {"--raw", 0, "the runtime's own hops (a map's header, tables, groups) instead of Go terms (m[\"key\"])"},
     {NULL, 0, NULL},
 };
 
 const gh_command gh_cmd_paths = {
     .name = "paths",
     .summary = "what keeps an object alive: shortest paths from GC roots",
-    .usage = "paths ADDR [--max N] [--retained] [--json] | --aggregate TYPE [--max N] [--json]",
+    .usage = "paths ADDR [--max N] [--retained] [--raw] [--json] | --aggregate TYPE [--max N] [--json]",
     .opts = opts,
     .example = "paths 0xc000123450 --max 5",
     .min_pos = 0,

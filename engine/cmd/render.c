@@ -204,17 +204,39 @@ void gh_render_path_json(gh_json *j, const gh_session *s, const gh_graph *g, con
         gh_json_end(j, '}');
     }
     gh_json_end(j, ']');
+    /* The same in Go terms: map internals as one hop per key. */
+    size_t n = 0;
+    gh_gohop *go = gh_render_gopath(NULL, g, p, &n);
+    if (go) {
+        gh_json_key(j, "go");
+        gh_json_arr(j);
+        for (size_t i = 0; i < n; i++) {
+            gh_json_obj(j);
+            gh_json_kaddr(j, "addr", go[i].hop->addr);
+            gh_json_kstr(j, "type", go[i].hop->type);
+            gh_json_kstr(j, "field", go[i].field);
+            gh_json_end(j, '}');
+        }
+        gh_json_end(j, ']');
+        gh_gohops_free(go, n);
+    }
     gh_json_end(j, '}');
 }
 
-void gh_render_path_text(gh_out *out, const gh_graph *g, const gh_gpath *p, const gh_domtree *d, const char *indent)
+void gh_render_path_text(gh_out *out, const gh_graph *g, const gh_gpath *p, const gh_domtree *d, const char *indent,
+                         int raw)
 {
     const gh_root *r = gh_roots_get(g->roots, p->root);
     char title[600];
     gh_render_root_title(r, title, sizeof title);
     gh_printf(out, "%s%s\n", indent, title);
-    for (size_t i = 0; i < p->n; i++) {
-        const gh_path_hop *h = &p->hops[i];
+    size_t n = 0;
+    gh_gohop *go = raw ? NULL : gh_render_gopath(NULL, g, p, &n);
+    if (!go) /* raw, or out of memory: the runtime's hops */
+        n = p->n;
+    for (size_t i = 0; i < n; i++) {
+        const gh_path_hop *h = go ? go[i].hop : &p->hops[i];
+        const char *field = go ? go[i].field : h->field;
         uint32_t w = d && h->id != UINT32_MAX && h->id < g->h->nslots ? gh_dom_node(d, h->id) : 0;
         char share[64] = "";
         if (w) {
@@ -222,8 +244,9 @@ void gh_render_path_text(gh_out *out, const gh_graph *g, const gh_gpath *p, cons
             snprintf(share, sizeof share, "  (retains %s)", gh_render_share(d, g, w, b, sizeof b));
         }
         if (h->note)
-            gh_printf(out, "%s  -> %-24s 0x%" PRIx64 " %s %s\n", indent, h->field, h->addr, h->type, h->note);
+            gh_printf(out, "%s  -> %-24s 0x%" PRIx64 " %s %s\n", indent, field, h->addr, h->type, h->note);
         else
-            gh_printf(out, "%s  -> %-24s 0x%" PRIx64 " %s%s\n", indent, h->field, h->addr, h->type, share);
+            gh_printf(out, "%s  -> %-24s 0x%" PRIx64 " %s%s\n", indent, field, h->addr, h->type, share);
     }
+    gh_gohops_free(go, n);
 }

@@ -49,7 +49,21 @@ const char *gh_render_share(const gh_domtree *d, const gh_graph *g, uint32_t nod
 /* One path (graph/paths.h), as paths prints it; with d, each hop's retained
  * size. */
 void gh_render_path_json(gh_json *j, const gh_session *s, const gh_graph *g, const gh_gpath *p, const gh_domtree *d);
-void gh_render_path_text(gh_out *out, const gh_graph *g, const gh_gpath *p, const gh_domtree *d, const char *indent);
+/* Text: Go terms (map internals as [key], render_gopath.c) unless raw. */
+void gh_render_path_text(gh_out *out, const gh_graph *g, const gh_gpath *p, const gh_domtree *d, const char *indent,
+                         int raw);
+
+/* A path's hops in Go terms: a map's header, directory, tables and groups
+ * or buckets collapse into one hop to what the slot holds, whose field is
+ * the key as Go prints it ("[\"user-0042\"]", "[42]", ".cache[7].Payload").
+ * NULL when out of memory; free with gh_gohops_free. */
+typedef struct gh_gohop {
+    const gh_path_hop *hop; /* the object reached */
+    const char *field;      /* how, in Go terms */
+    char *own;              /* field, when made here */
+} gh_gohop;
+gh_gohop *gh_render_gopath(gh_cancel *cc, const gh_graph *g, const gh_gpath *p, size_t *n);
+void gh_gohops_free(gh_gohop *h, size_t n);
 
 /* --- goroutines (render_goroutines.c) --- */
 

@@ -107,6 +107,13 @@ void pv_map(pv_ctx *c, pv_node *n, uint64_t maptype, uint64_t hdr, int depth);
 /* n becomes the entries of one Swiss table (maps.table) of map maptype. */
 void pv_map_table(pv_ctx *c, pv_node *n, uint64_t maptype, uint64_t table, int depth);
 
+/* The key of the map slot that holds word (an address inside the bucket or
+ * group, or array of them, at obj, of bucket or group descriptor group)
+ * into k: 1 when word is in a slot's elem (*is_key 0) or key (*is_key 1),
+ * 0 when the layout does not say or the key is unreadable. Keys stored out
+ * of line are given as the pointer in the slot. */
+int pv_map_slot_key(pv_ctx *c, uint64_t group, uint64_t obj, uint64_t word, pv_node *k, int *is_key);
+
 /* --- rendering (printval_out.c) --- */
 
 /* Go's %v of a float64 (or a float32 when f32): shortest form that reads back. */

@@ -79,6 +79,11 @@ static int indirect(pv_ctx *c, uint64_t st, uint64_t want)
     return ri && ri->r.kind == GH_KIND_POINTER && ri->elem == want ? 1 : -1;
 }
 
+/* The layout of bucket or group descriptor group; with slot_types set, the
+ * key and elem types are the slots' own (no map descriptor to say whether
+ * they are stored out of line). */
+static int group_layout(pv_ctx *c, uint64_t group, glayout *L, int slot_types, const char **why);
+
 static int layout(pv_ctx *c, uint64_t maptype, glayout *L, const char **why)
 {
     memset(L, 0, sizeof *L);
@@ -87,9 +92,13 @@ static int layout(pv_ctx *c, uint64_t maptype, glayout *L, const char **why)
         *why = "unreadable map type";
         return -1;
     }
-    uint64_t group = mi->bucket;
     L->key = mi->key;
     L->elem = mi->elem;
+    return group_layout(c, mi->bucket, L, 0, why);
+}
+
+static int group_layout(pv_ctx *c, uint64_t group, glayout *L, int slot_types, const char **why)
+{
     rinfo *gi = gh_types_rinfo(c->ty, group);
     if (!gi || gi->r.kind != GH_KIND_STRUCT || !gi->r.size) {
         *why = "unreadable bucket type";
@@ -119,6 +128,10 @@ static int layout(pv_ctx *c, uint64_t maptype, glayout *L, const char **why)
         L->elem_off = vo;
         if (!field(c, group, "overflow", &off, &e))
             L->overflow_off = off;
+    }
+    if (slot_types) {
+        L->key = kt;
+        L->elem = vt;
     }
     L->key_ind = indirect(c, kt, L->key);
     L->elem_ind = indirect(c, vt, L->elem);
@@ -156,6 +169,33 @@ static void entry(mwalk *w, uint64_t group, uint64_t i)
     slot_value(w, v, w->L.elem, w->L.elem_ind, group + w->L.elem_off + i * w->L.elem_stride);
     if (++w->shown >= w->c->o.elems)
         w->done = 1;
+}
+
+int pv_map_slot_key(pv_ctx *c, uint64_t group, uint64_t obj, uint64_t word, pv_node *k, int *is_key)
+{
+    glayout L;
+    const char *why;
+    memset(&L, 0, sizeof L);
+    if (word < obj || group_layout(c, group, &L, 1, &why) || !L.size)
+        return 0;
+    uint64_t r = word - obj, base = obj + r / L.size * L.size, o = r % L.size;
+    rinfo *ki = gh_types_rinfo(c->ty, L.key), *vi = gh_types_rinfo(c->ty, L.elem);
+    uint64_t ksize = L.key_ind ? 8 : ki ? ki->r.size : 0, vsize = L.elem_ind ? 8 : vi ? vi->r.size : 0;
+    uint64_t slot;
+    if (o >= L.elem_off && L.elem_stride && (o - L.elem_off) / L.elem_stride < 8 &&
+        (o - L.elem_off) % L.elem_stride < vsize) {
+        slot = (o - L.elem_off) / L.elem_stride;
+        *is_key = 0;
+    } else if (o >= L.key_off && L.key_stride && (o - L.key_off) / L.key_stride < 8 &&
+               (o - L.key_off) % L.key_stride < ksize) {
+        slot = (o - L.key_off) / L.key_stride;
+        *is_key = 1;
+    } else {
+        return 0;
+    }
+    mwalk w = {.c = c, .n = k, .L = L, .depth = 0};
+    slot_value(&w, k, L.key, L.key_ind, base + L.key_off + slot * L.key_stride);
+    return k->kind != PV_ERROR;
 }
 
 /* --- Swiss ------------------------------------------------------------------------ */

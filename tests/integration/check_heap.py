@@ -185,6 +185,17 @@ def check_heap(d, m, goheap_batch, named=True, goheap=None):
             "objects --type %s matched %d live objects, heap says %d" % (t, o["matched"], by_type.get(t, {}).get("count", 0))
     for s, p in zip(sentinels, paths):
         where = "sentinel %s %s" % (s["type"], s["addr"])
+        # Paths in Go terms: every hop named; a map's internals collapse into
+        # the key. The demo keeps each session under its user name, by
+        # construction: main.sessions["user-0042"], then .Payload.
+        for q in p["paths"]:
+            assert all(h["field"] for h in q.get("go", [])), "%s: a Go-terms hop without a name: %r" % (where, q["go"])
+        if named and m.get("program") == "demo" and s["root"].get("name") == "main.sessions" and p["paths"]:
+            go = [h["field"] for h in p["paths"][0]["go"]]
+            user = next(t["fields"]["User"] for t in sentinels if t["type"] == "main.Session")
+            want = ['main.sessions["%s"]' % user] + ([".Payload"] if s["type"] == "main.Payload" else [])
+            assert go == want and p["paths"][0]["go"][-1]["addr"] == s["addr"], "%s: in Go terms %r, want %r" % (
+                where, go, want)
         assert p["live"], "%s: goheap finds it unreachable" % where
         assert p["paths"], "%s: no path" % where
         got = p["paths"][0]["root"]
