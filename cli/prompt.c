@@ -4,6 +4,7 @@
  * no prompt. Ctrl-C at the prompt clears the line; during a command it
  * interrupts the command (the session stays). */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,31 @@ static char **complete(const char *text, int start, int end)
     return start == 0 ? rl_completion_matches(text, complete_name) : NULL;
 }
 
+/* libedit reads a key with read(), which a Ctrl-C arriving while it draws
+ * the line does not interrupt: the flag would be set and read() would then
+ * wait for the next key. Waiting in short polls and checking the flag
+ * between them makes Ctrl-C end the line whenever it comes. */
+static int getc_interruptible(FILE *in)
+{
+    int fd = fileno(in);
+    for (;;) {
+        if (cli_interrupted)
+            return EOF;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, 50);
+        if (r < 0 && errno != EINTR)
+            return EOF;
+        if (r <= 0)
+            continue;
+        unsigned char c;
+        ssize_t n = read(fd, &c, 1);
+        if (n == 1)
+            return c;
+        if (n == 0 || errno != EINTR)
+            return EOF;
+    }
+}
+
 static int blank(const char *s)
 {
     while (*s == ' ' || *s == '\t')
@@ -116,6 +142,7 @@ static int edit(gh_session *s, gh_out *out)
     rl_readline_name = "goheap";
     rl_catch_signals = 0; /* ours: Ctrl-C makes readline return */
     rl_attempted_completion_function = complete;
+    rl_getc_function = getc_interruptible;
     using_history();
     stifle_history(HISTORY_MAX);
     if (file)

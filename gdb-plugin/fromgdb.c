@@ -604,12 +604,16 @@ static unsigned long status_kb(const char *key)
 
 static void sess_stats(const sess *S, int reused, int server, double cmd_ms, char *buf, size_t cap)
 {
-    /* The helper's memory: gdb's own tools do not show a detached process. */
+    /* The helper's memory: gdb's own tools do not show a detached process.
+     * The kernel folds RSS into VmHWM lazily, so the peak is at least now. */
+    unsigned long rss = status_kb("VmRSS:"), peak = status_kb("VmHWM:");
+    if (peak < rss)
+        peak = rss;
     int n = snprintf(buf, cap,
                      "reused=%d commands=%u opens=%u heap_loads=%u server=%d regs=%u open_ms=%.1f command_ms=%.1f "
                      "helper_rss_kb=%lu helper_peak_kb=%lu",
                      reused, S->commands, S->opens, S->s ? gh_heap_loads(S->s) : 0, server, S->regs, S->open_ms,
-                     cmd_ms, status_kb("VmRSS:"), status_kb("VmHWM:"));
+                     cmd_ms, rss, peak);
     const char *note = S->s ? gh_target_note(S->s) : NULL; /* a compressed core: what it cost */
     if (note && n > 0 && (size_t)n < cap)
         snprintf(buf + n, cap - (size_t)n, "; %s", note);
