@@ -105,8 +105,9 @@ def build_settings(variant):
         return {}, []
     env, flags = {}, []
     for s in variants()[variant][2]:
-        if s.startswith("GOEXPERIMENT="):
-            env["GOEXPERIMENT"] = s.split("=", 1)[1]
+        if s.startswith("GOEXPERIMENT=") or s.startswith("GOARCH="):
+            k, v = s.split("=", 1)
+            env[k] = v
         else:
             flags.append(s)
     return env, flags
@@ -163,6 +164,41 @@ def run_kernel_core(exe, d):
     os.replace(core, os.path.join(d, "core"))
 
 
+# GOARCH of a variant -> the qemu-user emulator that runs its programs on
+# another host (Debian's qemu-user). qemu writes the guest's own ELF core,
+# qemu_<prog>_<date>_<pid>.core, in the cwd when the guest dies of a signal.
+QEMU = {"arm64": "qemu-aarch64"}
+
+
+def host_goarch():
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
+
+
+def emulator(variant):
+    """The emulator a variant's programs run under, or None (native)."""
+    goarch = build_settings(variant)[0].get("GOARCH") if variant else None
+    if not goarch or goarch == host_goarch():
+        return None
+    return QEMU.get(goarch, "qemu-" + goarch)
+
+
+def run_qemu_core(qemu, exe, d):
+    with open(os.path.join(d, "manifest.json.tmp"), "w") as out, \
+            open(os.path.join(d, "stderr.txt"), "w") as err:
+        p = subprocess.run([qemu, exe], cwd=d, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                           preexec_fn=_unlimited_core, timeout=600)
+    # The host kernel may also dump qemu itself (a host core, hundreds of MB).
+    host = _find_core(d)
+    if host:
+        os.remove(host)
+    if p.returncode != -6:
+        raise RuntimeError("%s %s exited with %d, expected SIGABRT (see %s/stderr.txt)" % (qemu, exe, p.returncode, d))
+    cores = [n for n in os.listdir(d) if n.startswith("qemu_") and n.endswith(".core")]
+    if len(cores) != 1:
+        raise RuntimeError("%s aborted but qemu wrote %d guest cores in %s" % (exe, len(cores), d))
+    os.replace(os.path.join(d, cores[0]), os.path.join(d, "core"))
+
+
 def run_gcore(exe, d):
     env = dict(os.environ, GOHEAP_HOLD="1")
     with open(os.path.join(d, "stderr.txt"), "w") as err:
@@ -199,7 +235,11 @@ def generate_one(version, variant, program, out):
     here, why = kernel_writes_core_here()
     if os.environ.get("GOHEAP_CORPUS_GCORE") == "1":  # exercise the fallback on purpose
         here, why = False, "GOHEAP_CORPUS_GCORE=1"
-    if here:
+    qemu = emulator(variant)
+    if qemu:
+        run_qemu_core(qemu, os.path.join(d, "exe"), d)
+        how = "qemu"
+    elif here:
         run_kernel_core(os.path.join(d, "exe"), d)
         how = "kernel"
     else:
@@ -243,6 +283,9 @@ def generate(version, variant="", only=None, out=DEFAULT_OUT):
     ok, why = toolchain(version)
     if not ok:
         return "toolchain %s unavailable: %s" % (version, why), []
+    qemu = emulator(variant)
+    if qemu and not shutil.which(qemu):
+        return "%s not installed (scripts/setup.sh installs qemu-user)" % qemu, []
     base = os.path.join(out, tag(version, variant))
     os.makedirs(base, exist_ok=True)
     dirs = []

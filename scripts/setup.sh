@@ -13,6 +13,7 @@ PACKAGES=(
   gdb "lldb-$LLVM" "liblldb-$LLVM-dev"
   "clang-$LLVM" "libclang-rt-$LLVM-dev"
   python3 graphviz
+  qemu-user gdb-multiarch # the arm64 corpus variant: run under qemu-aarch64, cross-checked with gdb-multiarch
 )
 
 missing=()
