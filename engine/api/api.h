@@ -10,6 +10,10 @@
  * since its models were made drops them. */
 static inline void gh_api_enter(gh_session *s) { gh_session_refresh(s); }
 
+/* gh_open_core with an executable already parsed, shared by the session
+ * (gh_session_open_exe); the core target reads the file at exe's path. */
+int gh_api_open_core_exe(const char *core_path, gh_exe *exe, gh_session **out, gh_err *err);
+
 /* The session's marked graph; GH_EINTR when interrupted. */
 int gh_api_graph(gh_session *s, gh_graph **out, gh_err *err);
 

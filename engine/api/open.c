@@ -36,13 +36,13 @@ const char *gh_strerror(int code)
 }
 
 /* A session over t (owned), with the target's own warning first. */
-static int open_session(gh_target *t, const char *exe, const char *desc, const char *warning, gh_session **out,
-                        gh_err *err)
+static int open_session(gh_target *t, const char *exe, gh_exe *shared, const char *desc, const char *warning,
+                        gh_session **out, gh_err *err)
 {
     char warn[600] = "";
     if (warning)
         snprintf(warn, sizeof warn, "%s", warning); /* t's, gone when a failed open closes it */
-    int rc = gh_session_open(t, exe, desc, out, err);
+    int rc = shared ? gh_session_open_exe(t, shared, desc, out, err) : gh_session_open(t, exe, desc, out, err);
     if (rc) {
         if (warn[0] && err) {
             size_t n = strlen(err->msg);
@@ -59,7 +59,7 @@ static int open_session(gh_target *t, const char *exe, const char *desc, const c
     return GH_OK;
 }
 
-int gh_open_core(const char *core_path, const char *exe_path, gh_session **out, gh_err *err)
+static int open_core(const char *core_path, const char *exe_path, gh_exe *shared, gh_session **out, gh_err *err)
 {
     *out = NULL;
     if (!core_path)
@@ -70,7 +70,17 @@ int gh_open_core(const char *core_path, const char *exe_path, gh_session **out, 
         return rc;
     char desc[600];
     snprintf(desc, sizeof desc, "core %s", core_path);
-    return open_session(t, exe_path, desc, gh_core_warning(t), out, err);
+    return open_session(t, exe_path, shared, desc, gh_core_warning(t), out, err);
+}
+
+int gh_open_core(const char *core_path, const char *exe_path, gh_session **out, gh_err *err)
+{
+    return open_core(core_path, exe_path, NULL, out, err);
+}
+
+int gh_api_open_core_exe(const char *core_path, gh_exe *exe, gh_session **out, gh_err *err)
+{
+    return open_core(core_path, gh_exe_path(exe), exe, out, err);
 }
 
 int gh_open_pid(int pid, unsigned flags, const gh_thread *threads, size_t nthreads, gh_session **out, gh_err *err)
@@ -111,7 +121,7 @@ int gh_open_pid(int pid, unsigned flags, const gh_thread *threads, size_t nthrea
     }
     char desc[64];
     snprintf(desc, sizeof desc, "process %d", pid);
-    return open_session(t, NULL, desc, NULL, out, err);
+    return open_session(t, NULL, NULL, desc, NULL, out, err);
 }
 
 int gh_open_target(const gh_target_ops *ops, void *ctx, const char *exe_path, gh_session **out, gh_err *err)

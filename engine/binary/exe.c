@@ -27,6 +27,7 @@ struct gh_exe {
     uint32_t *byname; /* indexes into syms, sorted by name */
     gh_dwarf *dwarf;
     int dwarf_tried;
+    unsigned refs;    /* gh_exe_ref; freed by the last gh_exe_close */
 };
 
 static int cmp_addr(const void *a, const void *b)
@@ -115,6 +116,7 @@ int gh_exe_open(const char *path, gh_exe **out, gh_err *err)
     if (!e)
         return gh_errorf(err, GH_ENOMEM, "out of memory");
     e->fd = -1;
+    e->refs = 1;
     e->path = strdup(path);
     int rc;
     struct stat st;
@@ -162,9 +164,15 @@ fail:
     return rc;
 }
 
+gh_exe *gh_exe_ref(gh_exe *e)
+{
+    e->refs++;
+    return e;
+}
+
 void gh_exe_close(gh_exe *e)
 {
-    if (!e)
+    if (!e || --e->refs)
         return;
     gh_dwarf_index_free(e->dwarf);
     if (e->elf)

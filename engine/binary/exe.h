@@ -25,7 +25,13 @@ typedef struct gh_exe gh_exe;
 typedef struct gh_dwarf gh_dwarf;
 
 int gh_exe_open(const char *path, gh_exe **out, gh_err *err);
+/* Drops one reference; the last frees the executable. */
 void gh_exe_close(gh_exe *e);
+/* One more reference to e (closed once more), for sessions that share an
+ * executable already parsed (gh_session_open_exe). The executable holds no
+ * target state, only the file's: its sections, symbols and DWARF index.
+ * References are not atomic: share an executable within one thread. */
+gh_exe *gh_exe_ref(gh_exe *e);
 const char *gh_exe_path(const gh_exe *e);
 
 /* Symbol by exact name, or NULL. Binary search over a name-sorted index. */

@@ -19,27 +19,32 @@ static uint64_t target_generation(const gh_session *s)
     return s->t->ops->generation ? s->t->ops->generation(s->t->ctx) : 0;
 }
 
-int gh_session_open(gh_target *t, const char *exe_path, const char *desc, gh_session **out, gh_err *err)
+/* exe, when given, is a reference the session takes over; else exe_path
+ * (or the target's own) is opened. */
+static int session_open(gh_target *t, gh_exe *exe, const char *exe_path, const char *desc, gh_session **out,
+                        gh_err *err)
 {
     *out = NULL;
     gh_session *s = calloc(1, sizeof *s);
     if (!s) {
+        gh_exe_close(exe);
         gh_target_close(t);
         return gh_errorf(err, GH_ENOMEM, "out of memory");
     }
     s->t = t;
+    s->exe = exe;
     s->threads = t->concurrent ? gh_edges_default_threads() : 1;
     gh_clock c0 = gh_clock_now();
     s->generation = target_generation(s);
     snprintf(s->desc, sizeof s->desc, "%s", desc ? desc : t->kind);
-    if (!exe_path && t->ops->exe_path)
+    if (!exe && !exe_path && t->ops->exe_path)
         exe_path = t->ops->exe_path(t->ctx);
     int rc;
-    if (!exe_path) {
+    if (!exe && !exe_path) {
         rc = gh_errorf(err, GH_EARG, "the target names no executable: pass --exe");
         goto fail;
     }
-    if ((rc = gh_exe_open(exe_path, &s->exe, err)))
+    if (!exe && (rc = gh_exe_open(exe_path, &s->exe, err)))
         goto fail;
     if ((rc = gh_runtime_init(&s->rt, s->t, s->exe, err)))
         goto fail;
@@ -52,6 +57,16 @@ int gh_session_open(gh_target *t, const char *exe_path, const char *desc, gh_ses
 fail:
     gh_session_close(s);
     return rc;
+}
+
+int gh_session_open(gh_target *t, const char *exe_path, const char *desc, gh_session **out, gh_err *err)
+{
+    return session_open(t, NULL, exe_path, desc, out, err);
+}
+
+int gh_session_open_exe(gh_target *t, gh_exe *exe, const char *desc, gh_session **out, gh_err *err)
+{
+    return session_open(t, gh_exe_ref(exe), NULL, desc, out, err);
 }
 
 /* Models that describe target memory, which a running process changes. */

@@ -71,6 +71,11 @@ typedef struct gh_session {
 /* Takes ownership of t (closed on failure too). exe_path overrides the
  * executable the target names. */
 int gh_session_open(gh_target *t, const char *exe_path, const char *desc, gh_session **out, gh_err *err);
+/* The same over an executable already parsed, which the session shares (one
+ * more reference, gh_exe_ref) instead of parsing the file and indexing its
+ * DWARF again: for many sessions over one executable in one thread (the
+ * fuzzing harness). Every model of the target is made anew. */
+int gh_session_open_exe(gh_target *t, gh_exe *exe, const char *desc, gh_session **out, gh_err *err);
 void gh_session_close(gh_session *s);
 
 /* Drops every model made before the target last ran (a live process that

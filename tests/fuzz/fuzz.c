@@ -10,6 +10,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "api/api.h"
+#include "binary/exe.h"
 #include "goheap/command.h"
 #include "goheap/goheap.h"
 #include "goroutine/goroutine.h"
@@ -38,6 +40,7 @@ typedef struct base {
     uint64_t ptrs[64]; /* values worth writing as pointers */
     size_t nptrs;
     char addr[NADDR][32];
+    gh_exe *exe;       /* the pristine executable, parsed once (fz_run) */
     int ready;
 } base;
 
@@ -237,6 +240,9 @@ int fz_init(void)
     exe_sites();
     if (memory_sites())
         return -1;
+    gh_err err;
+    if (!getenv("GOHEAP_FUZZ_NO_SHARED_EXE") && gh_exe_open(B.path[1], &B.exe, &err) == GH_OK)
+        (void)gh_exe_dwarf(B.exe); /* indexed now, not inside the first input */
     B.ready = 1;
     return 0;
 }
@@ -303,9 +309,16 @@ static void apply(const fz_target *t, const uint8_t *data, size_t size, undo *u,
     }
 }
 
-static void discard(void *ctx, const char *s, size_t n) { (void)ctx, (void)s, (void)n; }
+/* Output is dropped, or hashed into *ctx (fz_run_digest). */
+static void sink(void *ctx, const char *s, size_t n)
+{
+    uint64_t *h = ctx;
+    if (h)
+        for (size_t i = 0; i < n; i++)
+            *h = (*h ^ (uint8_t)s[i]) * 0x100000001b3ull;
+}
 
-static void run_command(gh_session *s, const char *line)
+static void run_command(gh_session *s, const char *line, uint64_t *digest)
 {
     char buf[512], *argv[16];
     int argc = 0;
@@ -315,27 +328,53 @@ static void run_command(gh_session *s, const char *line)
             p = B.addr[p[4] - '0'];
         argv[argc++] = p;
     }
-    gh_out out = {.write = discard};
+    gh_out out = {.write = sink, .ctx = digest};
     gh_err err;
-    (void)gh_command_run(s, argc, argv, &out, &err);
+    int rc = gh_command_run(s, argc, argv, &out, &err);
+    if (digest && rc) {
+        sink(digest, (const char *)&rc, sizeof rc);
+        sink(digest, err.msg, strlen(err.msg));
+    }
 }
 
-void fz_run(const fz_target *t, const uint8_t *data, size_t size)
+/* One input. A recipe that leaves the executable as it is shares the
+ * executable parsed once (its sections, symbols and DWARF index: the bulk
+ * of opening a session), through the engine's own gh_session_open_exe;
+ * the changed core and every model of it are read anew. A recipe that
+ * changes the executable opens it fresh, as gh_open_core does. */
+static void run(const fz_target *t, const uint8_t *data, size_t size, int shared, uint64_t *digest)
 {
     if (fz_init())
         abort(); /* a harness without its base cannot fuzz anything */
     undo u[MAX_STEPS];
     size_t nu = 0;
     apply(t, data, size, u, &nu);
+    for (size_t i = 0; i < nu; i++)
+        if (u[i].exe)
+            shared = 0;
     gh_session *s;
     gh_err err;
-    if (gh_open_core(B.path[0], B.path[1], &s, &err) == GH_OK) {
+    int rc = shared && B.exe ? gh_api_open_core_exe(B.path[0], B.exe, &s, &err)
+                             : gh_open_core(B.path[0], B.path[1], &s, &err);
+    if (rc == GH_OK) {
         for (const char *const *c = t->commands; *c; c++)
-            run_command(s, *c);
+            run_command(s, *c, digest);
         gh_close(s);
+    } else if (digest) {
+        sink(digest, (const char *)&rc, sizeof rc);
+        sink(digest, err.msg, strlen(err.msg));
     }
     while (nu--)
         (void)!pwrite(B.fd[u[nu].exe], B.file[u[nu].exe] + u[nu].off, u[nu].len, (off_t)u[nu].off);
+}
+
+void fz_run(const fz_target *t, const uint8_t *data, size_t size) { run(t, data, size, 1, NULL); }
+
+uint64_t fz_run_digest(const fz_target *t, const uint8_t *data, size_t size, int shared)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    run(t, data, size, shared, &h);
+    return h;
 }
 
 /* --- the targets --- */

@@ -7,7 +7,8 @@
  * The base core and executable are copied once into memory files
  * (memfd_create) that the engine opens by /proc/self/fd/N like any core;
  * each input writes its changes there, runs the target's commands on a new
- * session, and writes the original bytes back.
+ * session, and writes the original bytes back. The executable is parsed
+ * once and shared by the sessions of inputs that leave it unchanged.
  *
  * A recipe is a sequence of 8-byte steps {class, op, site, arg: u8, u8, u16,
  * u32}: class picks one of the target's classes of sites (core ELF headers,
@@ -50,6 +51,11 @@ int fz_init(void);
 /* Runs one recipe against a target. Never fails: whatever goheap does with
  * the changed core is fine, except crashing. */
 void fz_run(const fz_target *t, const uint8_t *data, size_t size);
+/* The same, hashing every command's output and error: with shared set as
+ * fz_run does (the executable parsed once, when the recipe leaves it as it
+ * is), or with the executable opened afresh as a user's session does. The
+ * two must agree (fuzz_replay --check-shared). */
+uint64_t fz_run_digest(const fz_target *t, const uint8_t *data, size_t size, int shared);
 /* Sites of each class found in the base, for the campaign's log. */
 size_t fz_sites(int cls);
 

@@ -9,6 +9,11 @@
  *                                    first written to FILE (under
  *                                    tests/fuzz/findings/TARGET/ after a
  *                                    crash, it replays the finding)
+ *   fuzz_replay --random N --check-shared ...
+ *                                    each recipe twice, with the
+ *                                    executable the harness parsed once
+ *                                    and with one opened afresh: their
+ *                                    outputs must be the same
  *
  * Built with the sanitizers (lldb-asan/ or GOHEAP_SANITIZE=ON), a crash,
  * leak or undefined behaviour ends the run with the sanitizer's report. */
@@ -90,7 +95,8 @@ int main(int argc, char **argv)
     unsigned long random_n = 0, n = 0;
     uint64_t seed = 1;
     const char *only = NULL, *last = NULL;
-    int bad = 0, files = 0;
+    int bad = 0, files = 0, check_shared = 0;
+    unsigned long differ = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--random") && i + 1 < argc)
             random_n = strtoul(argv[++i], NULL, 0);
@@ -100,6 +106,8 @@ int main(int argc, char **argv)
             only = argv[++i];
         else if (!strcmp(argv[i], "--last") && i + 1 < argc)
             last = argv[++i];
+        else if (!strcmp(argv[i], "--check-shared"))
+            check_shared = 1;
         else
             files = 1;
     }
@@ -110,6 +118,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "\n");
     time_t t0 = time(NULL);
     for (int i = 1; i < argc && files; i++) {
+        if (!strcmp(argv[i], "--check-shared"))
+            continue;
         if (!strcmp(argv[i], "--random") || !strcmp(argv[i], "--seed") || !strcmp(argv[i], "--target") ||
             !strcmp(argv[i], "--last")) {
             i++;
@@ -134,9 +144,19 @@ int main(int argc, char **argv)
                 fclose(f);
             }
         }
-        fz_run(t, buf, steps * 8);
+        if (check_shared) {
+            uint64_t shared = fz_run_digest(t, buf, steps * 8, 1), fresh = fz_run_digest(t, buf, steps * 8, 0);
+            if (shared != fresh) {
+                fprintf(stderr, "fuzz_replay: recipe %lu (%s): output differs with the shared executable\n", k,
+                        t->name);
+                differ++;
+            }
+        } else
+            fz_run(t, buf, steps * 8);
         n++;
     }
+    if (check_shared)
+        fprintf(stderr, "fuzz_replay: %lu of %lu recipes differ with the shared executable\n", differ, n);
     fprintf(stderr, "fuzz_replay: %lu inputs in %ld s, no crash\n", n, (long)(time(NULL) - t0));
-    return bad;
+    return bad || differ;
 }

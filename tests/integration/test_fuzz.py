@@ -6,7 +6,8 @@ Bases: the demo core of the oldest and the newest Go release of the corpus.
 For each: every saved finding (tests/fuzz/findings/TARGET/*), then a fixed
 number of recipes from the harness's own generator with fixed seeds (the
 seeds of the campaigns that found the first crashes among them), every
-target in turn. Any sanitizer report (AddressSanitizer, LeakSanitizer,
+target in turn; and a few recipes run twice, with the executable the
+harness parses once and with one opened afresh, whose outputs must agree. Any sanitizer report (AddressSanitizer, LeakSanitizer,
 UndefinedBehaviorSanitizer), crash, hang or allocation past the limit fails
 the test with the last recipe saved where the report says.
 
@@ -28,6 +29,7 @@ BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT,
 FINDINGS = os.path.join(ROOT, "tests", "fuzz", "findings")
 RECIPES = int(os.environ.get("GOHEAP_FUZZ_RECIPES", "400"))  # per base and seed
 SEEDS = (7, 99)
+SHARED = int(os.environ.get("GOHEAP_FUZZ_SHARED_RECIPES", "60"))  # recipes run both ways
 
 
 def replay_binary():
@@ -74,6 +76,12 @@ def main():
         for seed in SEEDS:
             check("%s demo: %d generated recipes, seed %d, every target" % (version, RECIPES, seed), run, binary,
                   base, ["--random", str(RECIPES), "--seed", str(seed)], "%s seed %d" % (version, seed))
+        # The harness parses the executable once and shares it between
+        # inputs that leave it as it is: every command's output and error
+        # must be what a session that opens the executable itself gives.
+        check("%s demo: %d recipes give the same output with the executable parsed once as opened afresh"
+              % (version, SHARED), run, binary, base, ["--random", str(SHARED), "--seed", "3", "--check-shared"],
+              "%s shared executable" % version)
     return summary()
 
 
