@@ -1,0 +1,3 @@
+module github.com/goheap/goheap/go/snapshot
+
+go 1.22
