@@ -22,12 +22,21 @@ and then blocks reading its stdin, a plain running process. Then:
 Hostile: a process that does not exist, one that is not a Go program, and
 one another tracer holds each give a one-line error and no file.
 
+Safety (with strace, which delays goheap's first process_vm_readv by
+seconds, so that goheap is caught in the middle of its copy with every
+thread of the program stopped): goheap killed with SIGKILL there leaves the
+program untraced, none of its threads stopped, and it runs on (closing its
+stdin makes it exit 0); goheap interrupted there with SIGINT, SIGTERM or
+SIGHUP resumes the program the same way, exits 128+signal saying so, and
+leaves neither the file nor its temporary file behind.
+
 usage: test_snapshot.py BUILD_DIR
 """
 import json
 import re
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -218,6 +227,98 @@ def check_hostile(d, tmp):
     return "; ".join(said)
 
 
+def thread_states(pid):
+    """Each thread's state letter (t: stopped by its tracer)."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                out[tid] = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            pass
+    return out
+
+
+def mid_copy(held, out):
+    """goheap snapshotting held under strace, its first process_vm_readv
+    delayed by 5 s: returns (strace's Popen, goheap's pid) once goheap
+    traces the program and every thread of it is stopped."""
+    p = subprocess.Popen(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=process_vm_readv", "-e",
+                          "inject=process_vm_readv:delay_enter=5000000:when=1", GOHEAP, "--pid", str(held.pid),
+                          "snapshot", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        tracer = int(status(held.pid)["TracerPid"])
+        states = thread_states(held.pid)
+        if tracer and states and all(st == "t" for st in states.values()):
+            # goheap's copier is held at its first read for 5 s: the pause
+            # is under way. Its pid is the tracer's.
+            return p, tracer
+        if p.poll() is not None:
+            raise AssertionError("goheap ended before it was caught: %s" % p.stderr.read()[-300:])
+        time.sleep(0.005)
+    p.kill()
+    raise AssertionError("goheap never stopped the program")
+
+
+def runs_on(held):
+    """Not traced, no thread stopped, and it runs: closing its stdin ends
+    its read and it exits 0."""
+    for _ in range(200):  # the kernel detaches at once; thread states may lag a little
+        states = thread_states(held.pid)
+        if status(held.pid)["TracerPid"].strip() == "0" and all(st != "t" for st in states.values()):
+            break
+        time.sleep(0.01)
+    assert status(held.pid)["TracerPid"].strip() == "0", "still traced by %s" % status(held.pid)["TracerPid"]
+    stopped = [tid for tid, st in thread_states(held.pid).items() if st in "tT"]
+    assert not stopped, "threads left stopped: %s" % stopped
+    rc = held.finish()
+    assert rc == 0, "the program exited %d after the snapshot" % rc
+    return len(states)
+
+
+def leftovers(out):
+    d, base = os.path.dirname(out), os.path.basename(out)
+    return [n for n in os.listdir(d) if n == base or n.startswith(base + ".")]
+
+
+def check_kill(d, tmp):
+    """SIGKILL to goheap in the middle of the copy: the kernel detaches the
+    program's threads when their tracer dies, and they run on."""
+    out = os.path.join(tmp, "killed.core")
+    held = Held(d, tmp)
+    try:
+        p, gh = mid_copy(held, out)
+        os.kill(gh, signal.SIGKILL)
+        p.wait(timeout=60)
+        n = runs_on(held)
+        left = leftovers(out)
+        return "%d threads resumed, the program exited 0 (left behind: %s, a SIGKILL cannot be cleaned up after)" % (
+            n, ", ".join(left) or "nothing")
+    finally:
+        held.kill()
+
+
+def check_interrupt(d, tmp, sig):
+    """SIGINT (SIGTERM, SIGHUP) to goheap in the middle of the copy: it
+    resumes the program, removes its file and says so."""
+    out = os.path.join(tmp, "interrupted-%d.core" % sig)
+    held = Held(d, tmp)
+    try:
+        p, gh = mid_copy(held, out)
+        os.kill(gh, sig)
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 128 + sig, "goheap exited %d: %s" % (p.returncode, err.strip()[-300:])
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and "snapshot interrupted" in lines[0] and "runs on" in lines[0], err
+        left = leftovers(out)
+        assert not left, "left behind: %s" % left
+        n = runs_on(held)
+        return "%s: %d threads resumed, no file left, %s" % (signal.Signals(sig).name, n, lines[0])
+    finally:
+        held.kill()
+
+
 def main():
     if not os.path.exists(GOHEAP):
         print("SKIPPED: no %s" % GOHEAP)
@@ -241,6 +342,13 @@ def main():
                 check("%s %s: no larger than the kernel's core" % (version, os.path.basename(d)), check_size, d, tmp)
         if demo:
             check("snapshot refused in one line (no process, not Go, traced)", check_hostile, demo, tmp)
+            if shutil.which("strace"):
+                check("goheap killed (SIGKILL) during the copy: the program runs on", check_kill, demo, tmp)
+                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                    check("goheap interrupted (%s) during the copy: resumed, no file" % sig.name, check_interrupt,
+                          demo, tmp, sig)
+            else:
+                print("skip  goheap killed or interrupted during the copy: no strace to hold it there", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return summary()
