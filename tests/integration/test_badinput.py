@@ -3,7 +3,10 @@
 
 Inputs: random bytes, a truncated core, a core with another program's
 executable, a non-Go program's core, a Go 1.21 program (unsupported), an
-executable given as the core, a missing file.
+executable given as the core, a missing file; and the matrix lldb and gdb
+run too (badinputs.py): a core of zeros, a core truncated to half, notes
+that lie about their size, another program's executable, an allgs length
+of 2^40, a pclntab with a bad magic.
 
 A truncated core whose heap cannot be read refuses heap in one line, but
 overview still answers (exit 0): the Go release, the executable, the target,
@@ -21,6 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
+sys.path.insert(0, HERE)
+import badinputs  # noqa: E402
 from harness import check, record, results, summary  # noqa: E402,F401
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"))
@@ -147,6 +152,10 @@ def main():
         [GOHEAP, "--exe", demo + "/exe", demo + "/core", "heap"], capture_output=True, timeout=120,
         env=dict(os.environ, GOHEAP_MEMORY_LIMIT="off", GOHEAP_INDEX="off"), check=True) and "heap answered")
     expect_error("another program's executable", ["--exe", glob + "/exe", demo + "/core"], r"does not match the core")
+    # The matrix lldb and gdb run too (test_lldb.py, test_gdb.py): the same
+    # files and the same errors.
+    for c in badinputs.cases(demo, glob, os.path.join(WORK, "matrix")):
+        expect_error("matrix: %s: %s" % (c.name, c.command), ["--exe", c.exe, c.core], c.pattern, c.command)
     expect_error("a non-Go executable for a Go core", ["--exe", "/bin/true", demo + "/core"], r"does not match the core")
     nc = native_core()
     if nc:

@@ -23,7 +23,8 @@ Once: arguments with spaces, quotes, shell and printf metacharacters and
 regular expressions reach goheap intact (its error messages echo them, and
 go-heap/go-objects --type select what the manifest and the CLI say); help
 and apropos; a gdb without a Go program gets a one-line error and goes on;
-Ctrl-C stops a command and gdb goes on; the gcore fallback; commands gdb
+Ctrl-C stops a command and gdb goes on; each bad input of test_badinput
+(badinputs.py) gives one error line and gdb goes on; the gcore fallback; commands gdb
 already has are left alone; the installed command file calls the installed
 binary. The helpers' stderr (sanitizer reports) must stay empty.
 
@@ -46,6 +47,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
+sys.path.insert(0, HERE)
+import badinputs  # noqa: E402
 from harness import check, record, results, summary  # noqa: E402,F401
 from check_heap import check_heap, COVERAGE_MIN  # noqa: E402
 from check_retained import check_retained  # noqa: E402
@@ -547,6 +550,21 @@ def check_no_go():
     return "%s / %s" % (body(out[0])[0], [l for l in out[3] if l.startswith("goheap")][0])
 
 
+def check_bad_inputs(demo, other):
+    """The bad inputs of test_badinput (badinputs.py), each loaded into gdb
+    (gdb EXE CORE): the go- command gives one error line that says what is
+    wrong (besides goheap's warnings), and gdb takes the next command."""
+    seen = []
+    for c in badinputs.cases(demo, other, os.path.join(TMP, "badinput")):
+        out, whole = gdb(["go-" + c.command, "echo next\\n"], [c.exe, c.core], timeout=120)
+        errs = [l for l in body(out.get(0, [])) if l.strip() and not l.startswith("goheap: warning:")]
+        assert len(errs) == 1 and errs[0].startswith("goheap: ") and re.search(c.pattern, errs[0]), \
+            "%s: go-%s said %r" % (c.name, c.command, errs[:5])
+        assert out.get(1) == ["next"] and "end" in out, "%s: gdb did not go on: %s" % (c.name, whole[-400:])
+        seen.append(errs[0][:60])
+    return "%d bad inputs, one error line each, gdb went on: %s" % (len(seen), "; ".join(seen))
+
+
 def running_client(sid, command):
     """The pid of a goheap --from-gdb COMMAND in gdb's session, or None."""
     for pid in os.listdir("/proc"):
@@ -770,6 +788,9 @@ def main():
         check("gcore fallback (GOHEAP_GDB_GCORE=1)", check_gcore, d)
         check("existing gdb commands are left alone", check_not_overridden, d)
     check("gdb without a Go program: one-line error, gdb goes on", check_no_go)
+    if demos:
+        other = os.path.join(os.path.dirname(demos[-1]), "retained")
+        check("bad inputs: one error line each, gdb goes on", check_bad_inputs, demos[-1], other)
     check("install: goheap.gdb calls the installed binary", check_install)
     check("helpers end with gdb; no sanitizer reports", check_helpers_gone)
     shutil.rmtree(TMP, ignore_errors=True)

@@ -25,7 +25,10 @@ with a batch function that runs the commands through lldb instead of goheap).
   of the newest release also through the SB API (GOHEAP_LLDB_SBAPI=1, the
   path of remote targets).
 - A bad session (no target, a target without a process, a non-Go program)
-  gives a one-line error and lldb goes on with the next command.
+  gives a one-line error and lldb goes on with the next command; so does
+  each bad input of test_badinput (badinputs.py: a core of zeros, a
+  truncated core, lying notes, another program's executable, an allgs of 2^40, a
+  pclntab with a bad magic).
 - AddressSanitizer: a core and a live session with the plugin built with
   GOHEAP_SANITIZE=ON (lldb-asan/, built by lldb-plugin/CMakeLists.txt), the
   ASan runtime preloaded into lldb; no sanitizer report. In a sanitizer build
@@ -48,6 +51,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts"))
+import badinputs  # noqa: E402
 import check_heap as check_heap_module  # noqa: E402
 import corpus  # noqa: E402
 import run  # noqa: E402
@@ -422,6 +426,34 @@ def check_bad_sessions():
     return "5 one-line errors (no process, not a Go program), lldb went on"
 
 
+def check_bad_inputs(demo, other):
+    """The bad inputs of test_badinput (badinputs.py: a core of zeros, a
+    truncated core, lying notes, another program's executable, an allgs of 2^40, a
+    pclntab with a bad magic), each loaded into one lldb in turn: the go-
+    command gives one error line that says what is wrong, and lldb takes
+    the next command."""
+    cases = badinputs.cases(demo, other, os.path.join(BUILD, "badinput-lldb"))
+    cmds = []
+    for c in cases:
+        cmds += ["target delete --all", "target create %s --core %s" % (c.exe, c.core), "go-" + c.command, "version"]
+    out, _ = lldb(cmds, batch=False)
+    parts = re.split(r"^\(lldb\) (.*)$", out, flags=re.M)
+    said = list(zip(parts[1::2], parts[2::2]))
+    k, seen = 0, []
+    for c in cases:
+        while k < len(said) and said[k][0] != "go-" + c.command:
+            k += 1
+        assert k + 1 < len(said), "%s: lldb ended before go-%s: %s" % (c.name, c.command, out[-600:])
+        lines = [l for l in said[k][1].splitlines() if l.strip() and not l.startswith("warning:")]
+        assert len(lines) == 1 and lines[0].startswith("error:") and re.search(c.pattern, lines[0]), \
+            "%s: go-%s said %r" % (c.name, c.command, lines[:5])
+        assert said[k + 1][0] == "version" and "lldb version" in said[k + 1][1], \
+            "%s: lldb did not take the next command: %r" % (c.name, said[k + 1:k + 2])
+        seen.append(lines[0][:60])
+        k += 2
+    return "%d bad inputs, one error line each, lldb went on: %s" % (len(cases), "; ".join(seen))
+
+
 def check_naming(d):
     """Inside lldb every name is the one typed there: help said once with
     go- names (lldb prints the summary and the syntax, the plugin the rest),
@@ -570,6 +602,8 @@ def main():
                 version, "SB API" if sbapi else "mmapped"), check_core_sites, by["sites"], sbapi)
         if version == versions[-1]:
             run.check("%s demo core: help, errors and go-bt as typed in lldb" % version, check_naming, by["demo"])
+            run.check("%s bad inputs: one error line each, lldb goes on" % version, check_bad_inputs, by["demo"],
+                      by["retained"])
         for sbapi in (False, True):
             run.check("%s demo core (%s): overview, breakdown, verify, whatis = CLI" % (
                 version, "SB API" if sbapi else "mmapped"), check_core_cli, by["demo"], sbapi)
