@@ -1,4 +1,6 @@
-/* Public API: goroutines, their frames, and the live pointers of their frames. */
+/* Public API: goroutines (in order of id), their frames, user and start frames, pprof labels, and the
+ * live pointers of their frames. */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "api/api.h"
@@ -109,5 +111,77 @@ int gh_goroutine_variables(gh_session *s, size_t i, gh_variable **out, size_t *n
     gh_gptrs_free(ps);
     *out = v;
     *n = k;
+    return GH_OK;
+}
+
+/* --- goroutines as Delve lists them ---------------------------------------- */
+
+int gh_goroutine_index(gh_session *s, int64_t id, size_t *i, gh_err *err)
+{
+    const gh_goroutines *gs;
+    int rc = goroutines(s, &gs, err);
+    if (rc)
+        return rc;
+    /* gs->v is sorted by id (goroutine.h). */
+    size_t lo = 0, hi = gs->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (gs->v[mid].goid < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo >= gs->n || gs->v[lo].goid != id)
+        return gh_errorf(err, GH_ENOENT, "no goroutine with id %lld", (long long)id);
+    *i = lo;
+    return GH_OK;
+}
+
+static int frame_index(const gh_goroutine *g, const gh_frame *f, const char *what, size_t *frame, gh_err *err)
+{
+    if (!f)
+        return gh_errorf(err, GH_ENOENT, "goroutine %lld has no %s (%zu frames%s)", (long long)g->goid, what,
+                         g->nframes, g->nframes ? ", all the runtime's" : "");
+    *frame = (size_t)(f - g->frames);
+    return GH_OK;
+}
+
+int gh_goroutine_user_frame(gh_session *s, size_t i, size_t *frame, gh_err *err)
+{
+    const gh_goroutine *g;
+    int rc = one(s, i, &g, err);
+    return rc ? rc : frame_index(g, gh_goroutine_where(g), "user frame", frame, err);
+}
+
+int gh_goroutine_entry_frame(gh_session *s, size_t i, size_t *frame, gh_err *err)
+{
+    const gh_goroutine *g;
+    int rc = one(s, i, &g, err);
+    if (rc)
+        return rc;
+    if (!g->nframes)
+        return gh_errorf(err, GH_ENOENT, "goroutine %lld has no frames", (long long)g->goid);
+    return frame_index(g, gh_goroutine_start_frame(g), "start frame", frame, err);
+}
+
+_Static_assert(sizeof(gh_label) == sizeof(gh_glabel) && offsetof(gh_label, key) == offsetof(gh_glabel, key) &&
+                   offsetof(gh_label, value) == offsetof(gh_glabel, value),
+               "gh_label is gh_glabel");
+
+int gh_goroutine_labels(gh_session *s, size_t i, const gh_label **out, size_t *n, const char **incomplete,
+                        gh_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (incomplete)
+        *incomplete = NULL;
+    const gh_goroutine *g;
+    int rc = one(s, i, &g, err);
+    if (rc)
+        return rc;
+    *out = g->nlabels ? (const gh_label *)g->labels : NULL;
+    *n = g->nlabels;
+    if (incomplete)
+        *incomplete = g->labels_error;
     return GH_OK;
 }

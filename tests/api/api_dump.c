@@ -301,6 +301,51 @@ int main(int argc, char **argv)
         str(g.status);
         printf(", \"wait_reason\": ");
         str(g.wait_reason);
+        printf(", \"wait_minutes\": %" PRId64 ", \"creator\": ", g.wait_minutes);
+        if (g.creator) {
+            printf("{\"function\": ");
+            str(g.creator);
+            printf(", \"file\": ");
+            str(g.creator_file);
+            printf(", \"line\": %d, \"goroutine\": %" PRId64 "}", g.creator_line, g.parent_id);
+        } else {
+            printf("null");
+        }
+        /* Delve's view: the index of an id, the user and entry frames, labels. */
+        size_t at = SIZE_MAX, uf = SIZE_MAX, ef = SIZE_MAX;
+        if (gh_goroutine_index(s, g.id, &at, &err))
+            return fail("goroutine_index", &err);
+        int urc = gh_goroutine_user_frame(s, i, &uf, &err);
+        if (urc && urc != GH_ENOENT)
+            return fail("user_frame", &err);
+        printf(", \"index_ok\": %d, \"user_frame\": ", at == i);
+        if (urc)
+            printf("null, \"user_frame_error\": {\"code\": %d, \"msg\": ", urc), str(err.msg), printf("}");
+        else
+            printf("%zu", uf);
+        int erc = gh_goroutine_entry_frame(s, i, &ef, &err);
+        if (erc && erc != GH_ENOENT)
+            return fail("entry_frame", &err);
+        printf(", \"entry_frame\": ");
+        if (erc)
+            printf("null");
+        else
+            printf("%zu", ef);
+        const gh_label *lb;
+        size_t nl;
+        const char *incomplete;
+        if (gh_goroutine_labels(s, i, &lb, &nl, &incomplete, &err))
+            return fail("labels", &err);
+        printf(", \"labels\": [");
+        for (size_t k = 0; k < nl; k++) {
+            printf("%s[", k ? ", " : "");
+            str(lb[k].key);
+            printf(", ");
+            str(lb[k].value);
+            printf("]");
+        }
+        printf("], \"labels_error\": ");
+        str(incomplete);
         printf(", \"system\": %d, \"frames\": [", g.system);
         for (size_t f = 0; f < g.nframes; f++) {
             gh_frame_info fr;
@@ -328,6 +373,159 @@ int main(int argc, char **argv)
         printf("]}");
     }
     printf("]");
+    {
+        /* Error paths of the goroutine calls. */
+        size_t x;
+        const gh_label *lb;
+        size_t nl;
+        printf(", \"goroutine_errors\": [");
+        printf("{\"code\": %d, \"msg\": ", gh_goroutine_index(s, -7, &x, &err));
+        str(err.msg);
+        printf("}, {\"code\": %d, \"msg\": ", gh_goroutine_user_frame(s, ng, &x, &err));
+        str(err.msg);
+        printf("}, {\"code\": %d, \"msg\": ", gh_goroutine_entry_frame(s, ng, &x, &err));
+        str(err.msg);
+        printf("}, {\"code\": %d, \"msg\": ", gh_goroutine_labels(s, ng, &lb, &nl, NULL, &err));
+        str(err.msg);
+        printf("}]");
+    }
+
+    /* Objects pending finalization, each record, and the lookup of each. */
+    size_t npend;
+    uint64_t pobjs, pbytes;
+    if (gh_pending_count(s, &npend, &pobjs, &pbytes, &err))
+        return fail("pending_count", &err);
+    printf(", \"pending\": {\"objects\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"records\": [", pobjs, pbytes);
+    for (size_t i = 0; i < npend; i++) {
+        gh_pending_info p;
+        gh_root_info ri;
+        gh_type t = {0};
+        size_t f0, n;
+        if (gh_pending_get(s, i, &p, &err) || gh_root_get(s, p.root, &ri, &err) ||
+            gh_pending_find(s, p.object.addr, &f0, &n, &err))
+            return fail("pending_get", &err);
+        if (p.object.type && gh_type_get(s, p.object.type, &t, &err))
+            return fail("pending type", &err);
+        printf("%s{\"addr\": \"0x%" PRIx64 "\", \"size\": %" PRIu64 ", \"live\": %d, \"type\": ", i ? ", " : "",
+               p.object.addr, p.object.size, p.object.live);
+        str(p.object.type ? t.name : NULL);
+        printf(", \"kind\": ");
+        str(gh_root_kind_str(p.kind));
+        printf(", \"function\": ");
+        str(p.function);
+        printf(", \"record\": \"0x%" PRIx64 "\", \"root_kind\": ", p.record);
+        str(gh_root_kind_str(ri.kind));
+        printf(", \"root_addr\": \"0x%" PRIx64 "\", \"root_object\": \"0x%" PRIx64 "\", \"found\": %d}",
+               ri.addr, ri.object, f0 <= i && i < f0 + n);
+    }
+    printf("], \"errors\": [");
+    {
+        gh_pending_info p;
+        size_t f0, n;
+        printf("{\"code\": %d, \"msg\": ", gh_pending_get(s, npend, &p, &err));
+        str(err.msg);
+        printf("}, {\"code\": %d, \"msg\": ", gh_pending_find(s, 0x10, &f0, &n, &err));
+        str(err.msg);
+        printf("}]}, \"pending_of_sentinels\": [");
+        int k = 0;
+        for (int a = 3; a < argc; a++) {
+            if (!strncmp(argv[a], "T=", 2))
+                continue;
+            if (gh_pending_find(s, strtoull(argv[a], NULL, 0), &f0, &n, &err))
+                return fail("pending_find", &err);
+            printf("%s%zu", k++ ? ", " : "", n);
+        }
+        printf("]");
+    }
+
+    /* The memory profile: sites, stacks and their frames, and the
+     * allocation stack of each address asked for. */
+    gh_profile_info pi;
+    int prc = gh_profile_get(s, &pi, &err);
+    printf(", \"profile\": {\"code\": %d, \"msg\": ", prc);
+    str(prc ? err.msg : NULL);
+    if (!prc) {
+        printf(", \"rate\": %" PRId64 ", \"disabled\": %d, \"live_objects\": %" PRIu64 ", \"live_bytes\": %" PRIu64
+               ", \"sampled_objects\": %" PRIu64 ", \"sampled_bytes\": %" PRIu64 ", \"note\": ",
+               pi.rate, pi.disabled, pi.live_objects, pi.live_bytes, pi.sampled_objects, pi.sampled_bytes);
+        str(pi.note);
+        printf(", \"sites\": [");
+        for (size_t i = 0; i < pi.nsites; i++) {
+            gh_site x;
+            if (gh_site_get(s, i, &x, &err))
+                return fail("site_get", &err);
+            printf("%s{\"function\": ", i ? ", " : "");
+            str(x.function);
+            printf(", \"file\": ");
+            str(x.file);
+            printf(", \"line\": %d, \"stacks\": %zu, \"live_objects\": %" PRIu64 ", \"live_bytes\": %" PRIu64
+                   ", \"sampled_objects\": %" PRIu64 ", \"sampled_bytes\": %" PRIu64 ", \"alloc_objects\": %" PRIu64
+                   ", \"alloc_bytes\": %" PRIu64 ", \"free_objects\": %" PRIu64 ", \"free_bytes\": %" PRIu64 "}",
+                   x.line, x.nstacks, x.live_objects, x.live_bytes, x.sampled_objects, x.sampled_bytes, x.alloc_objects,
+                   x.alloc_bytes, x.free_objects, x.free_bytes);
+        }
+        printf("], \"stacks\": [");
+        for (size_t k = 0; k < pi.nstacks; k++) {
+            gh_profile_stack st;
+            if (gh_profile_stack_get(s, k, &st, &err))
+                return fail("profile_stack_get", &err);
+            printf("%s{\"site\": %zu, \"size\": %" PRIu64 ", \"live_objects\": %" PRIu64 ", \"sampled_objects\": %" PRIu64
+                   ", \"alloc_objects\": %" PRIu64 ", \"free_objects\": %" PRIu64 ", \"user\": %zu, \"frames\": [",
+                   k ? ", " : "", st.site, st.size, st.live_objects, st.sampled_objects, st.alloc_objects,
+                   st.free_objects, st.user);
+            /* Paged in fours, to exercise start. */
+            size_t got = 0;
+            for (;;) {
+                gh_frame_info fr[4];
+                int w = gh_profile_stack_frames(s, k, got, fr, 4, &err);
+                if (w < 0)
+                    return fail("profile_stack_frames", &err);
+                for (int f = 0; f < w; f++) {
+                    printf("%s{\"function\": ", got + f ? ", " : "");
+                    str(fr[f].function);
+                    printf(", \"file\": ");
+                    str(fr[f].file);
+                    printf(", \"line\": %d, \"inlined\": %d}", fr[f].line, fr[f].inlined);
+                }
+                got += (size_t)w;
+                if (w < 4)
+                    break;
+            }
+            printf("], \"nframes\": %zu, \"paged\": %zu}", st.nframes, got);
+        }
+        printf("], \"errors\": [");
+        gh_site x;
+        gh_profile_stack st;
+        gh_frame_info fr;
+        size_t k;
+        printf("{\"code\": %d, \"msg\": ", gh_site_get(s, pi.nsites, &x, &err));
+        str(err.msg);
+        printf("}, {\"code\": %d, \"msg\": ", gh_profile_stack_get(s, pi.nstacks, &st, &err));
+        str(err.msg);
+        printf("}, {\"code\": %d, \"msg\": ", gh_profile_stack_frames(s, pi.nstacks, 0, &fr, 1, &err));
+        str(err.msg);
+        printf("}, {\"code\": %d, \"msg\": ", gh_object_alloc_stack(s, 0x10, &k, &err));
+        str(err.msg);
+        printf("}]");
+    }
+    printf("}, \"alloc_stacks\": {");
+    first = 1;
+    for (int a = 3; a < argc; a++) {
+        if (!strncmp(argv[a], "T=", 2))
+            continue;
+        size_t k;
+        int rc = gh_object_alloc_stack(s, strtoull(argv[a], NULL, 0), &k, &err);
+        printf("%s", first ? "" : ", ");
+        first = 0;
+        str(argv[a]);
+        if (rc)
+            printf(": {\"code\": %d, \"msg\": ", rc), str(err.msg), printf("}");
+        else if (k == GH_NO_STACK)
+            printf(": null");
+        else
+            printf(": %zu", k);
+    }
+    printf("}");
 
     gh_breakdown b;
     if (gh_breakdown_get(s, &b, &err))

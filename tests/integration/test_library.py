@@ -17,6 +17,17 @@
   against the CLI (heap totals, breakdown); error codes for a missing core
   and a non-core; GH_EINTR from the interrupt callback. The example's
   output against the demo manifest.
+- The 1.1 calls, on every program of the oldest and newest release and on
+  demo, stacks, finalizers and sites of every other: goroutines in order of
+  id with user and entry frames, creators, labels and waits equal to the
+  CLI's on every goroutine and to the program's record (stacks, goroutines:
+  user frame, go statement, labels); objects pending finalization against
+  the manifest (finalizers, retained) and the CLI (each record = paths'
+  record); the memory profile's sites against corpus/sites' manifest (the
+  runtime's own MemProfile counts, live and garbage samples, stacks per
+  site), every stack's user frame = its site, each sentinel's allocation
+  stack at the site of its type; a stripped binary's GH_EUNSUPP; every new
+  call's out-of-range index and bad address (GH_ENOENT with a message).
 
 usage: test_library.py BUILD_DIR
 """
@@ -216,8 +227,176 @@ def check_api(dump, d, m, named):
     for c in a["breakdown"]["checks"]:
         assert c["goheap"] == c["runtime"] or c["explained"], "breakdown check fails: %r" % c
     assert a["heap_loads"] == 1, "heap loaded %d times" % a["heap_loads"]
-    return "%d types, %d sentinels, %d roots, %d goroutines, %d retained sizes" % (
-        len(a["types"]), len(m["sentinels"]), a["roots"]["count"], len(a["goroutines"]), nret)
+    delve = check_api_goroutines(a, d, m)
+    pend = check_api_pending(a, d, m)
+    prof = check_api_profile(a, m, named)
+    return "%d types, %d sentinels, %d roots, %d goroutines, %d retained sizes; %s; %s; %s" % (
+        len(a["types"]), len(m["sentinels"]), a["roots"]["count"], len(a["goroutines"]), nret, delve, pend, prof)
+
+
+def frame_dict(g, i):
+    if i is None:
+        return None
+    f = g["frames"][i]
+    return {"function": f["function"], "file": f["file"], "line": f["line"]}
+
+
+def check_api_goroutines(a, d, m):
+    """gh_goroutine_index, _user_frame, _entry_frame, _labels and the
+    creator: in order of id, equal to the CLI's goroutines --json on every
+    goroutine, and to the program's own record (manifest parked: user frame,
+    go statement, labels); the error paths give GH_ENOENT with a message."""
+    gs = a["goroutines"]
+    ids = [g["id"] for g in gs]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids), "API goroutines not in order of id: %s" % ids[:20]
+    assert all(g["index_ok"] for g in gs), "gh_goroutine_index disagrees with the order"
+    cli_gs = {g["id"]: g for g in cli(d, "goroutines", "--json")["goroutines"]}
+    assert set(cli_gs) == set(ids), "API goroutines %d, CLI %d" % (len(ids), len(cli_gs))
+    for g in gs:
+        c = cli_gs[g["id"]]
+        where = "goroutine %d" % g["id"]
+        assert frame_dict(g, g["user_frame"]) == c["user_frame"], "%s: API user frame %s, CLI %s" % (
+            where, frame_dict(g, g["user_frame"]), c["user_frame"])
+        if g["user_frame"] is None:
+            e = g["user_frame_error"]
+            assert e["code"] == -10 and "goroutine %d" % g["id"] in e["msg"], "%s: user frame error %r" % (where, e)
+        assert frame_dict(g, g["entry_frame"]) == c["start_frame"], "%s: API entry frame %s, CLI start frame %s" % (
+            where, frame_dict(g, g["entry_frame"]), c["start_frame"])
+        cc = c["creator"] and {k: c["creator"][k] for k in ("function", "file", "line", "goroutine")}
+        assert g["creator"] == cc, "%s: API creator %s, CLI %s" % (where, g["creator"], cc)
+        assert dict(g["labels"]) == c["labels"] and [k for k, _ in g["labels"]] == sorted(c["labels"]), \
+            "%s: API labels %s, CLI %s" % (where, g["labels"], c["labels"])
+        assert g["labels_error"] == c["labels_error"], "%s: labels error %r" % (where, g["labels_error"])
+        wm = c["wait_minutes"] if c["wait_minutes"] is not None else -1
+        assert g["wait_minutes"] == wm and g["wait_reason"] == c["wait_reason"], "%s: wait %s %r, CLI %s %r" % (
+            where, g["wait_minutes"], g["wait_reason"], wm, c["wait_reason"])
+    byid = {g["id"]: g for g in gs}
+    users = creators = labelled = 0
+    for p in m.get("parked", []):
+        g = byid[p["goroutine"]]
+        where = "goroutine %d (%s)" % (g["id"], p["function"])
+        assert dict(g["labels"]) == p.get("labels", {}), "%s: API labels %s, the program set %s" % (
+            where, g["labels"], p.get("labels", {}))
+        labelled += bool(p.get("labels"))
+        u = p.get("user")
+        if u:
+            have = frame_dict(g, g["user_frame"]) or {}
+            assert have.get("function") == u["function"] and (
+                not u["line"] or (have["file"], have["line"]) == (u["file"], u["line"])), \
+                "%s: API user frame %s, the program says %s" % (where, have, u)
+            users += 1
+        cr = p.get("creator")
+        if cr:
+            have = g["creator"] or {}
+            assert (have.get("function"), have.get("file"), have.get("line")) == (cr["function"], cr["file"], cr["line"]), \
+                "%s: API creator %s, the go statement is %s" % (where, have, cr)
+            creators += 1
+    errs = a["goroutine_errors"]
+    assert all(e["code"] == -10 and e["msg"] for e in errs), "goroutine error paths: %r" % errs
+    assert "-7" in errs[0]["msg"] and all("there are %d" % len(gs) in e["msg"] for e in errs[1:]), errs
+    return "goroutines = CLI (user/entry frames, creators, labels, waits); %d user frames, %d creators, %d labelled = program's" % (
+        users, creators, labelled)
+
+
+def check_api_pending(a, d, m):
+    """gh_pending_*: the manifest's objects pending finalization (count by
+    type, each object with its finalizer or cleanup function), each record
+    = the CLI's paths record and a root of that kind; elsewhere the CLI's
+    count; sentinels (live) are not pending; errors."""
+    p = a["pending"]
+    heap = cli(d, "heap", "--all", "--json")
+    assert (p["objects"], p["bytes"]) == (heap["pending_objects"], heap["pending_bytes"]), \
+        "API pending %d objects %d bytes, CLI %d %d" % (p["objects"], p["bytes"], heap["pending_objects"],
+                                                       heap["pending_bytes"])
+    recs = p["records"]
+    if "pending" in m:
+        assert p["objects"] == sum(m["pending"].values()), "API pending %d, manifest %r" % (p["objects"], m["pending"])
+        for t, n in m["pending"].items():
+            got = len({r["addr"] for r in recs if r["type"] == t})
+            assert got == n or (got == 0 and any(o["type"] == t and o["kind"] == "cleanup" for o in m["pending_objects"])), \
+                "pending %s: API %d, manifest %d" % (t, got, n)
+    for r in recs:
+        assert not r["live"] and r["found"], "pending record %r: live or not found by address" % r
+        assert r["root_kind"] == r["kind"] and r["root_addr"] == r["record"], "record %r is not its root" % r
+        if r["kind"] == "finalizer":
+            assert r["root_object"] == r["addr"], "finalizer record %r: root object" % r
+    for o in m.get("pending_objects", []):
+        mine = [r for r in recs if r["addr"] == o["addr"]]
+        assert [(r["kind"], r["function"]) for r in mine] == [(o["kind"], o["function"])], \
+            "pending %s: API %s, manifest %s %s" % (o["addr"], mine, o["kind"], o["function"])
+        doc = cli(d, "paths", o["addr"], "--json")
+        assert [x["record"] for x in doc["pending"]] == [r["record"] for r in mine], \
+            "pending %s: API records %s, CLI %s" % (o["addr"], [r["record"] for r in mine], doc["pending"])
+    assert not any(a["pending_of_sentinels"][:len(m["sentinels"])]), "a live sentinel is pending finalization"
+    e = p["errors"]
+    assert e[0]["code"] == -10 and "there are %d" % len(recs) in e[0]["msg"] and e[1]["code"] == -10 and \
+        "0x10" in e[1]["msg"], "pending error paths: %r" % e
+    return "%d pending (%d records; %d in the manifest)" % (p["objects"], len(recs), len(m.get("pending_objects", [])))
+
+
+def check_api_profile(a, m, named):
+    """gh_profile_get, gh_site_get, gh_profile_stack_*, gh_object_alloc_stack
+    against corpus/sites' manifest (the runtime's own MemProfile and the
+    program's live counts); a program that never asks for a profile says
+    it is disabled; a stripped binary gives GH_EUNSUPP naming
+    runtime.mbuckets; errors of indexes and addresses."""
+    pr = a["profile"]
+    if not named:
+        assert pr["code"] == -9 and "runtime.mbuckets" in pr["msg"], "stripped: profile %r" % pr
+        bad = [v for v in a["alloc_stacks"].values() if not (isinstance(v, dict) and v["code"] == -9)]
+        assert not bad, "stripped: gh_object_alloc_stack gave %r" % bad[:3]
+        return "stripped: GH_EUNSUPP (%s)" % pr["msg"][:50]
+    assert pr["code"] == 0, "profile: %r" % pr
+    sites, stacks = pr["sites"], pr["stacks"]
+    for k, st in enumerate(stacks):
+        assert st["nframes"] == st["paged"] == len(st["frames"]), "stack %d: %d frames, paged %d" % (
+            k, st["nframes"], st["paged"])
+        x = sites[st["site"]]
+        f = st["frames"][st["user"]] if st["frames"] else None
+        assert f and (f["function"], f["file"], f["line"]) == (x["function"], x["file"], x["line"]), \
+            "stack %d: frame %s is not its site %s" % (k, f, x["function"])
+    for i, x in enumerate(sites):
+        mine = [st for st in stacks if st["site"] == i]
+        assert len(mine) == x["stacks"], "site %s: %d stacks, says %d" % (x["function"], len(mine), x["stacks"])
+        assert sum(st["live_objects"] for st in mine) == x["live_objects"] and \
+            sum(st["sampled_objects"] for st in mine) == x["sampled_objects"], "site %s: stacks do not add up" % x["function"]
+    assert pr["live_objects"] == sum(x["live_objects"] for x in sites), "profile totals"
+    e = pr["errors"]
+    assert [q["code"] for q in e] == [-10] * 4 and all(q["msg"] for q in e) and "0x10" in e[3]["msg"], \
+        "profile error paths: %r" % e
+    if "sites" not in m:
+        assert pr["disabled"] == 1 and pr["rate"] == 0, "no profile asked: disabled %r rate %r" % (
+            pr["disabled"], pr["rate"])
+        return "profile disabled by the linker: said so (%d stacks)" % len(stacks)
+    assert pr["rate"] == 1 and not pr["disabled"], "rate %r disabled %r" % (pr["rate"], pr["disabled"])
+    for s in m["sites"]:
+        got = [x for x in sites if (x["function"], x["file"], x["line"]) == (s["function"], s["file"], s["line"])]
+        assert len(got) == 1, "site %s: API lists it %d times" % (s["function"], len(got))
+        x, rt = got[0], s["runtime"]
+        assert x["live_objects"] == s["live"] == rt["inuse_objects"] and x["live_bytes"] == rt["inuse_bytes"], \
+            "site %s: API %d live (%d B), manifest %d, runtime %d (%d B)" % (
+                s["function"], x["live_objects"], x["live_bytes"], s["live"], rt["inuse_objects"], rt["inuse_bytes"])
+        assert (x["alloc_objects"], x["alloc_bytes"]) == (rt["alloc_objects"], rt["alloc_bytes"]), \
+            "site %s: API allocated %d/%d B, runtime %d/%d B" % (s["function"], x["alloc_objects"], x["alloc_bytes"],
+                                                                rt["alloc_objects"], rt["alloc_bytes"])
+        assert x["sampled_objects"] - x["live_objects"] == s["garbage"] and x["stacks"] == s["callers"], \
+            "site %s: sampled %d live %d stacks %d, manifest garbage %d callers %d" % (
+                s["function"], x["sampled_objects"], x["live_objects"], x["stacks"], s["garbage"], s["callers"])
+    # Each sentinel's allocation stack leads to the site that allocates its type.
+    by_type = {s["type"]: s for s in m["sites"] if s["live"]}
+    nalloc = 0
+    for sn in m["sentinels"]:
+        s = by_type.get(sn["type"])
+        if not s:
+            continue
+        k = a["alloc_stacks"][sn["addr"]]
+        assert isinstance(k, int), "sentinel %s %s: allocation stack %r" % (sn["type"], sn["addr"], k)
+        x = sites[stacks[k]["site"]]
+        assert x["function"] == s["function"], "sentinel %s: allocated at %s, manifest %s" % (
+            sn["type"], x["function"], s["function"])
+        nalloc += 1
+    assert nalloc, "no sentinel of a sampled type"
+    return "%d sites = runtime's and manifest's, %d allocation stacks of sentinels" % (len(m["sites"]), nalloc)
 
 
 PROJECT_VERSION = re.search(r"project\(goheap VERSION (\S+)", open(os.path.join(ROOT, "CMakeLists.txt")).read()).group(1)
@@ -234,7 +413,8 @@ def main():
     check("example through find_package", build_cmake)
     ex_cm = os.path.join(WORK, "example-cmake", "top_types")
     versions = corpus.versions()
-    builds = [(versions[0], "", None), (versions[-1], "", None)] + [(v, "", ["demo"]) for v in versions[1:-1]]
+    builds = [(versions[0], "", None), (versions[-1], "", None)] + \
+        [(v, "", ["demo", "stacks", "finalizers", "sites"]) for v in versions[1:-1]]
     builds += [(versions[-1], "stripped", ["demo", "globals"])]
     for version, variant, progs in builds:
         tag = corpus.tag(version, variant)

@@ -415,6 +415,114 @@ GH_API int gh_goroutine_frame(gh_session *s, size_t i, size_t frame, gh_frame_in
 GH_API int gh_goroutine_variables(gh_session *s, size_t i, gh_variable **out, size_t *n, gh_err *err);
 GH_API void gh_variables_free(gh_variable *v);
 
+/* Goroutines as Delve lists them (1.1). gh_goroutine_get's index i runs over
+ * the goroutines sorted by id, as the goroutines command lists them. */
+
+/* The index of the goroutine with id id: GH_ENOENT when there is none (or
+ * it is dead). */
+GH_API int gh_goroutine_index(gh_session *s, int64_t id, size_t *i, gh_err *err);
+
+/* The user frame of goroutine i: the first frame not in the runtime (Delve's
+ * (*G).UserCurrent rule, docs/api.md), an index for gh_goroutine_frame.
+ * GH_ENOENT when every frame is the runtime's (its own goroutines). */
+GH_API int gh_goroutine_user_frame(gh_session *s, size_t i, size_t *frame, gh_err *err);
+
+/* The frame goroutine i started in: the outermost below runtime.goexit and
+ * the compiler's go-statement wrappers. GH_ENOENT when it has no frames. */
+GH_API int gh_goroutine_entry_frame(gh_session *s, size_t i, size_t *frame, gh_err *err);
+
+/* One pprof label (runtime/pprof.Do, SetGoroutineLabels). */
+typedef struct gh_label {
+    const char *key, *value;
+} gh_label;
+
+/* The pprof labels of goroutine i, sorted by key: *n of them at *out (NULL
+ * when none; the session's memory, valid as long as the goroutine's other
+ * strings). incomplete (may be NULL) gets why they could not all be read,
+ * NULL when they were: then *out holds those that could. */
+GH_API int gh_goroutine_labels(gh_session *s, size_t i, const gh_label **out, size_t *n, const char **incomplete,
+                               gh_err *err);
+
+/* ---- objects pending finalization (1.1) ---------------------------------- */
+
+/* An object with a finalizer or cleanup (runtime.SetFinalizer, AddCleanup)
+ * that no root reaches is pending finalization: the next collection queues
+ * its finalizer and keeps it until that ran, or frees it and queues its
+ * cleanup. gh_object and gh_heap_summary count it as garbage (not live);
+ * these calls tell it apart. One record per finalizer or cleanup: an object
+ * with several cleanups has several, next to each other (the records are
+ * sorted by the object's id). */
+typedef struct gh_pending_info {
+    gh_object object;     /* the object pending finalization */
+    int kind;             /* GH_ROOT_FINALIZER or GH_ROOT_CLEANUP */
+    const char *function; /* the finalizer's or cleanup's function, NULL when unnamed */
+    uint64_t record;      /* the runtime's record of it (its special's address) */
+    size_t root;          /* that record as a root, an index for gh_root_get */
+} gh_pending_info;
+
+/* How many records there are (*n), and the distinct objects and their bytes
+ * (objects, bytes may be NULL). Marks the graph on first use. */
+GH_API int gh_pending_count(gh_session *s, size_t *n, uint64_t *objects, uint64_t *bytes, gh_err *err);
+/* Record i. GH_ENOENT past the last. */
+GH_API int gh_pending_get(gh_session *s, size_t i, gh_pending_info *out, gh_err *err);
+/* Whether the object holding addr is pending finalization: *n records of
+ * it from index *first (*n 0 when it is not pending). GH_ENOENT when addr
+ * is in no allocated object. */
+GH_API int gh_pending_find(gh_session *s, uint64_t addr, size_t *first, size_t *n, gh_err *err);
+
+/* ---- the memory profile (1.1) -------------------------------------------- */
+
+/* The process's own heap profile, read from the target (runtime.mbuckets:
+ * one record per allocation stack and object size, and the profile special
+ * the runtime puts on each object it sampled), with what the object graph
+ * says about each sampled object: how many are live now. GH_EUNSUPP when the
+ * binary cannot give it (no symbol table: stripped). */
+typedef struct gh_profile_info {
+    int64_t rate;         /* runtime.MemProfileRate at the dump; -1 when unreadable */
+    int disabled;         /* the linker turned sampling off (the program never asks for a profile) */
+    size_t nsites, nstacks;
+    uint64_t live_objects, live_bytes;       /* sampled objects reachable now */
+    uint64_t sampled_objects, sampled_bytes; /* sampled objects still allocated */
+    const char *note;     /* the first trouble met reading it, NULL when none */
+} gh_profile_info;
+GH_API int gh_profile_get(gh_session *s, gh_profile_info *out, gh_err *err);
+
+/* An allocation site: the first frame of a stack outside the runtime, as
+ * pprof shows heap profiles; sites 0..nsites-1, in no particular order. */
+typedef struct gh_site {
+    const char *function, *file;
+    int line;
+    uint64_t pc;          /* the call's pc */
+    size_t nstacks;       /* allocation stacks that reach it */
+    uint64_t live_objects, live_bytes;       /* sampled, reachable now */
+    uint64_t sampled_objects, sampled_bytes; /* sampled, still allocated */
+    uint64_t alloc_objects, alloc_bytes;     /* as runtime.MemProfile publishes them */
+    uint64_t free_objects, free_bytes;
+} gh_site;
+GH_API int gh_site_get(gh_session *s, size_t i, gh_site *out, gh_err *err);
+
+/* An allocation stack (one per stack and object size; 0..nstacks-1). */
+typedef struct gh_profile_stack {
+    size_t site;          /* its site, an index for gh_site_get */
+    uint64_t size;        /* bytes per object, as the runtime recorded them */
+    uint64_t live_objects, sampled_objects;
+    uint64_t alloc_objects, free_objects;
+    size_t nframes;       /* inlined calls expanded */
+    size_t user;          /* the first frame outside the runtime (the site's) */
+} gh_profile_stack;
+GH_API int gh_profile_stack_get(gh_session *s, size_t k, gh_profile_stack *out, gh_err *err);
+/* Stack k's frames from the start-th on, innermost first (the runtime's
+ * own leading frames included; pc is the call's, sp 0): fills up to max and
+ * returns how many (0 past the last), or a negative GH_E* code. */
+GH_API int gh_profile_stack_frames(gh_session *s, size_t k, size_t start, gh_frame_info *buf, size_t max,
+                                   gh_err *err);
+
+#define GH_NO_STACK SIZE_MAX
+/* The allocation stack of the object holding addr when the runtime sampled
+ * it (an index for gh_profile_stack_get), GH_NO_STACK when it did not.
+ * GH_ENOENT when addr is in no allocated object. */
+GH_API int gh_object_alloc_stack(gh_session *s, uint64_t addr, size_t *stack, gh_err *err);
+
 /* ---- breakdown ---------------------------------------------------------- */
 
 /* Memory by class, and the checks against the runtime's own statistics. */
