@@ -3,6 +3,7 @@
 #define GOHEAP_CMD_CMD_H
 
 #include "goheap/command.h"
+#include "print/expr.h"
 #include "session/session.h"
 
 typedef struct gh_optspec {
@@ -29,11 +30,17 @@ typedef struct gh_command {
     const gh_optspec *opts; /* terminated by a NULL name */
     const char *example;
     int min_pos, max_pos;
+    int addr_arg; /* the first positional argument is an ADDR: a number or an expression (cmd_expr.c) */
     int (*run)(gh_session *s, const gh_args *a, gh_out *out, gh_err *err);
 } gh_command;
 
 /* Parses a uint64 in decimal or 0x hex; GH_EARG with a message naming what. */
 int gh_parse_u64(const char *s, const char *what, uint64_t *v, gh_err *err);
+/* An ADDR argument: a number or an expression (print/expr.h), as the address
+ * the command takes from its value; errors prefixed with cmd ("paths"). */
+int gh_cmd_addr(gh_session *s, const char *text, const char *cmd, uint64_t *addr, gh_err *err);
+/* The same, the value itself, evaluated with type table ty (NULL: its own). */
+int gh_cmd_eval(gh_session *s, const char *text, const char *cmd, gh_types *ty, gh_xval *v, gh_err *err);
 /* Parses a percentage, 0 to 100. */
 int gh_parse_percent(const char *s, const char *what, double *v, gh_err *err);
 

@@ -213,7 +213,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     if ((a->val[1] && (rc = gh_parse_u64(a->val[1], "--depth", &depth, err))) ||
         (a->val[2] && (rc = gh_parse_percent(a->val[2], "--min-percent", &minpct, err))) ||
         (a->val[3] && (rc = gh_parse_u64(a->val[3], "--limit", &limit, err))) ||
-        (a->npos && (rc = gh_parse_u64(a->pos[0], "address", &addr, err))))
+        (a->npos && (rc = gh_cmd_addr(s, a->pos[0], "dominators", &addr, err))))
         return rc;
     if (depth > MAX_DEPTH)
         return gh_errorf(err, GH_EARG, "dominators: --depth takes 0 to %d", MAX_DEPTH);
@@ -273,6 +273,7 @@ const gh_command gh_cmd_dominators = {
     .usage = "dominators [ADDR] [--depth N] [--min-percent P] [--limit N] [--json]",
     .opts = opts,
     .example = "dominators --depth 4 --min-percent 5",
+    .addr_arg = 1,
     .min_pos = 0,
     .max_pos = 1,
     .run = run,

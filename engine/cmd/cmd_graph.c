@@ -304,7 +304,7 @@ static void to_file(void *ctx, const char *s, size_t n) { fwrite(s, 1, n, ctx); 
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 {
     uint64_t addr, depth = 2, limit = 12;
-    int rc = gh_parse_u64(a->pos[0], "address", &addr, err);
+    int rc = gh_cmd_addr(s, a->pos[0], "graph", &addr, err);
     if (rc || (a->val[0] && (rc = gh_parse_u64(a->val[0], "--depth", &depth, err))) ||
         (a->val[5] && (rc = gh_parse_u64(a->val[5], "--limit", &limit, err))))
         return rc;
@@ -381,6 +381,7 @@ const gh_command gh_cmd_graph = {
     .usage = "graph ADDR [--depth N] [--referrers] [--format dot|json] [-o OUT] [--limit N]",
     .opts = opts,
     .example = "graph 0xc000123450 --depth 3 -o session.dot",
+    .addr_arg = 1,
     .min_pos = 1,
     .max_pos = 1,
     .run = run,

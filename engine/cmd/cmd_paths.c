@@ -140,7 +140,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     }
     if (!a->npos)
         return gh_errorf(err, GH_EARG, "paths: wrong number of arguments; usage: %s", gh_cmd_paths.usage);
-    if ((rc = gh_parse_u64(a->pos[0], "address", &addr, err)))
+    if ((rc = gh_cmd_addr(s, a->pos[0], "paths", &addr, err)))
         return rc;
     if (max < 1 || max > GH_PATHS_MAX)
         return gh_errorf(err, GH_EARG, "paths: --max takes 1 to %d", GH_PATHS_MAX);
@@ -277,6 +277,7 @@ const gh_command gh_cmd_paths = {
     .usage = "paths ADDR [--max N] [--retained] [--raw] [--json] | --aggregate TYPE [--max N] [--json]",
     .opts = opts,
     .example = "paths 0xc000123450 --max 5",
+    .addr_arg = 1,
     .min_pos = 0,
     .max_pos = 1,
     .run = run,

@@ -16,8 +16,9 @@ typedef struct target {
     uint64_t addr;        /* where the value printed starts */
     uint64_t size;        /* heap: the slot size; global: its size */
     uint64_t object;      /* heap: the object's first byte */
-    const char *kind;     /* "heap" or "global" */
+    const char *kind;     /* "heap", "global" or "value" */
     const char *global;   /* the global's name */
+    const char *expr;     /* a value an expression named, printed where it is stored */
     const char *type;
     char tbuf[160];
     int untyped;
@@ -148,21 +149,31 @@ static int global(gh_session *s, pv_ctx *c, pv_node *root, target *t, uint64_t a
     return 1;
 }
 
+/* A value the expression names that is not a pointer to follow: printed
+ * where it is stored, with its static type. */
+static int value_of(gh_session *s, pv_ctx *c, pv_node *root, target *t, const gh_xval *v, const char *text)
+{
+    pv_tinfo ti;
+    if (pv_type_info(c, v->type, &ti))
+        return 0;
+    t->kind = "value";
+    t->addr = v->addr;
+    t->size = ti.size;
+    t->expr = text;
+    gh_obj o;
+    if (gh_heap_find(c->g->h, v->addr, &o))
+        t->object = o.addr;
+    pv_value(c, root, v->type, v->addr, 0);
+    t->type = root->type ? root->type : "?";
+    (void)s;
+    return 1;
+}
+
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 {
-    uint64_t addr, depth = 3, elems = 8;
-    int json = a->val[0] != NULL;
-    int rc = gh_parse_u64(a->pos[0], "address", &addr, err);
-    const gh_sym *sym = rc ? gh_exe_sym(s->exe, a->pos[0]) : NULL;
-    if (sym && !sym->is_func) { /* a global by its symbol: print main.Index */
-        addr = sym->addr + s->rt.bias;
-        rc = GH_OK;
-    } else if (rc && (a->pos[0][0] < '0' || a->pos[0][0] > '9') && a->pos[0][0] != '-') {
-        /* a name, not a number: say what it names */
-        return gh_errorf(err, GH_EARG, sym ? "print: %.200s is a function, not a global"
-                                           : "print: no global named %.200s", a->pos[0]);
-    }
-    if (rc || (a->val[1] && (rc = gh_parse_u64(a->val[1], "--depth", &depth, err))) ||
+    uint64_t addr = 0, depth = 3, elems = 8;
+    int json = a->val[0] != NULL, rc;
+    if ((a->val[1] && (rc = gh_parse_u64(a->val[1], "--depth", &depth, err))) ||
         (a->val[2] && (rc = gh_parse_u64(a->val[2], "--elems", &elems, err))))
         return rc;
     if (depth < 1 || depth > PV_MAX_DEPTH)
@@ -173,12 +184,43 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     if ((rc = gh_session_graph(s, &g, err)))
         return rc;
     pv_ctx c = {.cc = &s->cancel, .g = g, .ty = g->types, .o = {(int)depth, elems}};
+    /* ADDR: a number, or an expression whose value is printed: a pointer's
+     * object (as for its address), a global, or any other value where it is
+     * stored */
+    gh_xval v;
+    if ((rc = gh_cmd_eval(s, a->pos[0], "print", g->types, &v, err)))
+        return rc;
     pv_node root;
     memset(&root, 0, sizeof root);
     target t;
     memset(&t, 0, sizeof t);
+    int as_value = 0;
+    pv_tinfo ti;
+    gh_dwarf_vars *dv = NULL;
+    const gh_dglobal *gl = NULL;
+    if (v.kind == GX_V_MEM && gh_session_dwarfvars(s, &dv, NULL) == GH_OK && dv)
+        gl = gh_dwarf_global_at(dv, v.addr);
+    if (v.kind != GX_V_MEM) {
+        addr = v.v;
+    } else if (!v.type.rt && !v.type.die) { /* an untyped global */
+        addr = v.addr;
+    } else if (gl && gl->addr == v.addr && gl->type &&
+               pv_type_norm(&c, (pv_tref){0, gl->type}).rt == v.type.rt &&
+               pv_type_norm(&c, (pv_tref){0, gl->type}).die == v.type.die) {
+        addr = v.addr; /* a whole global (main.config): printed as a global, as by its address */
+    } else if (pv_type_info(&c, v.type, &ti)) {
+        return gh_errorf(err, GH_EFORMAT, "print: %.200s: its type cannot be read", a->pos[0]);
+    } else if (ti.kind == GH_KIND_POINTER && !gh_read_u64(s->t, v.addr, &addr, NULL) && addr) {
+        /* a pointer: the object it points to, as print ADDR with its value */
+    } else {
+        as_value = value_of(s, &c, &root, &t, &v, a->pos[0]);
+        if (!as_value)
+            addr = v.addr;
+    }
     gh_obj o;
-    if (gh_heap_find(g->h, addr, &o))
+    if (as_value)
+        ;
+    else if (gh_heap_find(g->h, addr, &o))
         heap_object(&c, &root, &t, &o, addr);
     else if (!global(s, &c, &root, &t, addr))
         return gh_errorf(err, GH_EARG, "print: 0x%" PRIx64 " is not inside an allocated heap object or a global (see whatis)",
@@ -197,6 +239,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_json_kaddr(&j, "object", t.object);
         if (t.global)
             gh_json_kstr(&j, "global", t.global);
+        if (t.expr)
+            gh_json_kstr(&j, "expr", t.expr);
         if (t.tiny)
             gh_json_kbool(&j, "tiny", 1);
         if (t.gap)
@@ -208,11 +252,16 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_json_ku64(&j, "len", root.len);
         gh_json_key(&j, "value");
         pv_render_json(&root, &j);
-        if (t.object && !t.global)
+        if (t.object && !t.global && !t.expr)
             gh_render_alloc_stack(s, t.object, t.tiny ? 16 : t.size, &j, NULL);
         gh_json_end(&j, '}');
     } else {
-        if (t.global)
+        if (t.expr && t.object)
+            gh_printf(out, "0x%" PRIx64 " %s %s (%" PRIu64 " bytes, +%" PRIu64 " in the heap object at 0x%" PRIx64 ")\n",
+                      t.addr, t.expr, t.type, t.size, t.addr - t.object, t.object);
+        else if (t.expr)
+            gh_printf(out, "0x%" PRIx64 " %s %s (%" PRIu64 " bytes)\n", t.addr, t.expr, t.type, t.size);
+        else if (t.global)
             gh_printf(out, "0x%" PRIx64 " global %s %s (%" PRIu64 " bytes)\n", t.addr, t.global, t.type, t.size);
         else if (t.tiny)
             gh_printf(out, "0x%" PRIx64 " %s (in the 16-byte tiny block at 0x%" PRIx64 ")\n", t.addr, t.type,
@@ -224,7 +273,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         else
             gh_printf(out, "0x%" PRIx64 " %s (slot size %" PRIu64 ")\n", t.addr, t.type, t.size);
         pv_render_text(&root, out, 0);
-        if (t.object && !t.global)
+        if (t.object && !t.global && !t.expr)
             gh_render_alloc_stack(s, t.object, t.tiny ? 16 : t.size, NULL, out);
     }
     pv_clear(&root);
@@ -240,10 +289,11 @@ static const gh_optspec opts[] = {
 
 const gh_command gh_cmd_print = {
     .name = "print",
-    .summary = "one heap object (any address in it) or global (address or name) with its typed fields",
-    .usage = "print ADDR|GLOBAL [--depth N] [--elems N] [--json]",
+    .summary = "one heap object (any address in it), global or value an expression names, with its typed fields",
+    .usage = "print ADDR|EXPR [--depth N] [--elems N] [--json]",
     .opts = opts,
-    .example = "print 0xc000123450 --depth 2",
+    .example = "print 'main.sessions[\"user-0042\"]' --depth 2",
+    .addr_arg = 1,
     .min_pos = 1,
     .max_pos = 1,
     .run = run,

@@ -175,7 +175,7 @@ static void text_line(gh_session *s, const gh_heap *h, gh_graph *g, uint64_t add
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 {
     uint64_t addr, n = READ_DEFAULT;
-    int rc = gh_parse_u64(a->pos[0], "address", &addr, err);
+    int rc = gh_cmd_addr(s, a->pos[0], "read", &addr, err);
     if (rc || (a->npos > 1 && (rc = gh_parse_u64(a->pos[1], "byte count", &n, err))))
         return rc;
     if (n == 0 || n > READ_MAX)
@@ -252,6 +252,7 @@ const gh_command gh_cmd_read = {
     .usage = "read ADDR [N] [--json]",
     .opts = opts,
     .example = "read 0xc000010000 128",
+    .addr_arg = 1,
     .min_pos = 1,
     .max_pos = 2,
     .run = run,

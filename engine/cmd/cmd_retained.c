@@ -117,7 +117,7 @@ static int run_retains(gh_session *s, const gh_args *a, gh_out *out, gh_err *err
 {
     uint64_t addr, limit = 30;
     int json = a->val[0] != NULL;
-    int rc = gh_parse_u64(a->pos[0], "address", &addr, err);
+    int rc = gh_cmd_addr(s, a->pos[0], "retains", &addr, err);
     if (rc || (a->val[1] && (rc = gh_parse_u64(a->val[1], "--top", &limit, err))))
         return rc;
     gh_graph *g;
@@ -189,6 +189,7 @@ const gh_command gh_cmd_retains = {
     .usage = "retains ADDR [--top N] [--json]",
     .opts = retains_opts,
     .example = "retains 0xc000123450",
+    .addr_arg = 1,
     .min_pos = 1,
     .max_pos = 1,
     .run = run_retains,

@@ -59,7 +59,7 @@ static void object_type(gh_session *s, const gh_obj *o, objtype *ty)
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 {
     uint64_t addr;
-    int rc = gh_parse_u64(a->pos[0], "address", &addr, err);
+    int rc = gh_cmd_addr(s, a->pos[0], "whatis", &addr, err);
     if (rc)
         return rc;
     gh_heap *h;
@@ -184,6 +184,7 @@ const gh_command gh_cmd_whatis = {
     .usage = "whatis ADDR [--json]",
     .opts = opts,
     .example = "whatis 0xc000123450",
+    .addr_arg = 1,
     .min_pos = 1,
     .max_pos = 1,
     .run = run,

@@ -71,16 +71,7 @@ void pv_error(pv_node *n, const char *fmt, ...)
 
 /* --- type facts ---------------------------------------------------------------- */
 
-typedef struct tinfo {
-    int kind;
-    uint64_t size;
-    pv_tref elem, key;
-    uint64_t len;      /* arrays */
-    uint32_t nfields;  /* structs */
-    int iface_empty;
-    int direct;        /* stored in an interface's data word itself */
-    uint64_t rt;       /* the descriptor, 0 for a DWARF-only type */
-} tinfo;
+typedef pv_tinfo tinfo;
 
 static gh_dwarf_vars *dv_of(pv_ctx *c)
 {
@@ -154,6 +145,15 @@ static int ti_field(pv_ctx *c, pv_tref t, uint32_t i, char *name, size_t cap, pv
     ft->die = f.type;
     *off = f.offset;
     return 0;
+}
+
+pv_tref pv_type_norm(pv_ctx *c, pv_tref t) { return norm(c, t); }
+
+int pv_type_info(pv_ctx *c, pv_tref t, pv_tinfo *ti) { return ti_get(c, norm(c, t), ti); }
+
+int pv_type_field(pv_ctx *c, pv_tref t, uint32_t i, char *name, size_t cap, pv_tref *ft, uint64_t *off)
+{
+    return ti_field(c, norm(c, t), i, name, cap, ft, off);
 }
 
 const char *pv_type_name(pv_ctx *c, pv_tref t, char *tmp, size_t cap)

@@ -76,6 +76,25 @@ typedef struct pv_tref {
     uint64_t rt, die;
 } pv_tref;
 
+/* What a type is (a descriptor's facts, or DWARF's). */
+typedef struct pv_tinfo {
+    int kind;
+    uint64_t size;
+    pv_tref elem, key;
+    uint64_t len;      /* arrays */
+    uint32_t nfields;  /* structs */
+    int iface_empty;
+    int direct;        /* stored in an interface's data word itself */
+    uint64_t rt;       /* the descriptor, 0 for a DWARF-only type */
+} pv_tinfo;
+
+/* A DWARF type with a descriptor becomes the descriptor. */
+pv_tref pv_type_norm(pv_ctx *c, pv_tref t);
+/* The facts of t; -1 when unreadable. */
+int pv_type_info(pv_ctx *c, pv_tref t, pv_tinfo *ti);
+/* Field i of struct t: its name, type and offset; -1 past the last or unreadable. */
+int pv_type_field(pv_ctx *c, pv_tref t, uint32_t i, char *name, size_t cap, pv_tref *ft, uint64_t *off);
+
 /* --- building (printval.c) --- */
 
 /* Fills n with the value of type t at addr, depth levels below the top. */
@@ -106,6 +125,15 @@ void pv_clear(pv_node *n);
 void pv_map(pv_ctx *c, pv_node *n, uint64_t maptype, uint64_t hdr, int depth);
 /* n becomes the entries of one Swiss table (maps.table) of map maptype. */
 void pv_map_table(pv_ctx *c, pv_node *n, uint64_t maptype, uint64_t table, int depth);
+
+/* Calls fn(ctx, key_addr, elem_addr) for every entry of the map of
+ * descriptor maptype whose header is at hdr (keys and elems stored out of
+ * line followed), until fn returns non-zero; *key and *elem are the map's key
+ * and elem descriptors. -1 with why filled when the layout or the map's
+ * memory cannot be read (bounded as print is). */
+typedef int (*pv_map_fn)(void *ctx, uint64_t key, uint64_t elem);
+int pv_map_each(pv_ctx *c, uint64_t maptype, uint64_t hdr, pv_map_fn fn, void *ctx, uint64_t *key, uint64_t *elem,
+                char *why, size_t cap);
 
 /* The key of the map slot that holds word (an address inside the bucket or
  * group, or array of them, at obj, of bucket or group descriptor group)

@@ -32,6 +32,8 @@ typedef struct mwalk {
     int depth;
     uint64_t shown, visited;
     int done;  /* enough shown, out of budget, or an error */
+    pv_map_fn each; /* pv_map_each: called per entry instead of building nodes */
+    void *ectx;
 } mwalk;
 
 static int rd64(pv_ctx *c, uint64_t a, uint64_t *v) { return gh_read_u64(c->ty->t, a, v, NULL); }
@@ -156,8 +158,24 @@ static void slot_value(mwalk *w, pv_node *k, uint64_t t, int ind, uint64_t addr)
     pv_value(w->c, k, (pv_tref){t, 0}, addr, w->depth + 1);
 }
 
+/* Where a key or elem is: in the slot, or behind the pointer there; 0 unreadable. */
+static uint64_t slot_addr(mwalk *w, int ind, uint64_t addr)
+{
+    uint64_t p;
+    if (!ind)
+        return addr;
+    return rd64(w->c, addr, &p) ? 0 : p;
+}
+
 static void entry(mwalk *w, uint64_t group, uint64_t i)
 {
+    if (w->each) {
+        uint64_t k = slot_addr(w, w->L.key_ind, group + w->L.key_off + i * w->L.key_stride);
+        uint64_t v = slot_addr(w, w->L.elem_ind, group + w->L.elem_off + i * w->L.elem_stride);
+        if (k && v && w->each(w->ectx, k, v))
+            w->done = 1;
+        return;
+    }
     pv_node *k = pv_kid(w->c, w->n), *v = k ? pv_kid(w->c, w->n) : NULL;
     if (!k || !v) {
         if (k)
@@ -294,6 +312,38 @@ static int start(pv_ctx *c, pv_node *n, uint64_t maptype, uint64_t addr, int dep
     return 0;
 }
 
+/* Every entry of the map whose header is at hdr (n->len its count). */
+static void walk(mwalk *w, uint64_t hdr)
+{
+    pv_ctx *c = w->c;
+    pv_node *n = w->n;
+    if (!c->ty->swiss) {
+        classic(w, hdr);
+        return;
+    }
+    uint64_t dir, dirlen;
+    if (rd64(c, hdr + 16, &dir) || rd64(c, hdr + 24, &dirlen) || dirlen > MAX_DIR) {
+        pv_error(n, "unreadable maps.Map at 0x%" PRIx64, hdr);
+        return;
+    }
+    if (!dirlen) { /* a small map: dirPtr is its one group */
+        if (dir)
+            group(w, dir);
+        return;
+    }
+    uint64_t prev = 0;
+    for (uint64_t i = 0; i < dirlen && !w->done; i++) {
+        uint64_t t;
+        if (rd64(c, dir + 8 * i, &t)) {
+            pv_error(n, "unreadable map directory at 0x%" PRIx64, dir);
+            return;
+        }
+        if (t && t != prev) /* a table spans consecutive directory entries */
+            table(w, t);
+        prev = t;
+    }
+}
+
 void pv_map(pv_ctx *c, pv_node *n, uint64_t maptype, uint64_t hdr, int depth)
 {
     mwalk w;
@@ -311,31 +361,34 @@ void pv_map(pv_ctx *c, pv_node *n, uint64_t maptype, uint64_t hdr, int depth)
     }
     if (!count || !c->o.elems)
         return;
-    if (!c->ty->swiss) {
-        classic(&w, hdr);
-        return;
-    }
-    uint64_t dir, dirlen;
-    if (rd64(c, hdr + 16, &dir) || rd64(c, hdr + 24, &dirlen) || dirlen > MAX_DIR) {
-        pv_error(n, "unreadable maps.Map at 0x%" PRIx64, hdr);
-        return;
-    }
-    if (!dirlen) { /* a small map: dirPtr is its one group */
-        if (dir)
-            group(&w, dir);
-        return;
-    }
-    uint64_t prev = 0;
-    for (uint64_t i = 0; i < dirlen && !w.done; i++) {
-        uint64_t t;
-        if (rd64(c, dir + 8 * i, &t)) {
-            pv_error(n, "unreadable map directory at 0x%" PRIx64, dir);
-            return;
+    walk(&w, hdr);
+}
+
+int pv_map_each(pv_ctx *c, uint64_t maptype, uint64_t hdr, pv_map_fn fn, void *ctx, uint64_t *key, uint64_t *elem,
+                char *why, size_t cap)
+{
+    pv_node n;
+    memset(&n, 0, sizeof n);
+    mwalk w;
+    int rc = -1;
+    *key = *elem = 0;
+    if (!start(c, &n, maptype, hdr, 0, &w)) {
+        w.each = fn;
+        w.ectx = ctx;
+        uint64_t count;
+        if (rd64(c, hdr, &count))
+            pv_error(&n, "unreadable map header at 0x%" PRIx64, hdr);
+        else if (count)
+            walk(&w, hdr);
+        if (n.kind != PV_ERROR) {
+            rc = 0;
+            *key = w.L.key;
+            *elem = w.L.elem;
         }
-        if (t && t != prev) /* a table spans consecutive directory entries */
-            table(&w, t);
-        prev = t;
     }
+    snprintf(why, cap, "%s", n.kind == PV_ERROR && n.text ? n.text : "");
+    pv_clear(&n);
+    return rc;
 }
 
 void pv_map_table(pv_ctx *c, pv_node *n, uint64_t maptype, uint64_t t, int depth)

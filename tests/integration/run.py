@@ -26,6 +26,7 @@ from check_sites import check_sites  # noqa: E402
 from check_graph import check_graph, check_graph_dot  # noqa: E402
 from check_contract import check_contract  # noqa: E402
 from check_print import check_print  # noqa: E402
+from check_expr import check_expr  # noqa: E402
 from check_specials import check_specials  # noqa: E402
 from check_globals import check_globals, check_dwarf  # noqa: E402
 from check_goroutines import check_goroutines, check_goroutines_live, check_builtin_layouts  # noqa: E402
@@ -376,6 +377,7 @@ def main():
                 d, load_manifest(d), goheap_batch, GOHEAP, named=not stripped), d)
         check(name + " print", lambda d: check_print(d, load_manifest(d), goheap_batch, stripped=stripped,
                                                       goheap_text=goheap_text), d)
+        check(name + " expressions as arguments", lambda d: check_expr(d, load_manifest(d), GOHEAP, named=not stripped), d)
         check(name + " finalizer and cleanup roots", lambda d: check_specials(d, load_manifest(d), goheap_batch), d)
         check(name + " global roots", lambda d: check_globals(d, load_manifest(d), goheap_batch), d)
         check(name + " goroutines and stack roots", lambda d: check_goroutines(d, load_manifest(d), goheap_batch), d)

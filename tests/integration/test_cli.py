@@ -311,7 +311,7 @@ def check_verify_interrupt(core):
 def check_errors(d):
     """Errors say what is wrong with the argument, naming it."""
     core = os.path.join(d, "core")
-    want = {("print", "main.nosuch"): "goheap: print: no global named main.nosuch",
+    want = {("print", "main.nosuch"): "goheap: print: main.nosuch: no such global",
             ("print", "main.main"): "goheap: print: main.main is a function, not a global",
             ("heap", "--top", "-5"): "goheap: --top: must be 0 or more, not -5",
             ("objects", "--limit", "-1"): "goheap: --limit: must be 0 or more, not -1",

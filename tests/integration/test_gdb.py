@@ -446,7 +446,7 @@ ARGS = [  # (typed in gdb, what goheap must see)
 
 
 def check_args(d):
-    cmds = ["go-whatis %s" % typed for typed, _ in ARGS]
+    cmds = ["go-goroutine %s" % typed for typed, _ in ARGS]
     cmds += ["go-breakdown --no-such-option", "go-whatis " + " ".join(str(i) for i in range(65)),
              "go-whatis 1 2 3 4 5 6 7 8 9 10 11 12 --the-13th",
              # names as typed in gdb; options given to their subcommands
@@ -455,8 +455,8 @@ def check_args(d):
     out, whole = gdb(cmds, [os.path.join(d, "exe"), os.path.join(d, "core")])
     for i, (typed, want) in enumerate(ARGS):
         errs = [l for l in body(out[i]) if l.startswith("goheap: ")]
-        assert errs == ['goheap: address: not a number: "%s"' % want], \
-            "go-whatis %s: goheap said %r, expected it to see %r" % (typed, errs, want)
+        assert errs == ['goheap: goroutine id: not a number: "%s"' % want], \
+            "go-goroutine %s: goheap said %r, expected it to see %r" % (typed, errs, want)
     assert "PWNED" not in whole.replace("echo PWNED", ""), "a shell ran the user's text"
     assert not os.path.exists(os.path.join(TMP, "pw")), "a shell ran the user's redirection"
     k = len(ARGS)
@@ -464,7 +464,7 @@ def check_args(d):
     assert body(out[k + 1]) == ["goheap: gdb passes at most 64 arguments to a go- command"], out[k + 1]
     assert body(out[k + 2]) == ["goheap: go-whatis: unknown option --the-13th (see 'help go-whatis')"], out[k + 2]
     assert body(out[k + 3]) == ["goheap: --top: must be 0 or more, not -5"], out[k + 3]
-    assert body(out[k + 4]) == ["goheap: go-print: no global named main.nosuch"], out[k + 4]
+    assert body(out[k + 4]) == ["goheap: go-print: main.nosuch: no such global"], out[k + 4]
     bt = json_of(body(out[k + 5]), "go-bt 1 --json")
     assert bt == json_of(cli(d, ["goroutine", "1", "--json"]), "goroutine 1 --json"), "go-bt 1 is not goroutine 1"
     want = json_of(cli(d, ["heap", "--top", "2", "--json"]), "heap --top 2 --json")

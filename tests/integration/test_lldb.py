@@ -475,7 +475,7 @@ def check_naming(d):
     assert "alias of go-goroutine" in bt and "Syntax: go-bt ID" in bt, "help go-bt: %r" % bt[:300]
     want = {"go-heap --bogus": "error: go-heap: unknown option --bogus (see 'help go-heap')",
             "go-heap --top -5": "error: --top: must be 0 or more, not -5",
-            "go-print main.nosuch": "error: go-print: no global named main.nosuch",
+            "go-print main.nosuch": "error: go-print: main.nosuch: no such global",
             "go-paths 0x1": "error: go-paths: 0x1 is not inside an allocated heap object (see go-whatis)",
             "go-goroutine": "error: go-goroutine: wrong number of arguments; usage: go-goroutine ID [--json]"}
     for cmd, line in want.items():

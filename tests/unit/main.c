@@ -24,5 +24,6 @@ int main(void)
     failed += run_memprof_tests();
     failed += run_dwarfvars_tests();
     failed += run_unpack_tests();
+    failed += run_expr_tests();
     return failed ? 1 : 0;
 }

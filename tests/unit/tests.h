@@ -15,4 +15,5 @@ int run_specials_tests(void);
 int run_memprof_tests(void);
 int run_dwarfvars_tests(void);
 int run_unpack_tests(void);
+int run_expr_tests(void);
 #endif

@@ -1,0 +1,104 @@
+/* Internal: goheap's expression language, the one every front end's ADDR
+ * arguments take (docs/cli.md, "Expressions"). Go-like, over the program's
+ * globals and the heap:
+ *
+ *   expr    := unary
+ *   unary   := '*' unary | '&' unary | '-' NUMBER | postfix
+ *   postfix := primary { '.' NAME | '[' expr ']' }
+ *   primary := NUMBER | STRING | NAME '.' NAME | STRING '.' NAME
+ *            | '(' '*' TYPE ')' '(' expr ')' | '(' expr ')'
+ *
+ * A global is package.name (main.sessions) or "import/path".name
+ * ("net/http".DefaultClient); a lone NAME is no global (a debugger's local).
+ * NUMBER is decimal or 0x hex; STRING a Go string literal ("..." with
+ * escapes, or `raw`), used as a map key. (*T)(x) makes x a pointer to T,
+ * T as Go names it (main.Session, []uint8, map.group[string]*main.Session).
+ *
+ * expr_parse.c turns text into a tree (no target needed: tests/unit), and
+ * expr_eval.c evaluates it over the target's memory, every read bounds-
+ * checked. Errors are one line naming the part of the text that failed. */
+#ifndef GOHEAP_PRINT_EXPR_H
+#define GOHEAP_PRINT_EXPR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "binary/exe.h"
+#include "dwarf/dwarfvars.h"
+#include "print/printval.h"
+
+#define GX_MAX_TEXT 4096  /* bytes of one expression */
+#define GX_MAX_NODES 256  /* nodes of one tree */
+#define GX_MAX_DEPTH 64   /* nesting */
+
+typedef enum {
+    GX_NUM,    /* num (neg: written with a minus) */
+    GX_STR,    /* str, slen: the literal's bytes */
+    GX_GLOBAL, /* str: "pkg.name" or "import/path.name"; quoted: the package was a string */
+    GX_FIELD,  /* a.str */
+    GX_INDEX,  /* a[b] */
+    GX_DEREF,  /* *a */
+    GX_ADDR,   /* &a */
+    GX_CONV,   /* (*str)(a) */
+} gx_op;
+
+typedef struct gx_node {
+    gx_op op;
+    int a, b;          /* operands, -1 none */
+    uint64_t num;
+    int neg, quoted;
+    char *str;
+    size_t slen;
+    size_t from, to;   /* the node's text: src[from, to) */
+} gx_node;
+
+typedef struct gh_expr {
+    char *src;
+    gx_node *n;
+    size_t nn, cap;
+    int root;
+} gh_expr;
+
+/* Parses text; GH_EARG with a one-line message (what, and where) when it is
+ * not an expression of the language. */
+int gh_expr_parse(const char *text, gh_expr **out, gh_err *err);
+void gh_expr_free(gh_expr *e);
+/* The tree as an S-expression, for tests: (index (global main.m) (str "k")). */
+void gh_expr_format(const gh_expr *e, char *buf, size_t cap);
+/* Whether text is a plain number (decimal or 0x hex), the value in *v. */
+int gh_expr_number(const char *text, uint64_t *v);
+
+/* What an expression evaluates to. */
+typedef enum {
+    GX_V_NUM, /* a number: v */
+    GX_V_MEM, /* a value of type type stored at addr (type {0,0}: unknown, size bytes) */
+    GX_V_PTR, /* a pointer value v to a type (its pointee), held nowhere (&x, (*T)(n)) */
+} gx_vkind;
+
+typedef struct gh_xval {
+    gx_vkind kind;
+    uint64_t v, addr, size;
+    pv_tref type;
+} gh_xval;
+
+/* What evaluation reads with: c's types (c->g may be NULL), the DWARF
+ * variables for typed globals, and the executable's symbols (bias: the load
+ * bias) for globals DWARF does not describe. */
+typedef struct gh_expr_env {
+    pv_ctx *c;
+    gh_dwarf_vars *dv;
+    const gh_exe *exe;
+    uint64_t bias;
+} gh_expr_env;
+
+int gh_expr_eval(const gh_expr *e, gh_expr_env *env, gh_xval *out, gh_err *err);
+
+/* The address an ADDR command takes from a value: a number itself; a
+ * pointer, map, chan or func its value (the object it refers to); a slice
+ * or string its data pointer; an interface its data word; any other value
+ * (a struct, an array, a number in memory) where it is stored. GH_ENOENT
+ * for a nil value, named by text. */
+int gh_expr_address(gh_expr_env *env, const gh_xval *v, const char *text, uint64_t *addr, gh_err *err);
+
+#endif

@@ -1,0 +1,583 @@
+/* The expression language's evaluation (expr.h) over the target: globals
+ * from DWARF (else the symbol table, untyped), fields through pointers as Go
+ * selects them (embedded structs' fields promoted), indexing of arrays,
+ * slices, strings and maps (string, integer and pointer keys, both map
+ * implementations through pv_map_each), dereference, address-of, and
+ * (*T)(x). Every read goes through gh_read*; errors name the text. */
+#include "print/expr.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "types/gotype_int.h"
+
+#define MAX_KEY_STRING (UINT64_C(1) << 20) /* bytes of a string key compared */
+#define MAX_PROMOTE 4                      /* embedded structs searched for a field */
+
+typedef struct ev {
+    gh_expr_env *env;
+    const gh_expr *e;
+    gh_err *err;
+} ev;
+
+static const gh_target *tg(ev *E) { return E->env->c->ty->t; }
+
+/* The text of node k, for messages. */
+#define TXT(E, k) (int)((E)->e->n[k].to - (E)->e->n[k].from), (E)->e->src + (E)->e->n[k].from
+
+static const char *tname(ev *E, pv_tref t, char *tmp, size_t cap)
+{
+    return pv_type_name(E->env->c, t, tmp, cap);
+}
+
+static int info(ev *E, int k, const gh_xval *v, pv_tinfo *ti)
+{
+    if (v->kind != GX_V_MEM || (!v->type.rt && !v->type.die))
+        return gh_errorf(E->err, GH_EARG, "%.*s: its type is unknown (no DWARF); write (*T)(address)", TXT(E, k));
+    if (pv_type_info(E->env->c, v->type, ti))
+        return gh_errorf(E->err, GH_EFORMAT, "%.*s: its type cannot be read", TXT(E, k));
+    return GH_OK;
+}
+
+static int word(ev *E, int k, uint64_t addr, uint64_t *w)
+{
+    if (gh_read_u64(tg(E), addr, w, NULL))
+        return gh_errorf(E->err, GH_EMEM, "%.*s: cannot read 8 bytes at 0x%" PRIx64, TXT(E, k), addr);
+    return GH_OK;
+}
+
+static int is_ptrkind(int kind)
+{
+    return kind == GH_KIND_POINTER || kind == GH_KIND_UNSAFEPOINTER || kind == GH_KIND_MAP || kind == GH_KIND_CHAN ||
+           kind == GH_KIND_FUNC;
+}
+
+static int is_intkind(int kind) { return kind >= GH_KIND_INT && kind <= GH_KIND_UINTPTR; }
+
+static int is_signed(int kind) { return kind >= GH_KIND_INT && kind <= GH_KIND_INT64; }
+
+/* An integer of kind and size at addr, sign- or zero-extended; -1 unreadable. */
+static int int_at(const gh_target *t, uint64_t addr, uint64_t size, int kind, uint64_t *out)
+{
+    uint8_t b[8] = {0};
+    if (size == 0 || size > 8 || (size & (size - 1)) || gh_read(t, addr, b, size, NULL))
+        return -1;
+    uint64_t v = 0;
+    for (uint64_t i = 0; i < size; i++)
+        v |= (uint64_t)b[i] << (8 * i);
+    if (is_signed(kind) && size < 8 && (v >> (8 * size - 1) & 1))
+        v |= ~UINT64_C(0) << (8 * size);
+    *out = v;
+    return 0;
+}
+
+static int read_int(ev *E, int k, uint64_t addr, uint64_t size, int kind, uint64_t *out)
+{
+    if (int_at(tg(E), addr, size, kind, out))
+        return gh_errorf(E->err, GH_EMEM, "%.*s: cannot read an integer of %" PRIu64 " bytes at 0x%" PRIx64, TXT(E, k),
+                         size, addr);
+    return GH_OK;
+}
+
+static int eval(ev *E, int k, gh_xval *v);
+
+/* A pointer-valued operand followed to what it points to: PTR, or a MEM
+ * pointer (not unsafe.Pointer: nothing says what is there). */
+static int follow(ev *E, int k, gh_xval *v, const char *doing)
+{
+    if (v->kind == GX_V_PTR) {
+        if (!v->v)
+            return gh_errorf(E->err, GH_ENOENT, "%.*s: nil pointer%s", TXT(E, k), doing);
+        *v = (gh_xval){GX_V_MEM, 0, v->v, 0, v->type};
+        return GH_OK;
+    }
+    pv_tinfo ti;
+    int rc = info(E, k, v, &ti);
+    if (rc || ti.kind != GH_KIND_POINTER)
+        return rc;
+    uint64_t w;
+    if ((rc = word(E, k, v->addr, &w)))
+        return rc;
+    if (!w)
+        return gh_errorf(E->err, GH_ENOENT, "%.*s: nil pointer%s", TXT(E, k), doing);
+    *v = (gh_xval){GX_V_MEM, 0, w, 0, ti.elem};
+    return GH_OK;
+}
+
+/* --- globals ------------------------------------------------------------------------ */
+
+static int global(ev *E, int k, gh_xval *v)
+{
+    const gx_node *n = &E->e->n[k];
+    gh_dwarf_vars *dv = E->env->dv;
+    const gh_dglobal *hit = NULL, *other = NULL;
+    size_t ng = dv ? gh_dwarf_nglobals(dv) : 0, nl = strlen(n->str);
+    for (size_t i = 0; i < ng && !hit; i++) {
+        const gh_dglobal *g = gh_dwarf_global(dv, i);
+        if (g && g->name && !strcmp(g->name, n->str))
+            hit = g;
+    }
+    /* pkg.name also names a global of a package whose import path ends in /pkg */
+    for (size_t i = 0; i < ng && !hit && !n->quoted && !other; i++) {
+        const gh_dglobal *g = gh_dwarf_global(dv, i);
+        size_t gl = g && g->name ? strlen(g->name) : 0;
+        if (gl > nl && g->name[gl - nl - 1] == '/' && !strcmp(g->name + gl - nl, n->str)) {
+            for (size_t j = i + 1; j < ng && !other; j++) {
+                const gh_dglobal *h = gh_dwarf_global(dv, j);
+                size_t hl = h && h->name ? strlen(h->name) : 0;
+                if (hl > nl && h->name[hl - nl - 1] == '/' && !strcmp(h->name + hl - nl, n->str))
+                    other = h;
+            }
+            if (other)
+                return gh_errorf(E->err, GH_EARG, "%.*s: ambiguous: %s or %s (write \"import/path\".name)",
+                                 TXT(E, k), g->name, other->name);
+            hit = g;
+        }
+    }
+    if (hit) {
+        *v = (gh_xval){GX_V_MEM, 0, hit->addr, hit->size, {0, hit->type}};
+        if (hit->type)
+            v->type = pv_type_norm(E->env->c, v->type);
+        return GH_OK;
+    }
+    const gh_sym *sym = E->env->exe ? gh_exe_sym(E->env->exe, n->str) : NULL;
+    if (sym && sym->is_func)
+        return gh_errorf(E->err, GH_EARG, "%s is a function, not a global", n->str);
+    if (sym) {
+        *v = (gh_xval){GX_V_MEM, 0, sym->addr + E->env->bias, sym->size, {0, 0}};
+        return GH_OK;
+    }
+    return gh_errorf(E->err, GH_ENOENT, "%s: no such global", n->str);
+}
+
+/* --- fields ------------------------------------------------------------------------- */
+
+/* Go names an embedded field after its type: main.Base and *main.Base give Base. */
+static int embeds(const char *fname, const char *type)
+{
+    const char *t = type + strspn(type, "*");
+    const char *br = strchr(t, '[');
+    size_t tl = br ? (size_t)(br - t) : strlen(t);
+    const char *dot = NULL;
+    for (size_t i = 0; i < tl; i++)
+        if (t[i] == '.')
+            dot = t + i;
+    const char *base = dot ? dot + 1 : t;
+    size_t bl = (size_t)(t + tl - base);
+    return strlen(fname) == bl && !strncmp(fname, base, bl);
+}
+
+/* The field name of struct type t at addr, searching embedded structs to
+ * depth; 1 found (*out set), 0 not, -1 error. */
+static int find_field(ev *E, int k, pv_tref t, uint64_t addr, const char *name, int depth, gh_xval *out)
+{
+    pv_ctx *c = E->env->c;
+    pv_tinfo ti;
+    if (pv_type_info(c, t, &ti) || ti.kind != GH_KIND_STRUCT)
+        return 0;
+    char fn[256], tmp[128];
+    pv_tref ft;
+    uint64_t off;
+    for (uint32_t i = 0; i < ti.nfields; i++) {
+        if (pv_type_field(c, t, i, fn, sizeof fn, &ft, &off))
+            return gh_errorf(E->err, GH_EFORMAT, "%.*s: field %u of its type cannot be read", TXT(E, k), i), -1;
+        if (!strcmp(fn, name)) {
+            *out = (gh_xval){GX_V_MEM, 0, addr + off, 0, pv_type_norm(c, ft)};
+            return 1;
+        }
+    }
+    if (depth >= MAX_PROMOTE)
+        return 0;
+    for (uint32_t i = 0; i < ti.nfields; i++) {
+        if (pv_type_field(c, t, i, fn, sizeof fn, &ft, &off))
+            return -1;
+        const char *tn = tname(E, ft, tmp, sizeof tmp);
+        if (!embeds(fn, tn))
+            continue;
+        pv_tinfo fi;
+        if (pv_type_info(c, ft, &fi))
+            continue;
+        uint64_t at = addr + off;
+        if (fi.kind == GH_KIND_POINTER) {
+            uint64_t w;
+            if (gh_read_u64(tg(E), at, &w, NULL) || !w)
+                continue; /* a nil embedded pointer promotes nothing we can reach */
+            at = w;
+            ft = fi.elem;
+        }
+        int r = find_field(E, k, ft, at, name, depth + 1, out);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+static int field(ev *E, int k, gh_xval *v)
+{
+    const gx_node *n = &E->e->n[k];
+    char doing[300];
+    snprintf(doing, sizeof doing, " (selecting .%s)", n->str);
+    int rc = eval(E, n->a, v);
+    if (rc || (rc = follow(E, n->a, v, doing)))
+        return rc;
+    pv_tinfo ti;
+    if ((rc = info(E, n->a, v, &ti)))
+        return rc;
+    char tmp[128];
+    if (ti.kind != GH_KIND_STRUCT)
+        return gh_errorf(E->err, GH_EARG, "%.*s: %s is not a struct", TXT(E, k), tname(E, v->type, tmp, sizeof tmp));
+    gh_xval out;
+    int r = find_field(E, k, v->type, v->addr, n->str, 0, &out);
+    if (r < 0)
+        return E->err ? E->err->code : GH_EFORMAT;
+    if (!r)
+        return gh_errorf(E->err, GH_ENOENT, "%.*s: %s has no field %s", TXT(E, k), tname(E, v->type, tmp, sizeof tmp),
+                         n->str);
+    *v = out;
+    return GH_OK;
+}
+
+/* --- indexing ----------------------------------------------------------------------- */
+
+/* An index or key operand: a number, a string literal, or a value in memory
+ * (integer, pointer or string). */
+typedef struct key {
+    int is_str;
+    uint64_t v;          /* integers and pointers */
+    char *s;             /* strings (owned) */
+    size_t slen;
+} key;
+
+static int string_at(ev *E, int k, uint64_t addr, char **s, size_t *len)
+{
+    uint64_t p, l;
+    int rc;
+    if ((rc = word(E, k, addr, &p)) || (rc = word(E, k, addr + 8, &l)))
+        return rc;
+    if (l > MAX_KEY_STRING)
+        return gh_errorf(E->err, GH_EARG, "%.*s: a string of %" PRIu64 " bytes", TXT(E, k), l);
+    char *b = malloc(l + 1);
+    if (!b)
+        return gh_errorf(E->err, GH_ENOMEM, "out of memory");
+    if (l && gh_read(tg(E), p, b, l, NULL)) {
+        free(b);
+        return gh_errorf(E->err, GH_EMEM, "%.*s: cannot read the string's %" PRIu64 " bytes at 0x%" PRIx64, TXT(E, k),
+                         l, p);
+    }
+    b[l] = 0;
+    *s = b;
+    *len = l;
+    return GH_OK;
+}
+
+static int key_of(ev *E, int k, key *out)
+{
+    memset(out, 0, sizeof *out);
+    const gx_node *n = &E->e->n[k];
+    if (n->op == GX_STR) {
+        out->is_str = 1;
+        out->slen = n->slen;
+        if (!(out->s = malloc(n->slen + 1)))
+            return gh_errorf(E->err, GH_ENOMEM, "out of memory");
+        memcpy(out->s, n->str, n->slen + 1);
+        return GH_OK;
+    }
+    gh_xval v;
+    int rc = eval(E, k, &v);
+    if (rc)
+        return rc;
+    if (v.kind != GX_V_MEM) {
+        out->v = v.v;
+        return GH_OK;
+    }
+    pv_tinfo ti;
+    if ((rc = info(E, k, &v, &ti)))
+        return rc;
+    if (ti.kind == GH_KIND_STRING) {
+        out->is_str = 1;
+        return string_at(E, k, v.addr, &out->s, &out->slen);
+    }
+    if (is_intkind(ti.kind))
+        return read_int(E, k, v.addr, ti.size, ti.kind, &out->v);
+    if (is_ptrkind(ti.kind))
+        return word(E, k, v.addr, &out->v);
+    char tmp[128];
+    return gh_errorf(E->err, GH_EARG, "%.*s: a %s is no index or key (numbers, strings and pointers are)", TXT(E, k),
+                     tname(E, v.type, tmp, sizeof tmp));
+}
+
+typedef struct mfind {
+    ev *E;
+    int k;
+    const key *want;
+    pv_tinfo kt;
+    uint64_t found, elem_addr;
+    int failed;
+} mfind;
+
+static int match(void *ctx, uint64_t ka, uint64_t va)
+{
+    mfind *m = ctx;
+    const gh_target *t = tg(m->E);
+    if (m->want->is_str) {
+        uint64_t p, l;
+        if (gh_read_u64(t, ka, &p, NULL) || gh_read_u64(t, ka + 8, &l, NULL) || l != m->want->slen)
+            return 0;
+        char buf[256];
+        for (uint64_t o = 0; o < l; o += sizeof buf) {
+            size_t c = l - o < sizeof buf ? (size_t)(l - o) : sizeof buf;
+            if (gh_read(t, p + o, buf, c, NULL) || memcmp(buf, m->want->s + o, c))
+                return 0;
+        }
+    } else {
+        uint64_t v;
+        if (is_intkind(m->kt.kind)) {
+            if (int_at(t, ka, m->kt.size, m->kt.kind, &v))
+                return 0;
+            uint64_t w = m->want->v;
+            if (m->kt.size < 8) { /* compare in the key's width */
+                uint64_t mask = (UINT64_C(1) << (8 * m->kt.size)) - 1;
+                if ((v & mask) != (w & mask))
+                    return 0;
+                /* a constant that does not fit the key type matches nothing */
+                uint64_t ext = is_signed(m->kt.kind) && (w >> (8 * m->kt.size - 1) & 1) ? (w | ~mask) : (w & mask);
+                if (ext != w)
+                    return 0;
+            } else if (v != w) {
+                return 0;
+            }
+        } else if (gh_read_u64(t, ka, &v, NULL) || v != m->want->v) {
+            return 0;
+        }
+    }
+    m->found = ka;
+    m->elem_addr = va;
+    return 1;
+}
+
+static int map_index(ev *E, int k, gh_xval *v, const pv_tinfo *mi, int kk)
+{
+    char tmp[128];
+    if (!mi->rt)
+        return gh_errorf(E->err, GH_EUNSUPP, "%.*s: the map type %s has no runtime descriptor to read it with",
+                         TXT(E, E->e->n[k].a), tname(E, v->type, tmp, sizeof tmp));
+    pv_tinfo kt;
+    if (pv_type_info(E->env->c, mi->key, &kt))
+        return gh_errorf(E->err, GH_EFORMAT, "%.*s: the map's key type cannot be read", TXT(E, E->e->n[k].a));
+    key want;
+    int rc = key_of(E, kk, &want);
+    if (rc)
+        return rc;
+    int a = E->e->n[k].a;
+    if (!want.is_str && kt.kind != GH_KIND_STRING && !is_intkind(kt.kind) && !is_ptrkind(kt.kind)) {
+        free(want.s);
+        return gh_errorf(E->err, GH_EUNSUPP, "%.*s: keys of type %s cannot be looked up (string, integer and pointer keys can)",
+                         TXT(E, k), tname(E, mi->key, tmp, sizeof tmp));
+    }
+    if (want.is_str != (kt.kind == GH_KIND_STRING)) {
+        free(want.s);
+        return gh_errorf(E->err, GH_EARG, "%.*s: the key %.*s is not a %s", TXT(E, k), TXT(E, kk),
+                         tname(E, mi->key, tmp, sizeof tmp));
+    }
+    uint64_t hdr;
+    if ((rc = word(E, a, v->addr, &hdr))) {
+        free(want.s);
+        return rc;
+    }
+    if (!hdr) {
+        free(want.s);
+        return gh_errorf(E->err, GH_ENOENT, "no key %.*s in %.*s (a nil map)", TXT(E, kk), TXT(E, a));
+    }
+    mfind m = {.E = E, .k = k, .want = &want, .kt = kt};
+    uint64_t kd, ed;
+    char why[256];
+    if (pv_map_each(E->env->c, mi->rt, hdr, match, &m, &kd, &ed, why, sizeof why)) {
+        free(want.s);
+        return gh_errorf(E->err, GH_EFORMAT, "%.*s: %s", TXT(E, a), why);
+    }
+    free(want.s);
+    if (!m.found)
+        return gh_errorf(E->err, GH_ENOENT, "no key %.*s in %.*s", TXT(E, kk), TXT(E, a));
+    *v = (gh_xval){GX_V_MEM, 0, m.elem_addr, 0, {ed, 0}};
+    return GH_OK;
+}
+
+static int index_(ev *E, int k, gh_xval *v)
+{
+    const gx_node *n = &E->e->n[k];
+    int rc = eval(E, n->a, v);
+    if (rc)
+        return rc;
+    pv_tinfo ti;
+    if (v->kind == GX_V_PTR || ((rc = info(E, n->a, v, &ti)) == GH_OK && ti.kind == GH_KIND_POINTER)) {
+        /* Go indexes a pointer to an array */
+        if ((rc = follow(E, n->a, v, " (indexing)")))
+            return rc;
+    }
+    if (rc || (rc = info(E, n->a, v, &ti)))
+        return rc;
+    if (ti.kind == GH_KIND_MAP)
+        return map_index(E, k, v, &ti, n->b);
+    char tmp[128];
+    uint64_t base, len;
+    pv_tref et = ti.elem;
+    switch (ti.kind) {
+    case GH_KIND_ARRAY:
+        base = v->addr;
+        len = ti.len;
+        break;
+    case GH_KIND_SLICE:
+        if ((rc = word(E, n->a, v->addr, &base)) || (rc = word(E, n->a, v->addr + 8, &len)))
+            return rc;
+        break;
+    case GH_KIND_STRING:
+        if ((rc = word(E, n->a, v->addr, &base)) || (rc = word(E, n->a, v->addr + 8, &len)))
+            return rc;
+        et = (pv_tref){gh_types_by_name(E->env->c->ty, "uint8"), 0};
+        if (!et.rt)
+            return gh_errorf(E->err, GH_EUNSUPP, "%.*s: the program has no uint8 type descriptor", TXT(E, k));
+        break;
+    default:
+        return gh_errorf(E->err, GH_EARG, "%.*s: cannot index a %s", TXT(E, k), tname(E, v->type, tmp, sizeof tmp));
+    }
+    key i;
+    if ((rc = key_of(E, n->b, &i)))
+        return rc;
+    free(i.s);
+    if (i.is_str)
+        return gh_errorf(E->err, GH_EARG, "%.*s: the index %.*s is not a number", TXT(E, k), TXT(E, n->b));
+    int neg = E->e->n[n->b].op == GX_NUM && E->e->n[n->b].neg && E->e->n[n->b].num;
+    if (neg || i.v >= len)
+        return gh_errorf(E->err, GH_ENOENT, "%.*s: index %s%" PRIu64 " out of range [0:%" PRIu64 "]", TXT(E, k),
+                         neg ? "-" : "", neg ? E->e->n[n->b].num : i.v, len);
+    pv_tinfo ei;
+    if (pv_type_info(E->env->c, et, &ei))
+        return gh_errorf(E->err, GH_EFORMAT, "%.*s: the element type cannot be read", TXT(E, k));
+    if (ei.size && i.v > (UINT64_MAX - base) / ei.size)
+        return gh_errorf(E->err, GH_EFORMAT, "%.*s: element %" PRIu64 " lies past the address space", TXT(E, k), i.v);
+    *v = (gh_xval){GX_V_MEM, 0, base + i.v * ei.size, 0, pv_type_norm(E->env->c, et)};
+    return GH_OK;
+}
+
+/* --- the rest ----------------------------------------------------------------------- */
+
+static int conv(ev *E, int k, gh_xval *v)
+{
+    const gx_node *n = &E->e->n[k];
+    uint64_t t = gh_types_by_name(E->env->c->ty, n->str);
+    if (!t)
+        return gh_errorf(E->err, GH_ENOENT, "(*%s): no type %s in the program (names as goheap prints them)", n->str,
+                         n->str);
+    int rc = eval(E, n->a, v);
+    if (rc)
+        return rc;
+    uint64_t p = v->v;
+    if (v->kind == GX_V_NUM && E->e->n[n->a].op == GX_NUM && E->e->n[n->a].neg)
+        return gh_errorf(E->err, GH_EARG, "%.*s: a negative address", TXT(E, n->a));
+    if (v->kind == GX_V_MEM) {
+        pv_tinfo ti;
+        if ((rc = info(E, n->a, v, &ti)))
+            return rc;
+        if (ti.kind == GH_KIND_POINTER || ti.kind == GH_KIND_UNSAFEPOINTER || ti.kind == GH_KIND_UINTPTR)
+            rc = word(E, n->a, v->addr, &p);
+        else
+            rc = gh_errorf(E->err, GH_EARG, "%.*s: only numbers and pointers convert to (*%s)", TXT(E, k), n->str);
+        if (rc)
+            return rc;
+    }
+    *v = (gh_xval){GX_V_PTR, p, 0, 0, {t, 0}};
+    return GH_OK;
+}
+
+static int eval(ev *E, int k, gh_xval *v)
+{
+    const gx_node *n = &E->e->n[k];
+    int rc;
+    memset(v, 0, sizeof *v);
+    switch (n->op) {
+    case GX_NUM:
+        *v = (gh_xval){GX_V_NUM, n->neg ? (uint64_t)0 - n->num : n->num, 0, 0, {0, 0}};
+        return GH_OK;
+    case GX_STR:
+        return gh_errorf(E->err, GH_EARG, "%.*s: a string is no address (strings are map keys)", TXT(E, k));
+    case GX_GLOBAL:
+        return global(E, k, v);
+    case GX_FIELD:
+        return field(E, k, v);
+    case GX_INDEX:
+        return index_(E, k, v);
+    case GX_DEREF:
+        if ((rc = eval(E, n->a, v)))
+            return rc;
+        if (v->kind == GX_V_NUM)
+            return gh_errorf(E->err, GH_EARG, "%.*s: a number has no type to dereference; write (*T)(%.*s)", TXT(E, k),
+                             TXT(E, n->a));
+        if (v->kind == GX_V_MEM) {
+            pv_tinfo ti;
+            char tmp[128];
+            if ((rc = info(E, n->a, v, &ti)))
+                return rc;
+            if (ti.kind != GH_KIND_POINTER)
+                return gh_errorf(E->err, GH_EARG, "%.*s: %s is not a pointer", TXT(E, k),
+                                 tname(E, v->type, tmp, sizeof tmp));
+        }
+        return follow(E, n->a, v, " dereference");
+    case GX_ADDR:
+        if ((rc = eval(E, n->a, v)))
+            return rc;
+        if (v->kind != GX_V_MEM)
+            return gh_errorf(E->err, GH_EARG, "%.*s: %.*s is not stored anywhere", TXT(E, k), TXT(E, n->a));
+        *v = (gh_xval){GX_V_PTR, v->addr, 0, 0, v->type};
+        return GH_OK;
+    case GX_CONV:
+        return conv(E, k, v);
+    }
+    return gh_errorf(E->err, GH_EARG, "bad expression node");
+}
+
+int gh_expr_eval(const gh_expr *e, gh_expr_env *env, gh_xval *out, gh_err *err)
+{
+    ev E = {env, e, err};
+    memset(out, 0, sizeof *out);
+    return eval(&E, e->root, out);
+}
+
+int gh_expr_address(gh_expr_env *env, const gh_xval *v, const char *text, uint64_t *addr, gh_err *err)
+{
+    *addr = 0;
+    if (v->kind != GX_V_MEM) {
+        *addr = v->v;
+        return GH_OK;
+    }
+    if (!v->type.rt && !v->type.die) { /* an untyped global: where it is */
+        *addr = v->addr;
+        return GH_OK;
+    }
+    pv_tinfo ti;
+    if (pv_type_info(env->c, v->type, &ti))
+        return gh_errorf(err, GH_EFORMAT, "%.200s: its type cannot be read", text);
+    uint64_t w = 0, off;
+    const char *what;
+    switch (ti.kind) {
+    case GH_KIND_POINTER: case GH_KIND_UNSAFEPOINTER: case GH_KIND_MAP: case GH_KIND_CHAN: case GH_KIND_FUNC:
+        off = 0, what = "nil";
+        break;
+    case GH_KIND_SLICE: case GH_KIND_STRING:
+        off = 0, what = "empty: its data pointer is nil";
+        break;
+    case GH_KIND_INTERFACE:
+        off = 8, what = "a nil interface";
+        break;
+    default:
+        *addr = v->addr;
+        return GH_OK;
+    }
+    if (gh_read_u64(env->c->ty->t, v->addr + off, &w, NULL))
+        return gh_errorf(err, GH_EMEM, "%.200s: cannot read 8 bytes at 0x%" PRIx64, text, v->addr + off);
+    if (!w)
+        return gh_errorf(err, GH_ENOENT, "%.200s is %s", text, what);
+    *addr = w;
+    return GH_OK;
+}

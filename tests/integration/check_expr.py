@@ -1,0 +1,160 @@
+"""Expressions as ADDR arguments (docs/cli.md, "Expressions"), against the
+manifest's sentinel addresses (the Go program's own pointers, printed when it
+stopped):
+
+- every sentinel by (*T)(ADDR): whatis gives ADDR, and each field the
+  manifest names prints the manifest's value through (*T)(ADDR).F;
+- named cores: every Go-terms path paths gives for a sentinel (hops that
+  are fields, indexes and map keys), read back as an expression, reaches
+  exactly the sentinel's address;
+- by construction of the corpus programs: main.sessions["user-0042"] and
+  .Payload (demo), main.Small["s2"], main.Nested["outer-3"][7],
+  main.ByPtr[main.KeyOf] (maps) reach their sentinels, on Swiss and classic
+  maps alike;
+- errors are the one-line messages the documentation gives.
+"""
+import json
+import os
+import re
+import subprocess
+
+SIMPLE_HOP = re.compile(r'^(\.[A-Za-z_]\w*|\[-?\d+\]|\["(?:[^"\\]|\\.)*"\])$')
+ROOT_HOP = re.compile(r'^\*?[A-Za-z_][\w/.-]*\.[A-Za-z_]\w*((\.[A-Za-z_]\w*)|\[-?\d+\]|\["(?:[^"\\]|\\.)*"\])*$')
+
+
+def quote(s):
+    """The prompt's quoting: single quotes, ' written as '\''."""
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+def run(goheap, d, commands):
+    """Commands in one session: the JSON documents of those that succeed, in
+    order, and the error lines of those that fail, in order."""
+    p = subprocess.run([goheap, "--exe", os.path.join(d, "exe"), os.path.join(d, "core")],
+                       input="\n".join(commands) + "\n", capture_output=True, text=True, timeout=600)
+    docs = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
+    errs = [l for l in p.stderr.splitlines() if l.startswith("goheap: ")]
+    return docs, errs
+
+
+def by_construction(m, sentinels):
+    """(expression, sentinel address) the corpus program's source fixes."""
+    out = []
+    prog = m.get("program")
+    for s in sentinels:
+        f = s.get("fields") or {}
+        root = s["root"].get("name")
+        if prog == "demo" and s["type"] == "main.Session":
+            out.append(('main.sessions["%s"]' % f["User"], s["addr"]))
+            payload = next(t for t in sentinels if t["type"] == "main.Payload")
+            out.append(('main.sessions["%s"].Payload' % f["User"], payload["addr"]))
+            out.append(('(*main.sessions["%s"]).Payload' % f["User"], payload["addr"]))
+        if prog == "demo" and s["type"] == "main.Config":
+            out.append(("main.config", s["addr"]))
+            out.append(("*main.config", s["addr"]))
+        if prog == "maps" and root in ("main.Small", "main.Large") and "Key" in f:
+            out.append(('%s["%s"]' % (root, f["Key"]), s["addr"]))
+        if prog == "maps" and root == "main.Nested":
+            out.append(('main.Nested["%s"][%s]' % (f["Outer"], f["Inner"]), s["addr"]))
+        if prog == "maps" and s["type"] == "main.Val":
+            out.append(("main.ByPtr[main.KeyOf]", s["addr"]))
+        if prog == "maps" and s["type"] == "main.Key":
+            out.append(("main.KeyOf", s["addr"]))
+    return out
+
+
+def go_expr(path):
+    """The expression a Go-terms path spells, or None when a hop is not one
+    of the language: an interface's .(T), a closure's captured variable, a
+    channel's buffer (a hop into a runtime.* or closure object), ?, or a
+    path longer than the language takes. The first hop's *name (a variable
+    holding a pointer, or a slice's data) is name: a pointer's fields and a
+    slice's or array pointer's elements select through it as in Go."""
+    hops = path.get("go", [])
+    fields = [h["field"] for h in hops]
+    if not hops or len(hops) > 200 or not ROOT_HOP.match(fields[0]) or \
+            not all(SIMPLE_HOP.match(f) for f in fields[1:]) or \
+            any(h["type"].startswith(("runtime.", "closure ")) for h in hops[:-1]):
+        return None
+    e = fields[0].lstrip("*") + "".join(fields[1:])
+    return e if len(e) < 4000 else None
+
+
+def check_expr(d, m, goheap, named=True):
+    sentinels = m["sentinels"]
+    # 1. (*T)(ADDR) and its fields
+    cmds, want, nils = [], [], []
+    for s in sentinels:
+        conv = "(*%s)(%s)" % (s["type"], s["addr"])
+        cmds.append("whatis %s --json" % quote(conv))
+        want.append(("addr", conv, s["addr"]))
+        for f, v in sorted((s.get("fields") or {}).items()):
+            e = "%s.%s" % (conv, f)
+            if v == "<nil>":  # a nil pointer: no address to take
+                nils.append(("whatis %s" % quote(e), "goheap: whatis: %s is nil" % e))
+            elif re.fullmatch(r"0x[0-9a-f]+", v):  # a pointer: the object it points to
+                cmds.append("whatis %s --json" % quote(e))
+                want.append(("addr", e, v))
+            else:
+                cmds.append("print %s --json" % quote(e))
+                want.append(("value", e, v))
+    # 2. Go-terms paths read back
+    paths = []
+    if named:
+        pdocs, perrs = run(goheap, d, ["paths %s --json --max 4" % s["addr"] for s in sentinels])
+        assert not perrs and len(pdocs) == len(sentinels), "paths: %r" % perrs[:3]
+        for s, p in zip(sentinels, pdocs):
+            for q in p["paths"]:
+                e = go_expr(q)
+                if e:
+                    paths.append((e, s["addr"]))
+        built = by_construction(m, sentinels)
+        for e, a in paths + built:
+            cmds.append("whatis %s --json" % quote(e))
+            want.append(("addr", e, a))
+    docs, errs = run(goheap, d, cmds)
+    assert not errs, "expressions refused: %s" % "; ".join(errs[:4])
+    assert len(docs) == len(cmds), "%d answers for %d commands" % (len(docs), len(cmds))
+    bad = []
+    for (what, e, v), doc in zip(want, docs):
+        if what == "addr" and int(doc["addr"], 16) != int(v, 16):
+            bad.append("%s: 0x%x, manifest %s" % (e, int(doc["addr"], 16), v))
+        if what == "value":
+            got = doc["value"]
+            got = {True: "true", False: "false"}.get(got, got) if isinstance(got, bool) else got
+            if str(got) != v:
+                bad.append("%s = %r, manifest %r" % (e, got, v))
+    assert not bad, "expressions disagree with the manifest: " + "; ".join(bad[:6])
+    nfields = sum(len(s.get("fields") or {}) for s in sentinels)
+    if named and m.get("program") in ("demo", "maps"):
+        assert built, "no expression by construction for %s" % m.get("program")
+    # 3. errors, one line each
+    errors = [("whatis main.nosuch", "goheap: whatis: main.nosuch: no such global"),
+              ("whatis %s" % quote("$rsp"),
+               'goheap: whatis: "$rsp": registers and a debugger\'s variables are evaluated only inside lldb or gdb'),
+              ("paths localvar", "goheap: paths: localvar: not a global (a global is package.name; locals need lldb or gdb)"),
+              ("print %s" % quote("(*main.NoSuchType)(0x10)"),
+               "goheap: print: (*main.NoSuchType): no type main.NoSuchType in the program (names as goheap prints them)")]
+    if named and m.get("program") == "demo":
+        s = next(t for t in sentinels if t["type"] == "main.Session")
+        u = s["fields"]["User"]
+        k = 'main.sessions["%s"]' % u
+        errors += [("paths %s" % quote('main.sessions["no-such-user"]'),
+                    'goheap: paths: no key "no-such-user" in main.sessions'),
+                   ("print %s" % quote(k + ".Foo"), "goheap: print: %s.Foo: main.Session has no field Foo" % k),
+                   ("whatis %s" % quote("%s.User[%d]" % (k, len(u))),
+                    "goheap: whatis: %s.User[%d]: index %d out of range [0:%d]" % (k, len(u), len(u), len(u))),
+                   ("retains %s" % quote("*%s.Prev" % k),
+                    "goheap: retains: %s.Prev: nil pointer dereference" % k),
+                   ("graph %s" % quote("main.sessions[42]"),
+                    'goheap: graph: main.sessions[42]: the key 42 is not a string')]
+    if named and m.get("program") == "maps":
+        errors += [("whatis %s" % quote('main.Nested["outer-3"][100000]'),
+                    'goheap: whatis: no key 100000 in main.Nested["outer-3"]')]
+    errors += nils
+    _, errs = run(goheap, d, [c for c, _ in errors])
+    assert errs == [w for _, w in errors], "errors: %r, want %r" % (
+        [e for e, (_, w) in zip(errs, errors) if e != w][:3], [w for e, (_, w) in zip(errs, errors) if e != w][:3])
+    return "%d sentinels by (*T)(addr), %d fields; %d Go-terms paths and %d expressions by construction reach " \
+           "the manifest's addresses; %d one-line errors" % (
+               len(sentinels), nfields, len(paths), len(by_construction(m, sentinels)) if named else 0, len(errors))
