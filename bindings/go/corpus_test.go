@@ -42,6 +42,44 @@ type manifest struct {
 	Garbage    map[string]int `json:"garbage"`
 	Sentinels  []sentinel     `json:"sentinels"`
 	Goroutines int            `json:"goroutines"`
+	// goroutines the program parked where it says (stacks, goroutines)
+	Parked []struct {
+		Goroutine int64             `json:"goroutine"`
+		Function  string            `json:"function"`
+		User      *manifestFrame    `json:"user"`
+		Creator   *manifestFrame    `json:"creator"`
+		Labels    map[string]string `json:"labels"`
+	} `json:"parked"`
+	// objects pending finalization (finalizers, retained)
+	Pending        map[string]int `json:"pending"`
+	PendingObjects []struct {
+		Addr     string `json:"addr"`
+		Type     string `json:"type"`
+		Kind     string `json:"kind"`
+		Function string `json:"function"`
+	} `json:"pending_objects"`
+	// allocation sites by construction, with runtime.MemProfile's view (sites)
+	Sites []struct {
+		Function string `json:"function"`
+		File     string `json:"file"`
+		Line     int    `json:"line"`
+		Type     string `json:"type"`
+		Live     uint64 `json:"live"`
+		Garbage  uint64 `json:"garbage"`
+		Callers  int    `json:"callers"`
+		Runtime  struct {
+			InuseObjects uint64 `json:"inuse_objects"`
+			InuseBytes   uint64 `json:"inuse_bytes"`
+			AllocObjects uint64 `json:"alloc_objects"`
+			AllocBytes   uint64 `json:"alloc_bytes"`
+		} `json:"runtime"`
+	} `json:"sites"`
+}
+
+type manifestFrame struct {
+	Function string `json:"function"`
+	File     string `json:"file"`
+	Line     int    `json:"line"`
 }
 
 type sentinel struct {
@@ -191,6 +229,8 @@ func checkCore(t *testing.T, d string) {
 	t.Run("types", func(t *testing.T) { checkTypeStats(t, s, m) })
 	t.Run("sentinels", func(t *testing.T) { checkSentinels(t, s, m) })
 	t.Run("goroutines", func(t *testing.T) { checkGoroutines(t, s, m) })
+	t.Run("pending", func(t *testing.T) { checkPending(t, s, m) })
+	t.Run("profile", func(t *testing.T) { checkProfile(t, s, m) })
 	t.Run("iteration", func(t *testing.T) { checkIteration(t, s) })
 	t.Run("breakdown", func(t *testing.T) { checkBreakdown(t, s) })
 	t.Run("command", func(t *testing.T) { checkCommand(t, s) })
@@ -384,6 +424,205 @@ func checkGoroutines(t *testing.T, s *goheap.Session, m manifest) {
 	}
 	if user != m.Goroutines {
 		t.Errorf("%d user goroutines, manifest %d", user, m.Goroutines)
+	}
+	// Delve's view: sorted by id, user frames by the rule, entry frames,
+	// and the program's own record of user frames, go statements, labels.
+	byID := map[int64]*goheap.Goroutine{}
+	for i := range gs {
+		g := &gs[i]
+		byID[g.ID] = g
+		if i > 0 && g.ID <= gs[i-1].ID {
+			t.Errorf("goroutine %d after %d: not sorted by id", g.ID, gs[i-1].ID)
+		}
+		if k, err := s.GoroutineIndex(g.ID); err != nil || k != i {
+			t.Errorf("GoroutineIndex(%d) = %d, %v; want %d", g.ID, k, err, i)
+		}
+		want := -1
+		for f := range g.Frames {
+			if !runtimeFrame(g.Frames[f]) {
+				want = f
+				break
+			}
+		}
+		if g.UserFrame != want {
+			t.Errorf("goroutine %d: user frame %d, the rule gives %d", g.ID, g.UserFrame, want)
+		}
+		if (g.EntryFrame < 0) != (len(g.Frames) == 0) || g.EntryFrame >= len(g.Frames) {
+			t.Errorf("goroutine %d: entry frame %d of %d", g.ID, g.EntryFrame, len(g.Frames))
+		}
+		if g.LabelsError != "" {
+			t.Errorf("goroutine %d: labels: %s", g.ID, g.LabelsError)
+		}
+		if !sort.SliceIsSorted(g.Labels, func(a, b int) bool { return g.Labels[a].Key < g.Labels[b].Key }) {
+			t.Errorf("goroutine %d: labels not sorted by key: %v", g.ID, g.Labels)
+		}
+	}
+	for _, p := range m.Parked {
+		g := byID[p.Goroutine]
+		if g == nil {
+			t.Errorf("parked goroutine %d (%s) not found", p.Goroutine, p.Function)
+			continue
+		}
+		got := map[string]string{}
+		for _, l := range g.Labels {
+			got[l.Key] = l.Value
+		}
+		if len(got) != len(p.Labels) {
+			t.Errorf("goroutine %d: labels %v, the program set %v", g.ID, got, p.Labels)
+		}
+		for k, v := range p.Labels {
+			if have, ok := g.Label(k); !ok || have != v {
+				t.Errorf("goroutine %d: label %s = %q, the program set %q", g.ID, k, have, v)
+			}
+		}
+		if u := p.User; u != nil {
+			f := g.User()
+			if f == nil || f.Function != u.Function || (u.Line != 0 && (f.File != u.File || f.Line != u.Line)) {
+				t.Errorf("goroutine %d: user frame %+v, the program says %+v", g.ID, f, *u)
+			}
+		}
+		if c := p.Creator; c != nil && (g.Creator != c.Function || g.CreatorFile != c.File || g.CreatorLine != c.Line) {
+			t.Errorf("goroutine %d: created by %s %s:%d, the go statement is %+v", g.ID, g.Creator, g.CreatorFile,
+				g.CreatorLine, *c)
+		}
+	}
+	if _, err := s.GoroutineIndex(-7); !errors.Is(err, goheap.ErrNotFound) || !strings.Contains(err.Error(), "-7") {
+		t.Errorf("GoroutineIndex(-7): %v, want ErrNotFound naming it", err)
+	}
+}
+
+// runtimeFrame is docs/api.md's rule for the user frame: Delve's
+// (*G).UserCurrent (no '.', unexported runtime.*, internal/,
+// runtime/internal/, iter.) plus GOROOT/src/runtime code linked into other
+// packages and package syscall.
+func runtimeFrame(f goheap.Frame) bool {
+	fn := f.Function
+	if rest, ok := strings.CutPrefix(fn, "runtime."); ok {
+		return rest == "" || !(rest[0] >= 'A' && rest[0] <= 'Z')
+	}
+	return !strings.Contains(fn, ".") || strings.HasPrefix(fn, "internal/") ||
+		strings.HasPrefix(fn, "runtime/internal/") || strings.HasPrefix(fn, "iter.") ||
+		strings.HasPrefix(fn, "syscall.") || strings.Contains(f.File, "/src/runtime/")
+}
+
+// checkPending: the objects pending finalization the manifest lists, each
+// with its finalizer or cleanup function and record (a root of that kind);
+// live sentinels are not pending; a bad address is ErrNotFound.
+func checkPending(t *testing.T, s *goheap.Session, m manifest) {
+	objs, _, err := s.PendingTotals()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, n := range m.Pending {
+		want += n
+	}
+	if m.Pending != nil && objs != uint64(want) {
+		t.Errorf("%d objects pending finalization, manifest %d (%v)", objs, want, m.Pending)
+	}
+	all, err := s.Pending()
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := s.Roots()
+	if err != nil {
+		t.Fatal(err)
+	}
+	distinct := map[uint64]bool{}
+	for _, p := range all {
+		distinct[p.Object.Addr] = true
+		if p.Object.Live || p.Root < 0 || p.Root >= len(roots) || roots[p.Root].Kind != p.Kind ||
+			roots[p.Root].Addr != p.Record {
+			t.Errorf("pending %#x: live %v, record %#x, root %d", p.Object.Addr, p.Object.Live, p.Record, p.Root)
+		}
+	}
+	if uint64(len(distinct)) != objs {
+		t.Errorf("Pending lists %d objects, PendingTotals %d", len(distinct), objs)
+	}
+	for _, o := range m.PendingObjects {
+		addr, _ := strconv.ParseUint(o.Addr, 0, 64)
+		ps, err := s.PendingAt(addr)
+		if err != nil || len(ps) != 1 || ps[0].Kind.String() != o.Kind || ps[0].Function != o.Function ||
+			ps[0].Object.Addr != addr {
+			t.Errorf("PendingAt(%s): %+v, %v; manifest %s %s", o.Addr, ps, err, o.Kind, o.Function)
+		}
+	}
+	for _, sn := range m.Sentinels {
+		addr, _ := strconv.ParseUint(sn.Addr, 0, 64)
+		if ps, err := s.PendingAt(addr); err != nil || ps != nil {
+			t.Errorf("sentinel %s: PendingAt %+v, %v", sn.Addr, ps, err)
+		}
+	}
+	if _, err := s.PendingAt(0x10); !errors.Is(err, goheap.ErrNotFound) {
+		t.Errorf("PendingAt(0x10): %v, want ErrNotFound", err)
+	}
+}
+
+// checkProfile: corpus/sites' allocation sites against the runtime's own
+// MemProfile and the program's live counts; every stack's user frame is
+// its site; each sentinel of a sampled type was allocated at its site;
+// programs that never ask for a profile have it disabled.
+func checkProfile(t *testing.T, s *goheap.Session, m manifest) {
+	p, err := s.Profile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range p.Stacks {
+		x := p.Sites[st.Site]
+		if st.User >= len(st.Frames) || st.Frames[st.User].Function != x.Function ||
+			st.Frames[st.User].Line != x.Line {
+			t.Errorf("stack %d: user frame %d of %d is not its site %s", st.Index, st.User, len(st.Frames), x.Function)
+		}
+	}
+	if _, err := s.AllocStack(0x10); !errors.Is(err, goheap.ErrNotFound) {
+		t.Errorf("AllocStack(0x10): %v, want ErrNotFound", err)
+	}
+	if m.Sites == nil {
+		if !p.Disabled || p.Rate != 0 {
+			t.Errorf("a program that never asks for a profile: disabled %v, rate %d", p.Disabled, p.Rate)
+		}
+		return
+	}
+	if p.Rate != 1 || p.Disabled {
+		t.Errorf("rate %d, disabled %v", p.Rate, p.Disabled)
+	}
+	byType := map[string]string{}
+	for _, ms := range m.Sites {
+		var x *goheap.Site
+		for i := range p.Sites {
+			if p.Sites[i].Function == ms.Function && p.Sites[i].File == ms.File && p.Sites[i].Line == ms.Line {
+				x = &p.Sites[i]
+			}
+		}
+		if x == nil {
+			t.Errorf("site %s:%d not found", ms.Function, ms.Line)
+			continue
+		}
+		rt := ms.Runtime
+		if x.LiveObjects != ms.Live || x.LiveObjects != rt.InuseObjects || x.LiveBytes != rt.InuseBytes ||
+			x.AllocObjects != rt.AllocObjects || x.AllocBytes != rt.AllocBytes ||
+			x.SampledObjects-x.LiveObjects != ms.Garbage || len(x.Stacks) != ms.Callers {
+			t.Errorf("site %s: %+v; manifest %+v", ms.Function, *x, ms)
+		}
+		if ms.Live > 0 {
+			byType[ms.Type] = ms.Function
+		}
+	}
+	n := 0
+	for _, sn := range m.Sentinels {
+		fn, ok := byType[sn.Type]
+		if !ok {
+			continue
+		}
+		addr, _ := strconv.ParseUint(sn.Addr, 0, 64)
+		st, err := s.AllocStack(addr)
+		if err != nil || st == nil || p.Sites[st.Site].Function != fn {
+			t.Errorf("sentinel %s %s: allocation stack %+v, %v; want one at %s", sn.Type, sn.Addr, st, err, fn)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Errorf("no sentinel of a sampled type")
 	}
 }
 
@@ -715,5 +954,31 @@ func wantCode(t *testing.T, what string, err error, code goheap.Code, num int) {
 	}
 	if e.Code != code || int(e.Code) != num || !errors.Is(err, code) || e.Msg == "" {
 		t.Errorf("%s: code %d (%v) %q, want %d (%v)", what, int(e.Code), e.Code, e.Msg, num, code)
+	}
+}
+
+// TestStrippedProfile: a stripped binary has no memory profile to read:
+// Profile and AllocStack say so with ErrUnsupported, naming the symbol.
+func TestStrippedProfile(t *testing.T) {
+	corpusDir(t)
+	n := 0
+	for _, rel := range releases {
+		d := coreDir(t, rel+"-stripped", "demo")
+		if d == "" {
+			continue
+		}
+		n++
+		s := openCore(t, d)
+		if _, err := s.Profile(); !errors.Is(err, goheap.ErrUnsupported) || !strings.Contains(err.Error(), "runtime.mbuckets") {
+			t.Errorf("%s: Profile: %v, want ErrUnsupported naming runtime.mbuckets", rel, err)
+		}
+		m := readManifest(t, d)
+		addr, _ := strconv.ParseUint(m.Sentinels[0].Addr, 0, 64)
+		if _, err := s.AllocStack(addr); !errors.Is(err, goheap.ErrUnsupported) {
+			t.Errorf("%s: AllocStack: %v, want ErrUnsupported", rel, err)
+		}
+	}
+	if n == 0 {
+		t.Skip("no stripped demo core of the releases tested")
 	}
 }

@@ -7,9 +7,13 @@
 // [Session.Objects], [Session.ObjectAt], [Session.Edges]), the types
 // ([Session.Type], [Session.Fields]), the roots ([Session.Roots],
 // [Session.RootWords]), why an object is live ([Session.Paths]), the
-// goroutines ([Session.Goroutines], [Session.Variables]) and memory by class
-// ([Session.Breakdown]); run any goheap command with [Session.Run]; then
-// [Session.Close] it.
+// goroutines sorted by id with their user frames and pprof labels
+// ([Session.Goroutines], [Session.GoroutineIndex], [Session.Variables]),
+// objects pending finalization ([Session.Pending], [Session.PendingAt]),
+// the process's own memory profile ([Session.Profile], [Session.AllocStack])
+// and memory by class ([Session.Breakdown]); run any goheap command with
+// [Session.Run]; then [Session.Close] it. The goroutines' user and entry
+// frames, labels, pending objects and the profile need libgoheap 1.1.
 //
 // The package is built with cgo and finds the library through pkg-config
 // (package goheap): set PKG_CONFIG_PATH to the installed prefix's

@@ -22,6 +22,42 @@ type Goroutine struct {
 	CreatorLine int
 	Frames      []Frame // innermost first; inlined calls are frames of their own
 	Stop        string  // why the stack walk ended early, "" when it reached the top
+	// UserFrame is the index in Frames of the user frame: the first frame
+	// not in the runtime, by Delve's rule (docs/api.md); -1 when every
+	// frame is the runtime's (its own goroutines).
+	UserFrame int
+	// EntryFrame is the index in Frames of the function the goroutine
+	// started in (below runtime.goexit and go-statement wrappers); -1
+	// when it has no frames.
+	EntryFrame int
+	// Labels are its pprof labels sorted by key; LabelsError says why
+	// they could not all be read ("" when they were).
+	Labels      []Label
+	LabelsError string
+}
+
+// Label is one pprof label of a goroutine (runtime/pprof.Do,
+// SetGoroutineLabels).
+type Label struct {
+	Key, Value string
+}
+
+// Label gives the value of the goroutine's label key, and whether it has it.
+func (g *Goroutine) Label(key string) (string, bool) {
+	for _, l := range g.Labels {
+		if l.Key == key {
+			return l.Value, true
+		}
+	}
+	return "", false
+}
+
+// User gives the user frame, nil when there is none (see UserFrame).
+func (g *Goroutine) User() *Frame {
+	if g.UserFrame < 0 || g.UserFrame >= len(g.Frames) {
+		return nil
+	}
+	return &g.Frames[g.UserFrame]
 }
 
 // Frame is one frame of a goroutine's stack.
@@ -47,7 +83,8 @@ type Variable struct {
 	Conservative bool     // a conservatively scanned word (an unknown frame layout)
 }
 
-// Goroutines gives every goroutine, system ones included, with its frames.
+// Goroutines gives every goroutine, system ones included, with its frames,
+// sorted by id (as the goroutines command lists them).
 func (s *Session) Goroutines() ([]Goroutine, error) {
 	if err := s.lock(); err != nil {
 		return nil, err
@@ -72,6 +109,37 @@ func (s *Session) Goroutines() ([]Goroutine, error) {
 			CreatorLine: int(g.creator_line), Stop: C.GoString(g.stop),
 			Frames: make([]Frame, 0, int(g.nframes)),
 		}
+		frame := func(call func(C.size_t, *C.size_t, *C.gh_err) C.int) (int, error) {
+			var k C.size_t
+			rc := call(C.size_t(i), &k, &cerr)
+			if rc == C.GH_ENOENT {
+				return -1, nil
+			} else if rc != 0 {
+				return -1, newError(rc, &cerr)
+			}
+			return int(k), nil
+		}
+		var err error
+		if gr.UserFrame, err = frame(func(i C.size_t, k *C.size_t, e *C.gh_err) C.int {
+			return C.gh_goroutine_user_frame(s.s, i, k, e)
+		}); err != nil {
+			return nil, err
+		}
+		if gr.EntryFrame, err = frame(func(i C.size_t, k *C.size_t, e *C.gh_err) C.int {
+			return C.gh_goroutine_entry_frame(s.s, i, k, e)
+		}); err != nil {
+			return nil, err
+		}
+		var labels *C.gh_label
+		var nl C.size_t
+		var incomplete *C.char
+		if rc := C.gh_goroutine_labels(s.s, C.size_t(i), &labels, &nl, &incomplete, &cerr); rc != 0 {
+			return nil, newError(rc, &cerr)
+		}
+		for _, l := range unsafe.Slice(labels, int(nl)) {
+			gr.Labels = append(gr.Labels, Label{Key: C.GoString(l.key), Value: C.GoString(l.value)})
+		}
+		gr.LabelsError = C.GoString(incomplete)
 		for f := 0; f < int(g.nframes); f++ {
 			var fr C.gh_frame_info
 			if rc := C.gh_goroutine_frame(s.s, C.size_t(i), C.size_t(f), &fr, &cerr); rc != 0 {
@@ -112,4 +180,19 @@ func (s *Session) Variables(i int) ([]Variable, error) {
 		})
 	}
 	return vars, nil
+}
+
+// GoroutineIndex gives the index in Goroutines of the goroutine with id
+// id; ErrNotFound when there is none (or it is dead).
+func (s *Session) GoroutineIndex(id int64) (int, error) {
+	if err := s.lock(); err != nil {
+		return -1, err
+	}
+	defer s.unlock()
+	var i C.size_t
+	var cerr C.gh_err
+	if rc := C.gh_goroutine_index(s.s, C.int64_t(id), &i, &cerr); rc != 0 {
+		return -1, newError(rc, &cerr)
+	}
+	return int(i), nil
 }

@@ -10,8 +10,12 @@
 - go test -count=1 -v ./... (as -json, the plain output in
   BUILD_DIR/gotest/go-test.log): one line per test (per core for the corpus
   test, whose subtests check live counts, sentinels and their paths,
-  goroutines, iteration, breakdown, commands against the manifests), and
-  every core generated here was tested, not skipped.
+  goroutines (sorted by id, user and entry frames, the program's labels,
+  user frames and go statements), objects pending finalization, the memory
+  profile's sites and allocation stacks, iteration, breakdown, commands
+  against the manifests), and every core generated here was tested, not
+  skipped; a stripped demo core of the newest release for the profile's
+  ErrUnsupported.
 
 Exit 77 (skip) when there is no `go` command, or one older than go1.22.
 
@@ -228,6 +232,12 @@ def main():
             print("skip  corpus %s: %s" % (version, skip), flush=True)
             continue
         cores += ["TestCorpus/%s/%s" % (version, os.path.basename(d)) for d in dirs]
+    # A stripped binary's demo, for the error paths of what needs symbols
+    # (TestStrippedProfile).
+    try:
+        corpus.generate(releases[-1], "stripped", ["demo"], out=CORPUS)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+        print("skip  corpus %s-stripped: %s" % (releases[-1], e), flush=True)
 
     env = go_env(releases)
     check("pkg-config goheap from the prefix", pkgconfig, env)
