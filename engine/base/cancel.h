@@ -16,7 +16,7 @@ typedef struct gh_cancel {
      * second; total is 0 when unknown. NULL: nothing is reported. */
     void (*progress)(void *ctx, const char *phase, uint64_t done, uint64_t total);
     void *progress_ctx;
-    const char *phase;                /* gh_progress's rate limit */
+    const char *phase;                /* the phase gh_progress last named, while it runs */
     uint64_t start_ns, last_ns;
 } gh_cancel;
 

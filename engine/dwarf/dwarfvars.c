@@ -110,14 +110,19 @@ static int add_func(gh_dwarf_vars *dv, Dwarf_Die *die, gh_err *err)
     return GH_OK;
 }
 
-static int walk_units(gh_dwarf_vars *dv, gh_err *err)
+static int walk_units(gh_dwarf_vars *dv, gh_cancel *cc, gh_err *err)
 {
     Dwarf_Off off = 0, next;
     size_t hsize;
     int rc;
     /* Go puts package-level variables and functions at the top level of its
      * compile units: their children are skipped, not read. */
-    while (dwarf_nextcu(dv->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+    for (uint64_t units = 0; dwarf_nextcu(dv->dw, off, &next, &hsize, NULL, NULL, NULL) == 0; units++) {
+        if (units % 64 == 0) {
+            gh_progress(cc, "indexing DWARF variables", units, 0);
+            if (gh_cancelled(cc))
+                return gh_errorf(err, GH_EINTR, "interrupted while indexing DWARF variables");
+        }
         Dwarf_Die cu, child;
         if (dwarf_offdie(dv->dw, off + hsize, &cu) && dwarf_child(&cu, &child) == 0) {
             do {
@@ -134,7 +139,7 @@ static int walk_units(gh_dwarf_vars *dv, gh_err *err)
 }
 
 int gh_dwarf_vars_open(gh_dwarf *d, const gh_target *t, uint64_t bias, uint64_t types, uint64_t etypes,
-                       int go_minor, gh_dwarf_vars **out, gh_err *err)
+                       int go_minor, gh_cancel *cc, gh_dwarf_vars **out, gh_err *err)
 {
     *out = NULL;
     Dwarf *dw = gh_dwarf_libdw(d);
@@ -149,7 +154,8 @@ int gh_dwarf_vars_open(gh_dwarf *d, const gh_target *t, uint64_t bias, uint64_t 
     dv->types = types;
     dv->etypes = etypes > types ? etypes : types;
     dv->go_minor = go_minor;
-    int rc = walk_units(dv, err);
+    int rc = walk_units(dv, cc, err);
+    gh_progress(cc, "indexing DWARF variables", 1, 1); /* the phase ends (its total was unknown) */
     if (rc) {
         gh_dwarf_vars_free(dv);
         return rc;

@@ -11,6 +11,7 @@
 
 #include "dwarf/dwarf.h"
 #include "target/target.h"
+#include "base/cancel.h"
 #include "base/error.h"
 
 /* Limits against hostile DWARF. */
@@ -90,9 +91,10 @@ typedef struct gh_dfield {
  * etypes; 0, 0: rtypes unknown), go_minor the release.
  * DW_AT_go_runtime_type is an offset from moduledata.types, except that Go
  * 1.22 writes uintptr's as a link-time address: a value past the range's
- * length is taken as an address when it lands inside it, else as none. */
+ * length is taken as an address when it lands inside it, else as none.
+ * cc (may be NULL) is polled while the compile units are walked. */
 int gh_dwarf_vars_open(gh_dwarf *d, const gh_target *t, uint64_t bias, uint64_t types, uint64_t etypes,
-                       int go_minor, gh_dwarf_vars **out, gh_err *err);
+                       int go_minor, gh_cancel *cc, gh_dwarf_vars **out, gh_err *err);
 void gh_dwarf_vars_free(gh_dwarf_vars *dv);
 
 /* Package-level variables, by address. */

@@ -271,7 +271,7 @@ int gh_graph_aggregate(gh_domtree *d, const gh_graph *g, const char *type, gh_ca
         if (!tb(in, w))
             continue;
         term[w] = chain_of(&a, d->vertex[w], &path, &pcap);
-        if ((++k & 0xfff) == 0) {
+        if ((k++ & 0xfff) == 0) { /* from the first instance on */
             gh_progress(cc, "aggregating paths", k, total);
             if (gh_cancelled(cc)) {
                 rc = gh_errorf(err, GH_EINTR, "interrupted while aggregating paths");
@@ -398,7 +398,7 @@ int gh_graph_aggregate_all(gh_domtree *d, const gh_graph *g, const uint64_t *top
             continue;
         uint32_t c = a.flat[w] != NONE ? a.flat[w] : chain_of(&a, d->vertex[w], &path, &pcap);
         keys[nk++] = (uint64_t)c << 32 | d->nameof[w];
-        if ((w & 0xffff) == 0) {
+        if (nk == 1 || (w & 0xffff) == 0) {
             gh_progress(cc, "aggregating paths", w, d->n);
             if (gh_cancelled(cc)) {
                 rc = gh_errorf(err, GH_EINTR, "interrupted while aggregating paths");

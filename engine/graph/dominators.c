@@ -234,7 +234,7 @@ static int number(gh_domtree *d, const gh_graph *g, uint32_t *parent, uint32_t *
         parent[n] = cur;
         cursor[n] = 0;
         cur = n;
-        if (++steps % STEP == 0) {
+        if (steps++ % STEP == 0) { /* from the first node: a small graph polls too */
             gh_progress(cc, "dominators: numbering", n, nmax);
             if (gh_cancelled(cc))
                 return gh_errorf(err, GH_EINTR, "interrupted while computing dominators");
@@ -316,7 +316,7 @@ static int predecessors(gh_domtree *d, const gh_graph *g, gh_cancel *cc, gh_err 
                 else
                     d->pred[--P[t]] = from;
             }
-            if ((id & 0xfffff) == 0xfffff) {
+            if ((id & 0xfffff) == 0) {
                 gh_progress(cc, "dominators: predecessors", pass * (uint64_t)ns + id, 2 * (uint64_t)ns);
                 if (gh_cancelled(cc)) {
                     free(P);
@@ -386,7 +386,7 @@ static int snca(gh_domtree *d, uint32_t *parent, uint32_t *semi, gh_cancel *cc, 
         }
         semi[w] = s;
         ancestor[w] = parent[w];
-        if ((w & (STEP - 1)) == 0) {
+        if (w == n || (w & (STEP - 1)) == 0) {
             gh_progress(cc, "dominators: semidominators", n - w, n);
             if (gh_cancelled(cc))
                 break;

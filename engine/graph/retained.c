@@ -126,7 +126,7 @@ static int cmp_type_name(const void *a, const void *b)
 /* The union lower bound of every name at once: a walk of the dominator tree
  * counting, per name, the instances on the way down; an instance with none
  * of its name above it adds its subtree. */
-static int unions(gh_domtree *d, gh_dom_type *t, uint64_t *tops, gh_err *err)
+static int unions(gh_domtree *d, gh_dom_type *t, uint64_t *tops, gh_cancel *cc, gh_err *err)
 {
     const uint32_t *kids;
     uint32_t nk;
@@ -143,7 +143,12 @@ static int unions(gh_domtree *d, gh_dom_type *t, uint64_t *tops, gh_err *err)
         return gh_errorf(err, GH_ENOMEM, "out of memory");
     }
     st[top++] = (struct frame){GH_DOM_ROOT, 0};
+    uint64_t steps = 0;
     while (top) {
+        if ((++steps & 0xffff) == 0 && gh_cancelled(cc)) {
+            free(active), free(st);
+            return gh_errorf(err, GH_EINTR, "interrupted while computing retained sizes by type");
+        }
         struct frame *f = &st[top - 1];
         uint32_t cs = d->cstart[f->node], ce = d->cstart[f->node + 1];
         if (cs + f->next >= ce) {
@@ -226,7 +231,7 @@ int gh_dom_types(gh_domtree *d, const gh_graph *g, gh_cancel *cc, gh_err *err)
     for (size_t i = nn; i > 0; i--)
         start[i] = start[i - 1];
     start[0] = 0;
-    if ((rc = unions(d, t, NULL, err)))
+    if ((rc = unions(d, t, NULL, cc, err)))
         goto done;
     /* Exact sizes where the walk is cheap: the types with the fewest
      * instances first, each within a share of one walk of the graph, all of
@@ -265,6 +270,10 @@ int gh_dom_types(gh_domtree *d, const gh_graph *g, gh_cancel *cc, gh_err *err)
             }
         }
         gh_progress(cc, "retained sizes by type", k + 1, nn);
+        if (gh_cancelled(cc)) {
+            rc = gh_errorf(err, GH_EINTR, "interrupted while computing retained sizes by type");
+            goto done;
+        }
     }
     /* What is left of the budget goes to the largest types still without
      * an exact size: they are the ones a reader looks at first. */
@@ -344,7 +353,7 @@ int gh_dom_type_tops(gh_domtree *d, const gh_graph *g, uint64_t **out, gh_err *e
     uint64_t *tops = calloc(((size_t)d->n + 64) / 64, 8);
     if (!tops)
         return gh_errorf(err, GH_ENOMEM, "out of memory");
-    if ((rc = unions(d, NULL, tops, err))) {
+    if ((rc = unions(d, NULL, tops, NULL, err))) {
         free(tops);
         return rc;
     }

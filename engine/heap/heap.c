@@ -165,7 +165,7 @@ static int decode_span(gh_heap *h, uint64_t addr, const uint8_t *buf, gh_span *s
     return 1;
 }
 
-static int load_spans(gh_heap *h, gh_err *err)
+static int load_spans(gh_heap *h, gh_cancel *cc, gh_err *err)
 {
     const gh_runtime *rt = h->rt;
     uint64_t ptr, len;
@@ -188,6 +188,11 @@ static int load_spans(gh_heap *h, gh_err *err)
         return gh_err_wrap(err, "reading mheap_.allspans");
     }
     for (uint64_t i = 0; i < len; i++) {
+        if ((i & 4095) == 0 && gh_cancelled(cc)) { /* up to MAX_SPANS reads */
+            free(ptrs);
+            free(buf);
+            return gh_errorf(err, GH_EINTR, "interrupted while reading spans");
+        }
         gh_err e2;
         if (gh_read(rt->t, ptrs[i], buf, rt->L.mspan.size, &e2)) {
             reject(h, ptrs[i], "unreadable");
@@ -288,7 +293,7 @@ static int index_slots(gh_heap *h, gh_err *err)
     return GH_OK;
 }
 
-static int load_alloc_bits(gh_heap *h, gh_err *err)
+static int load_alloc_bits(gh_heap *h, gh_cancel *cc, gh_err *err)
 {
     uint64_t nslots = 0;
     for (size_t i = 0; i < h->nspans; i++) {
@@ -308,6 +313,8 @@ static int load_alloc_bits(gh_heap *h, gh_err *err)
         return gh_errorf(err, GH_ENOMEM, "out of memory for %llu slots", (unsigned long long)nslots);
     uint32_t hsweep = h->sweepgen;
     for (size_t i = 0; i < h->nspans; i++) {
+        if ((i & 4095) == 0 && gh_cancelled(cc)) /* a read and up to 1024 slots a span */
+            return gh_errorf(err, GH_EINTR, "interrupted while reading allocation bits");
         gh_span *s = &h->spans[i];
         if (s->state == GH_SPAN_MANUAL) {
             h->nspans_manual++;
@@ -383,7 +390,7 @@ static int load_stats(gh_heap *h, gh_err *err)
     return GH_OK;
 }
 
-int gh_heap_load(const gh_runtime *rt, gh_heap **out, gh_err *err)
+int gh_heap_load(const gh_runtime *rt, gh_cancel *cc, gh_heap **out, gh_err *err)
 {
     *out = NULL;
     gh_heap *h = calloc(1, sizeof *h);
@@ -397,10 +404,10 @@ int gh_heap_load(const gh_runtime *rt, gh_heap **out, gh_err *err)
         rc = load_arenas(h, err);
     }
     if (!rc)
-        rc = load_spans(h, err);
+        rc = load_spans(h, cc, err);
     if (!rc) {
         index_pages(h);
-        rc = load_alloc_bits(h, err);
+        rc = load_alloc_bits(h, cc, err);
     }
     if (!rc)
         rc = index_slots(h, err);

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "base/cancel.h"
 #include "runtime/runtime.h"
 
 typedef struct gh_span {
@@ -90,7 +91,7 @@ typedef struct gh_heap {
     gh_heap_stats stats;
 } gh_heap;
 
-int gh_heap_load(const gh_runtime *rt, gh_heap **out, gh_err *err);
+int gh_heap_load(const gh_runtime *rt, gh_cancel *cc, gh_heap **out, gh_err *err);
 void gh_heap_free(gh_heap *h);
 
 /* First byte of the i-th arena (0 <= i < narenas). */

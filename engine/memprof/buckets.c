@@ -74,9 +74,12 @@ static int read_buckets(gh_memprof *mp, const gh_runtime *rt, uint64_t head, uin
             note(mp, "more than %u profile buckets: list cut (corrupt?)", MAX_BUCKETS);
             break;
         }
-        if (!(mp->nb & 1023) && gh_cancelled(cc)) {
-            rc = gh_errorf(err, GH_EINTR, "interrupted");
-            break;
+        if (!(mp->nb & 1023)) {
+            gh_progress(cc, "reading the heap profile", mp->nb, 0);
+            if (gh_cancelled(cc)) {
+                rc = gh_errorf(err, GH_EINTR, "interrupted while reading the heap profile");
+                break;
+            }
         }
         if (a & 7) {
             mp->cut++;
@@ -228,7 +231,9 @@ int gh_memprof_read(const gh_runtime *rt, const gh_heap *h, const gh_memprof_sym
         rc = gh_errorf(err, GH_EMEM, "runtime.mbuckets at 0x%" PRIx64 " is not readable", sy->mbuckets);
         goto fail;
     }
-    if ((rc = read_buckets(mp, rt, head, sy->cycle, cc, err)))
+    rc = read_buckets(mp, rt, head, sy->cycle, cc, err);
+    gh_progress(cc, "reading the heap profile", 1, 1); /* the phase ends (its total was unknown) */
+    if (rc)
         goto fail;
     if (!h) {
         *out = mp;
@@ -253,14 +258,22 @@ int gh_memprof_read(const gh_runtime *rt, const gh_heap *h, const gh_memprof_sym
         const gh_span *sp = &h->spans[i];
         if (sp->state != GH_SPAN_INUSE || !sp->specials)
             continue;
-        if (!(i & 255) && gh_cancelled(cc)) {
-            rc = gh_errorf(err, GH_EINTR, "interrupted");
-            goto fail;
+        if (!(i & 255)) {
+            gh_progress(cc, "reading sampled objects", i, h->nspans);
+            if (gh_cancelled(cc)) {
+                rc = gh_errorf(err, GH_EINTR, "interrupted while reading sampled objects");
+                goto fail;
+            }
         }
         if ((rc = read_span(mp, rt, sp, &L, b_off, kind, &budget, &capobj, err)))
             goto fail;
     }
+    gh_progress(cc, "reading sampled objects", h->nspans, h->nspans);
     for (size_t i = 0; i < mp->nobj; i++) {
+        if (!(i & 4095) && gh_cancelled(cc)) {
+            rc = gh_errorf(err, GH_EINTR, "interrupted while reading sampled objects");
+            goto fail;
+        }
         gh_obj o;
         if (gh_heap_find(h, mp->obj[i], &o))
             mp->b[mp->obj_bucket[i]].sampled++;

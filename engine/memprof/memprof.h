@@ -83,13 +83,14 @@ typedef struct gh_memprof_syms {
 int gh_memprof_read(const gh_runtime *rt, const gh_heap *h, const gh_memprof_syms *sy, gh_cancel *cc,
                     gh_memprof **out, gh_err *err);
 
-/* Counts each bucket's sampled objects that g marks live. */
-void gh_memprof_liveness(gh_memprof *mp, const gh_heap *h, const gh_graph *g);
+/* Counts each bucket's sampled objects that g marks live. GH_EINTR when
+ * interrupted (the counts are then not kept). */
+int gh_memprof_liveness(gh_memprof *mp, const gh_heap *h, const gh_graph *g, gh_cancel *cc, gh_err *err);
 
 /* Groups buckets into sites through the function table (the first frame
  * outside the runtime (runtime. and internal/runtime/ functions), all of them when a stack has
  * nothing else). */
-int gh_memprof_sites(gh_memprof *mp, const gh_pclntab *tab, gh_err *err);
+int gh_memprof_sites(gh_memprof *mp, const gh_pclntab *tab, gh_cancel *cc, gh_err *err);
 
 /* The bucket of the sampled object whose slot holds addr (an object of
  * slot_size bytes at slot): its index, or -1 when the runtime sampled none

@@ -10,16 +10,26 @@
 #include "base/vec.h"
 #include "memprof/memprof.h"
 
-void gh_memprof_liveness(gh_memprof *mp, const gh_heap *h, const gh_graph *g)
+#define STEP 1024 /* objects or buckets between interrupt checks */
+
+int gh_memprof_liveness(gh_memprof *mp, const gh_heap *h, const gh_graph *g, gh_cancel *cc, gh_err *err)
 {
+    mp->live_counted = 0;
     for (size_t i = 0; i < mp->nb; i++)
         mp->b[i].live = 0;
     for (size_t i = 0; i < mp->nobj; i++) {
+        if (i % STEP == 0) {
+            gh_progress(cc, "counting live sampled objects", i, mp->nobj);
+            if (gh_cancelled(cc))
+                return gh_errorf(err, GH_EINTR, "interrupted while counting live sampled objects");
+        }
         gh_obj o;
         if (gh_heap_find(h, mp->obj[i], &o) && gh_graph_live(g, o.id))
             mp->b[mp->obj_bucket[i]].live++;
     }
+    gh_progress(cc, "counting live sampled objects", mp->nobj, mp->nobj);
     mp->live_counted = 1;
+    return GH_OK;
 }
 
 int gh_memprof_is_runtime(const char *func)
@@ -70,7 +80,7 @@ static int site_frame(const gh_memprof *mp, const gh_pclntab *tab, const gh_mp_b
     return 1;
 }
 
-int gh_memprof_sites(gh_memprof *mp, const gh_pclntab *tab, gh_err *err)
+int gh_memprof_sites(gh_memprof *mp, const gh_pclntab *tab, gh_cancel *cc, gh_err *err)
 {
     free(mp->sites);
     mp->sites = NULL;
@@ -79,6 +89,14 @@ int gh_memprof_sites(gh_memprof *mp, const gh_pclntab *tab, gh_err *err)
     gh_hmap bykey = {0};
     int rc = GH_OK;
     for (size_t i = 0; i < mp->nb && rc == GH_OK; i++) {
+        /* Each bucket's stack is symbolized: a poll every few buckets. */
+        if (i % (STEP / 16) == 0) {
+            gh_progress(cc, "naming allocation sites", i, mp->nb);
+            if (gh_cancelled(cc)) {
+                rc = gh_errorf(err, GH_EINTR, "interrupted while naming allocation sites");
+                break;
+            }
+        }
         gh_mp_bucket *b = &mp->b[i];
         gh_inl_frame f;
         if (!site_frame(mp, tab, b, &f))
@@ -114,6 +132,7 @@ int gh_memprof_sites(gh_memprof *mp, const gh_pclntab *tab, gh_err *err)
         x->free_bytes += b->frees * b->size;
     }
     gh_hmap_free(&bykey);
+    gh_progress(cc, "naming allocation sites", mp->nb, mp->nb);
     return rc;
 }
 

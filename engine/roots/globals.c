@@ -206,6 +206,10 @@ static int collect(gl_ctx *c, const char *what, uint64_t lo, uint64_t hi, gh_sli
     group g = {0};
     int rc = GH_OK;
     for (uint64_t i = 0; i < n && rc == GH_OK; i++) {
+        if ((i & 0xffff) == 0 && gh_cancelled(c->env->cc)) { /* up to 2^27 words */
+            rc = gh_errorf(err, GH_EINTR, "interrupted while scanning %s", what);
+            break;
+        }
         if (!(bits[i >> 3] >> (i & 7) & 1))
             continue;
         uint64_t w = lo + 8 * i, v;

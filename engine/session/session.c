@@ -119,7 +119,7 @@ int gh_session_heap(gh_session *s, gh_heap **out, gh_err *err)
     if (!s->heap) {
         gh_clock c0 = gh_clock_now();
         gh_progress(&s->cancel, "loading heap", 0, 1);
-        int rc = gh_heap_load(&s->rt, &s->heap, err);
+        int rc = gh_heap_load(&s->rt, &s->cancel, &s->heap, err);
         gh_clock_add(&s->phase[GH_PHASE_HEAP], c0);
         gh_progress(&s->cancel, "loading heap", 1, 1);
         if (rc)
@@ -183,11 +183,11 @@ int gh_session_dwarfvars(gh_session *s, gh_dwarf_vars **out, gh_err *err)
             if ((rc = gh_moduledata_read(&s->rt, &md, &e)))
                 gh_err_wrap(&e, "DWARF variables");
             else
-                rc = gh_dwarf_vars_open(d, s->t, s->rt.bias, md.types, md.etypes, s->rt.ver.minor, &s->dwarfvars,
-                                        &e);
+                rc = gh_dwarf_vars_open(d, s->t, s->rt.bias, md.types, md.etypes, s->rt.ver.minor, &s->cancel,
+                                        &s->dwarfvars, &e);
         }
         if (rc) {
-            if (rc == GH_ENOMEM)
+            if (rc == GH_ENOMEM || rc == GH_EINTR)
                 return gh_errorf(err, rc, "%s", e.msg); /* tried again next time */
             free(s->dwarfvars_error);
             s->dwarfvars_error = strdup(e.msg);
@@ -341,10 +341,13 @@ int gh_session_memprof(gh_session *s, int live, gh_memprof **out, gh_err *err)
         gh_err e;
         if ((rc = session_graph(s, &g, 0, err)))
             return rc;
-        gh_memprof_liveness(mp, h, g);
-        (void)gh_session_pclntab(s, &tab, &e); /* without it, sites are named "?" */
-        if ((rc = gh_memprof_sites(mp, tab, err)))
+        if ((rc = gh_memprof_liveness(mp, h, g, &s->cancel, err)))
             return rc;
+        (void)gh_session_pclntab(s, &tab, &e); /* without it, sites are named "?" */
+        if ((rc = gh_memprof_sites(mp, tab, &s->cancel, err))) {
+            mp->live_counted = 0; /* named again next time */
+            return rc;
+        }
     }
     *out = mp;
     return GH_OK;

@@ -12,6 +12,11 @@ b. Ctrl-C during `heap` on the largest corpus core (marking slowed down with
    result, in text and JSON; the session goes on and the next `heap` marks
    again and gives the full count. One-shot: the partial result and exit 130.
    Ctrl-C during `verify` (slowed with GOHEAP_TEST_SLOW_VERIFY): exit 130.
+   Ctrl-C in the long phase of top and dominators (the dominator tree),
+   heap --retained (retained sizes by type), paths --aggregate, sites, the
+   heap's spans and the DWARF variable index (slowed with
+   GOHEAP_TEST_SLOW_PHASE): each stops there within seconds, says where,
+   prints no result and exits 130.
    Error messages name the argument and what is wrong with it; every
    column of human-unit sizes has a header over it.
    goroutines' text rows show each parked goroutine's user frame, its
@@ -308,6 +313,68 @@ def check_verify_interrupt(core):
     return "%s: exit 130 %.1f s after SIGINT: %s" % (os.path.relpath(core, BUILD), time.time() - t0, e.strip())
 
 
+# Ctrl-C in each long phase of the retention commands, paths --aggregate,
+# sites, the heap's spans and the DWARF variable index: (arguments, the
+# phase slowed, what the interrupted command says).
+PHASES = [
+    (["top"], "dominators", r"interrupted while computing dominators"),
+    (["dominators"], "dominators", r"interrupted while computing dominators"),
+    (["heap", "--retained"], "retained sizes by type", r"interrupted while computing retained sizes by type"),
+    (["paths", "--aggregate", "main.Session"], "aggregating paths", r"interrupted while aggregating paths"),
+    (["sites"], "naming allocation sites", r"interrupted while naming allocation sites"),
+    (["heap"], "loading heap", r"interrupted while reading spans"),
+    (["roots"], "indexing DWARF variables", r"interrupted while"),
+]
+
+
+def interrupt_in_phase(core, args, phase, message):
+    """One-shot goheap with stderr on a terminal and every poll of PHASE
+    slowed to 5 s (GOHEAP_TEST_SLOW_PHASE, which shows the phase when it
+    sleeps): SIGINT once the phase shows. The command must stop in that
+    phase (its own message), print no result, exit 130, and do so within a
+    few seconds (a loop that went on would sleep again at its next poll)."""
+    env = dict(os.environ, GOHEAP_INDEX="off", GOHEAP_TEST_SLOW_PHASE="%s:5000000" % phase)
+    master, slave = os.openpty()
+    p = subprocess.Popen([GOHEAP, core] + args, stdout=subprocess.PIPE, stderr=slave, text=True, env=env)
+    os.close(slave)
+    seen, end = b"", time.time() + 120
+    while ("goheap: " + phase).encode() not in seen and time.time() < end and p.poll() is None:
+        if select.select([master], [], [], 0.05)[0]:
+            seen += os.read(master, 4096)
+    shown = ("goheap: " + phase).encode() in seen
+    t0 = time.time()
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=120)
+    took = time.time() - t0
+    while select.select([master], [], [], 0.2)[0]:
+        try:
+            b = os.read(master, 4096)
+        except OSError:
+            break
+        if not b:
+            break
+        seen += b
+    os.close(master)
+    err = ANSI.sub("", seen.decode(errors="replace")).replace("\r", "\n")
+    assert shown, "%s: the phase %r never showed: %r" % (" ".join(args), phase, err[-300:])
+    assert p.returncode == 130, "%s: exit %d" % (" ".join(args), p.returncode)
+    lines = [l for l in err.splitlines() if re.search(message, l)]
+    assert lines, "%s: no %r on stderr: %r" % (" ".join(args), message, err[-300:])
+    assert out.strip() == "", "%s: the interrupted command printed a result: %r" % (" ".join(args), out[:200])
+    assert took < 8, "%s: stopped %.1f s after SIGINT" % (" ".join(args), took)
+    return "%.1f s" % took
+
+
+def check_phase_interrupts(d):
+    core, said = os.path.join(d, "core"), []
+    for args, phase, message in PHASES:
+        c = core
+        if args[0] == "sites":  # the program whose heap profile has buckets
+            c = os.path.join(os.path.dirname(d), "sites", "core")
+        said.append("%s: %s" % (" ".join(args), interrupt_in_phase(c, args, phase, message)))
+    return "; ".join(said)
+
+
 def check_errors(d):
     """Errors say what is wrong with the argument, naming it."""
     core = os.path.join(d, "core")
@@ -564,6 +631,8 @@ def main():
         check("Ctrl-C during heap", check_interrupt, big, home)
         check("Ctrl-C during verify: exit 130", check_verify_interrupt, big)
         if demo:
+            check("Ctrl-C in top, dominators, heap --retained, paths --aggregate, sites, spans, DWARF: exit 130",
+                  check_phase_interrupts, demo)
             check("error messages: %s" % os.path.relpath(demo, BUILD), check_errors, demo)
             check("size columns have headers: %s" % os.path.relpath(demo, BUILD), check_size_headers, demo)
             stacks = os.path.join(os.path.dirname(demo), "stacks")

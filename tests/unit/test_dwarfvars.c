@@ -22,7 +22,7 @@ static gh_dwarf_vars *open_fixture(const char *path, gh_exe **e, int minor)
     gh_err err;
     assert_int_equal(gh_exe_open(path, e, &err), GH_OK);
     gh_dwarf_vars *dv = NULL;
-    assert_int_equal(gh_dwarf_vars_open(gh_exe_dwarf(*e), NULL, 0, 0, 0, minor, &dv, &err), GH_OK);
+    assert_int_equal(gh_dwarf_vars_open(gh_exe_dwarf(*e), NULL, 0, 0, 0, minor, NULL, &dv, &err), GH_OK);
     assert_non_null(dv);
     return dv;
 }
@@ -157,7 +157,7 @@ static void no_dwarf(void **state)
     gh_err err;
     gh_dwarf_vars *dv = (gh_dwarf_vars *)&err;
     assert_int_equal(gh_exe_open(GOHEAP_FIXTURE_NODWARF, &e, &err), GH_OK);
-    assert_int_equal(gh_dwarf_vars_open(gh_exe_dwarf(e), NULL, 0, 0, 0, 26, &dv, &err), GH_OK);
+    assert_int_equal(gh_dwarf_vars_open(gh_exe_dwarf(e), NULL, 0, 0, 0, 26, NULL, &dv, &err), GH_OK);
     assert_null(dv);
     assert_null(gh_dwarf_global_at(NULL, 0x1000));
     assert_int_equal(gh_dwarf_nglobals(NULL), 0);
