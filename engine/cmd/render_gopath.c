@@ -111,6 +111,43 @@ static const char *after_slot(const char *field)
     return "";
 }
 
+/* A closure's capture in Go terms, from the raw field of its word: the
+ * variable's name (".&big", captured by reference, is the variable big
+ * itself), a method value's receiver as .<receiver>, and where DWARF names
+ * no variable (stripped, or code goheap cannot read) the byte offset in the
+ * closure object, never a guessed name. NULL when field is none of these. */
+static char *capture(const char *field)
+{
+    char *f = NULL;
+    size_t len = strlen(field) + 32;
+    if (!strncmp(field, "..this", 6) && (f = malloc(len)))
+        snprintf(f, len, ".<receiver>%s", field + 6);
+    else if (!strncmp(field, ".&", 2) && (f = malloc(len)))
+        snprintf(f, len, ".%s", field + 2);
+    else if (field[0] == '+' && (f = malloc(len)))
+        snprintf(f, len, ".<captured %s>", field);
+    return f;
+}
+
+/* Go's spelling of one hop's field, or NULL to keep it: an interface's
+ * data word as the type assertion to its dynamic type (.(*main.Handler)),
+ * a closure's capture as the variable's name. */
+static char *go_field(const gh_graph *g, const gh_gpath *p, size_t idx, const char *field)
+{
+    size_t len = strlen(field);
+    if (len >= 7 && !strcmp(field + len - 7, ".(data)")) {
+        char dyn[600];
+        gh_graph_iface_type(g, p, idx, dyn, sizeof dyn);
+        char *f = dyn[0] ? malloc(len + strlen(dyn) + 4) : NULL;
+        if (f)
+            sprintf(f, "%.*s.(%s)", (int)(len - 7), field, dyn);
+        return f;
+    }
+    if (idx > 0 && !p->hops[idx - 1].note && !strncmp(p->hops[idx - 1].type, "closure ", 8))
+        return capture(field);
+    return NULL;
+}
+
 gh_gohop *gh_render_gopath(gh_cancel *cc, const gh_graph *g, const gh_gpath *p, size_t *nout)
 {
     size_t n = 0;
@@ -188,6 +225,27 @@ gh_gohop *gh_render_gopath(gh_cancel *cc, const gh_graph *g, const gh_gpath *p, 
         carry = NULL;
     }
     free(carry);
+    for (size_t k = 0; k < n; k++) {
+        char *f = go_field(g, p, (size_t)(out[k].hop - p->hops), out[k].field);
+        if (f) {
+            free(out[k].own);
+            out[k].field = out[k].own = f;
+        }
+    }
+    /* The first hop from a variable names it: main.Iface.(*main.T), main.Cfg.Next. */
+    const gh_root *r = gh_roots_get(g->roots, p->root);
+    const char *var = r && (r->kind == GH_ROOT_GLOBAL || r->kind == GH_ROOT_STACK) ? (r->variable ? r->variable : r->name)
+                                                                                  : NULL;
+    if (n && var && !out[0].hop->note && out[0].hop == &p->hops[0] &&
+        (out[0].field[0] == '.' || out[0].field[0] == '[')) {
+        size_t len = strlen(var) + strlen(out[0].field) + 1;
+        char *f = malloc(len);
+        if (f) {
+            snprintf(f, len, "%s%s", var, out[0].field);
+            free(out[0].own);
+            out[0].field = out[0].own = f;
+        }
+    }
     *nout = n;
     return out;
 }

@@ -115,6 +115,65 @@ void gh_graph_root_field(const gh_graph *g, uint32_t root, uint32_t slot, char *
     root_field(g, gh_roots_get(g->roots, root), &c, buf, cap, &through);
 }
 
+/* The interface word pair whose data word points into slot: the word's
+ * address, and its kind (gh_types_iface_at). */
+typedef struct dataword {
+    uint64_t lo, hi, index, addr;
+} dataword;
+
+static int root_word_into(void *ctx, uint64_t index, uint64_t addr, uint64_t value)
+{
+    dataword *d = ctx;
+    d->index = index;
+    d->addr = addr;
+    return value >= d->lo && value < d->hi;
+}
+
+void gh_graph_iface_type(const gh_graph *g, const gh_gpath *p, size_t i, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    if (i >= p->n || p->hops[i].note || p->hops[i].id == UINT32_MAX)
+        return;
+    gh_obj c;
+    slot_obj(g->h, p->hops[i].id, &c);
+    if (!c.span)
+        return;
+    uint64_t word = 0;
+    int kind = 0;
+    if (i == 0) {
+        const gh_root *r = gh_roots_get(g->roots, p->root);
+        dataword d = {c.addr, c.addr + c.size, 0, 0};
+        if (!r || (!r->rtype && !r->dwarf_type) || !gh_root_each_word(r, target_of(g), root_word_into, &d))
+            return;
+        word = d.addr;
+        kind = gh_types_iface_at(g->types, 0, r->rtype, r->dwarf_type, 8 * d.index);
+    } else {
+        const gh_path_hop *prev = &p->hops[i - 1];
+        gh_obj po;
+        if (prev->note || prev->id == UINT32_MAX || prev->id >= g->h->nslots)
+            return;
+        gh_tid t = g->type[prev->id];
+        slot_obj(g->h, prev->id, &po);
+        if (!po.span || t == GH_TID_TINY || t == 0)
+            return;
+        finder f = {c.addr, c.addr + c.size, 0};
+        gh_heap_scan_object(g->h, masks(g), &po, find_word, &f, NULL, NULL);
+        if (!f.found)
+            return;
+        word = f.found;
+        kind = gh_types_iface_at(g->types, t, 0, 0, f.found - gh_obj_data(&po));
+    }
+    uint64_t tw;
+    if (!kind || word < 8 || gh_read_u64(target_of(g), word - 8, &tw, NULL) || !tw)
+        return;
+    if (kind == GH_IFACE_ITAB && (gh_read_u64(target_of(g), tw + 8, &tw, NULL) || !tw)) /* itab.Type */
+        return;
+    gh_typenames *tn = gh_types_inputs(g->types)->names;
+    const char *name;
+    if (tn && gh_typename_ref(tn, tw, &name, NULL) == GH_OK)
+        snprintf(buf, cap, "%s", name);
+}
+
 /* --- reverse index ------------------------------------------------------- */
 
 /* Who points to each live object, from the pointer graph (self-pointers and

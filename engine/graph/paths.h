@@ -46,4 +46,10 @@ void gh_graph_field_to(const gh_graph *g, uint32_t parent, const gh_obj *c, char
 /* The field of root (index into g->roots) whose word points into slot. */
 void gh_graph_root_field(const gh_graph *g, uint32_t root, uint32_t slot, char *buf, size_t cap);
 
+/* The dynamic type of the interface through which hop i of p is reached
+ * ("*main.Handler": the type word, or the itab's type, beside the data word
+ * that points to it), "" when it is not reached through an interface or the
+ * type cannot be named. */
+void gh_graph_iface_type(const gh_graph *g, const gh_gpath *p, size_t i, char *buf, size_t cap);
+
 #endif

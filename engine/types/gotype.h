@@ -142,4 +142,12 @@ void gh_types_field(gh_types *ty, gh_tid id, uint64_t off, char *buf, size_t cap
 uint64_t gh_types_field_rtype(gh_types *ty, gh_tid id, uint64_t off);
 void gh_types_value_field(gh_types *ty, uint64_t rtype, uint64_t die, uint64_t off, char *buf, size_t cap);
 
+/* Whether the word at off of an object of type id (or, with id 0, of a
+ * value of descriptor rtype or DWARF type die) is the data word of an
+ * interface: GH_IFACE_EMPTY (the word before is an *abi.Type),
+ * GH_IFACE_ITAB (the word before is an *itab), 0 when it is not one or the
+ * type does not say. */
+enum { GH_IFACE_EMPTY = 1, GH_IFACE_ITAB = 2 };
+int gh_types_iface_at(gh_types *ty, gh_tid id, uint64_t rtype, uint64_t die, uint64_t off);
+
 #endif

@@ -113,6 +113,8 @@ void gh_types_dwarf_free(gh_types *ty);
 void gh_types_dwarf_path(gh_types *ty, uint64_t die, uint64_t off, char *buf, size_t cap);
 /* Closures: the captured variables of the function at entry pc, from DWARF. */
 int gh_types_walk_closure(gh_types *ty, uint64_t pc, uint64_t addr, uint64_t size, gh_hint_fn fn, void *ctx);
+/* The pointer leaves of the closure entered at pc (NULL, *n 0 when unknown). */
+const leaf *gh_types_closure_leaves(gh_types *ty, uint64_t pc, uint32_t *n);
 void gh_types_closure_field(gh_types *ty, uint64_t pc, uint64_t off, char *buf, size_t cap);
 /* The leaves of one value of a descriptor (cached); NULL when unreadable. */
 const leaf *gh_types_rtype_leaves(gh_types *ty, uint64_t t, uint32_t *n);

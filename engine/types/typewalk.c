@@ -666,6 +666,40 @@ void gh_types_field(gh_types *ty, gh_tid id, uint64_t off, char *buf, size_t cap
         gh_types_dwarf_path(ty, ot.die, off, buf, cap);
 }
 
+static int iface_leaf(const leaf *lv, uint32_t n, uint64_t off)
+{
+    for (uint32_t k = 0; lv && k < n; k++)
+        if ((lv[k].kind == L_EFACE || lv[k].kind == L_IFACE) && lv[k].off + 8 == off)
+            return lv[k].kind == L_EFACE ? GH_IFACE_EMPTY : GH_IFACE_ITAB;
+    return 0;
+}
+
+int gh_types_iface_at(gh_types *ty, gh_tid id, uint64_t rtype, uint64_t die, uint64_t off)
+{
+    uint32_t n = 0;
+    const leaf *lv = NULL;
+    if (id) {
+        const gh_otype *o = gh_types_get(ty, id);
+        if (!o)
+            return 0;
+        if (o->syn == GH_SYN_CLOSURE)
+            return iface_leaf(gh_types_closure_leaves(ty, o->aux, &n), n, off);
+        if (o->syn != GH_SYN_NONE)
+            return 0;
+        uint64_t es = gh_types_size(ty, o);
+        if (!es)
+            return 0;
+        off %= es; /* an array of count values: any of them */
+        rtype = o->rtype;
+        die = o->die;
+    }
+    if (rtype)
+        lv = leaves_of(ty, rtype, &n);
+    else if (die)
+        lv = gh_types_dwarf_leaves(ty, die, &n);
+    return iface_leaf(lv, n, off);
+}
+
 uint64_t gh_types_field_rtype(gh_types *ty, gh_tid id, uint64_t off)
 {
     const gh_otype *o = gh_types_get(ty, id);

@@ -384,6 +384,8 @@ static const leaf *closure_leaves(gh_types *ty, uint64_t pc, uint32_t *n)
     return e->state == RI_OK ? e->leaves : NULL;
 }
 
+const leaf *gh_types_closure_leaves(gh_types *ty, uint64_t pc, uint32_t *n) { return closure_leaves(ty, pc, n); }
+
 int gh_types_walk_closure(gh_types *ty, uint64_t pc, uint64_t addr, uint64_t size, gh_hint_fn fn, void *ctx)
 {
     uint32_t n;

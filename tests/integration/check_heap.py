@@ -136,6 +136,34 @@ def _shapes(shapes, docs, bigs, heap, named):
             assert (w["addr"], w.get("type")) == (s["object"], s["type"]), "%s: whatis says %r" % (where, w)
 
 
+def _go_path(program, s):
+    """The Go-terms hops of a sentinel's shortest path, where its program
+    says them by construction (None elsewhere): interface hops as the type
+    assertion to the dynamic type the program stored (corpus/globals: Iface
+    and Stringer hold pointers, IfaceVal a struct value), closure hops as the
+    captured variable (corpus/closures: makeHandler's h, makeBig's big, the
+    getter's b; a method value's receiver as .<receiver>), slice elements by
+    the index the sentinel's fields give."""
+    root, t, f = s["root"].get("name"), s["type"], s.get("fields", {})
+    if program == "globals" and root in ("main.Iface", "main.Stringer"):
+        return ["%s.(*%s)" % (root, t)]
+    if program == "globals" and root == "main.IfaceVal":
+        return ["%s.(%s)" % (root, t)]
+    if program != "closures":
+        return None
+    if root == "main.Handlers":
+        return ["*main.Handlers", "[%d]" % int(f["Name"].split("-")[1]), ".h"]
+    if root == "main.Bigs":
+        return ["*main.Bigs", "[%d]" % int(f["Data[22]"]), ".big"]
+    if root == "main.M":
+        return ["*main.M", ".<receiver>"]
+    if root == "main.V":
+        return ["*main.V", ".<receiver>.Out"]
+    if root == "main.Getters":
+        return ["*main.Getters", "[%d]" % (int(f["N"]) - 100), ".b"]
+    return None
+
+
 def check_heap(d, m, goheap_batch, named=True, goheap=None):
     """Returns a one-line summary (typed coverage); raises AssertionError.
     goheap, the CLI's path, adds the checks of heap's text."""
@@ -194,6 +222,11 @@ def check_heap(d, m, goheap_batch, named=True, goheap=None):
             go = [h["field"] for h in p["paths"][0]["go"]]
             user = next(t["fields"]["User"] for t in sentinels if t["type"] == "main.Session")
             want = ['main.sessions["%s"]' % user] + ([".Payload"] if s["type"] == "main.Payload" else [])
+            assert go == want and p["paths"][0]["go"][-1]["addr"] == s["addr"], "%s: in Go terms %r, want %r" % (
+                where, go, want)
+        want = _go_path(m.get("program"), s) if named and p["paths"] else None
+        if want is not None:
+            go = [h["field"] for h in p["paths"][0]["go"]]
             assert go == want and p["paths"][0]["go"][-1]["addr"] == s["addr"], "%s: in Go terms %r, want %r" % (
                 where, go, want)
         assert p["live"], "%s: goheap finds it unreachable" % where
