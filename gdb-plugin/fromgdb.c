@@ -53,6 +53,8 @@ __attribute__((format(printf, 3, 4))) static int gdb_errorf(gh_err *err, int cod
 #define ARGS_MARK " # goheap-args "
 #define NSLOTS 32              /* gcore slots: exit codes SLOT_EXIT .. SLOT_EXIT+31 */
 #define SLOT_EXIT 64
+#define EVAL_EXIT 96           /* 96+N: gdb, evaluate $argN; N < EVAL_ARGS (126, 127 and 128+ are the shell's) */
+#define EVAL_ARGS 30
 #define SLOT_FMT "/tmp/goheap-gcore-%d.core"
 #define IDLE_EXIT_S (30 * 60)
 #define GDB_INPUT_MAX (64u << 20)
@@ -182,6 +184,19 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 
 /* ---- the user's arguments ---- */
 
+/* A whole hex number "0x..." (as gdb's output/x prints a pointer or integer). */
+static int gh_gdb_hex(const char *s, uint64_t *v)
+{
+    const char *p = s + 2;
+    if (!*p || strlen(p) > 16)
+        return 0;
+    for (const char *q = p; *q; q++)
+        if (!isxdigit((unsigned char)*q))
+            return 0;
+    *v = strtoull(p, NULL, 16);
+    return 1;
+}
+
 /* Splits like gdb's user_args (so the count matches $argc): words end at
  * unquoted, unescaped blanks; quotes and backslashes stay in the word. */
 static int split_gdb_words(const char *p, const char **start, size_t *len, int max)
@@ -309,6 +324,8 @@ typedef struct gdbstate {
     int pid;              /* the current inferior's process */
     int native, remote;   /* 'info files' shows a native or a remote target */
     int slot;             /* gcore slot gdb has written, -1 none */
+    int argi;             /* the user's argument gdb evaluated ($argN), -1 none */
+    char argval[64];      /* its value as gdb printed it (output/x) */
     int seen;             /* any of gdb's output recognised */
     gh_thread *th;        /* 'thread apply all info registers': each thread's */
     size_t nth;           /* innermost-frame registers, as gdb holds them */
@@ -389,6 +406,7 @@ static void parse_gdb(char *text, gdbstate *st)
 {
     memset(st, 0, sizeof *st);
     st->slot = -1;
+    st->argi = -1;
     char *save = NULL, *next = NULL;
     int regs = 0;
     unsigned seen_regs = 0;
@@ -418,6 +436,13 @@ static void parse_gdb(char *text, gdbstate *st)
             st->native = st->seen = 1;
         } else if (!strncmp(line, "Remote ", 7) || !strncmp(line, "Extended remote", 15)) {
             st->remote = st->seen = 1;
+        } else if (!strncmp(line, "goheap-argval:", 14)) {
+            char *sp = NULL;
+            long i = strtol(line + 14, &sp, 10);
+            if (sp != line + 14 && *sp == ':' && i >= 0 && i < MAX_GDB_ARGS) {
+                st->argi = (int)i;
+                snprintf(st->argval, sizeof st->argval, "%s", sp + 1);
+            }
         } else if (!strncmp(line, "goheap-slot:", 12)) {
             if (isdigit((unsigned char)line[12]))
                 st->slot = atoi(line + 12);
@@ -1310,7 +1335,7 @@ static int from_gdb(int argc, char **argv)
     const char *opt = argc > 3 ? argv[3] : NULL;
     if (opt)
         w.argv[w.argc++] = strdup(opt);
-    int found = args_from_parent(&w);
+    int found = args_from_parent(&w), uoff = opt ? 2 : 1; /* w.argv[uoff + N] is the user's $argN */
     if (found < 0) {
         words_free(&w);
         return 1;
@@ -1327,6 +1352,7 @@ static int from_gdb(int argc, char **argv)
             w.argv[1] = glued;
             memmove(w.argv + 2, w.argv + 3, (size_t)(w.argc - 3) * sizeof *w.argv);
             w.argc--;
+            uoff = 1;
         }
     }
     /* Read all of gdb's output first: gdb waits to write it. */
@@ -1347,6 +1373,35 @@ static int from_gdb(int argc, char **argv)
     if (!st.seen) {
         fprintf(stderr, "%s: --from-gdb reads gdb's 'info inferiors' and 'info files' on stdin\n", prog);
         goto out;
+    }
+    /* An ADDR that is not goheap's own expression (a register, $1, a
+     * convenience variable, a local): gdb evaluates $argN when we exit with
+     * 96+N, and says its value on the next run. */
+    int k = found ? gh_command_debugger_arg(w.argc, w.argv) : -1;
+    if (k >= uoff && k - uoff >= EVAL_ARGS) {
+        fprintf(stderr, "%s: %s: gdb evaluates an address only among the first %d arguments\n", prog, cmd, EVAL_ARGS);
+        goto out;
+    }
+    if (k >= uoff) {
+        if (st.argi != k - uoff) {
+            rc = EVAL_EXIT + (k - uoff);
+            goto out;
+        }
+        uint64_t v;
+        char *hex = st.argval;
+        if (strncmp(hex, "0x", 2) || !gh_gdb_hex(hex, &v)) {
+            fprintf(stderr, "%s: %s: gdb's value of %s is not a number or a pointer (%.40s); "
+                            "for where a value is stored, pass &%s\n", prog, cmd, w.argv[k], hex, w.argv[k]);
+            goto out;
+        }
+        char num[32];
+        snprintf(num, sizeof num, "0x%" PRIx64, v);
+        free(w.argv[k]);
+        w.argv[k] = strdup(num);
+        if (!w.argv[k]) {
+            w.argc = k;
+            goto out;
+        }
     }
     if (st.remote) {
         fprintf(stderr, "%s: gdb debugs a remote target; goheap reads a core file or a process on this machine "
@@ -1530,12 +1585,18 @@ static int valid_name(const char *s)
 static void print_define(const char *gname, const char *opt, const char *cmd, const char *qbin)
 {
     printf("define %s%s%s\n", gname, opt ? " " : "", opt ? opt : "");
-    printf("  goheap-argn $argc\n  set $goheap_slot = -1\n  set $goheap_again = 1\n  while $goheap_again\n");
+    printf("  goheap-argn $argc\n  set $goheap_slot = -1\n  set $goheap_argi = -1\n  set $goheap_again = 1\n"
+           "  while $goheap_again\n");
     printf("    set $goheap_again = 0\n");
     printf("    eval \"eval \\\"pipe goheap-gdb-state | trap '' INT; %s --from-gdb go-%s%s%s; exit" ARGS_MARK
            "%%d: %%%%.%%ds\\\", $goheap_all\", $argc, $goheap_n\n",
            qbin, cmd, opt ? " " : "", opt ? opt : "");
-    printf("    goheap-gcore-if-asked\n  end\nend\n");
+    printf("    goheap-gcore-if-asked\n    goheap-eval-if-asked\n");
+    /* the argument goheap asked gdb for, by gdb's own evaluation ($argN is
+     * substituted in the command eval builds) */
+    printf("    if $goheap_again && $goheap_argi >= 0 && $goheap_slot < 0\n");
+    printf("      eval \"set $goheap_argval = ($arg%%d)\", $goheap_argi\n    end\n");
+    printf("  end\nend\n");
 }
 
 /* $goheap_all and goheap-argn: the first $argc words of it are

@@ -8,7 +8,11 @@
 #include <lldb/API/SBFileSpec.h>
 #include <lldb/API/SBPlatform.h>
 #include <lldb/API/SBProcess.h>
+#include <lldb/API/SBExpressionOptions.h>
+#include <lldb/API/SBFrame.h>
 #include <lldb/API/SBTarget.h>
+#include <lldb/API/SBThread.h>
+#include <lldb/API/SBValue.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -164,6 +168,60 @@ int session_for(lldb::SBDebugger &dbg, gh_session **out, gh_err *err)
     return GH_OK;
 }
 
+// An argument that is not goheap's (gh_command_debugger_arg: a register,
+// $1, a local, arithmetic) evaluated by lldb: SBFrame::EvaluateExpression in
+// the selected frame (SBTarget's without one), then the frame's variable
+// path (Go locals lldb's C++ evaluator cannot parse). A pointer or integer
+// gives its value, any other value the address it is stored at.
+bool lldb_value(lldb::SBDebugger &dbg, const char *text, uint64_t *v, std::string *why)
+{
+    lldb::SBTarget target = dbg.GetSelectedTarget();
+    lldb::SBFrame frame = target.GetProcess().GetSelectedThread().GetSelectedFrame();
+    // lldb has no Go evaluator: C++ reads registers, $1, casts and arithmetic
+    lldb::SBExpressionOptions opts;
+    opts.SetLanguage(lldb::eLanguageTypeC_plus_plus);
+    opts.SetTryAllThreads(false);
+    opts.SetSuppressPersistentResult(true); // the user's $0, $1... stay theirs
+    opts.SetTimeoutInMicroSeconds(5000000);
+    lldb::SBValue val = frame.IsValid() ? frame.EvaluateExpression(text, opts) : target.EvaluateExpression(text, opts);
+    lldb::SBError verr = val.IsValid() ? val.GetError() : lldb::SBError();
+    if (!val.IsValid() || verr.Fail()) {
+        const char *e = verr.GetCString();
+        // its first line, without "error: <user expression 1>:1:1: "
+        std::string m = e ? e : "lldb cannot evaluate it";
+        m = m.substr(0, m.find('\n'));
+        if (m.rfind("error: ", 0) == 0)
+            m = m.substr(7);
+        if (m.rfind("<user expression", 0) == 0 && m.find(": ") != std::string::npos)
+            m = m.substr(m.find(": ") + 2);
+        *why = m;
+        // Go locals and their fields by lldb's variable path; registers by name
+        lldb::SBValue var = frame.IsValid() ? frame.GetValueForVariablePath(text) : lldb::SBValue();
+        if ((!var.IsValid() || var.GetError().Fail()) && frame.IsValid() && text[0] == '$')
+            var = frame.FindRegister(text + 1);
+        if (!var.IsValid() || var.GetError().Fail())
+            return false;
+        val = var;
+    }
+    lldb::SBError err;
+    uint64_t x = val.GetValueAsUnsigned(err, 0);
+    if (err.Success() && val.GetNumChildren() == 0) {
+        *v = x;
+        return true;
+    }
+    if (val.GetType().IsPointerType() && err.Success()) {
+        *v = x;
+        return true;
+    }
+    lldb::addr_t a = val.GetLoadAddress();
+    if (a == LLDB_INVALID_ADDRESS) {
+        *why = "its value is neither a number nor stored in memory";
+        return false;
+    }
+    *v = a;
+    return true;
+}
+
 class GoCommand : public lldb::SBCommandPluginInterface {
 public:
     explicit GoCommand(std::string name) : name_(std::move(name)) {}
@@ -183,7 +241,7 @@ public:
             help = help || std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h";
         if (help) {
             rc = gh_command_help(name_.c_str(), &out, &err);
-        } else if (!(rc = session_for(dbg, &s, &err))) {
+        } else if (!(rc = session_for(dbg, &s, &err)) && (rc = debugger_arg(dbg, argv, &err)) == GH_OK) {
             gh_set_interrupt(s, poll_interrupt, &dbg);
             Progress prog;
             prog.f = dbg.GetErrorFileHandle();
@@ -207,6 +265,24 @@ public:
 
 private:
     std::string name_;
+    std::string value_; // an argument lldb evaluated, as a number
+
+    // A goheap expression stays as typed; anything else lldb evaluates.
+    int debugger_arg(lldb::SBDebugger &dbg, std::vector<char *> &argv, gh_err *err)
+    {
+        int k = gh_command_debugger_arg(static_cast<int>(argv.size()), argv.data());
+        if (k <= 0)
+            return GH_OK;
+        uint64_t v;
+        std::string why;
+        if (!lldb_value(dbg, argv[k], &v, &why))
+            return fail(err, GH_EARG, name_ + ": " + argv[k] + ": not a goheap expression, and lldb: " + why);
+        char buf[32];
+        snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+        value_ = buf;
+        argv[k] = const_cast<char *>(value_.c_str());
+        return GH_OK;
+    }
 };
 
 // lldb prints a command's help, then "Syntax: ...", then its long help:

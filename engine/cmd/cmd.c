@@ -204,6 +204,24 @@ int gh_command_help(const char *name, gh_out *out, gh_err *err)
     return GH_OK;
 }
 
+int gh_command_debugger_arg(int argc, char **argv)
+{
+    const gh_command *c = argc > 0 ? find(argv[0]) : NULL;
+    gh_args a;
+    if (!c || !c->addr_arg || parse(c, argc, argv, &a, NULL) || a.npos < 1)
+        return -1;
+    uint64_t v;
+    gh_expr *e = NULL;
+    if (gh_expr_number(a.pos[0], &v) || gh_expr_parse(a.pos[0], &e, NULL) == GH_OK) {
+        gh_expr_free(e);
+        return -1; /* goheap's own */
+    }
+    for (int i = 1; i < argc; i++)
+        if (argv[i] == a.pos[0])
+            return i;
+    return -1;
+}
+
 int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_err *err)
 {
     if (argc < 1)

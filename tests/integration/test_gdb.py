@@ -479,6 +479,54 @@ def check_engine_args(d):
     """Quoted arguments with blanks and regular expressions, as a user types
     them, select what the manifest says (the CLI given the same words agrees)."""
     m = load_manifest(d)
+def check_expressions(d):
+    """ADDR arguments through gdb (docs/gdb.md, "Expressions"): goheap's own
+    expressions pass through as typed (main.sessions["user-0042"] reaches
+    the manifest's sentinel); registers, convenience variables, arithmetic
+    and a frame's arguments are evaluated by gdb and reach the value gdb
+    prints for them (p/x), before or after an option; a name neither knows
+    gives gdb's error, a missing global goheap's one line."""
+    m = load_manifest(d)
+    sess = next(s for s in m["sentinels"] if s["type"] == "main.Session")
+    user = sess["fields"]["User"]
+    cmds = ["p/x $rsp", "go-whatis --json $rsp", "go-whatis $sp --json",
+            "set $goheap_t = %s" % sess["addr"], "go-whatis --json $goheap_t", "go-paths $goheap_t --json --max 1",
+            "go-whatis --json $goheap_t+8", "go-print --json $goheap_t",
+            "go-whatis --json 'main.sessions[\"%s\"]'" % user, "go-whatis --json main.config",
+            "go-whatis main.nosuch", "go-whatis nosuch_local_name",
+            "frame 1", "p/x sig", "go-whatis --json sig"]
+    out, _ = gdb(cmds, [os.path.join(d, "exe"), os.path.join(d, "core")])
+    k = {c: i for i, c in enumerate(cmds)}
+
+    def val(c):
+        got = [re.fullmatch(r"\$\d+ = (0x[0-9a-f]+)", l) for l in out[k[c]]]
+        got = [g.group(1) for g in got if g]
+        assert got, "%s: gdb printed %r" % (c, out[k[c]])
+        return int(got[0], 16)
+
+    def addr(c):
+        doc = json_of(body(out[k[c]]), c)
+        return int(doc["target"]["addr"] if "target" in doc else doc["addr"], 16)
+
+    rsp, s = val("p/x $rsp"), int(sess["addr"], 16)
+    assert addr("go-whatis --json $rsp") == rsp and addr("go-whatis $sp --json") == rsp, \
+        "$rsp/$sp: goheap got %#x, %#x; gdb says %#x" % (addr("go-whatis --json $rsp"), addr("go-whatis $sp --json"), rsp)
+    for c in ("go-whatis --json $goheap_t", "go-paths $goheap_t --json --max 1", "go-print --json $goheap_t",
+              "go-whatis --json 'main.sessions[\"%s\"]'" % user):
+        assert addr(c) == s, "%s: %#x, manifest %#x" % (c, addr(c), s)
+    assert addr("go-whatis --json $goheap_t+8") == s + 8, "$goheap_t+8: %#x" % addr("go-whatis --json $goheap_t+8")
+    cfg = next(x for x in m["sentinels"] if x["type"] == "main.Config")
+    assert addr("go-whatis --json main.config") == int(cfg["addr"], 16), "main.config"
+    assert body(out[k["go-whatis main.nosuch"]]) == ["goheap: go-whatis: main.nosuch: no such global"], \
+        out[k["go-whatis main.nosuch"]]
+    assert body(out[k["go-whatis nosuch_local_name"]]) == ['No symbol "nosuch_local_name" in current context.'], \
+        out[k["go-whatis nosuch_local_name"]]
+    sig = val("p/x sig")
+    assert addr("go-whatis --json sig") == sig, "a frame's argument: %#x, gdb %#x" % (addr("go-whatis --json sig"), sig)
+    return "$rsp/$sp = %#x, $goheap_t and $goheap_t+8, frame 1's sig = %d, as gdb prints them; " \
+        "main.sessions[\"%s\"] and main.config = manifest; gdb's and goheap's errors" % (rsp, sig, user)
+
+
     with Gdb([os.path.join(d, "exe"), os.path.join(d, "core")]) as g:
         heap = g.json(r"go-heap --type '^main\.(Session|Payload)$' --json")
         got = {r["type"]: r["count"] for r in heap["types"]}
@@ -787,6 +835,9 @@ def main():
         check("the helper is in gdb's session and ends with it", check_helper_with_gdb, d)
         check("gcore fallback (GOHEAP_GDB_GCORE=1)", check_gcore, d)
         check("existing gdb commands are left alone", check_not_overridden, d)
+        for e in (demos[0], demos[-1]):
+            check("expressions: gdb's registers, variables and locals, goheap's own (%s)" % os.path.basename(
+                os.path.dirname(e)), check_expressions, e)
     check("gdb without a Go program: one-line error, gdb goes on", check_no_go)
     if demos:
         other = os.path.join(os.path.dirname(demos[-1]), "retained")

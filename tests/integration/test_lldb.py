@@ -493,6 +493,52 @@ def check_exited(d):
         deadline = time.time() + 90  # a loaded machine (the suite runs two at once) can take its time
         while time.time() < deadline:
             # The exit can be reported after a continue returned: ask first,
+def check_expressions(d):
+    """ADDR arguments in lldb (docs/lldb.md, "Expressions"): goheap's own
+    expressions as typed (main.sessions["user-0042"] = the manifest's
+    sentinel); registers, value history ($0 from expr) and arithmetic
+    evaluated by lldb reach the value lldb shows (register read, expr);
+    a name neither knows and a missing global give one error line each."""
+    m = run.load_manifest(d)
+    sess = next(s for s in m["sentinels"] if s["type"] == "main.Session")
+    user = sess["fields"]["User"]
+    exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
+    cmds = ["target create %s --core %s" % (exe, core), "register read rsp", "register read rip",
+            "go-whatis $rsp --json", "go-whatis --json $sp", "go-whatis $pc --json", "go-whatis $rsp+8 --json",
+            "expr -l c++ -- (unsigned long)%s" % sess["addr"], "go-whatis $0 --json", "go-paths $0 --max 1 --json",
+            "go-whatis 'main.sessions[\"%s\"]' --json" % user, "go-whatis main.nosuch", "go-whatis nosuch_local_name"]
+    out, _ = lldb(cmds, batch=False)
+    parts = re.split(r"^\(lldb\) (.*)$", out, flags=re.M)
+    said = {cmd: [l for l in text.splitlines() if l.strip() and not l.startswith("warning:")]
+            for cmd, text in zip(parts[1::2], parts[2::2])}
+
+    def reg(c):
+        r = [re.search(r"= (0x[0-9a-f]+)", l) for l in said[c]]
+        r = [x.group(1) for x in r if x]
+        assert r, "%s: %r" % (c, said[c])
+        return int(r[0], 16)
+
+    def addr(c):
+        docs = [json.loads(l) for l in said[c] if l.startswith("{")]
+        assert len(docs) == 1, "%s: %r" % (c, said[c][:4])
+        return int(docs[0]["target"]["addr"] if "target" in docs[0] else docs[0]["addr"], 16)
+
+    rsp, rip, s = reg("register read rsp"), reg("register read rip"), int(sess["addr"], 16)
+    got = {c: addr(c) for c in cmds if "--json" in c}
+    want = {"go-whatis $rsp --json": rsp, "go-whatis --json $sp": rsp, "go-whatis $pc --json": rip,
+            "go-whatis $rsp+8 --json": rsp + 8, "go-whatis $0 --json": s, "go-paths $0 --max 1 --json": s,
+            "go-whatis 'main.sessions[\"%s\"]' --json" % user: s}
+    bad = ["%s: %#x, want %#x" % (c, got[c], w) for c, w in want.items() if got[c] != w]
+    assert not bad, "; ".join(bad)
+    errs = {"go-whatis main.nosuch": "error: go-whatis: main.nosuch: no such global",
+            "go-whatis nosuch_local_name": "error: go-whatis: nosuch_local_name: not a goheap expression, and lldb: "
+                                           "use of undeclared identifier 'nosuch_local_name'"}
+    for c, line in errs.items():
+        assert said[c] == [line], "%s: %r" % (c, said[c])
+    return "$rsp/$sp = %#x, $pc = %#x, $rsp+8, $0 from expr = the sentinel, main.sessions[\"%s\"]; %d errors" % (
+        rsp, rip, user, len(errs))
+
+
             # and continue only a stopped process, since continuing one that
             # is running to its exit (or gone) ends a --batch session.
             text, _ = s.run(["process status"])
@@ -612,6 +658,9 @@ def main():
         for prog in live:
             run.check("%s %s live, two stops" % (version, prog), check_live, by[prog])
         # A live process on this machine is read through /proc/PID/mem; the
+        if version in (versions[0], versions[-1]):
+            run.check("%s demo core: expressions, lldb's registers and $0, goheap's own" % version,
+                      check_expressions, by["demo"])
         # SB API path (remote targets) is checked on the newest release.
         if version == versions[-1]:
             for prog in ("demo", "stacks"):

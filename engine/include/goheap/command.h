@@ -27,6 +27,15 @@ typedef struct gh_out {
  * can give a partial result (heap) writes it labelled and returns GH_OK. */
 GH_API int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_err *err);
 
+/* For debugger front ends: the index in argv of the argument of this
+ * command line that the debugger should evaluate itself, or -1. An ADDR
+ * argument (paths, print, whatis, read, retains, dominators, graph) that is
+ * neither a number nor an expression of goheap's language (docs/cli.md,
+ * "Expressions") is the debugger's: a register ($rsp), a value history or
+ * convenience variable ($1, $x), a local, arithmetic. The front end puts the
+ * value it evaluated, as a number, in its place before gh_command_run. */
+GH_API int gh_command_debugger_arg(int argc, char **argv);
+
 /* The i-th command's name and one-line summary (summary may be NULL), or
  * NULL past the last: front ends register their commands from this list. */
 GH_API const char *gh_command_name(size_t i, const char **summary);
