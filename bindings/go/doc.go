@@ -9,11 +9,14 @@
 // [Session.RootWords]), why an object is live ([Session.Paths]), the
 // goroutines sorted by id with their user frames and pprof labels
 // ([Session.Goroutines], [Session.GoroutineIndex], [Session.Variables]),
+// what holds the memory ([Session.Retained], [Session.Retainers],
+// [Session.Dominated], [Session.RootDominated]),
 // objects pending finalization ([Session.Pending], [Session.PendingAt]),
 // the process's own memory profile ([Session.Profile], [Session.AllocStack])
 // and memory by class ([Session.Breakdown]); run any goheap command with
 // [Session.Run]; then [Session.Close] it. The goroutines' user and entry
-// frames, labels, pending objects and the profile need libgoheap 1.1.
+// frames, labels, the dominator tree's children, pending objects and the
+// profile need libgoheap 1.1.
 //
 // The package is built with cgo and finds the library through pkg-config
 // (package goheap): set PKG_CONFIG_PATH to the installed prefix's

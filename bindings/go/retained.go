@@ -97,3 +97,55 @@ func (s *Session) RootRetained(i int) (bytes, objects uint64, err error) {
 	}
 	return uint64(b), uint64(o), nil
 }
+
+func goRetainedList(v *C.gh_retained, n C.size_t) []Retained {
+	out := make([]Retained, 0, int(n))
+	for i := range unsafe.Slice(v, int(n)) {
+		out = append(out, goRetained(&unsafe.Slice(v, int(n))[i]))
+	}
+	return out
+}
+
+// Dominated gives the dominator tree one level below the object holding
+// addr: the objects it alone keeps alive with no other object between,
+// largest retained first, up to limit of them (0: all), and how many there
+// are. The object retains its own slot plus what they retain. Needs
+// libgoheap 1.1.
+func (s *Session) Dominated(addr uint64, limit int) ([]Retained, int, error) {
+	if limit < 0 {
+		return nil, 0, &Error{Code: ErrArg, Msg: "dominated: negative limit"}
+	}
+	if err := s.lock(); err != nil {
+		return nil, 0, err
+	}
+	defer s.unlock()
+	var v *C.gh_retained
+	var n, total C.size_t
+	var cerr C.gh_err
+	if rc := C.gh_dominated(s.s, C.uint64_t(addr), C.size_t(limit), &v, &n, &total, &cerr); rc != 0 {
+		return nil, 0, newError(rc, &cerr)
+	}
+	defer C.gh_retainers_free(v)
+	return goRetainedList(v, n), int(total), nil
+}
+
+// RootDominated is Dominated below the root group of root i: the objects
+// it alone keeps alive with no object between; they retain what
+// RootRetained gives. Needs libgoheap 1.1.
+func (s *Session) RootDominated(i int, limit int) ([]Retained, int, error) {
+	if i < 0 || limit < 0 {
+		return nil, 0, &Error{Code: ErrArg, Msg: "root dominated: negative root or limit"}
+	}
+	if err := s.lock(); err != nil {
+		return nil, 0, err
+	}
+	defer s.unlock()
+	var v *C.gh_retained
+	var n, total C.size_t
+	var cerr C.gh_err
+	if rc := C.gh_root_dominated(s.s, C.size_t(i), C.size_t(limit), &v, &n, &total, &cerr); rc != 0 {
+		return nil, 0, newError(rc, &cerr)
+	}
+	defer C.gh_retainers_free(v)
+	return goRetainedList(v, n), int(total), nil
+}

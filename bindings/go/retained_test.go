@@ -2,6 +2,7 @@ package goheap_test
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -103,6 +104,64 @@ func TestRetained(t *testing.T) {
 					t.Errorf("Retainers[%d] %#x: %d bytes, Retained says %d (%v)", i, r.Object.Addr, r.Bytes,
 						one.Bytes, err)
 				}
+			}
+			// The tree one level down adds up: an object retains its slot
+			// and its children's retained sizes; a root group its
+			// children's. Each child names its parent as its dominator.
+			for _, r := range top {
+				kids, total, err := s.Dominated(r.Object.Addr, 0)
+				if err != nil || total != len(kids) {
+					t.Fatalf("Dominated(%#x): %v, %d of %d", r.Object.Addr, err, len(kids), total)
+				}
+				b, o := r.Object.Size, uint64(1)
+				for j, k := range kids {
+					b, o = b+k.Bytes, o+k.Objects
+					if k.Dominator != r.Object.Addr || (j > 0 && k.Bytes > kids[j-1].Bytes) {
+						t.Errorf("Dominated(%#x)[%d]: dominator %#x, %d bytes", r.Object.Addr, j, k.Dominator, k.Bytes)
+					}
+				}
+				if b != r.Bytes || o != r.Objects {
+					t.Errorf("%#x retains %d B %d objects, its slot and children %d B %d", r.Object.Addr, r.Bytes,
+						r.Objects, b, o)
+				}
+				if one, n, err := s.Dominated(r.Object.Addr, 1); err != nil || n != total || len(one) != min(1, total) {
+					t.Errorf("Dominated(%#x, 1): %d of %d, %v", r.Object.Addr, len(one), n, err)
+				}
+			}
+			groups := 0
+			for i := range roots {
+				rb, ro, err := s.RootRetained(i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				kids, _, err := s.RootDominated(i, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var b, o uint64
+				for _, k := range kids {
+					b, o = b+k.Bytes, o+k.Objects
+					if k.Dominator != 0 || k.DominatorRoot < 0 {
+						t.Errorf("root %d: child %#x dominated by %#x / root %d", i, k.Object.Addr, k.Dominator,
+							k.DominatorRoot)
+					}
+				}
+				if b != rb || o != ro {
+					t.Errorf("root %d (%s): retains %d B %d objects, its children %d B %d", i, rootString(roots[i]),
+						rb, ro, b, o)
+				}
+				if len(kids) > 0 {
+					groups++
+				}
+			}
+			if groups == 0 {
+				t.Errorf("no root group dominates anything")
+			}
+			if _, _, err := s.Dominated(0x10, 0); !errors.Is(err, goheap.ErrNotFound) {
+				t.Errorf("Dominated(0x10): %v, want ErrNotFound", err)
+			}
+			if _, _, err := s.RootDominated(len(roots), 0); !errors.Is(err, goheap.ErrNotFound) {
+				t.Errorf("RootDominated(%d): %v, want ErrNotFound", len(roots), err)
 			}
 		})
 	}

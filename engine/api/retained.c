@@ -16,6 +16,8 @@ static void fill(const gh_graph *g, const gh_domtree *d, const gh_obj *o, uint32
 {
     *out = (gh_retained){.dominator_root = -1};
     gh_api_object(g, o, o->addr, &out->object);
+    out->object.addr = o->addr; /* the slot, even for a tiny block */
+    out->object.size = o->size;
     if (!w)
         return;
     out->bytes = d->rbytes[w];
@@ -103,4 +105,76 @@ int gh_root_retained(gh_session *s, size_t i, uint64_t *bytes, uint64_t *objects
     *bytes = w ? d->rbytes[w] : 0;
     *objects = w ? d->robjs[w] : 0;
     return GH_OK;
+}
+
+/* --- the dominator tree's children ---------------------------------------- */
+
+static int by_retained(const void *a, const void *b)
+{
+    const gh_retained *x = a, *y = b;
+    if (x->bytes != y->bytes)
+        return x->bytes < y->bytes ? 1 : -1;
+    return (x->object.addr > y->object.addr) - (x->object.addr < y->object.addr);
+}
+
+/* The children of node w, largest retained first, up to limit (0: all). */
+static int children(gh_graph *g, gh_domtree *d, uint32_t w, size_t limit, gh_retained **out, size_t *n,
+                    size_t *total, gh_err *err)
+{
+    const uint32_t *kids = NULL;
+    uint32_t nk = 0;
+    int rc = w ? gh_dom_children(d, w, &kids, &nk, err) : GH_OK;
+    if (rc)
+        return rc;
+    gh_retained *v = calloc(nk ? nk : 1, sizeof *v);
+    if (!v)
+        return gh_errorf(err, GH_ENOMEM, "out of memory for %u dominated objects", nk);
+    size_t k = 0;
+    for (uint32_t i = 0; i < nk; i++) {
+        gh_obj o;
+        if (gh_dom_is_group(d, kids[i]) || !gh_heap_slot(g->h, d->vertex[kids[i]], &o))
+            continue; /* only the virtual root has groups as children */
+        fill(g, d, &o, kids[i], &v[k++]);
+    }
+    qsort(v, k, sizeof *v, by_retained);
+    if (total)
+        *total = k;
+    *out = v;
+    *n = limit && limit < k ? limit : k;
+    return GH_OK;
+}
+
+int gh_dominated(gh_session *s, uint64_t addr, size_t limit, gh_retained **out, size_t *n, size_t *total,
+                 gh_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (total)
+        *total = 0;
+    gh_graph *g;
+    gh_domtree *d;
+    int rc = tree(s, &g, &d, err);
+    if (rc)
+        return rc;
+    gh_obj o;
+    if (!gh_heap_find(g->h, addr, &o))
+        return gh_errorf(err, GH_ENOENT, "0x%" PRIx64 " is not inside an allocated heap object", addr);
+    return children(g, d, gh_dom_node(d, o.id), limit, out, n, total, err);
+}
+
+int gh_root_dominated(gh_session *s, size_t i, size_t limit, gh_retained **out, size_t *n, size_t *total,
+                      gh_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (total)
+        *total = 0;
+    gh_graph *g;
+    gh_domtree *d;
+    int rc = tree(s, &g, &d, err);
+    if (rc)
+        return rc;
+    if (i >= gh_roots_count(g->roots))
+        return gh_errorf(err, GH_ENOENT, "no root %zu (there are %zu)", i, gh_roots_count(g->roots));
+    return children(g, d, d->gnum[d->group_of[i]], limit, out, n, total, err);
 }

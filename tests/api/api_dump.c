@@ -228,8 +228,22 @@ int main(int argc, char **argv)
         if (gh_retained_get(s, addr, &r, &err))
             return fail("retained", &err);
         printf(", \"retained\": {\"bytes\": %" PRIu64 ", \"objects\": %" PRIu64 ", \"dominator\": \"0x%" PRIx64
-               "\", \"dominator_root\": %" PRId64 "}",
-               r.bytes, r.objects, r.dominator, r.dominator_root);
+               "\", \"dominator_root\": %" PRId64 ", \"slot\": \"0x%" PRIx64 "\", \"slot_size\": %" PRIu64 "}",
+               r.bytes, r.objects, r.dominator, r.dominator_root, r.object.addr, r.object.size);
+        /* What it dominates, one level down: all, then the largest alone. */
+        gh_retained *kids, *one;
+        size_t nk, total, n1, total1;
+        if (gh_dominated(s, addr, 0, &kids, &nk, &total, &err) || gh_dominated(s, addr, 1, &one, &n1, &total1, &err))
+            return fail("dominated", &err);
+        printf(", \"dominated\": {\"total\": %zu, \"first_alone\": %d, \"children\": [", total,
+               n1 == (total ? 1u : 0u) && total1 == total && (!n1 || one[0].object.addr == kids[0].object.addr));
+        for (size_t k = 0; k < nk; k++)
+            printf("%s{\"addr\": \"0x%" PRIx64 "\", \"size\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"objects\": %" PRIu64
+                   ", \"dominator\": \"0x%" PRIx64 "\"}", k ? ", " : "", kids[k].object.addr, kids[k].object.size,
+                   kids[k].bytes, kids[k].objects, kids[k].dominator);
+        printf("]}");
+        gh_retainers_free(kids);
+        gh_retainers_free(one);
         gh_edge e[64];
         int ne = gh_object_edges(s, o.id, 0, e, 64, &err);
         if (ne < 0)
@@ -284,9 +298,32 @@ int main(int argc, char **argv)
             return fail("root_retained", &err);
         printf("%s{\"root\": ", i ? ", " : "");
         root(&ri);
-        printf(", \"bytes\": %" PRIu64 ", \"objects\": %" PRIu64 "}", b, o);
+        /* Its group's children in the dominator tree: their sums, and
+         * how many do not name the group as their dominator. */
+        gh_retained *kids;
+        size_t nk, total;
+        if (gh_root_dominated(s, i, 0, &kids, &nk, &total, &err))
+            return fail("root_dominated", &err);
+        uint64_t kb = 0, ko = 0;
+        size_t stray = 0;
+        for (size_t k = 0; k < nk; k++) {
+            kb += kids[k].bytes, ko += kids[k].objects;
+            stray += kids[k].dominator != 0 || kids[k].dominator_root < 0;
+        }
+        gh_retainers_free(kids);
+        printf(", \"bytes\": %" PRIu64 ", \"objects\": %" PRIu64 ", \"dominated\": {\"n\": %zu, \"bytes\": %" PRIu64
+               ", \"objects\": %" PRIu64 ", \"stray\": %zu}}", b, o, total, kb, ko, stray);
     }
     printf("]");
+    {
+        gh_retained *kids;
+        size_t nk;
+        printf(", \"dominated_errors\": [{\"code\": %d, \"msg\": ", gh_dominated(s, 0x10, 0, &kids, &nk, NULL, &err));
+        str(err.msg);
+        printf("}, {\"code\": %d, \"msg\": ", gh_root_dominated(s, nroots, 0, &kids, &nk, NULL, &err));
+        str(err.msg);
+        printf("}]");
+    }
 
     /* Goroutines, their frames and their pointer variables. */
     size_t ng;

@@ -26,8 +26,11 @@
   record); the memory profile's sites against corpus/sites' manifest (the
   runtime's own MemProfile counts, live and garbage samples, stacks per
   site), every stack's user frame = its site, each sentinel's allocation
-  stack at the site of its type; a stripped binary's GH_EUNSUPP; every new
-  call's out-of-range index and bad address (GH_ENOENT with a message).
+  stack at the site of its type; a stripped binary's GH_EUNSUPP; the
+  dominator tree's children (gh_dominated, gh_root_dominated) adding up to
+  the retained sizes below every sentinel and root group, and equal to the
+  CLI's dominators ADDR; every new call's out-of-range index and bad
+  address (GH_ENOENT with a message).
 
 usage: test_library.py BUILD_DIR
 """
@@ -227,11 +230,57 @@ def check_api(dump, d, m, named):
     for c in a["breakdown"]["checks"]:
         assert c["goheap"] == c["runtime"] or c["explained"], "breakdown check fails: %r" % c
     assert a["heap_loads"] == 1, "heap loaded %d times" % a["heap_loads"]
+    dom = check_api_dominated(a, d, m)
     delve = check_api_goroutines(a, d, m)
     pend = check_api_pending(a, d, m)
     prof = check_api_profile(a, m, named)
-    return "%d types, %d sentinels, %d roots, %d goroutines, %d retained sizes; %s; %s; %s" % (
-        len(a["types"]), len(m["sentinels"]), a["roots"]["count"], len(a["goroutines"]), nret, delve, pend, prof)
+    return "%d types, %d sentinels, %d roots, %d goroutines, %d retained sizes; %s; %s; %s; %s" % (
+        len(a["types"]), len(m["sentinels"]), a["roots"]["count"], len(a["goroutines"]), nret, dom, delve, pend, prof)
+
+
+def check_api_dominated(a, d, m):
+    """gh_dominated and gh_root_dominated: the tree's own arithmetic (an
+    object retains its slot and what its children retain; a root group what
+    its children retain), every child naming its parent as its dominator,
+    largest first, limit 1 = the first; the CLI's dominators ADDR (folded by
+    type) retains the same below each sentinel; errors."""
+    nobj = 0
+    for q in a["sentinels"]:
+        if "dominated" not in q:
+            continue
+        r, dm = q["retained"], q["dominated"]
+        kids = dm["children"]
+        where = "dominated by %s" % q["addr"]
+        assert dm["total"] == len(kids) and dm["first_alone"], "%s: total %d, %d listed, limit 1 ok %d" % (
+            where, dm["total"], len(kids), dm["first_alone"])
+        assert all(k["dominator"] == r["slot"] for k in kids), "%s: a child dominated by another object" % where
+        assert [k["bytes"] for k in kids] == sorted((k["bytes"] for k in kids), reverse=True), "%s: not largest first" % where
+        if r["bytes"]:
+            assert r["bytes"] == r["slot_size"] + sum(k["bytes"] for k in kids) and \
+                r["objects"] == 1 + sum(k["objects"] for k in kids), "%s: retains %d B %d objects, itself %d + children %d B %d" % (
+                    where, r["bytes"], r["objects"], r["slot_size"], sum(k["bytes"] for k in kids), sum(k["objects"] for k in kids))
+        else:
+            assert not kids, "%s: garbage with dominated children" % where
+        if nobj < 4 and r["bytes"]:
+            node = cli(d, "dominators", q["addr"], "--json")["node"]
+            cb = sum(c["retained_bytes"] for c in node.get("children", [])) + node.get("more_bytes", 0)
+            cn = sum(c.get("count", 1) for c in node.get("children", [])) + node.get("more_objects", 0)
+            assert node["retained_bytes"] == r["bytes"] and (cb, cn) == (sum(k["bytes"] for k in kids), len(kids)), \
+                "%s: CLI dominators retains %d, %d children %d B; API %d, %d children %d B" % (
+                    where, node["retained_bytes"], cn, cb, r["bytes"], len(kids), sum(k["bytes"] for k in kids))
+            nobj += 1
+    groups = 0
+    for q in a["root_retained"]:
+        dm = q["dominated"]
+        assert (dm["bytes"], dm["objects"], dm["stray"]) == (q["bytes"], q["objects"], 0), \
+            "root %r: retains %d B %d objects, its children %d B %d (%d stray)" % (
+                q["root"], q["bytes"], q["objects"], dm["bytes"], dm["objects"], dm["stray"])
+        groups += dm["n"] > 0
+    e = a["dominated_errors"]
+    assert e[0]["code"] == -10 and "0x10" in e[0]["msg"] and e[1]["code"] == -10 and "no root" in e[1]["msg"], \
+        "dominated error paths: %r" % e
+    return "dominator children add up below %d sentinels (%d = CLI) and %d root groups" % (
+        sum(1 for q in a["sentinels"] if "dominated" in q), nobj, groups)
 
 
 def frame_dict(g, i):

@@ -146,6 +146,12 @@ GH_API int gh_set_threads(gh_session *s, int n);
  * Only core targets have an index. Call before the first query. */
 enum { GH_INDEX_DEFAULT = -1, GH_INDEX_OFF = 0, GH_INDEX_AUTO = 1, GH_INDEX_ALWAYS = 2 };
 GH_API int gh_set_index(gh_session *s, int mode, const char *dir, gh_err *err);
+
+/* Every command's text names types by their full import paths
+ * ("go/scanner.Scanner"), not only where two packages share a short name:
+ * the CLI's --full-names, given to the whole session. JSON always carries
+ * both names (type, full_type). */
+GH_API void gh_set_full_names(gh_session *s, int on);
 /* What the index did in this session ("loaded PATH", "saved PATH", "not
  * used PATH: why", "not saved: why"), or NULL when it was not asked. */
 GH_API const char *gh_index_status(const gh_session *s);
@@ -371,6 +377,18 @@ GH_API int gh_type_retained(gh_session *s, const char *type, uint64_t *bytes, ui
 
 /* What the root group of root i (gh_root_get) alone keeps alive. */
 GH_API int gh_root_retained(gh_session *s, size_t i, uint64_t *bytes, uint64_t *objects, gh_err *err);
+
+/* The dominator tree below an object (1.1): the objects the object holding
+ * addr immediately dominates (it alone keeps each alive, with no other
+ * object between), largest retained first; up to limit of them (0: all),
+ * *total how many there are. *n 0 for garbage and for a leaf. GH_ENOENT
+ * when addr is in no object. Free with gh_retainers_free. */
+GH_API int gh_dominated(gh_session *s, uint64_t addr, size_t limit, gh_retained **out, size_t *n, size_t *total,
+                        gh_err *err);
+/* The same below the root group of root i (a global, a goroutine, a
+ * finalizer record): what it alone keeps alive, one level down. */
+GH_API int gh_root_dominated(gh_session *s, size_t i, size_t limit, gh_retained **out, size_t *n, size_t *total,
+                             gh_err *err);
 
 /* ---- goroutines --------------------------------------------------------- */
 
