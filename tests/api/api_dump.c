@@ -481,6 +481,14 @@ int main(int argc, char **argv)
     int prc = gh_profile_get(s, &pi, &err);
     printf(", \"profile\": {\"code\": %d, \"msg\": ", prc);
     str(prc ? err.msg : NULL);
+    if (prc) {
+        /* Every profile call fails the same way. */
+        gh_site x;
+        gh_profile_stack st;
+        gh_frame_info fr;
+        printf(", \"others\": [%d, %d, %d]", gh_site_get(s, 0, &x, &err), gh_profile_stack_get(s, 0, &st, &err),
+               gh_profile_stack_frames(s, 0, 0, &fr, 1, &err));
+    }
     if (!prc) {
         printf(", \"rate\": %" PRId64 ", \"disabled\": %d, \"live_objects\": %" PRIu64 ", \"live_bytes\": %" PRIu64
                ", \"sampled_objects\": %" PRIu64 ", \"sampled_bytes\": %" PRIu64 ", \"note\": ",

@@ -391,7 +391,8 @@ def check_api_profile(a, m, named):
     runtime.mbuckets; errors of indexes and addresses."""
     pr = a["profile"]
     if not named:
-        assert pr["code"] == -9 and "runtime.mbuckets" in pr["msg"], "stripped: profile %r" % pr
+        assert pr["code"] == -9 and "runtime.mbuckets" in pr["msg"] and pr["others"] == [-9] * 3, \
+            "stripped: profile %r" % pr
         bad = [v for v in a["alloc_stacks"].values() if not (isinstance(v, dict) and v["code"] == -9)]
         assert not bad, "stripped: gh_object_alloc_stack gave %r" % bad[:3]
         return "stripped: GH_EUNSUPP (%s)" % pr["msg"][:50]
