@@ -4,7 +4,7 @@
  *
  *   expr    := unary
  *   unary   := '*' unary | '&' unary | '-' NUMBER | postfix
- *   postfix := primary { '.' NAME | '[' expr ']' }
+ *   postfix := primary { '.' NAME | '[' expr ']' | '.' '(' TYPE ')' }
  *   primary := NUMBER | STRING | NAME '.' NAME | STRING '.' NAME
  *            | '(' '*' TYPE ')' '(' expr ')' | '(' expr ')'
  *
@@ -12,7 +12,8 @@
  * ("net/http".DefaultClient); a lone NAME is no global (a debugger's local).
  * NUMBER is decimal or 0x hex; STRING a Go string literal ("..." with
  * escapes, or `raw`), used as a map key. (*T)(x) makes x a pointer to T,
- * T as Go names it (main.Session, []uint8, map.group[string]*main.Session).
+ * T as Go names it (main.Session, []uint8, map.group[string]*main.Session);
+ * x.(T) is the dynamic value of interface x when its dynamic type is T.
  *
  * expr_parse.c turns text into a tree (no target needed: tests/unit), and
  * expr_eval.c evaluates it over the target's memory, every read bounds-
@@ -41,6 +42,7 @@ typedef enum {
     GX_DEREF,  /* *a */
     GX_ADDR,   /* &a */
     GX_CONV,   /* (*str)(a) */
+    GX_ASSERT, /* a.(str): an interface's dynamic value, when its type is str */
 } gx_op;
 
 typedef struct gx_node {

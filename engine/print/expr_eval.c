@@ -463,13 +463,48 @@ static int index_(ev *E, int k, gh_xval *v)
 
 /* --- the rest ----------------------------------------------------------------------- */
 
+/* x.(T): the interface's dynamic type word (eface) or its itab's type
+ * (abi.ITab{Inter, Type, ...}) must be T's descriptor; the value is in the
+ * data word itself for a pointer-shaped T, else where the data word points. */
+static int assert_(ev *E, int k, gh_xval *v)
+{
+    const gx_node *n = &E->e->n[k];
+    int rc = eval(E, n->a, v);
+    pv_tinfo ti;
+    char tmp[128];
+    if (rc || (rc = info(E, n->a, v, &ti)))
+        return rc;
+    if (ti.kind != GH_KIND_INTERFACE)
+        return gh_errorf(E->err, GH_EARG, "%.*s: %s is not an interface", TXT(E, k), tname(E, v->type, tmp, sizeof tmp));
+    uint64_t t = gh_types_by_name(E->env->c->ty, n->str), w0, w1, dyn;
+    if (!t)
+        return gh_errorf(E->err, GH_ENOENT, "%.*s: %s names no type of the program, or more than one (names as "
+                         "goheap prints them)", TXT(E, k), n->str);
+    if ((rc = word(E, n->a, v->addr, &w0)) || (rc = word(E, n->a, v->addr + 8, &w1)))
+        return rc;
+    if (!w0)
+        return gh_errorf(E->err, GH_ENOENT, "%.*s: %.*s is a nil interface", TXT(E, k), TXT(E, n->a));
+    if (ti.iface_empty)
+        dyn = w0;
+    else if ((rc = word(E, n->a, w0 + 8, &dyn)))
+        return rc;
+    if (dyn != t)
+        return gh_errorf(E->err, GH_EARG, "%.*s: %.*s holds %s, not %s", TXT(E, k), TXT(E, n->a),
+                         tname(E, (pv_tref){dyn, 0}, tmp, sizeof tmp), n->str);
+    pv_tinfo di;
+    if (pv_type_info(E->env->c, (pv_tref){t, 0}, &di))
+        return gh_errorf(E->err, GH_EFORMAT, "%.*s: the type %s cannot be read", TXT(E, k), n->str);
+    *v = (gh_xval){GX_V_MEM, 0, di.direct ? v->addr + 8 : w1, 0, {t, 0}};
+    return GH_OK;
+}
+
 static int conv(ev *E, int k, gh_xval *v)
 {
     const gx_node *n = &E->e->n[k];
     uint64_t t = gh_types_by_name(E->env->c->ty, n->str);
     if (!t)
-        return gh_errorf(E->err, GH_ENOENT, "(*%s): no type %s in the program (names as goheap prints them)", n->str,
-                         n->str);
+        return gh_errorf(E->err, GH_ENOENT, "(*%s): %s names no type of the program, or more than one (names as "
+                         "goheap prints them)", n->str, n->str);
     int rc = eval(E, n->a, v);
     if (rc)
         return rc;
@@ -533,6 +568,8 @@ static int eval(ev *E, int k, gh_xval *v)
         return GH_OK;
     case GX_CONV:
         return conv(E, k, v);
+    case GX_ASSERT:
+        return assert_(E, k, v);
     }
     return gh_errorf(E->err, GH_EARG, "bad expression node");
 }

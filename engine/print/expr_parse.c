@@ -315,6 +315,31 @@ static int postfix(parser *P)
         if (c == '.') {
             P->p++;
             skip(P);
+            if (P->p < P->len && P->s[P->p] == '(') { /* x.(T): a type assertion */
+                size_t t0 = P->p + 1, q = t0, depth = 1;
+                while (q < P->len && depth) {
+                    char d = P->s[q];
+                    depth += d == '(' || d == '[';
+                    depth -= d == ')' || d == ']';
+                    q++;
+                }
+                if (depth)
+                    return fail(P, P->p, "expected ')' after the asserted type");
+                size_t t1 = q - 1;
+                while (t0 < t1 && (P->s[t0] == ' ' || P->s[t0] == '\t'))
+                    t0++;
+                while (t1 > t0 && (P->s[t1 - 1] == ' ' || P->s[t1 - 1] == '\t'))
+                    t1--;
+                if (t1 == t0)
+                    return fail(P, P->p + 1, "expected a type in .(T)");
+                P->p = q;
+                int k = node(P, GX_ASSERT, from);
+                if (k < 0 || set_str(P, k, P->s + t0, t1 - t0))
+                    return -1;
+                P->e->n[k].a = x;
+                x = k;
+                continue;
+            }
             size_t l = name_len(P);
             if (!l)
                 return fail(P, P->p, "expected a field name after '.'");
@@ -461,6 +486,11 @@ static size_t fmt(const gh_expr *e, int k, char *buf, size_t cap, size_t o)
         PUT("(%s ", n->op == GX_DEREF ? "deref" : "addr");
         o = fmt(e, n->a, buf, cap, o);
         PUT(")");
+        break;
+    case GX_ASSERT:
+        PUT("(assert ");
+        o = fmt(e, n->a, buf, cap, o);
+        PUT(" %s)", n->str);
         break;
     case GX_CONV:
         PUT("(conv *%s ", n->str);

@@ -5,7 +5,7 @@ stopped):
 - every sentinel by (*T)(ADDR): whatis gives ADDR, and each field the
   manifest names prints the manifest's value through (*T)(ADDR).F;
 - named cores: every Go-terms path paths gives for a sentinel (hops that
-  are fields, indexes and map keys), read back as an expression, reaches
+  are fields, indexes, map keys and type assertions), read back as an expression, reaches
   exactly the sentinel's address;
 - by construction of the corpus programs: main.sessions["user-0042"] and
   .Payload (demo), main.Small["s2"], main.Nested["outer-3"][7],
@@ -18,8 +18,9 @@ import os
 import re
 import subprocess
 
-SIMPLE_HOP = re.compile(r'^(\.[A-Za-z_]\w*|\[-?\d+\]|\["(?:[^"\\]|\\.)*"\])$')
-ROOT_HOP = re.compile(r'^\*?[A-Za-z_][\w/.-]*\.[A-Za-z_]\w*((\.[A-Za-z_]\w*)|\[-?\d+\]|\["(?:[^"\\]|\\.)*"\])*$')
+COMP = r'(?:\.[A-Za-z_]\w*|\[-?\d+\]|\["(?:[^"\\]|\\.)*"\]|\.\((?:[^()]|\([^()]*\))+\))'
+SIMPLE_HOP = re.compile(r'^%s+$' % COMP)
+ROOT_HOP = re.compile(r'^\*?[A-Za-z_][\w/.-]*\.[A-Za-z_]\w*%s*$' % COMP)
 
 
 def quote(s):
@@ -65,7 +66,7 @@ def by_construction(m, sentinels):
 
 def go_expr(path):
     """The expression a Go-terms path spells, or None when a hop is not one
-    of the language: an interface's .(T), a closure's captured variable, a
+    of the language: a closure's captured variable, a
     channel's buffer (a hop into a runtime.* or closure object), ?, or a
     path longer than the language takes. The first hop's *name (a variable
     holding a pointer, or a slice's data) is name: a pointer's fields and a
@@ -82,10 +83,23 @@ def go_expr(path):
 
 def check_expr(d, m, goheap, named=True):
     sentinels = m["sentinels"]
+    # Two packages of the same name (corpus/samename) make a short type name
+    # name two types: the manifest's notes give their import paths.
+    paths_of = {}
+    for n in m.get("notes", []):
+        g = re.match(r"live by import path: (\S+) \d+$", n)
+        if g:
+            short = g.group(1).rsplit("/", 1)[-1]
+            paths_of.setdefault(short, set()).add(g.group(1))
+    ambiguous = {t for t, ps in paths_of.items() if len(ps) > 1}
     # 1. (*T)(ADDR) and its fields
     cmds, want, nils = [], [], []
     for s in sentinels:
         conv = "(*%s)(%s)" % (s["type"], s["addr"])
+        if s["type"] in ambiguous:
+            nils.append(("whatis %s" % quote(conv), "goheap: whatis: (*%s): %s names no type of the program, or more "
+                         "than one (names as goheap prints them)" % (s["type"], s["type"])))
+            continue
         cmds.append("whatis %s --json" % quote(conv))
         want.append(("addr", conv, s["addr"]))
         for f, v in sorted((s.get("fields") or {}).items()):
@@ -134,7 +148,8 @@ def check_expr(d, m, goheap, named=True):
                'goheap: whatis: "$rsp": registers and a debugger\'s variables are evaluated only inside lldb or gdb'),
               ("paths localvar", "goheap: paths: localvar: not a global (a global is package.name; locals need lldb or gdb)"),
               ("print %s" % quote("(*main.NoSuchType)(0x10)"),
-               "goheap: print: (*main.NoSuchType): no type main.NoSuchType in the program (names as goheap prints them)")]
+               "goheap: print: (*main.NoSuchType): main.NoSuchType names no type of the program, or more than one "
+               "(names as goheap prints them)")]
     if named and m.get("program") == "demo":
         s = next(t for t in sentinels if t["type"] == "main.Session")
         u = s["fields"]["User"]
@@ -148,6 +163,9 @@ def check_expr(d, m, goheap, named=True):
                     "goheap: retains: %s.Prev: nil pointer dereference" % k),
                    ("graph %s" % quote("main.sessions[42]"),
                     'goheap: graph: main.sessions[42]: the key 42 is not a string')]
+    if named and m.get("program") == "globals":  # Iface = &IfaceObj{...}
+        errors += [("whatis %s" % quote("main.Iface.(*main.Named)"),
+                    "goheap: whatis: main.Iface.(*main.Named): main.Iface holds *main.IfaceObj, not *main.Named")]
     if named and m.get("program") == "maps":
         errors += [("whatis %s" % quote('main.Nested["outer-3"][100000]'),
                     'goheap: whatis: no key 100000 in main.Nested["outer-3"]')]
@@ -155,6 +173,6 @@ def check_expr(d, m, goheap, named=True):
     _, errs = run(goheap, d, [c for c, _ in errors])
     assert errs == [w for _, w in errors], "errors: %r, want %r" % (
         [e for e, (_, w) in zip(errs, errors) if e != w][:3], [w for e, (_, w) in zip(errs, errors) if e != w][:3])
-    return "%d sentinels by (*T)(addr), %d fields; %d Go-terms paths and %d expressions by construction reach " \
+    return "%d sentinels by (*T)(addr) (ambiguous names refused), %d fields; %d Go-terms paths and %d expressions by construction reach " \
            "the manifest's addresses; %d one-line errors" % (
-               len(sentinels), nfields, len(paths), len(by_construction(m, sentinels)) if named else 0, len(errors))
+               len(sentinels) - sum(s["type"] in ambiguous for s in sentinels), nfields, len(paths), len(by_construction(m, sentinels)) if named else 0, len(errors))

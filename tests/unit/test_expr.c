@@ -69,6 +69,8 @@ static void accepts(void **state)
     tree_is("main.m[`raw\\n`]", "(index (global main.m) (str \"raw\\n\"))");
     tree_is("main.Ünïcode.Fïeld", "(field (global main.Ünïcode) Fïeld)");
     tree_is("((main.X))", "(global main.X)");
+    tree_is("main.Iface.(*main.IfaceObj).N", "(field (assert (global main.Iface) *main.IfaceObj) N)");
+    tree_is("main.H[2].( func(int) (bool, error) )", "(assert (index (global main.H) 2) func(int) (bool, error))");
     uint64_t v;
     assert_true(gh_expr_number("0xffffffffffffffff", &v) && v == UINT64_MAX);
     assert_false(gh_expr_number("0x10000000000000000", &v));
@@ -94,6 +96,8 @@ static void refuses(void **state)
     error_is("(*)(1)", "\"(*)(1)\": expected a type after (* at column 3 (')')");
     error_is("(main.x", "\"(main.x\": expected ')' at the end");
     error_is("", "\"\": expected an expression at the end");
+    error_is("main.I.()", "\"main.I.()\": expected a type in .(T) at column 9 (')')");
+    error_is("main.I.(*main.T", "\"main.I.(*main.T\": expected ')' after the asserted type at column 8 ('(')");
     error_is("a  b|c; $(echo PWNED)", "a: not a global (a global is package.name; locals need lldb or gdb)");
 }
 
