@@ -169,6 +169,20 @@ static int value_of(gh_session *s, pv_ctx *c, pv_node *root, target *t, const gh
     return 1;
 }
 
+/* Whether the value is a whole heap object, of the type the graph gave it. */
+static int whole_object(pv_ctx *c, const gh_xval *v)
+{
+    gh_obj o;
+    char tmp[160];
+    if (!gh_heap_find(c->g->h, v->addr, &o) || gh_obj_data(&o) != v->addr)
+        return 0;
+    gh_tid tid = c->g->type[o.id];
+    if (!tid || tid == GH_TID_TINY)
+        return 0;
+    const gh_otype *ot = gh_types_get(c->g->types, tid);
+    return ot && ot->count == 1 && !strcmp(gh_types_name(c->g->types, tid), pv_type_name(c, v->type, tmp, sizeof tmp));
+}
+
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 {
     uint64_t addr = 0, depth = 3, elems = 8;
@@ -212,6 +226,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         return gh_errorf(err, GH_EFORMAT, "print: %.200s: its type cannot be read", a->pos[0]);
     } else if (ti.kind == GH_KIND_POINTER && !gh_read_u64(s->t, v.addr, &addr, NULL) && addr) {
         /* a pointer: the object it points to, as print ADDR with its value */
+    } else if (whole_object(&c, &v)) {
+        addr = v.addr; /* a whole heap object of its own type (*main.config): printed as the object */
     } else {
         as_value = value_of(s, &c, &root, &t, &v, a->pos[0]);
         if (!as_value)
