@@ -19,6 +19,8 @@ static const char usage[] =
     "       --stats: on exit, the time each phase took on stderr; with GOHEAP_STATS=1 too, what\n"
     "                decompressing a compressed core cost\n"
     "       --no-index, --index: skip the graph index of a core; save it however quick the graph was\n"
+    "       --full-names: type names with their import paths (go/scanner.Scanner) in every command's\n"
+    "                text, not only where two packages share a short name (any command takes it too)\n"
     "       goheap --from-gdb COMMAND [ARGS]   (used by goheap.gdb; see docs/gdb.md)\n"
     "Without a command, goheap reads commands from a prompt and keeps the session loaded.\n";
 
@@ -108,7 +110,7 @@ int cli_run(gh_session *s, int argc, char **argv, gh_out *out)
 int main(int argc, char **argv)
 {
     const char *exe = NULL, *core = NULL;
-    int pid = 0, i = 1, stats = 0, index = GH_INDEX_DEFAULT;
+    int pid = 0, i = 1, stats = 0, index = GH_INDEX_DEFAULT, full_names = 0;
     gh_out out = {write_stdout, NULL, 0};
     gh_err err = {0};
     struct winsize ws;
@@ -125,6 +127,8 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--stats")) {
             stats = 1;
+        } else if (!strcmp(argv[i], "--full-names")) {
+            full_names = 1;
         } else if (!strcmp(argv[i], "--no-index")) {
             index = GH_INDEX_OFF;
         } else if (!strcmp(argv[i], "--index")) {
@@ -180,6 +184,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "goheap: %s\n", gh_target_note(s));
     if (!pid && gh_set_index(s, index, NULL, &err))
         fprintf(stderr, "goheap: warning: %s\n", err.msg);
+    gh_set_full_names(s, full_names);
     gh_set_interrupt_flag(s, &cli_interrupted);
     if (isatty(2))
         gh_set_progress(s, progress, NULL);

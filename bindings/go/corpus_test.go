@@ -25,7 +25,7 @@ import (
 var (
 	releases = testReleases()
 	programs = []string{"chans", "closures", "demo", "finalizers", "garbage", "globals", "goroutines", "list",
-		"maps", "retained", "sites", "sizeclasses", "stacks"}
+		"maps", "retained", "samename", "sites", "sizeclasses", "stacks"}
 )
 
 func testReleases() []string {

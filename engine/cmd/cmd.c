@@ -234,16 +234,34 @@ int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_err *er
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return gh_command_help(argv[0], out, err);
+    /* --full-names, which every command takes: type names with their import
+     * paths in text (JSON always has both). */
+    char *args[256];
+    int n = 0, full = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i && !strcmp(argv[i], "--full-names")) {
+            full = 1;
+            continue;
+        }
+        if (n == (int)(sizeof args / sizeof *args))
+            return gh_errorf(err, GH_EARG, "%s: too many arguments", argv[0]);
+        args[n++] = argv[i];
+    }
+    argc = n;
+    argv = args;
     gh_args a;
     gh_session_refresh(s);
     int rc = parse(c, argc, argv, &a, err);
     if (rc)
         return rc;
+    int was_full = s->full_names;
+    s->full_names |= full;
     /* The command's own time: all of it but the model phases it caused. */
     gh_clock c0 = gh_clock_now(), before = {0}, after = {0};
     for (int k = 0; k < GH_PHASE_COMMAND; k++)
         before.wall += s->phase[k].wall, before.cpu += s->phase[k].cpu;
     rc = c->run(s, &a, out, err);
+    s->full_names = was_full;
     for (int k = 0; k < GH_PHASE_COMMAND; k++)
         after.wall += s->phase[k].wall, after.cpu += s->phase[k].cpu;
     gh_clock_add(&s->phase[GH_PHASE_COMMAND], c0);

@@ -14,13 +14,21 @@
 
 typedef struct row {
     const char *name;
+    const char *full; /* with import paths (JSON full_type; text where name is shared or --full-names) */
     uint64_t count, bytes, gcount, gbytes;
     int typed; /* not unknown<N> */
     int bound; /* an array's length is what fits its slot ([≤N]T) */
+    const char *show; /* as text names it */
     const gh_dom_type *ret; /* --retained: the type's retained size, NULL when none (tiny sub-objects) */
 } row;
 
-static int by_name(const void *a, const void *b) { return strcmp(((const row *)a)->name, ((const row *)b)->name); }
+static int by_full(const void *a, const void *b) { return strcmp(((const row *)a)->full, ((const row *)b)->full); }
+static int by_name(const void *a, const void *b)
+{
+    const row *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : strcmp(x->full, y->full);
+}
 
 static int by_size(const void *a, const void *b, void *count)
 {
@@ -35,6 +43,22 @@ static int by_size(const void *a, const void *b, void *count)
     if (kx != ky)
         return kx < ky ? 1 : -1;
     return strcmp(x->name, y->name);
+}
+
+/* Whether name spells one of the shared short names (sorted) as a whole
+ * type name inside it: "[8]*scanner.Scanner" holds "scanner.Scanner". */
+static int names_shared(const char *name, const char **shared, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        size_t len = strlen(shared[k]);
+        for (const char *p = strstr(name, shared[k]); p; p = strstr(p + 1, shared[k])) {
+            char before = p > name ? p[-1] : ' ', after = p[len];
+            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./", before) &&
+                (!after || !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.", after)))
+                return 1;
+        }
+    }
+    return 0;
 }
 
 /* --- objects pending finalization (graph/pending.h), by type ----------- */
@@ -132,7 +156,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             regfree(&re);
         return rc;
     }
-    /* Rows by name: one type can be reached under several ids. */
+    /* Rows by full name: one type can be reached under several ids, and
+     * two packages of one name give two types of one short name. */
     row *rows = calloc(tc.n ? tc.n : 1, sizeof *rows);
     if (!rows) {
         gh_typecount_free(&tc);
@@ -143,12 +168,13 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     }
     size_t nr = 0;
     for (size_t i = 0; i < tc.n; i++)
-        rows[nr++] = (row){tc.v[i].name, tc.v[i].live, tc.v[i].live_bytes, tc.v[i].garbage, tc.v[i].garbage_bytes,
-                           tc.v[i].tid != 0, gh_types_length_bound(g->types, tc.v[i].tid), NULL};
-    qsort(rows, nr, sizeof *rows, by_name);
+        rows[nr++] = (row){tc.v[i].name, tc.v[i].tid ? gh_types_full_name(g->types, tc.v[i].tid) : tc.v[i].name,
+                           tc.v[i].live, tc.v[i].live_bytes, tc.v[i].garbage, tc.v[i].garbage_bytes,
+                           tc.v[i].tid != 0, gh_types_length_bound(g->types, tc.v[i].tid), NULL, NULL};
+    qsort(rows, nr, sizeof *rows, by_full);
     size_t k = 0;
     for (size_t i = 0; i < nr; i++) {
-        if (k && !strcmp(rows[k - 1].name, rows[i].name)) {
+        if (k && !strcmp(rows[k - 1].full, rows[i].full)) {
             rows[k - 1].count += rows[i].count;
             rows[k - 1].bytes += rows[i].bytes;
             rows[k - 1].gcount += rows[i].gcount;
@@ -158,11 +184,23 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         }
     }
     nr = k;
+    /* Text names a row by its full name where two rows share the short
+     * one (or with --full-names). */
+    qsort(rows, nr, sizeof *rows, by_name);
+    const char **shared = calloc(nr ? nr : 1, sizeof *shared);
+    size_t nshared = 0;
+    for (size_t i = 0; shared && i + 1 < nr; i++)
+        if (!strcmp(rows[i].name, rows[i + 1].name) && (!nshared || strcmp(shared[nshared - 1], rows[i].name)))
+            shared[nshared++] = rows[i].name;
+    for (size_t i = 0; i < nr; i++)
+        rows[i].show = s->full_names || names_shared(rows[i].name, shared, nshared) ? rows[i].full : rows[i].name;
+    free(shared);
     for (size_t i = 0; retained && i < nr; i++)
         rows[i].ret = gh_dom_type_find(d, rows[i].name);
     k = 0;
     for (size_t i = 0; i < nr; i++)
-        if ((rows[i].count || rows[i].gcount) && (!have_re || regexec(&re, rows[i].name, 0, NULL, 0) == 0))
+        if ((rows[i].count || rows[i].gcount) &&
+            (!have_re || regexec(&re, rows[i].name, 0, NULL, 0) == 0 || regexec(&re, rows[i].full, 0, NULL, 0) == 0))
             rows[k++] = rows[i];
     nr = k;
     /* The header's totals: the whole heap as the runtime counts it (a tiny
@@ -244,6 +282,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         for (size_t i = 0; i < shown; i++) {
             gh_json_obj(&j);
             gh_json_kstr(&j, "type", rows[i].name);
+            gh_json_kstr(&j, "full_type", rows[i].full);
             if (rows[i].bound)
                 gh_json_kbool(&j, "length_bound", 1);
             gh_json_ku64(&j, "count", rows[i].count);
@@ -314,15 +353,15 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                 else
                     snprintf(rcell, sizeof rcell, "%11s", "-");
             }
-            int len = (int)strlen(rows[i].name), cut = room && len > room;
+            int len = (int)strlen(rows[i].show), cut = room && len > room;
             int n = cut ? room - 3 : len;
             if (all)
                 gh_printf(out, "%12" PRIu64 " %12" PRIu64 " %10s %12" PRIu64 " %12" PRIu64 " %s %.*s%s\n",
-                          rows[i].count, rows[i].bytes, h, rows[i].gcount, rows[i].gbytes, rcell, n, rows[i].name,
+                          rows[i].count, rows[i].bytes, h, rows[i].gcount, rows[i].gbytes, rcell, n, rows[i].show,
                           cut ? "..." : "");
             else
                 gh_printf(out, "%12" PRIu64 " %12" PRIu64 " %10s %s %.*s%s\n", rows[i].count, rows[i].bytes, h,
-                          rcell, n, rows[i].name, cut ? "..." : "");
+                          rcell, n, rows[i].show, cut ? "..." : "");
         }
         if (shown < nr)
             gh_printf(out, "(%zu more types; --top N shows more)\n", nr - shown);

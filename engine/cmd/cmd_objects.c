@@ -17,6 +17,8 @@ typedef struct lister {
     uint64_t min, max, limit, matched, bytes, shown;
     int both;
     const gh_graph *g;
+    const gh_session *s;
+    gh_shortnames sn; /* short names two import paths share: text names those in full */
 } lister;
 
 static int each(void *ctx, const gh_objview *o)
@@ -24,7 +26,8 @@ static int each(void *ctx, const gh_objview *o)
     lister *l = ctx;
     if (o->size < l->min || o->size > l->max)
         return 0;
-    if (l->re && regexec(l->re, o->type, 0, NULL, 0))
+    const char *full = o->tid ? gh_types_full_name(l->g->types, o->tid) : o->type;
+    if (l->re && regexec(l->re, o->type, 0, NULL, 0) && regexec(l->re, full, 0, NULL, 0))
         return 0;
     l->matched++;
     l->bytes += o->size;
@@ -35,6 +38,7 @@ static int each(void *ctx, const gh_objview *o)
         gh_json_obj(l->j);
         gh_json_kaddr(l->j, "addr", o->addr);
         gh_json_kstr(l->j, "type", o->type);
+        gh_json_kstr(l->j, "full_type", full);
         gh_json_ku64(l->j, "size", o->size);
         if (o->tid && gh_types_length_bound(l->g->types, o->tid))
             gh_json_kbool(l->j, "length_bound", 1);
@@ -44,7 +48,8 @@ static int each(void *ctx, const gh_objview *o)
         }
         gh_json_end(l->j, '}');
     } else {
-        gh_printf(l->out, "0x%016" PRIx64 " %10" PRIu64 "  %s%s\n", o->addr, o->size, o->type,
+        gh_printf(l->out, "0x%016" PRIx64 " %10" PRIu64 "  %s%s\n", o->addr, o->size,
+                  gh_render_tname(l->s, &l->sn, l->g->types, o->tid, o->type),
                   !l->both || o->live ? "" : o->pending ? "  (pending finalization)" : "  (garbage)");
     }
     return 0;
@@ -76,6 +81,12 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     int live = !garbage && !pending;
     int dead = all ? GH_VIEW_GARBAGE | GH_VIEW_PENDING : garbage ? GH_VIEW_GARBAGE : pending ? GH_VIEW_PENDING : 0;
     l.g = g;
+    l.s = s;
+    if (!json && gh_typenames_shared(g->types, &l.sn)) {
+        if (l.re)
+            regfree(&re);
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    }
     gh_json j;
     if (json) {
         gh_render_begin(&j, out, s);
@@ -101,6 +112,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     }
     if (l.re)
         regfree(&re);
+    gh_shortnames_free(&l.sn);
     return GH_OK;
 }
 

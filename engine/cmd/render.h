@@ -65,6 +65,21 @@ typedef struct gh_gohop {
 gh_gohop *gh_render_gopath(gh_cancel *cc, const gh_graph *g, const gh_gpath *p, size_t *n);
 void gh_gohops_free(gh_gohop *h, size_t n);
 
+/* --- type names in text (render_typename.c) --- */
+
+/* The short names (reflect's) that two types of different import paths
+ * share among the types the graph knows, sorted. */
+typedef struct gh_shortnames {
+    const char **names; /* valid while the types live */
+    size_t n;
+} gh_shortnames;
+int gh_typenames_shared(gh_types *ty, gh_shortnames *out); /* -1 out of memory */
+int gh_shortnames_has(const gh_shortnames *sn, const char *name);
+void gh_shortnames_free(gh_shortnames *sn);
+/* How text names type id (short name name): the full name under
+ * --full-names or when the short one is shared, else name. */
+const char *gh_render_tname(const gh_session *s, const gh_shortnames *sn, gh_types *ty, gh_tid id, const char *name);
+
 /* --- goroutines (render_goroutines.c) --- */
 
 /* The last element of a path. */

@@ -264,6 +264,68 @@ static int str_name(gh_typenames *c, const gh_rtype *rt, const gh_module_types *
     return tn_put_mem(c, n.name_addr + 1, n.name_len - 1, err);
 }
 
+/* Where a named type's abi.UncommonType lies: after the kind's own
+ * descriptor (internal/abi's Uncommon()). 0 when the layout is not known
+ * (a map type when the map implementation is not). */
+static uint64_t uncommon_off(const gh_typenames *c, const gh_rtype *rt)
+{
+    switch (rt->kind) {
+    case GH_KIND_STRUCT: case GH_KIND_INTERFACE: return 80; /* PkgPath, Fields or Methods */
+    case GH_KIND_POINTER: case GH_KIND_SLICE: case GH_KIND_FUNC: return 56;
+    case GH_KIND_ARRAY: return 72;
+    case GH_KIND_CHAN: return 64;
+    case GH_KIND_MAP:
+        if (c->go_minor >= 26)
+            return 112;
+        if (!c->rt)
+            return 0;
+        return c->rt->exps & GH_EXP_SWISSMAP ? 112 : 88; /* Swiss MapType; the classic one */
+    default: return 48;
+    }
+}
+
+/* A named type's package path (uncommon.PkgPath), appended in place of the
+ * package name that starts the name built from start: "util.Item" becomes
+ * "example.com/a/util.Item". The import path is what tells two packages of
+ * one name apart; type arguments inside brackets are not recorded in the
+ * descriptor and stay as Str spells them. Nothing changes for a type with
+ * no package (int, error) or no recorded path. */
+static int qualify(gh_typenames *c, const gh_rtype *rt, const gh_module_types *m, size_t start, gh_err *err)
+{
+    uint64_t uo = uncommon_off(c, rt);
+    int32_t off;
+    tn_name pn;
+    if (!(rt->tflag & GH_TFLAG_UNCOMMON) || !uo || gh_read(c->t, rt->addr + uo, &off, 4, NULL) || off <= 0 ||
+        m->types + (uint64_t)off >= m->etypes || tn_read_name(c, m->types + (uint64_t)off, m->etypes, &pn, NULL) ||
+        !pn.name_len || pn.name_len > 4096)
+        return GH_OK;
+    size_t len = c->len - start, dot = 0;
+    if (len > pn.name_len && c->buf[start + pn.name_len] == '.') { /* already the path: go.shape.int */
+        char head[4097];
+        if (gh_read(c->t, pn.name_addr, head, pn.name_len, NULL) == GH_OK && !memcmp(head, c->buf + start, pn.name_len))
+            return GH_OK;
+    }
+    while (dot < len && c->buf[start + dot] != '.' && c->buf[start + dot] != '[')
+        dot++;
+    if (dot == len || c->buf[start + dot] != '.')
+        return GH_OK;
+    char path[4097], *tail = malloc(len - dot + 1);
+    if (!tail)
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    memcpy(tail, c->buf + start + dot, len - dot);
+    tail[len - dot] = 0;
+    int rc = gh_read(c->t, pn.name_addr, path, pn.name_len, err);
+    if (rc == GH_OK) {
+        path[pn.name_len] = 0;
+        c->len = start;
+        rc = tn_puts(c, path, err);
+        if (rc == GH_OK)
+            rc = tn_puts(c, tail, err);
+    }
+    free(tail);
+    return rc;
+}
+
 /* The name of the type at addr, appended without consulting the cache. */
 static int name_of(gh_typenames *c, uint64_t addr, int depth, int built, gh_err *err)
 {
@@ -272,6 +334,17 @@ static int name_of(gh_typenames *c, uint64_t addr, int depth, int built, gh_err 
     if (rc)
         return rc;
     const gh_module_types *m = tn_module(c, addr);
+    if (m && c->full && !built) {
+        /* Full names: a named type's Str with its import path; an unnamed
+         * composite from its structure, whose element names are full too
+         * (Str, where the structure cannot be named). */
+        size_t start = c->len;
+        if (rt.tflag & GH_TFLAG_NAMED)
+            return (rc = str_name(c, &rt, m, err)) ? rc : qualify(c, &rt, m, start, err);
+        if (composite(rt.kind) && tn_build(c, &rt, depth, 0, NULL) == GH_OK)
+            return GH_OK;
+        c->len = start;
+    }
     if (m && !built) {
         size_t start = c->len;
         if ((rc = str_name(c, &rt, m, err)) == GH_OK)
@@ -305,7 +378,8 @@ int tn_append(gh_typenames *c, uint64_t addr, int depth, gh_err *err)
         return gh_errorf(err, GH_EFORMAT, "type at 0x%llx: more than %llu descriptors in one name",
                          (unsigned long long)addr, (unsigned long long)VISIT_BUDGET);
     c->visits--;
-    tn_entry *e = find(c, addr);
+    uint64_t key = c->full ? addr | TN_FULL_KEY : addr;
+    tn_entry *e = find(c, key);
     if (e && e->state == TN_OK)
         return tn_puts(c, e->s, err);
     if (e && e->state == TN_FAIL)
@@ -313,9 +387,9 @@ int tn_append(gh_typenames *c, uint64_t addr, int depth, gh_err *err)
     size_t start = c->len;
     int rc = name_of(c, addr, depth, 0, err);
     if (rc == GH_OK)
-        remember(c, addr, TN_OK, 0, c->buf + start, c->len - start);
+        remember(c, key, TN_OK, 0, c->buf + start, c->len - start);
     else if (depth == 0) /* deeper failures can depend on the depth they were met at */
-        remember(c, addr, TN_FAIL, rc, err ? err->msg : "", err ? strlen(err->msg) : 0);
+        remember(c, key, TN_FAIL, rc, err ? err->msg : "", err ? strlen(err->msg) : 0);
     return rc;
 }
 
@@ -337,6 +411,7 @@ static void begin(gh_typenames *c)
     }
     c->len = 0;
     c->visits = VISIT_BUDGET;
+    c->full = 0;
 }
 
 static int finish(gh_typenames *c, uint64_t addr, int rc, char *buf, size_t cap, gh_err *err)
@@ -378,4 +453,18 @@ int gh_typename_built(gh_typenames *c, uint64_t type_addr, char *buf, size_t cap
     begin(c);
     c->visits--;
     return finish(c, type_addr, name_of(c, type_addr, 0, 1, err), buf, cap, err);
+}
+
+int gh_typename_full_ref(gh_typenames *c, uint64_t type_addr, const char **name, gh_err *err)
+{
+    begin(c);
+    c->full = 1;
+    int rc = tn_append(c, type_addr, 0, err);
+    c->full = 0;
+    if (rc)
+        snprintf(c->buf, GH_TYPENAME_MAX + 1, "unknown<type 0x%llx>", (unsigned long long)type_addr);
+    else
+        c->buf[c->len] = 0;
+    *name = c->buf;
+    return rc;
 }

@@ -55,6 +55,15 @@ int gh_typename(gh_typenames *c, uint64_t type_addr, char *buf, size_t cap, gh_e
  * stays valid until the next call with c. */
 int gh_typename_ref(gh_typenames *c, uint64_t type_addr, const char **name, gh_err *err);
 
+/* The full name: every package named by its import path, as DWARF names
+ * types ("go/ast.Ident", "[]*example.com/a/util.Item"), where reflect's
+ * String() names it by its package name ("ast.Ident"). A named type takes
+ * the path from its uncommon type (PkgPath); an unnamed composite is built
+ * from its structure with full element names. A generic type's arguments
+ * stay as its Str spells them (the descriptor records no structure for
+ * them). Same validity rule as gh_typename_ref. */
+int gh_typename_full_ref(gh_typenames *c, uint64_t type_addr, const char **name, gh_err *err);
+
 /* The name built from the descriptor's structure, ignoring its own Str even
  * inside a module (what reflect would print had it made the type): checks the
  * structural builder against the compiler's strings. Not cached. */

@@ -192,6 +192,10 @@ static int put_method_name(gh_typenames *c, const gh_rtype *rt, const gh_module_
         if ((rc = tn_read_name(c, p, 0, &pn, err)))
             return rc;
     }
+    if (c->full) /* full names: the method qualified by its package's import path */
+        return (rc = tn_put_mem(c, pn.name_addr, pn.name_len, err)) || (rc = tn_puts(c, ".", err))
+                   ? rc
+                   : tn_put_mem(c, n->name_addr, n->name_len, err);
     if (pn.name_len == 4 && (rc = gh_read(c->t, pn.name_addr, path, 4, err)))
         return rc;
     if (strcmp(path, "main") != 0)

@@ -29,7 +29,11 @@ struct gh_typenames {
     char *buf;     /* the name being built: GH_TYPENAME_MAX bytes and a NUL */
     size_t len;
     uint64_t visits; /* descriptors left to read in the current query */
+    int full;        /* the current query names packages by import path (gh_typename_full) */
 };
+
+/* Cache keys of full names: the descriptor's address with this bit. */
+#define TN_FULL_KEY (UINT64_C(1) << 63)
 
 /* An abi.Name read from the target: flags byte, name, optional tag. */
 typedef struct tn_name {

@@ -66,6 +66,7 @@ typedef struct gh_session {
     int index_mode;                 /* GH_INDEX_*: the graph index (index.h) */
     char index_dir[512];
     char index_note[900];           /* what the index did, for --stats */
+    int full_names;                 /* --full-names: every type by its import path in text (docs/typenames.md) */
 } gh_session;
 
 /* Takes ownership of t (closed on failure too). exe_path overrides the

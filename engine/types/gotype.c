@@ -70,6 +70,9 @@ void gh_types_free(gh_types *ty)
     for (size_t i = 0; i < ty->n; i++)
         free(ty->names[i]);
     free(ty->names);
+    for (size_t i = 0; i < ty->fnamescap; i++)
+        free(ty->fnames[i]);
+    free(ty->fnames);
     free(ty->ot);
     gh_hmap_free(&ty->idx);
     free(ty);
@@ -325,29 +328,57 @@ int gh_types_mask64(gh_types *ty, const gh_otype *ot, uint64_t *mask, gh_err *er
 
 /* --- names --------------------------------------------------------------- */
 
-static const char *rname(gh_types *ty, uint64_t rtype, char *tmp, size_t cap)
+static const char *rname_f(gh_types *ty, uint64_t rtype, int full, char *tmp, size_t cap)
 {
     gh_typenames *tn = ty->env.names;
     const char *name;
     gh_err e;
-    if (tn && gh_typename_ref(tn, rtype, &name, &e) == GH_OK)
+    if (tn && (full ? gh_typename_full_ref(tn, rtype, &name, &e) : gh_typename_ref(tn, rtype, &name, &e)) == GH_OK)
         return name;
     snprintf(tmp, cap, "unknown<type 0x%" PRIx64 ">", rtype);
     return tmp;
 }
 
-static const char *map_part(gh_types *ty, uint64_t map, char *tmp, size_t cap)
+static const char *rname(gh_types *ty, uint64_t rtype, char *tmp, size_t cap)
+{
+    return rname_f(ty, rtype, 0, tmp, cap);
+}
+
+static const char *map_part(gh_types *ty, uint64_t map, int full, char *tmp, size_t cap)
 {
     rinfo *ri = gh_types_rinfo(ty, map);
-    return ri && ri->bucket ? rname(ty, ri->bucket, tmp, cap) : "?";
+    return ri && ri->bucket ? rname_f(ty, ri->bucket, full, tmp, cap) : "?";
 }
+
+static char *build_name(gh_types *ty, gh_tid id, int full);
 
 const char *gh_types_name(gh_types *ty, gh_tid id)
 {
     if (!id || id >= ty->n)
         return "unknown";
-    if (ty->names[id])
-        return ty->names[id];
+    if (!ty->names[id])
+        ty->names[id] = build_name(ty, id, 0);
+    return ty->names[id] ? ty->names[id] : "unknown";
+}
+
+const char *gh_types_full_name(gh_types *ty, gh_tid id)
+{
+    if (!id || id >= ty->n)
+        return "unknown";
+    if (id >= ty->fnamescap) {
+        size_t had = ty->fnamescap;
+        if (gh_grow(&ty->fnames, &ty->fnamescap, ty->n, sizeof *ty->fnames))
+            return gh_types_name(ty, id);
+        memset(ty->fnames + had, 0, (ty->fnamescap - had) * sizeof *ty->fnames);
+    }
+    if (!ty->fnames[id]) {
+        ty->fnames[id] = build_name(ty, id, 1);
+    }
+    return ty->fnames[id] ? ty->fnames[id] : gh_types_name(ty, id);
+}
+
+static char *build_name(gh_types *ty, gh_tid id, int full)
+{
     const gh_otype *o = &ty->ot[id];
     char tmp[128], buf[4096], arr[32] = "";
     const char *base;
@@ -357,10 +388,10 @@ const char *gh_types_name(gh_types *ty, gh_tid id)
     case GH_SYN_HMAP: base = "runtime.hmap"; break;
     case GH_SYN_MAPEXTRA: base = "runtime.mapextra"; break;
     case GH_SYN_OVFSLICE:
-        snprintf(buf, sizeof buf, "%s[]*%s", arr, map_part(ty, o->aux, tmp, sizeof tmp));
+        snprintf(buf, sizeof buf, "%s[]*%s", arr, map_part(ty, o->aux, full, tmp, sizeof tmp));
         goto done;
     case GH_SYN_OVFARRAY:
-        snprintf(buf, sizeof buf, "%s*%s", o->count > 1 ? arr : "", map_part(ty, o->aux, tmp, sizeof tmp));
+        snprintf(buf, sizeof buf, "%s*%s", o->count > 1 ? arr : "", map_part(ty, o->aux, full, tmp, sizeof tmp));
         goto done;
     case GH_SYN_SWISSMAP: base = "maps.Map"; break;
     case GH_SYN_DIRECTORY:
@@ -377,7 +408,7 @@ const char *gh_types_name(gh_types *ty, gh_tid id)
         goto done;
     default:
         if (o->rtype)
-            base = rname(ty, o->rtype, tmp, sizeof tmp);
+            base = rname_f(ty, o->rtype, full, tmp, sizeof tmp);
         else if (o->die)
             base = gh_types_dwarf_name(ty, o->die, tmp, sizeof tmp);
         else
@@ -385,8 +416,7 @@ const char *gh_types_name(gh_types *ty, gh_tid id)
     }
     snprintf(buf, sizeof buf, "%s%s", arr, base);
 done:
-    ty->names[id] = strdup(buf);
-    return ty->names[id] ? ty->names[id] : "unknown";
+    return strdup(buf);
 }
 
 /* --- descriptors by name --------------------------------------------------- */

@@ -95,6 +95,10 @@ int gh_types_mask64(gh_types *ty, const gh_otype *ot, uint64_t *mask, gh_err *er
 /* The name Go would print: "main.Entry", "[64]main.Pair", "map.bucket[string]int",
  * "runtime.hmap", "string", "closure main.f.func1". Stays valid while ty lives. */
 const char *gh_types_name(gh_types *ty, gh_tid id);
+/* The same with every package named by its import path, as DWARF names
+ * types ("go/ast.Ident" for "ast.Ident"; rtype/typename.h,
+ * gh_typename_full_ref). */
+const char *gh_types_full_name(gh_types *ty, gh_tid id);
 
 /* What an object type is: names stay valid while ty lives. */
 typedef struct gh_typeinfo {

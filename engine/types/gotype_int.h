@@ -57,6 +57,8 @@ struct gh_types {
     int swiss;
     gh_otype *ot;      /* by id */
     char **names;      /* by id, built on demand */
+    char **fnames;     /* full names (import paths) by id, built on demand */
+    size_t fnamescap;
     size_t n, otcap, namescap;
     gh_hmap idx;       /* hash of an object type -> its id */
     rinfo **rblocks;   /* descriptor facts, in blocks that never move: an rinfo * stays valid */

@@ -197,6 +197,11 @@ def check_dwarf(d, m, tool):
     assert j["with_rtype"] > 0 and j["rtype_outside_module"] == 0, j
     assert j["rtype_name_mismatch"] == 0, "DWARF names != descriptor names: %s" % j["name_mismatches"]
     assert j["rtype_kind_mismatch"] == 0, "DWARF kinds != descriptor kinds: %s" % j["kind_mismatches"]
+    # Full names (import paths) spell types as DWARF does, but for a generic
+    # type's arguments, function-local types and DWARF's own spellings
+    # (noalg. types, package-qualified unexported struct fields).
+    assert j["full_name_mismatch"] == 0 and j["full_name_equal"] > 0, \
+        "full names != DWARF names: %s" % j["full_name_mismatches"]
     assert j["frame_var_errors"] == 0
     # Go 1.22 has no closure offsets; the compiler's layout rule replayed over
     # DWARF's captured variables must not be trusted instead while it fails
@@ -213,9 +218,10 @@ def check_dwarf(d, m, tool):
     # Reported, not asserted: a wall-clock bound fails on a busy machine
     # (the suite runs two corpus entries at once); speed is bench/'s job.
     ms = (j["index_us"] + j["globals_us"]) / 1000
-    return "%d descriptors = DWARF (%d exact, %d up to import paths, %d local types); closures: %d with offsets, " \
+    return "%d descriptors = DWARF (%d exact, %d up to import paths, %d local types; full names: %d exact); " \
+           "closures: %d with offsets, " \
            "layout rule fails on %d, code rule agrees on %d variables; %d frame variables; " \
            "index + global roots %.1f ms" % (
                j["with_rtype"], j["rtype_name_equal"], j["rtype_name_equal_unqualified"],
-               j["rtype_name_equal_local"], j["closures_with_offsets"], j["closure_rule_failed"],
+               j["rtype_name_equal_local"], j["full_name_equal"], j["closures_with_offsets"], j["closure_rule_failed"],
                j["closure_code_vars"], j["frame_vars"], ms)

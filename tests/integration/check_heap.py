@@ -136,6 +136,36 @@ def _shapes(shapes, docs, bigs, heap, named):
             assert (w["addr"], w.get("type")) == (s["object"], s["type"]), "%s: whatis says %r" % (where, w)
 
 
+def _full_names(m, heap, text, limited):
+    """Type names with import paths: every row's full_type ends as its type
+    does, the live counts the program gives by import path (notes "live by
+    import path: go/scanner.Scanner 5", where reflect's short names cannot
+    tell two packages of one name apart) equal the row of that full name,
+    and the text names those rows in full when their short names clash."""
+    for r in heap["types"]:
+        assert "full_type" in r, "heap row %s has no full_type" % r["type"]
+    want = {}
+    for n in m.get("notes", []):
+        if n.startswith("live by import path: "):
+            t, c = n[len("live by import path: "):].rsplit(" ", 1)
+            want[t] = int(c)
+    full = {}
+    for r in heap["types"]:
+        full.setdefault(r["full_type"], {"count": 0, "type": r["type"]})["count"] += r["count"]
+    for t, n in want.items():
+        got = full.get(t, {}).get("count", 0)
+        assert got == n or (limited and got < n), "%s: goheap %d live, the program %d" % (t, got, n)
+    shorts = {}
+    for t in want:
+        if t in full:
+            shorts.setdefault(full[t]["type"], []).append(t)
+    for short, fulls in shorts.items():
+        if len(fulls) > 1 and text is not None:
+            for t in fulls:
+                assert re.search(r"\s%s\n" % re.escape(t), text), "heap text does not name %s in full (shared %s)" % (
+                    t, short)
+
+
 def _go_path(program, s):
     """The Go-terms hops of a sentinel's shortest path, where its program
     says them by construction (None elsewhere): interface hops as the type
@@ -208,6 +238,7 @@ def check_heap(d, m, goheap_batch, named=True, goheap=None):
         elif got < n:
             short.append("%s %d/%d" % (t, got, n))
     assert not bad, "live counts differ: " + "; ".join(bad[:8])
+    _full_names(m, heap, text, limited)
     for t, o in zip(types, objs):
         assert o["matched"] == by_type.get(t, {}).get("count", 0), \
             "objects --type %s matched %d live objects, heap says %d" % (t, o["matched"], by_type.get(t, {}).get("count", 0))

@@ -74,6 +74,7 @@ static void unqualify(const char *in, char *out, size_t cap, int local)
 }
 
 typedef struct stats {
+    uint64_t full_equal, full_generic, full_local, full_dwarf, full_mismatch;
     uint64_t types, described, failed, with_rtype, outside, equal, equal_unqualified, equal_local, mismatch,
         kind_mismatch, unnamed;
 } stats;
@@ -121,7 +122,7 @@ static int check_types(gh_session *s, gh_dwarf_vars *dv, gh_json *j, gh_err *err
         return gh_errorf(err, GH_EIO, "cannot read DWARF of %s", gh_exe_path(s->exe));
     }
     stats st = {0};
-    lines fails = {0}, mis = {0}, qual = {0}, local = {0}, kinds = {0};
+    lines fails = {0}, mis = {0}, qual = {0}, local = {0}, kinds = {0}, fmis = {0};
     static char a[GH_TYPENAME_MAX + 1], b[GH_TYPENAME_MAX + 1];
     char kbuf[64];
     Dwarf_Off off = 0, next;
@@ -161,17 +162,44 @@ static int check_types(gh_session *s, gh_dwarf_vars *dv, gh_json *j, gh_err *err
                     st.failed++;
                     continue;
                 }
+                /* The full name (import paths) is DWARF's own spelling,
+                 * but for the arguments of a generic type (the
+                 * descriptor records none: they stay short) and the
+                 * "·N" of function-local types. */
+                snprintf(b, sizeof b, "%s", rn);
+                const char *fn;
+                if (t.name && gh_typename_full_ref(tn, t.rtype, &fn, &e) == GH_OK) {
+                    if (!strcmp(t.name, fn))
+                        st.full_equal++;
+                    else if (strchr(t.name, '[') && strchr(fn, '[') &&
+                             strcspn(t.name, "[") == strcspn(fn, "[") && !strncmp(t.name, fn, strcspn(fn, "[")))
+                        st.full_generic++;
+                    else if (strstr(t.name, "\xc2\xb7"))
+                        st.full_local++;
+                    else if (!strncmp(t.name, "noalg.", 6) || strstr(t.name, "struct {"))
+                        st.full_dwarf++; /* DWARF's own spellings: noalg. types, package-qualified unexported fields */
+                    else {
+                        st.full_mismatch++;
+                        add(&fmis, "%s != %s", t.name, fn);
+                    }
+                } else if (t.name) {
+                    st.full_mismatch++;
+                    add(&fmis, "%s: %s", t.name, e.msg);
+                }
+                rn = b;
                 if (!t.name) {
                     st.unnamed++;
                 } else if (!strcmp(t.name, rn)) {
                     st.equal++;
                 } else {
                     unqualify(t.name, a, sizeof a, 0);
-                    unqualify(rn, b, sizeof b, 0);
+                    static char rcopy[GH_TYPENAME_MAX + 1];
+                    snprintf(rcopy, sizeof rcopy, "%s", rn);
+                    unqualify(rcopy, b, sizeof b, 0);
                     if (!strcmp(a, b)) {
                         st.equal_unqualified++;
                         add(&qual, "%s = %s", t.name, rn);
-                    } else if (unqualify(t.name, a, sizeof a, 1), unqualify(rn, b, sizeof b, 1), !strcmp(a, b)) {
+                    } else if (unqualify(t.name, a, sizeof a, 1), unqualify(rcopy, b, sizeof b, 1), !strcmp(a, b)) {
                         st.equal_local++;
                         add(&local, "%s = %s", t.name, rn);
                     } else {
@@ -193,6 +221,12 @@ static int check_types(gh_session *s, gh_dwarf_vars *dv, gh_json *j, gh_err *err
     put(j, "names_up_to_qualifiers", &qual);
     put(j, "names_of_local_types", &local);
     put(j, "kind_mismatches", &kinds);
+    put(j, "full_name_mismatches", &fmis);
+    gh_json_ku64(j, "full_name_equal", st.full_equal);
+    gh_json_ku64(j, "full_name_generic", st.full_generic);
+    gh_json_ku64(j, "full_name_local", st.full_local);
+    gh_json_ku64(j, "full_name_dwarf_spelling", st.full_dwarf);
+    gh_json_ku64(j, "full_name_mismatch", st.full_mismatch);
     gh_json_ku64(j, "types", st.types);
     gh_json_ku64(j, "types_described", st.described);
     gh_json_ku64(j, "types_failed", st.failed);
