@@ -230,20 +230,60 @@ static int add_run(gh_snap *s, size_t *cap, size_t i, uint64_t addr, uint64_t le
     return GH_OK;
 }
 
+/* Ranges to leave out: sorted, merged pairs. */
+typedef struct skips {
+    uint64_t *r; /* start, end, start, end, ... */
+    size_t n;    /* pairs */
+} skips;
+
+static int cmp_range(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void skips_sort(skips *k)
+{
+    if (!k->n)
+        return;
+    qsort(k->r, k->n, 2 * sizeof *k->r, cmp_range);
+    size_t w = 0;
+    for (size_t i = 1; i < k->n; i++) {
+        if (k->r[2 * i] <= k->r[2 * w + 1]) {
+            if (k->r[2 * i + 1] > k->r[2 * w + 1])
+                k->r[2 * w + 1] = k->r[2 * i + 1];
+        } else {
+            w++;
+            k->r[2 * w] = k->r[2 * i];
+            k->r[2 * w + 1] = k->r[2 * i + 1];
+        }
+    }
+    k->n = w + 1;
+}
+
+/* Is the page at a inside a range? *cur walks the ranges as a grows. */
+static int skipped(const skips *k, size_t *cur, uint64_t a)
+{
+    while (*cur < k->n && k->r[2 * *cur + 1] <= a)
+        (*cur)++;
+    return *cur < k->n && k->r[2 * *cur] <= a;
+}
+
 /* The runs of pages to copy. Pages of private anonymous memory that are
  * neither present nor swapped out read as zeros: /proc/PID/pagemap says
- * which, and they are left out (holes in the file). Without pagemap, every
- * page is copied. */
-static int plan(gh_snap *s, unsigned flags, uint64_t *total, gh_err *err)
+ * which, and they are left out (holes in the file). So are present pages in
+ * the skip ranges. Without pagemap, every page is copied. */
+static int plan(gh_snap *s, unsigned flags, const skips *k, uint64_t *total, gh_err *err)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/pagemap", s->pid);
     int pm = open(path, O_RDONLY | O_CLOEXEC);
     enum { NE = 8192 };
     uint64_t *ent = pm >= 0 ? malloc(NE * sizeof *ent) : NULL;
-    size_t cap = 0;
+    size_t cap = 0, cur = 0;
     int rc = GH_OK;
     *total = 0;
+    s->skipped = 0;
     for (size_t i = 0; i < s->nmaps && !rc; i++) {
         gh_snap_map *m = &s->maps[i];
         uint64_t want = want_bytes(m, flags);
@@ -264,9 +304,14 @@ static int plan(gh_snap *s, unsigned flags, uint64_t *total, gh_err *err)
                 break;
             }
             n = (size_t)r / sizeof *ent;
-            for (size_t k = 0; k < n && !rc; k++)
-                if (ent[k] & (PM_PRESENT | PM_SWAPPED))
-                    rc = add_run(s, &cap, i, a + k * PAGE, PAGE, total, err);
+            for (size_t j = 0; j < n && !rc; j++) {
+                if (!(ent[j] & (PM_PRESENT | PM_SWAPPED)))
+                    continue;
+                if (k && skipped(k, &cur, a + j * PAGE))
+                    s->skipped += PAGE;
+                else
+                    rc = add_run(s, &cap, i, a + j * PAGE, PAGE, total, err);
+            }
             a += n * PAGE;
         }
     }
@@ -465,21 +510,31 @@ static int prepare(gh_snap *s, unsigned flags, gh_err *err)
     uint64_t total;
     int rc = parse_maps(s, err);
     if (!rc)
-        rc = plan(s, flags, &total, err);
+        rc = plan(s, flags, NULL, &total, err);
     forget_maps(s);
     return rc ? rc : room(s, total + total / 8 + (UINT64_C(16) << 20), err);
 }
 
 /* Everything done while the process is stopped. */
-static int while_stopped(gh_snap *s, gh_target *t, unsigned flags, gh_err *err)
+static int while_stopped(gh_snap *s, gh_target *t, unsigned flags, gh_snap_skip_fn skip, void *skip_ctx,
+                         gh_err *err)
 {
     uint64_t total;
     int rc;
     if ((rc = take_threads(s, t, err)) || (rc = take_fp(s, err)))
         return rc;
     double t0 = now_ms();
-    if ((rc = parse_maps(s, err)) || (rc = plan(s, flags, &total, err)) || (rc = room(s, total, err)) ||
-        (rc = copy(s, total, err)))
+    skips k = {0};
+    if (skip && !(flags & GH_SNAP_FULL) && skip(skip_ctx, s->pid, &k.r, &k.n) != GH_OK) {
+        free(k.r);
+        k = (skips){0};
+    }
+    skips_sort(&k);
+    rc = parse_maps(s, err);
+    if (!rc)
+        rc = plan(s, flags, k.n ? &k : NULL, &total, err);
+    free(k.r);
+    if (rc || (rc = room(s, total, err)) || (rc = copy(s, total, err)))
         return rc;
     s->copy_ms = now_ms() - t0;
     return GH_OK;
@@ -499,7 +554,7 @@ static void drop_non_elf(gh_snap *s, unsigned flags)
     }
 }
 
-int gh_snap_take(int pid, unsigned flags, gh_snap **out, gh_err *err)
+int gh_snap_take(int pid, unsigned flags, gh_snap_skip_fn skip, void *skip_ctx, gh_snap **out, gh_err *err)
 {
     *out = NULL;
     char path[64];
@@ -519,7 +574,7 @@ int gh_snap_take(int pid, unsigned flags, gh_snap **out, gh_err *err)
         rc = gh_live_open(pid, 1, &t, err);
     s->stop_ms = now_ms() - t0;
     if (!rc)
-        rc = while_stopped(s, t, flags, err);
+        rc = while_stopped(s, t, flags, skip, skip_ctx, err);
     gh_target_close(t); /* detaches: the process runs again */
     s->pause_ms = now_ms() - t0;
     s->pause_cpu_ms = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;

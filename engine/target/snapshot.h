@@ -53,18 +53,27 @@ typedef struct gh_snap {
     size_t data_cap;
     uint64_t copied;     /* bytes copied */
     uint64_t unreadable; /* bytes the process would not give (written as zeros) */
+    uint64_t skipped;    /* bytes of present pages left out as the skip function asked */
     double pause_ms;     /* the first thread stopped to the last resumed */
     double stop_ms;      /* of which stopping the threads and reading their registers */
     double copy_ms;      /* and reading the mappings, planning and copying */
     double pause_cpu_ms; /* CPU time spent during the pause (less than pause_ms on a busy machine) */
 } gh_snap;
 
+/* Address ranges a snapshot need not copy, asked for while the process is
+ * stopped (a layer that knows the Go heap finds its free pages): *ranges
+ * holds *n pairs [start, end), page-aligned, in any order, malloc'ed. An
+ * error, or none, means copy everything. */
+typedef int (*gh_snap_skip_fn)(void *ctx, int pid, uint64_t **ranges, size_t *n);
+
 /* Stops every thread of pid (ptrace), reads their registers and its
  * mappings, copies the memory a core needs (every readable writable private
  * or anonymous mapping, [vdso] and the ELF header pages; with GH_SNAP_FULL
  * every readable mapping), and resumes the process, whatever happened. A
- * process another tracer holds is refused. Free with gh_snap_free. */
-int gh_snap_take(int pid, unsigned flags, gh_snap **out, gh_err *err);
+ * process another tracer holds is refused. skip (may be NULL) names ranges
+ * of private anonymous memory left out as holes (not with GH_SNAP_FULL).
+ * Free with gh_snap_free. */
+int gh_snap_take(int pid, unsigned flags, gh_snap_skip_fn skip, void *skip_ctx, gh_snap **out, gh_err *err);
 void gh_snap_free(gh_snap *s);
 
 /* The file a snapshot goes to: a temporary file next to path (mode 0600),

@@ -19,6 +19,11 @@ and then blocks reading its stdin, a plain running process. Then:
   another run is snapshotted, then aborted with GOTRACEBACK=crash (when the
   kernel's core_pattern writes cores in the working directory).
 
+Free heap pages: left out of a snapshot (not of a --full one), and the
+analysis (heap, user goroutines, paths to every sentinel) is identical JSON to a
+--full snapshot's; it copies no more than with GOHEAP_SNAPSHOT_FREE=copy,
+and less for at least one program.
+
 Hostile: a process that does not exist, one that is not a Go program, and
 one another tracer holds each give a one-line error and no file.
 
@@ -155,6 +160,64 @@ def check_snapshot(d, tmp):
             st["pause_ms"], threads, st["disk"] / 2**20, len(m["live"]), gr["user"])
     finally:
         held.kill()
+
+
+def snap_json(pid, out, *extra, env=None):
+    p = subprocess.run([GOHEAP, "--pid", str(pid), "snapshot", out, "--json"] + list(extra), capture_output=True,
+                       text=True, timeout=300, env=env or ENV, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, "snapshot %s: %s" % (" ".join(extra), p.stderr.strip()[-300:])
+    return json.loads(p.stdout)
+
+
+saved = []  # bytes the free heap pages saved, per program
+
+
+def user_goroutines(text):
+    """goroutines --json without what changes while an idle program runs:
+    the runtime's own goroutines (a scavenger, a GC worker may wake between
+    two stops) and the clock."""
+    d = json.loads(text)
+    return (d["user"], [g for g in d["goroutines"] if not g["system"]])
+
+
+def check_free_pages(d, tmp):
+    """The heap's free pages (dead spans' pages no span in use covers) are
+    left out: the analysis of the snapshot is the analysis of a --full one
+    (heap, the user goroutines, and the paths to every sentinel, as JSON), and it
+    copies no more than one that copies them (GOHEAP_SNAPSHOT_FREE=copy).
+    The program is held and idle, its GC off: three stops see one heap."""
+    exe = os.path.join(d, "exe")
+    held = Held(d, tmp)
+    try:
+        cores = {k: os.path.join(tmp, "free-%s.core" % k) for k in ("skip", "copy", "full")}
+        skip = snap_json(held.pid, cores["skip"])
+        copy = snap_json(held.pid, cores["copy"], env=dict(ENV, GOHEAP_SNAPSHOT_FREE="copy"))
+        snap_json(held.pid, cores["full"], "--full")
+        cmds = [["heap", "--json"], ["goroutines", "--json"]]
+        cmds += [["paths", s["addr"], "--json"] for s in held.manifest.get("sentinels") or []]
+        for cmd in cmds:
+            out = {}
+            for k in ("skip", "full"):
+                p = run([GOHEAP, "--exe", exe, cores[k]] + cmd)
+                assert p.returncode == 0, "%s on the %s snapshot: %s" % (" ".join(cmd), k, p.stderr.strip()[-300:])
+                out[k] = p.stdout
+            if cmd[0] == "goroutines":  # the runtime's own goroutines may run between two stops
+                out = {k: user_goroutines(v) for k, v in out.items()}
+            assert out["skip"] == out["full"], "%s differs from a --full snapshot's:\n%s\n%s" % (
+                " ".join(cmd), str(out["skip"])[:600], str(out["full"])[:600])
+        assert skip["copied"] <= copy["copied"], "copied %d bytes, %d with the free pages" % (skip["copied"],
+                                                                                               copy["copied"])
+        saved.append(copy["copied"] - skip["copied"])
+        assert held.finish() == 0
+        return "%d commands as --full; copied %.2f MiB, %.2f MiB with the free pages" % (
+            len(cmds), skip["copied"] / 2**20, copy["copied"] / 2**20)
+    finally:
+        held.kill()
+
+
+def some_saved():
+    assert any(saved), "no program had free heap pages left out: the check above tested nothing"
+    return "%.2f MiB saved over %d snapshots" % (sum(saved) / 2**20, len(saved))
 
 
 def check_size(d, tmp):
@@ -340,6 +403,10 @@ def main():
                 check("%s %s: snapshot of the running program" % (version, os.path.basename(d)), check_snapshot, d,
                       tmp)
                 check("%s %s: no larger than the kernel's core" % (version, os.path.basename(d)), check_size, d, tmp)
+                check("%s %s: free heap pages left out, analysis as --full" % (version, os.path.basename(d)),
+                      check_free_pages, d, tmp)
+        if saved:
+            check("free heap pages left out of some snapshot", some_saved)
         if demo:
             check("snapshot refused in one line (no process, not Go, traced)", check_hostile, demo, tmp)
             if shutil.which("strace"):
