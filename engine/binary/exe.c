@@ -20,6 +20,7 @@ struct gh_exe {
     size_t size;
     Elf *elf;
     uint64_t entry;
+    const gh_arch *arch;
     gh_section *sects;
     size_t nsects;
     gh_sym *syms;     /* sorted by address */
@@ -149,9 +150,12 @@ int gh_exe_open(const char *path, gh_exe **out, gh_err *err)
         rc = gh_errorf(err, GH_EFORMAT, "%s is a core file, not an executable", path);
         goto fail;
     }
-    if (gelf_getclass(e->elf) != ELFCLASS64 || eh.e_machine != EM_X86_64) {
-        rc = gh_errorf(err, GH_EUNSUPP, "%s is not a linux/amd64 executable (ELF machine %d)", path,
-                       eh.e_machine);
+    e->arch = gh_arch_of_machine(eh.e_machine);
+    if (gelf_getclass(e->elf) != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB || !e->arch) {
+        char m[64];
+        rc = gh_errorf(err, GH_EUNSUPP, "%s is a %d-bit executable for %s: goheap reads linux/amd64 and linux/arm64 only",
+                       path, gelf_getclass(e->elf) == ELFCLASS64 ? 64 : 32,
+                       gh_machine_name(eh.e_machine, m, sizeof m));
         goto fail;
     }
     e->entry = eh.e_entry;
@@ -191,6 +195,7 @@ void gh_exe_close(gh_exe *e)
 const char *gh_exe_path(const gh_exe *e) { return e->path; }
 size_t gh_exe_nsyms(const gh_exe *e) { return e->nsyms; }
 uint64_t gh_exe_entry(const gh_exe *e) { return e->entry; }
+const gh_arch *gh_exe_arch(const gh_exe *e) { return e->arch; }
 
 const gh_sym *gh_exe_sym(const gh_exe *e, const char *name)
 {

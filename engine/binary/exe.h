@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/arch.h"
 #include "base/error.h"
 
 typedef struct gh_sym {
@@ -47,6 +48,8 @@ const gh_section *gh_exe_section(const gh_exe *e, const char *name);
 /* The section's bytes in the mapped file, or NULL (NOBITS, out of file). */
 const uint8_t *gh_exe_section_data(const gh_exe *e, const gh_section *s);
 uint64_t gh_exe_entry(const gh_exe *e);
+/* The executable's architecture (from its ELF machine). */
+const gh_arch *gh_exe_arch(const gh_exe *e);
 
 /* DWARF of the executable, or NULL when it has none (stripped with -w). */
 gh_dwarf *gh_exe_dwarf(gh_exe *e);

@@ -207,8 +207,9 @@ static void contents(ctx *c, size_t k, gh_json *j, char *buf, size_t cap)
     }
     int threads = 0;
     for (size_t i = 0; i < c->nth; i++) {
-        uint64_t sp = c->th[i].regs[GH_X86_RSP];
-        if (!c->th[i].has_regs || sp < r->start || sp >= r->end)
+        const uint64_t *regs = gh_thread_regs(c->s->t, &c->th[i]);
+        uint64_t sp = regs ? regs[c->s->rt.arch->reg_sp] : 0;
+        if (!regs || sp < r->start || sp >= r->end)
             continue;
         if (j) {
             begin(&l, "thread_sp");

@@ -42,7 +42,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             if (rt->exps & (1u << i))
                 gh_json_str(&j, exp_names[i]);
         gh_json_end(&j, ']');
-        gh_json_kstr(&j, "arch", "linux/amd64");
+        gh_json_kstr(&j, "arch", rt->arch->name);
         gh_json_kstr(&j, "executable", gh_exe_path(s->exe));
         gh_json_kstr(&j, "main_package", rt->bi.path);
         gh_json_kaddr(&j, "load_bias", rt->bias);
@@ -92,7 +92,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     gh_printf(out, "Go version     %s%s\n", rt->ver.text,
               rt->newer_than_tested ? "  (newer than the newest release goheap was tested with)" : "");
     gh_printf(out, "Experiments    %s\n", exps[0] ? exps : "(none)");
-    gh_printf(out, "Architecture   linux/amd64\n");
+    gh_printf(out, "Architecture   %s\n", rt->arch->name);
     gh_printf(out, "Executable     %s%s%s\n", gh_exe_path(s->exe), rt->bi.path[0] ? "  main package " : "",
               rt->bi.path);
     if (rt->bias)

@@ -53,7 +53,7 @@ static uint64_t word_at(const uint8_t *p)
 {
     uint64_t v;
     memcpy(&v, p, 8);
-    return v; /* amd64: little-endian like the host */
+    return v; /* amd64 and arm64: little-endian like the host */
 }
 
 /* Whether the bytes are in a heap object or hold a pointer into one. */

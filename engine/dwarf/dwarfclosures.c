@@ -117,7 +117,7 @@ static int method_value_receiver(gh_dwarf_vars *dv, Dwarf_Die *fn, cvec *cv, gh_
 
 /* Go 1.22 (no DW_AT_go_closure_offset): where the closure's code loads
  * each variable. A closure reads what it captured through the context
- * register, RDX on amd64: `MOVQ off(DX), R`. DWARF's location list of a
+ * register, RDX on amd64: `MOVQ off(DX), R` (R26 on arm64, below). DWARF's location list of a
  * captured variable starts, in register R, right after that load. Only that
  * exact pair is taken: a variable the code loads otherwise (or never) is
  * left out, never guessed. */
@@ -126,7 +126,7 @@ static const int dwarf_to_x86[16] = {0, 2, 1, 3, 6, 7, 5, 4, 8, 9, 10, 11, 12, 1
 static int load_offset(gh_dwarf_vars *dv, uint64_t entry, uint64_t start, int x86reg, uint64_t *off)
 {
     uint8_t code[256];
-    if (start <= entry || start - entry > sizeof code || !dv->t)
+    if (start <= entry || start - entry > sizeof code || !dv->t || dv->t->arch != &gh_arch_amd64)
         return -1;
     size_t len = (size_t)(start - entry);
     if (gh_read(dv->t, entry, code, len, NULL))
@@ -150,8 +150,28 @@ static int load_offset(gh_dwarf_vars *dv, uint64_t entry, uint64_t start, int x8
     return -1;
 }
 
+/* The same on arm64, whose context register is R26: `MOVD off(R26), R`,
+ * the 64-bit LDR (immediate, unsigned offset) 0xf9400000 | imm12 << 10 |
+ * 26 << 5 | R, right before DWARF places the variable in R (x0..x30 are
+ * DWARF registers 0..30). */
+static int load_offset_a64(gh_dwarf_vars *dv, uint64_t entry, uint64_t start, int reg, uint64_t *off)
+{
+    uint8_t b[4];
+    if (start < entry + 4 || !dv->t || dv->t->arch != &gh_arch_arm64 || gh_read(dv->t, start - 4, b, 4, NULL))
+        return -1;
+    uint32_t ins = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    if ((ins & 0xffc003e0u) != (0xf9400000u | 26u << 5) || (int)(ins & 31) != reg)
+        return -1;
+    uint64_t d = (uint64_t)(ins >> 10 & 0xfff) * 8;
+    if (d < 8)
+        return -1; /* the code pointer is at 0 */
+    *off = d;
+    return 0;
+}
+
 static int closure_code_vars(gh_dwarf_vars *dv, Dwarf_Die *fn, uint64_t entry, cvec *cv, gh_err *err)
 {
+    int a64 = dv->t && dv->t->arch == &gh_arch_arm64;
     Dwarf_Die c;
     if (dwarf_child(fn, &c) != 0)
         return GH_OK;
@@ -168,10 +188,11 @@ static int closure_code_vars(gh_dwarf_vars *dv, Dwarf_Die *fn, uint64_t entry, c
         if (dwarf_getlocations(&a, 0, &base, &start, &end, &expr, &exprlen) <= 0 || exprlen != 1)
             continue;
         unsigned atom = expr[0].atom;
-        if (atom < DW_OP_reg0 || atom > DW_OP_reg15)
+        if (atom < DW_OP_reg0 || atom > (a64 ? DW_OP_reg30 : DW_OP_reg15))
             continue;
         uint64_t off;
-        if (load_offset(dv, entry, start + dv->bias, dwarf_to_x86[atom - DW_OP_reg0], &off))
+        if (a64 ? load_offset_a64(dv, entry, start + dv->bias, (int)(atom - DW_OP_reg0), &off)
+                : load_offset(dv, entry, start + dv->bias, dwarf_to_x86[atom - DW_OP_reg0], &off))
             continue;
         Dwarf_Off type;
         if (gh_dw_ref(&c, DW_AT_type, &type))

@@ -18,14 +18,6 @@
 
 typedef unsigned long long ull;
 
-/* amd64 ucontext: uc_mcontext at 40, general registers r8..r15, rdi, rsi,
- * rbp, rbx, rdx, rax, rcx, rsp, rip (asm/sigcontext.h). */
-#define UC_MCONTEXT 40
-static const int mcontext_regs[17] = {
-    GH_X86_R8,  GH_X86_R9,  GH_X86_R10, GH_X86_R11, GH_X86_R12, GH_X86_R13, GH_X86_R14, GH_X86_R15, GH_X86_RDI,
-    GH_X86_RSI, GH_X86_RBP, GH_X86_RBX, GH_X86_RDX, GH_X86_RAX, GH_X86_RCX, GH_X86_RSP, GH_X86_RIP,
-};
-
 const char *gh_gstatus_name(uint32_t status, int minor)
 {
     static const char *const names[] = {"idle", "runnable", "running", "syscall", "waiting", "???",
@@ -212,7 +204,8 @@ static int in(uint64_t x, uint64_t lo, uint64_t hi) { return x >= lo && x < hi; 
 static int running_start(loader *ld, gh_goroutine *g, gh_ustart *st)
 {
     const gh_thread *th = thread_of(ld, (uint64_t)g->tid);
-    if (!th || !th->has_regs) {
+    const uint64_t *tregs = th ? gh_thread_regs(ld->t, th) : NULL;
+    if (!tregs) {
         note(ld, "goroutine %lld is running but its thread %d has no registers: walked from its last saved context",
              (long long)g->goid, g->tid);
         return 0;
@@ -226,13 +219,14 @@ static int running_start(loader *ld, gh_goroutine *g, gh_ustart *st)
     gh_read_u64(ld->t, g->m + L->m_vdsoPC.offset, &vdsopc, &e);
     read_stack(ld, g0, &g0lo, &g0hi);
     read_stack(ld, gsig, &slo, &shi);
-    uint64_t regs[GH_X86_NREGS];
-    memcpy(regs, th->regs, sizeof regs);
+    const gh_arch *a = ld->rt->arch;
+    uint64_t regs[GH_MAX_NREGS] = {0};
+    memcpy(regs, tregs, a->nregs * 8);
     gh_gfrom from = GH_FROM_THREAD;
     for (int hop = 0; hop < MAX_HOPS; hop++) {
-        uint64_t sp = regs[GH_X86_RSP], pc = regs[GH_X86_RIP];
+        uint64_t sp = regs[a->reg_sp], pc = regs[a->reg_pc], lr = a->reg_lr >= 0 ? regs[a->reg_lr] : 0;
         if (in(sp, g->stack_lo, g->stack_hi)) {
-            *st = (gh_ustart){pc, sp, 1, 0};
+            *st = (gh_ustart){pc, sp, 1, 0, lr};
             memcpy(g->regs, regs, sizeof regs);
             g->has_regs = 1;
             g->from = from;
@@ -240,14 +234,14 @@ static int running_start(loader *ld, gh_goroutine *g, gh_ustart *st)
         }
         if (vdsosp && in(vdsosp, g->stack_lo, g->stack_hi)) {
             /* In a vDSO call on g0: vdsoPC/SP are the Go caller's. */
-            *st = (gh_ustart){vdsopc, vdsosp, 0, 0};
+            *st = (gh_ustart){vdsopc, vdsosp, 0, 0, 0};
             g->from = GH_FROM_VDSO;
             return 1;
         }
         if (!in(sp, slo, shi))
             break; /* on g0 (systemstack, mcall) or unknown */
         gh_uresult r;
-        gh_ustart sst = {pc, sp, 1, 0};
+        gh_ustart sst = {pc, sp, 1, 0, lr};
         gh_unwind(ld->t, ld->tab, &sst, slo, shi, ld->sigscratch, MAX_SIGFRAMES, &r);
         const gh_pframe *tramp = NULL;
         for (size_t i = 0; i < r.n; i++) {
@@ -255,17 +249,17 @@ static int running_start(loader *ld, gh_goroutine *g, gh_ustart *st)
             if (!strcmp(name, "runtime.sigtramp") || !strcmp(name, "runtime.cgoSigtramp"))
                 tramp = &ld->sigscratch[i];
         }
-        uint64_t mc[17];
-        if (!tramp || gh_read(ld->t, tramp->fp + UC_MCONTEXT, mc, sizeof mc, &e)) {
+        uint64_t mc[GH_MAX_NREGS];
+        if (!tramp || a->nuc > GH_MAX_NREGS || gh_read(ld->t, tramp->fp + a->uc_regs_at, mc, a->nuc * 8, &e)) {
             note(ld, "goroutine %lld: its thread %d is in a signal handler whose context could not be found%s%s",
                  (long long)g->goid, g->tid, r.stop[0] ? ": " : "", r.stop);
             return 0;
         }
-        for (int k = 0; k < 17; k++)
-            regs[mcontext_regs[k]] = mc[k];
+        for (size_t k = 0; k < a->nuc; k++)
+            regs[a->uc_regs[k]] = mc[k];
         from = GH_FROM_SIGNAL;
     }
-    uint64_t sp = regs[GH_X86_RSP];
+    uint64_t sp = regs[a->reg_sp];
     if (!in(sp, g0lo, g0hi))
         note(ld, "goroutine %lld is running but its thread %d's sp 0x%llx is on none of its stacks: walked from its "
                  "last saved context",
@@ -454,12 +448,13 @@ static int load_one(loader *ld, uint64_t gp, const uint8_t *gb)
         ok = running_start(ld, g, &st);
     uint64_t syscallsp = fld(gb, L->g_syscallsp);
     if (!ok && syscallsp) {
-        st = (gh_ustart){fld(gb, L->g_syscallpc), syscallsp, 0, 1};
+        st = (gh_ustart){fld(gb, L->g_syscallpc), syscallsp, 0, 1, 0};
         g->from = GH_FROM_SYSCALL;
         ok = 1;
     }
     if (!ok) {
-        st = (gh_ustart){fld(gb, L->g_sched_pc), fld(gb, L->g_sched_sp), 0, 0};
+        st = (gh_ustart){fld(gb, L->g_sched_pc), fld(gb, L->g_sched_sp), 0, 0,
+                         L->g_sched_lr.size ? fld(gb, L->g_sched_lr) : 0};
         g->from = GH_FROM_SCHED;
         ok = st.pc || st.sp;
     }

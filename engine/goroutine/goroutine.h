@@ -28,6 +28,9 @@ typedef struct gh_glayout {
         limiter_lastUpdate, p_schedwhen, p_syscallwhen;
     gh_field g_labels; /* the goroutine's pprof labels (an unsafe.Pointer) */
     uint64_t g_size;
+    /* Not in the flat list (the built-in table is amd64's): the saved link
+     * register of link-register machines, from DWARF; size 0 elsewhere. */
+    gh_field g_sched_lr;
 } gh_glayout;
 
 #define GH_GLAYOUT_NFIELDS 39
@@ -57,12 +60,12 @@ enum {
  * for values it does not define. */
 const char *gh_gstatus_name(uint32_t status, int minor);
 
-/* One physical frame as the runtime's unwinder computes it (amd64). */
+/* One physical frame as the runtime's unwinder computes it. */
 typedef struct gh_pframe {
     uint64_t pc, sp;
-    uint64_t fp;       /* caller's sp: sp + frame size + return address */
+    uint64_t fp;       /* caller's sp: sp + frame size (+ the return address on amd64) */
     uint64_t varp;     /* top of the locals (below the saved frame pointer) */
-    uint64_t argp;     /* first argument word (= fp on amd64) */
+    uint64_t argp;     /* first argument word (fp + sys.MinFrameSize: fp on amd64, fp + 8 on arm64) */
     uint64_t continpc; /* where it continues, for stack maps; 0: frame is dead */
     gh_func fn;
     uint8_t trap;      /* pc is where execution stopped, not a return address */
@@ -89,8 +92,6 @@ const char *gh_gfrom_name(gh_gfrom f); /* "sched", "syscall", "thread", ... */
  * waitsince is set (the GC records it when it first sees the goroutine
  * blocked), else -1. The runtime prints it when >= 1. */
 int64_t gh_wait_minutes(uint32_t status, int64_t waitsince, int64_t now);
-
-#define GH_X86_GPRS 16 /* rax..r15 as saved at a stop (rsp included) */
 
 /* One pprof label (runtime/pprof: SetGoroutineLabels, Do). */
 typedef struct gh_glabel {
@@ -121,7 +122,7 @@ typedef struct gh_goroutine {
     size_t nlabels;
     const char *labels_error;/* why they could not all be read, NULL when they were */
     gh_gfrom from;
-    uint64_t regs[GH_X86_NREGS]; /* registers at the innermost frame (from thread/signal) */
+    uint64_t regs[GH_MAX_NREGS]; /* registers at the innermost frame (from thread/signal), the target's set */
     int has_regs;
     gh_pframe *pframes;      /* innermost first */
     size_t npframes;

@@ -117,6 +117,30 @@ int gh_glayout_resolve(const gh_runtime *rt, gh_glayout *L, char *source, size_t
 {
     int minor = rt->ver.minor;
     const char *missing = NULL;
+    if (rt->arch->uses_lr) {
+        /* The built-in rows are amd64's: a link-register machine needs DWARF,
+         * and gobuf.lr from it. */
+        memset(L, 0, sizeof *L);
+        if (!rt->dwarf)
+            return gh_errorf(err, GH_EUNSUPP, "no layout of runtime.g for %s on %s without DWARF", rt->ver.text,
+                             rt->arch->name);
+        for (size_t i = 0; i < GH_GLAYOUT_NITEMS; i++) {
+            gh_field f = {0, 0};
+            int rc = *items[i].path ? gh_dwarf_field(rt->dwarf, items[i].type, items[i].path, &f)
+                                    : gh_dwarf_type_size(rt->dwarf, items[i].type, &f.size);
+            if (rc == GH_OK)
+                set(L, i, f.offset, f.size);
+            else if (minor >= items[i].since && !missing)
+                missing = items[i].path;
+        }
+        if (!missing && gh_dwarf_field(rt->dwarf, "runtime.g", "sched.lr", &L->g_sched_lr) != GH_OK)
+            missing = "sched.lr";
+        if (missing || !plausible(L) || L->g_sched_lr.size != 8 || L->g_sched_lr.offset + 8 > L->g_size)
+            return gh_errorf(err, GH_EFORMAT, "runtime.g's layout in DWARF is %s%s", missing ? "missing " : "implausible",
+                             missing ? missing : "");
+        snprintf(source, cap, "DWARF");
+        return GH_OK;
+    }
     if (rt->dwarf) {
         memset(L, 0, sizeof *L);
         for (size_t i = 0; i < GH_GLAYOUT_NITEMS; i++) {

@@ -1,16 +1,19 @@
 /* Internal: the physical-frame walker shared by the goroutine reader and the
- * stack-root scanner (runtime/traceback.go unwinder, amd64). */
+ * stack-root scanner (runtime/traceback.go unwinder, amd64 and arm64). */
 #ifndef GOHEAP_GOROUTINE_UNWIND_H
 #define GOHEAP_GOROUTINE_UNWIND_H
 
 #include "goroutine/goroutine.h"
 
 /* A walk's start: pc and sp, whether pc is where execution stopped (a
- * signal, a thread's registers) rather than a return address, and whether it
- * is a system call's saved entry (SP-writing syscall functions unwind then). */
+ * signal, a thread's registers) rather than a return address, whether it
+ * is a system call's saved entry (SP-writing syscall functions unwind then),
+ * and on link-register machines the link register (0 unknown: the runtime's
+ * lr0; a frameless innermost function returns to it). */
 typedef struct gh_ustart {
     uint64_t pc, sp;
     int trap, syscall;
+    uint64_t lr;
 } gh_ustart;
 
 typedef struct gh_uresult {

@@ -12,8 +12,8 @@
 #define MAX_ARENAS (1u << 22)
 #define MAX_SPANS (1u << 27)
 
-static uint64_t arena_base(uint64_t idx) { return idx * (uint64_t)GH_ARENA_SIZE + GH_ARENA_BASE_OFFSET; }
-static uint64_t arena_index(uint64_t addr) { return (addr - GH_ARENA_BASE_OFFSET) / GH_ARENA_SIZE; }
+static uint64_t arena_base(const gh_heap *h, uint64_t idx) { return idx * (uint64_t)GH_ARENA_SIZE + h->arena_off; }
+static uint64_t arena_index(const gh_heap *h, uint64_t addr) { return (addr - h->arena_off) / GH_ARENA_SIZE; }
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -30,7 +30,7 @@ static int cmp_span(const void *a, const void *b)
 /* Local arena number + 1 for addr, or 0. */
 static uint32_t local_arena(const gh_heap *h, uint64_t addr)
 {
-    uint64_t i = arena_index(addr) - h->arena_lo;
+    uint64_t i = arena_index(h, addr) - h->arena_lo;
     return i < h->arena_span ? h->arena_map[i] : 0;
 }
 
@@ -109,7 +109,7 @@ static int pages_in_arenas(const gh_heap *h, uint64_t base, uint64_t npages)
     uint64_t end = base + npages * GH_PAGE_SIZE;
     if (end <= base)
         return 0;
-    for (uint64_t a = base; a < end; a = arena_base(arena_index(a) + 1))
+    for (uint64_t a = base; a < end; a = arena_base(h, arena_index(h, a) + 1))
         if (!local_arena(h, a))
             return 0;
     return 1;
@@ -224,7 +224,7 @@ static void index_pages(gh_heap *h)
         for (uint64_t p = 0; p < s->npages; p++) {
             uint64_t a = s->base + p * GH_PAGE_SIZE;
             uint32_t la = local_arena(h, a);
-            uint64_t page = (a - arena_base(h->arena_idx[la - 1])) / GH_PAGE_SIZE;
+            uint64_t page = (a - arena_base(h, h->arena_idx[la - 1])) / GH_PAGE_SIZE;
             h->page_span[(uint64_t)(la - 1) * GH_PAGES_PER_ARENA + page] = (uint32_t)(i + 1);
         }
     }
@@ -397,6 +397,7 @@ int gh_heap_load(const gh_runtime *rt, gh_cancel *cc, gh_heap **out, gh_err *err
     if (!h)
         return gh_errorf(err, GH_ENOMEM, "out of memory");
     h->rt = rt;
+    h->arena_off = rt->arch->arena_base_offset;
     uint32_t sg;
     int rc = gh_read_u32(rt->t, rt->mheap + rt->L.mheap.sweepgen.offset, &sg, err);
     if (!rc) {

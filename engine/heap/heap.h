@@ -71,6 +71,7 @@ typedef struct gh_heap {
     gh_span *spans;       /* in-use and manual spans, sorted by base */
     size_t nspans;
     uint64_t narenas;
+    uint64_t arena_off;   /* runtime.arenaBaseOffset of the architecture */
     uint64_t *arena_idx;  /* runtime arena indexes in use, sorted */
     uint64_t *arena_meta; /* *heapArena of each */
     uint64_t arena_l2;    /* mheap_.arenas[0]: the arena index's second level (the arena map) */
@@ -97,7 +98,7 @@ void gh_heap_free(gh_heap *h);
 /* First byte of the i-th arena (0 <= i < narenas). */
 static inline uint64_t gh_heap_arena_start(const gh_heap *h, size_t i)
 {
-    return h->arena_idx[i] * (uint64_t)GH_ARENA_SIZE + GH_ARENA_BASE_OFFSET;
+    return h->arena_idx[i] * (uint64_t)GH_ARENA_SIZE + h->arena_off;
 }
 
 static inline int gh_heap_allocated(const gh_heap *h, uint32_t id)
@@ -109,11 +110,11 @@ static inline int gh_heap_allocated(const gh_heap *h, uint32_t id)
  * the marker asks once per pointer. */
 static inline const gh_span *gh_heap_span_of(const gh_heap *h, uint64_t addr)
 {
-    uint64_t i = (addr - GH_ARENA_BASE_OFFSET) / GH_ARENA_SIZE - h->arena_lo;
+    uint64_t i = (addr - h->arena_off) / GH_ARENA_SIZE - h->arena_lo;
     uint32_t a = i < h->arena_span ? h->arena_map[i] : 0;
     if (!a)
         return NULL;
-    uint64_t page = (addr - (h->arena_idx[a - 1] * (uint64_t)GH_ARENA_SIZE + GH_ARENA_BASE_OFFSET)) / GH_PAGE_SIZE;
+    uint64_t page = (addr - (h->arena_idx[a - 1] * (uint64_t)GH_ARENA_SIZE + h->arena_off)) / GH_PAGE_SIZE;
     uint32_t s = h->page_span[(uint64_t)(a - 1) * GH_PAGES_PER_ARENA + page];
     return s ? &h->spans[s - 1] : NULL;
 }

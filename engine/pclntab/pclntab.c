@@ -168,7 +168,8 @@ static int check_ftab(gh_pclntab *tab, gh_err *err)
     return GH_OK;
 }
 
-int gh_pclntab_open_md(const gh_target *t, const gh_moduledata *md, int minor, gh_pclntab **out, gh_err *err)
+static int open_md(const gh_target *t, const gh_arch *arch, const gh_moduledata *md, int minor, gh_pclntab **out,
+                   gh_err *err)
 {
     *out = NULL;
     gh_pclntab *tab = calloc(1, sizeof *tab);
@@ -177,7 +178,8 @@ int gh_pclntab_open_md(const gh_target *t, const gh_moduledata *md, int minor, g
     tab->t = t;
     tab->md = *md;
     tab->minor = minor;
-    tab->quantum = 1;
+    tab->arch = arch;
+    tab->quantum = arch->pcquantum;
     int rc;
     if ((rc = check_header(tab, err)))
         goto fail;
@@ -210,14 +212,21 @@ fail:
     return rc;
 }
 
+int gh_pclntab_open_md(const gh_target *t, const gh_moduledata *md, int minor, gh_pclntab **out, gh_err *err)
+{
+    return open_md(t, t->arch ? t->arch : &gh_arch_amd64, md, minor, out, err);
+}
+
 int gh_pclntab_open(const gh_runtime *rt, gh_pclntab **out, gh_err *err)
 {
     gh_moduledata md;
     int rc = gh_moduledata_read(rt, &md, err);
     if (rc)
         return rc;
-    return gh_pclntab_open_md(rt->t, &md, rt->ver.minor, out, err);
+    return open_md(rt->t, rt->arch, &md, rt->ver.minor, out, err);
 }
+
+const gh_arch *gh_pclntab_arch(const gh_pclntab *tab) { return tab->arch; }
 
 void gh_pclntab_free(gh_pclntab *tab)
 {

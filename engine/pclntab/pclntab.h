@@ -82,6 +82,8 @@ int gh_pclntab_open(const gh_runtime *rt, gh_pclntab **out, gh_err *err);
 /* Same from moduledata already read; minor is the Go release (1.minor), for
  * funcID numbering. Used by gh_pclntab_open and by tests. */
 int gh_pclntab_open_md(const gh_target *t, const gh_moduledata *md, int minor, gh_pclntab **out, gh_err *err);
+/* The architecture the table's code is for (PC quantum, frame layout). */
+const gh_arch *gh_pclntab_arch(const gh_pclntab *tab);
 void gh_pclntab_free(gh_pclntab *tab);
 
 const gh_moduledata *gh_pclntab_md(const gh_pclntab *tab);

@@ -21,7 +21,8 @@ struct gh_pclntab {
     const gh_target *t;
     gh_moduledata md;
     int minor;
-    unsigned quantum; /* PCQuantum: 1 on amd64 */
+    const gh_arch *arch;
+    unsigned quantum; /* PCQuantum: 1 on amd64, 4 on arm64 (the header says it too) */
     uint32_t nfunc;
     gh_view funcnametab, cutab, filetab, pctab, pclntable, findfunctab;
     gh_textsect *sects; /* only when the text is split */

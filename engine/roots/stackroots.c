@@ -205,11 +205,25 @@ static void scan_frame(sctx *sc, const gh_goroutine *g, uint32_t i)
 {
     const gh_pframe *f = &g->pframes[i];
     const char *fname = gh_func_name(sc->tab, &f->fn);
-    int conservative = is_injected(f) || (i > 0 && is_injected(&g->pframes[i - 1])) ||
-                       (i == 0 && (g->from == GH_FROM_THREAD || g->from == GH_FROM_SIGNAL));
+    int injected = is_injected(f) || (i > 0 && is_injected(&g->pframes[i - 1]));
+    int conservative = injected || (i == 0 && (g->from == GH_FROM_THREAD || g->from == GH_FROM_SIGNAL));
     if (conservative) {
         if (f->varp > f->sp)
             add_region(sc, f->sp, (f->varp - f->sp) / 8, 0, 1, R_FRAME, i);
+        uint64_t nbit, addr = 0;
+        size_t mask;
+        gh_err e;
+        /* A frame stopped mid-instruction in an assembly function (no
+         * PCDATA at all; ABI0 with the argument map the linker made from its
+         * Go declaration, valid at every pc) has its arguments scanned with
+         * that map: stale result words of a system call in progress
+         * (Syscall6 on arm64) are not pointers to the GC. */
+        if (!injected && f->fn.args > 0 && f->fn.npcdata == 0 &&
+            !gh_func_funcdata(sc->tab, &f->fn, GH_FUNCDATA_ARGSPOINTERMAPS, &addr, &e) && addr) {
+            if (stackmap(sc, addr, 0, "argument", fname, (uint64_t)f->fn.args / 8, &nbit, &mask) && nbit)
+                add_region(sc, f->argp, nbit, mask, 0, R_ARGS, i);
+            return;
+        }
         if (f->fn.args > 0)
             add_region(sc, f->argp, (uint64_t)f->fn.args / 8, 0, 1, R_ARGS, i);
         return;
@@ -228,7 +242,9 @@ static void scan_frame(sctx *sc, const gh_goroutine *g, uint32_t i)
         idx = 0; /* the prologue: assume the entry map, as the runtime does */
     uint64_t nbit, addr;
     size_t mask;
-    if (f->varp > f->sp) {
+    /* runtime.getStackMap: locals only when the frame holds more than
+     * sys.MinFrameSize bytes below varp (sys.StackAlign on arm64). */
+    if (f->varp > f->sp && f->varp - f->sp > sc->env->rt->arch->locals_minsize) {
         gh_func_funcdata(sc->tab, &f->fn, GH_FUNCDATA_LOCALSPOINTERMAPS, &addr, &e);
         if (stackmap(sc, addr, idx, "locals", fname, (f->varp - f->sp) / 8, &nbit, &mask) && nbit)
             add_region(sc, f->varp - 8 * nbit, nbit, mask, 0, R_LOCALS, i);
@@ -452,12 +468,7 @@ static void emit_region(sctx *sc, const gh_goroutine *g, const region *r)
     }
 }
 
-/* Registers at the stop: rax..r15 but rsp and rip. */
-static const int gprs[] = {GH_X86_RAX, GH_X86_RBX, GH_X86_RCX, GH_X86_RDX, GH_X86_RSI, GH_X86_RDI, GH_X86_RBP, GH_X86_R8,
-                           GH_X86_R9,  GH_X86_R10, GH_X86_R11, GH_X86_R12, GH_X86_R13, GH_X86_R14, GH_X86_R15};
-static const char *const gpr_names[] = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8",
-                                        "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
-#define NGPRS (sizeof gprs / sizeof gprs[0])
+#define MAX_GPRS 32 /* of any architecture (gh_arch.gprs) */
 
 /* A pseudo-variable root: one word of runtime state, or register values. */
 static void emit_word(sctx *sc, const gh_goroutine *g, uint64_t addr, const uint64_t *values, uint64_t nwords,
@@ -468,8 +479,9 @@ static void emit_word(sctx *sc, const gh_goroutine *g, uint64_t addr, const uint
     if (sc->out) {
         uint64_t v;
         gh_err e;
-        for (uint64_t k = 0; values && k < nwords && k < NGPRS; k++)
-            record(sc, GH_GPTR_NOFRAME, gpr_names[k], 0, 0, values[k], conservative);
+        const gh_arch *a = sc->env->rt->arch;
+        for (uint64_t k = 0; values && k < nwords && k < a->ngprs; k++)
+            record(sc, GH_GPTR_NOFRAME, a->reg_names[a->gprs[k]], 0, 0, values[k], conservative);
         if (!values && !gh_read_u64(sc->t, addr, &v, &e))
             record(sc, GH_GPTR_NOFRAME, what, 0, addr, v, conservative);
         return;
@@ -535,10 +547,12 @@ static void scan_goroutine(sctx *sc, const gh_goroutine *g, const gh_glayout *L)
         scan_frame(sc, g, i);
     for (size_t r = 0; r < sc->nreg; r++)
         collect_ptrs(sc, &sc->reg[r], g);
-    uint64_t regs[NGPRS];
+    const gh_arch *a = sc->env->rt->arch;
+    size_t ngprs = a->ngprs < MAX_GPRS ? a->ngprs : MAX_GPRS;
+    uint64_t regs[MAX_GPRS];
     if (g->has_regs) {
-        for (size_t k = 0; k < NGPRS; k++) {
-            regs[k] = g->regs[gprs[k]];
+        for (size_t k = 0; k < ngprs; k++) {
+            regs[k] = g->regs[a->gprs[k]];
             if (regs[k] >= g->stack_lo && regs[k] < g->stack_hi)
                 push_ptr(sc, regs[k]);
         }
@@ -551,7 +565,7 @@ static void scan_goroutine(sctx *sc, const gh_goroutine *g, const gh_glayout *L)
         emit_region(sc, g, &sc->reg[r]);
     runtime_words(sc, g, L, 1);
     if (g->has_regs)
-        emit_word(sc, g, 0, regs, NGPRS, top_function(g), "(registers)", 1);
+        emit_word(sc, g, 0, regs, ngprs, top_function(g), "(registers)", 1);
 }
 
 /* What scanning needs besides the goroutines: the function table, the

@@ -125,6 +125,9 @@ static void layout_set(gh_layout *L, size_t i, uint64_t offset, uint64_t size)
 /* The built-in layouts (layout_table.c) for binaries without DWARF. */
 static int builtin_layout(gh_runtime *rt, gh_err *err)
 {
+    if (rt->arch != &gh_arch_amd64) /* the table was generated from amd64 binaries */
+        return gh_errorf(err, GH_EUNSUPP, "%s has no DWARF and goheap's built-in runtime layouts are linux/amd64's, "
+                         "not %s", gh_exe_path(rt->exe), rt->arch->name);
     int greentea = (rt->exps & GH_EXP_GREENTEAGC) != 0;
     const gh_layout_row *best = NULL;
     for (size_t r = 0; r < gh_layout_nrows; r++) {
@@ -184,6 +187,12 @@ int gh_runtime_init(gh_runtime *rt, const gh_target *t, gh_exe *exe, gh_err *err
     memset(rt, 0, sizeof *rt);
     rt->t = t;
     rt->exe = exe;
+    rt->arch = gh_exe_arch(exe);
+    if (t->arch && t->arch != rt->arch)
+        return gh_errorf(err, GH_EFORMAT, "the executable %s is for %s, the %s for %s", gh_exe_path(exe),
+                         rt->arch->name, t->kind, t->arch->name);
+    if (!t->arch) /* a caller's target (a debugger's) runs what its executable is for */
+        ((gh_target *)t)->arch = rt->arch;
     int rc = read_version(rt, err);
     if (rc)
         return rc;

@@ -14,7 +14,6 @@
 #define GH_PAGE_SIZE 8192u
 #define GH_ARENA_SIZE (64u << 20)
 #define GH_PAGES_PER_ARENA (GH_ARENA_SIZE / GH_PAGE_SIZE)
-#define GH_ARENA_BASE_OFFSET 0xffff800000000000ull /* amd64 */
 
 /* mspan.state values. */
 enum { GH_SPAN_DEAD = 0, GH_SPAN_INUSE = 1, GH_SPAN_MANUAL = 2 };
@@ -45,6 +44,7 @@ typedef struct gh_layout {
 typedef struct gh_runtime {
     const gh_target *t;
     gh_exe *exe;
+    const gh_arch *arch; /* the executable's (and the core's) architecture */
     gh_dwarf *dwarf;
     uint64_t bias;       /* added to link-time addresses */
     gh_buildinfo bi;

@@ -44,3 +44,19 @@ void gh_target_close(gh_target *t)
     if (t && t->ops && t->ops->close)
         t->ops->close(t->ctx);
 }
+
+const uint64_t *gh_thread_regs(const gh_target *t, const gh_thread *th)
+{
+    if (!th || !th->has_regs)
+        return NULL;
+    if (!t->arch || t->arch->nregs <= GH_X86_NREGS)
+        return th->regs; /* amd64: gh_thread holds them */
+    const gh_thread *v = NULL;
+    size_t n = 0;
+    if (!t->xregs || !t->ops->threads)
+        return NULL;
+    t->ops->threads(t->ctx, &v, &n);
+    if (!v || th < v || th >= v + n)
+        return NULL;
+    return t->xregs + (size_t)(th - v) * t->arch->nregs;
+}

@@ -12,11 +12,19 @@
 #include "base/error.h"
 
 #include "goheap/target.h" /* gh_region, gh_thread, gh_target_ops */
+#include "base/arch.h"
 
 typedef struct gh_target {
     const gh_target_ops *ops;
     void *ctx;
     const char *kind; /* "core", "live", "lldb" */
+    /* The machine: a core's e_machine, the host for a live process, the
+     * executable's for a caller's target (set when the session opens). */
+    const gh_arch *arch;
+    /* Registers of the threads when the architecture's set does not fit
+     * gh_thread.regs (arm64 cores): arch->nregs words per thread, in the
+     * order ops->threads gives them; NULL otherwise. */
+    const uint64_t *xregs;
     int concurrent;   /* read and direct may be called from several threads at once */
 } gh_target;
 
@@ -29,6 +37,11 @@ int gh_read_u16(const gh_target *t, uint64_t addr, uint16_t *v, gh_err *err);
 int gh_read_u8(const gh_target *t, uint64_t addr, uint8_t *v, gh_err *err);
 /* A pointer into host memory for [addr, addr+len), or NULL. */
 const void *gh_direct(const gh_target *t, uint64_t addr, size_t len);
+
+/* A thread's registers in its architecture's NT_PRSTATUS order (arch->nregs
+ * words: GH_X86_* or GH_A64_*), or NULL when the target has none for it. th
+ * must come from t's threads callback. */
+const uint64_t *gh_thread_regs(const gh_target *t, const gh_thread *th);
 
 /* Closes the target and frees it: t is invalid afterwards. */
 void gh_target_close(gh_target *t);

@@ -1,4 +1,4 @@
-/* Core-file target: a linux/amd64 ELF core and its executable, both mmapped
+/* Core-file target: a linux/amd64 or linux/arm64 ELF core and its executable, both mmapped
  * read-only (cores are tens of MB and sparse; never copy them to the heap).
  * Memory comes from the core's PT_LOAD segments. The kernel leaves out pages
  * of file mappings nobody wrote (text, rodata), so bytes past a segment's
@@ -66,6 +66,8 @@ typedef struct core {
     size_t nxloads;
     gh_thread *threads;
     size_t nthreads, cap_threads;
+    uint64_t *xregs; /* arm64: each thread's registers (gh_target.xregs) */
+    size_t cap_xregs;
     uint64_t entry, phdr, bias;
     int have_entry, have_phdr, have_bias, have_nt_file;
     const char *exe_in_core; /* NT_FILE name of the mapping holding AT_ENTRY */
@@ -187,9 +189,11 @@ static int check_ehdr(const mfile *m, const char *what, const char *path, Elf64_
                          eh->e_ident[EI_CLASS]);
     if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
         return gh_errorf(err, GH_EFORMAT, "%s %s is not little endian", what, path);
-    if (eh->e_machine != EM_X86_64)
-        return gh_errorf(err, GH_EFORMAT, "%s %s is for ELF machine %u, not x86-64", what, path,
-                         eh->e_machine);
+    if (!gh_arch_of_machine(eh->e_machine)) {
+        char m[64];
+        return gh_errorf(err, GH_EUNSUPP, "%s %s is for %s: goheap reads linux/amd64 and linux/arm64 only", what,
+                         path, gh_machine_name(eh->e_machine, m, sizeof m));
+    }
     size_t n = eh->e_phnum;
     if (n == PN_XNUM) { /* more than 0xfffe headers: the count is in section header 0 */
         Elf64_Shdr sh;
@@ -287,18 +291,29 @@ static uint64_t get_u64(const uint8_t *p)
 
 static int add_thread(core *c, const note *n, gh_err *err)
 {
-    if (n->descsz < PRSTATUS_REGS + GH_X86_NREGS * 8)
+    /* pr_reg is at the same offset on amd64 and arm64 (struct elf_prstatus
+     * starts with the same 112 bytes); its size is the architecture's. */
+    size_t nregs = c->t.arch->nregs;
+    if (n->descsz < PRSTATUS_REGS + nregs * 8)
         return gh_errorf(err, GH_EFORMAT,
-                         "core: NT_PRSTATUS note has %zu bytes, expected at least %d",
-                         n->descsz, PRSTATUS_REGS + GH_X86_NREGS * 8);
+                         "core: NT_PRSTATUS note has %zu bytes, expected at least %zu for %s",
+                         n->descsz, PRSTATUS_REGS + nregs * 8, c->t.arch->name);
     if (gh_grow(&c->threads, &c->cap_threads, c->nthreads + 1, sizeof *c->threads))
         return gh_errorf(err, GH_ENOMEM, "out of memory for %zu threads", c->nthreads + 1);
-    gh_thread *t = &c->threads[c->nthreads++];
+    int wide = nregs > GH_X86_NREGS; /* does not fit gh_thread: kept beside it */
+    if (wide && gh_grow(&c->xregs, &c->cap_xregs, (c->nthreads + 1) * nregs, 8))
+        return gh_errorf(err, GH_ENOMEM, "out of memory for %zu threads", c->nthreads + 1);
+    gh_thread *t = &c->threads[c->nthreads];
+    memset(t, 0, sizeof *t);
     int32_t pid;
     memcpy(&pid, n->desc + PRSTATUS_PID, 4);
     t->tid = pid;
     t->has_regs = 1;
-    memcpy(t->regs, n->desc + PRSTATUS_REGS, sizeof t->regs);
+    if (wide)
+        memcpy(c->xregs + c->nthreads * nregs, n->desc + PRSTATUS_REGS, nregs * 8);
+    else
+        memcpy(t->regs, n->desc + PRSTATUS_REGS, nregs * 8);
+    c->nthreads++;
     return GH_OK;
 }
 
@@ -746,6 +761,9 @@ static int open_exe(core *c, const char *path, gh_err *err)
     if (xe.e_type != ET_EXEC && xe.e_type != ET_DYN)
         return gh_errorf(err, GH_EFORMAT, "executable %s: not an executable (ELF type %s)", path,
                          elf_type_name(xe.e_type));
+    if (gh_arch_of_machine(xe.e_machine) != c->t.arch)
+        return gh_errorf(err, GH_EFORMAT, "executable %s is for %s, the core for %s", path,
+                         gh_arch_of_machine(xe.e_machine)->name, c->t.arch->name);
     if (xe.e_type == ET_EXEC && c->have_entry && c->entry != xe.e_entry)
         return gh_errorf(err, GH_EFORMAT,
                          "executable %s does not match the core (entry point 0x%llx, the core's "
@@ -801,6 +819,7 @@ static void core_close(void *ctx)
     free(c->files);
     free(c->xloads);
     free(c->threads);
+    free(c->xregs);
     free(c);
 }
 
@@ -928,6 +947,7 @@ static int open_core(core *c, const char *path, const char *exe_path, gh_err *er
     if (eh.e_type != ET_CORE)
         return gh_errorf(err, GH_EFORMAT, "%s: not a core file (ELF type %s)", path,
                          elf_type_name(eh.e_type));
+    c->t.arch = gh_arch_of_machine(eh.e_machine);
     if ((rc = load_segments(c, &eh, phnum, err)))
         return rc;
     for (size_t i = 0; i < phnum; i++) {
@@ -944,6 +964,7 @@ static int open_core(core *c, const char *path, const char *exe_path, gh_err *er
     }
     if (c->nthreads == 0)
         return gh_errorf(err, GH_EFORMAT, "core %s has no NT_PRSTATUS note (no threads)", path);
+    c->t.xregs = c->xregs;
     const fmap *ef = c->have_entry ? file_at(c, c->entry) : NULL;
     if (ef) {
         c->exe_in_core = ef->name;

@@ -178,10 +178,13 @@ static int find_exe(live *l, gh_err *err)
         return gh_errorf(err, GH_EIO, "cannot open %s (%s): %s", path, buf, strerror(errno));
     ssize_t r = pread(fd, &eh, sizeof eh, 0);
     close(fd);
-    if (r != (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64)
-        return gh_errorf(err, GH_EFORMAT, "executable %s of process %d is not an x86-64 ELF64 file",
-                         buf, l->pid);
+    if (r != (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64)
+        return gh_errorf(err, GH_EFORMAT, "executable %s of process %d is not an ELF64 file", buf, l->pid);
+    if (eh.e_machine != EM_X86_64) {
+        char m[64];
+        return gh_errorf(err, GH_EUNSUPP, "executable %s of process %d is for %s: live processes are read on "
+                         "linux/amd64 only", buf, l->pid, gh_machine_name(eh.e_machine, m, sizeof m));
+    }
 
     char *auxv;
     size_t len;
@@ -472,12 +475,16 @@ static int open_live(live *l, int stop, gh_err *err)
 int gh_live_open(int pid, int stop, gh_target **out, gh_err *err)
 {
     *out = NULL;
+    if (!gh_arch_host())
+        return gh_errorf(err, GH_EUNSUPP, "live processes are read on linux/amd64 hosts only; take a core (gcore, "
+                         "GOTRACEBACK=crash) and read it here");
     live *l = calloc(1, sizeof *l);
     if (!l)
         return gh_errorf(err, GH_ENOMEM, "out of memory");
     l->t.ops = &live_ops;
     l->t.ctx = l;
     l->t.kind = "live";
+    l->t.arch = gh_arch_host();
     l->t.concurrent = 1; /* pread and the copies take several threads */
     l->pid = pid;
     l->memfd = -1;

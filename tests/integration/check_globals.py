@@ -26,6 +26,8 @@ import re
 import struct
 import subprocess
 
+from harness import gdb_for
+
 # Notes globals.c writes when something is wrong: none is expected on the corpus.
 TROUBLE = ("the GC bitmap", "implausible data", "globals are not named from DWARF", "modules on the moduledata list",
            "module at 0x")
@@ -100,7 +102,7 @@ def gdb_truth(d, names, md=None, off=None):
     core), the runtime range [runtime.data, runtime.ebss), and for each global
     its words and (pointers) the words of what it points to. Stripped: md is
     moduledata's address and off gcdatamask's offset in it."""
-    cmd = list(GDB)
+    cmd = [gdb_for(os.path.join(d, "exe"))] + GDB[1:]
     for k, mask in (("data", "gcdatamask"), ("bss", "gcbssmask")):
         if md is None:
             n, ptr = "'runtime.firstmoduledata'.%s.n" % mask, "'runtime.firstmoduledata'.%s.bytedata" % mask

@@ -44,6 +44,8 @@ import subprocess
 import tempfile
 import time
 
+from harness import is_amd64, gdb_for
+
 FRAME = re.compile(r"^\t(.*):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=(0x[0-9a-f]+) sp=(0x[0-9a-f]+) pc=(0x[0-9a-f]+))?$")
 CREATED = re.compile(r"^created by (\S+?)(?: in goroutine (\d+))?$")
 HEADER = re.compile(r"^goroutine (\d+) (?:gp=\S+ m=\S+ (?:mp=\S+ )?)?\[([^\],]*)")
@@ -320,7 +322,7 @@ def gdb_clock(d, minor):
     with tempfile.NamedTemporaryFile("w", suffix=".gdb") as f:
         f.write(script)
         f.flush()
-        p = subprocess.run(["gdb", "-batch", "-nx", "-iex", "set auto-load no", "-x", f.name,
+        p = subprocess.run([gdb_for(os.path.join(d, "exe")), "-batch", "-nx", "-iex", "set auto-load no", "-x", f.name,
                             os.path.join(d, "exe"), os.path.join(d, "core")],
                            capture_output=True, text=True, timeout=600)
     recs = [int(x) for x in re.findall(r"^R (-?\d+)$", p.stdout, re.M)]
@@ -500,6 +502,16 @@ def check_builtin_layouts(d, goheap):
                            env=dict(os.environ, **env))
         assert p.returncode == 0, p.stderr.strip()[-300:]
         return json.loads(p.stdout)
+    if not is_amd64(os.path.join(d, "exe")):
+        # The built-in table was generated from amd64 binaries: on another
+        # architecture goheap must refuse it by name, never apply it.
+        p = subprocess.run([goheap, "--exe", os.path.join(d, "exe"), os.path.join(d, "core"), "goroutines"],
+                           capture_output=True, text=True, timeout=300,
+                           env=dict(os.environ, GOHEAP_LAYOUTS="builtin"))
+        err = p.stderr.strip()
+        assert p.returncode != 0 and "linux/amd64's" in err and "linux/arm64" in err and \
+            len(err.splitlines()) == 1, "built-in layouts on arm64: exit %d, %r" % (p.returncode, err[-300:])
+        return "built-in layouts refused: %s" % err
     truth, got = layout(), layout(GOHEAP_LAYOUTS="builtin", GOHEAP_DISCOVER="1")
     assert truth["layout_source"] == "DWARF" and truth["allgs_source"] == "symbols", truth["layout_source"]
     assert got["layout_source"].startswith("built-in"), got["layout_source"]

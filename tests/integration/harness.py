@@ -1,5 +1,7 @@
 """What every integration driver shares: named checks and the closing line
 `N passed, N failed` that CI reads. A driver that ran no check fails."""
+import os
+import shutil
 import subprocess
 
 results = []  # (name, passed)
@@ -31,3 +33,27 @@ def summary():
     failed = len(results) - passed
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed or not results else 0
+
+
+EM_X86_64, EM_AARCH64 = 62, 183
+
+
+def elf_machine(path):
+    """The ELF e_machine of an executable or core."""
+    with open(path, "rb") as f:
+        h = f.read(20)
+    return int.from_bytes(h[18:20], "little") if h[:4] == b"\x7fELF" else None
+
+
+def is_amd64(path):
+    return elf_machine(path) == EM_X86_64
+
+
+def gdb_for(path):
+    """gdb for a file of this machine: Debian's gdb reads x86-64 only, the
+    arm64 corpus needs gdb-multiarch (scripts/setup.sh installs it)."""
+    if is_amd64(path):
+        return "gdb"
+    if not shutil.which("gdb-multiarch"):
+        raise OSError("gdb-multiarch is not installed (scripts/setup.sh installs it)")
+    return "gdb-multiarch"

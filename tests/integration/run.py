@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
-from harness import check, record, results, summary  # noqa: E402,F401
+from harness import check, record, results, summary, gdb_for, is_amd64  # noqa: E402,F401
 from check_heap import check_heap  # noqa: E402
 from check_retained import check_retained  # noqa: E402
 from check_pprof import check_pprof  # noqa: E402
@@ -58,7 +58,7 @@ def check_manifest(d, version):
 def gdb_build_version(exe, core):
     """runtime.buildVersion as gdb reads it from the core (bytes, exact length)."""
     sym = "'runtime.buildVersion'"
-    cmd = ["gdb", "-batch", "-nx", "-iex", "set auto-load no", "-ex", "set language c",
+    cmd = [gdb_for(exe), "-batch", "-nx", "-iex", "set auto-load no", "-ex", "set language c",
            "-ex", "print *(unsigned long*)((char*)&%s+8)" % sym,
            "-ex", "x/128xb *(char**)&%s" % sym, exe, core]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
@@ -137,7 +137,7 @@ def gdb_pointer_offsets(exe, types):
     """Pointer words of each struct type, from the compiler's DWARF as gdb
     lays it out (ptype/o expands nested structs to leaf fields). None for a
     type gdb cannot lay out to leaves (arrays, unknown types)."""
-    cmd = ["gdb", "-batch", "-nx", "-iex", "set auto-load no", "-ex", "set language c"]
+    cmd = [gdb_for(exe), "-batch", "-nx", "-iex", "set auto-load no", "-ex", "set language c"]
     for t in types:
         cmd += ["-ex", "echo ==%s\\n" % t, "-ex", "ptype/o struct '%s'" % t]
     p = subprocess.run(cmd + [exe], capture_output=True, text=True, timeout=300)
@@ -233,7 +233,7 @@ def check_recorded_types(d, m, whats, truth):
             where, o["recorded_type"], o.get("type_error"))
         named += 1
         typed.append(s)
-    if typed:
+    if typed and is_amd64(os.path.join(d, "exe")):  # the built-in layouts are amd64's (others: refused)
         env = dict(os.environ, GOHEAP_LAYOUTS="builtin")
         p = subprocess.run([GOHEAP, "--exe", os.path.join(d, "exe"), os.path.join(d, "core")],
                            input="".join("whatis %s --json\n" % s["addr"] for s in typed),

@@ -49,7 +49,7 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
 sys.path.insert(0, HERE)
 import badinputs  # noqa: E402
-from harness import check, record, results, summary  # noqa: E402,F401
+from harness import check, record, results, summary, gdb_for  # noqa: E402,F401
 from check_heap import check_heap, COVERAGE_MIN  # noqa: E402
 from check_retained import check_retained  # noqa: E402
 from check_sites import check_sites  # noqa: E402
@@ -71,7 +71,10 @@ def gdb(cmds, args=(), env=None, timeout=300, pre=()):
     """Runs gdb in batch mode with goheap.gdb and one -ex per command, each
     preceded by a marker; returns {index: output lines} (stdout and stderr
     together, in order) and the whole output."""
-    argv = ["gdb", "-batch", "-nx", "-iex", "set auto-load no", "-iex", "set pagination off"]
+    # An arm64 core needs gdb-multiarch (Debian's gdb reads x86-64 only).
+    exe = args[0] if args and os.path.isfile(args[0]) else None
+    argv = [gdb_for(exe) if exe else "gdb", "-batch", "-nx", "-iex", "set auto-load no", "-iex",
+            "set pagination off"]
     for c in pre:
         argv += ["-iex", c]
     argv += ["-x", GDBFILE]
@@ -102,7 +105,8 @@ class Gdb:
     what the program printed (live sentinels' addresses exist only then)."""
 
     def __init__(self, args, env=None, pre=()):
-        argv = ["gdb", "-nx", "-q", "-iex", "set auto-load no", "-iex", "set pagination off",
+        exe = args[0] if args and os.path.isfile(args[0]) else None
+        argv = [gdb_for(exe) if exe else "gdb", "-nx", "-q", "-iex", "set auto-load no", "-iex", "set pagination off",
                 "-iex", "set confirm off", "-iex", "set width 0", "-iex", "handle SIGURG nostop noprint"]
         for c in pre:
             argv += ["-iex", c]
@@ -784,7 +788,9 @@ def main():
         # too) and stripped binaries (no symbols for gdb, no main.checkpoint
         # to break on), on the newest release; the layouts are run.py's.
         # Of the other variants, the retained program's sizes through gdb.
-        only_retained = bool(variant) and (version != newest or variant not in ("pie", "stripped"))
+        # Another architecture's cores (arm64, written by qemu-user, read with
+        # gdb-multiarch): every program of the newest release too.
+        only_retained = bool(variant) and (version != newest or variant not in ("pie", "stripped", "arm64"))
         if only_retained and "retained" not in corpus.selected_programs(variant, None):
             continue
         try:

@@ -393,8 +393,15 @@ static void bad_files(void **state)
     build_core(corebuf, &o);
     put(corebuf, offsetof(Elf64_Ehdr, e_machine), &(uint16_t){EM_AARCH64}, 2);
     write_file(other_path, corebuf, n);
+    /* an arm64 core: its (x86-64 sized) NT_PRSTATUS is too short for arm64's registers */
     assert_int_equal(open_err(other_path, exe_path, &err), GH_EFORMAT);
-    assert_non_null(strstr(err.msg, "x86-64"));
+    assert_non_null(strstr(err.msg, "linux/arm64"));
+    build_core(corebuf, &o);
+    put(corebuf, offsetof(Elf64_Ehdr, e_machine), &(uint16_t){EM_PPC64}, 2);
+    write_file(other_path, corebuf, n);
+    assert_int_equal(open_err(other_path, exe_path, &err), GH_EUNSUPP);
+    assert_non_null(strstr(err.msg, "ppc64"));
+    assert_non_null(strstr(err.msg, "linux/amd64 and linux/arm64 only"));
 }
 
 /* Every prefix of the core either fails with a message or opens with a

@@ -59,18 +59,21 @@ static uint32_t uvarint(uint8_t *p, uint32_t v)
     return n;
 }
 
-/* pcsp: 0 over the 4-byte prologue, then the frame size. */
-static uint32_t pcsp(uint8_t *pctab, uint32_t *pos, int32_t frame)
+/* pcsp: 0 over the 4-byte prologue, then the frame size (0 throughout for
+ * frameless functions); pc deltas in units of the PC quantum. */
+static uint32_t pcsp(uint8_t *pctab, uint32_t *pos, int32_t frame, uint32_t quantum)
 {
     uint32_t off = *pos;
     int32_t vals[2] = {0, frame};
     uint32_t ends[2] = {4, 0x100};
     int32_t prev = -1;
     uint32_t pcprev = 0;
-    for (int k = 0; k < 2; k++) {
+    if (!frame) /* one entry: a zero value delta would end the table */
+        ends[0] = 0x100;
+    for (int k = 0; k < (frame ? 2 : 1); k++) {
         int32_t d = vals[k] - prev;
         *pos += uvarint(pctab + *pos, ((uint32_t)d << 1) ^ (d < 0 ? UINT32_MAX : 0));
-        *pos += uvarint(pctab + *pos, ends[k] - pcprev);
+        *pos += uvarint(pctab + *pos, (ends[k] - pcprev) / quantum);
         prev = vals[k];
         pcprev = ends[k];
     }
@@ -78,11 +81,12 @@ static uint32_t pcsp(uint8_t *pctab, uint32_t *pos, int32_t frame)
     return off;
 }
 
-static int setup(void **state)
+static int setup_arch(void **state, const gh_arch *arch)
 {
     static fx f;
     memset(&f, 0, sizeof f);
     f.t = fake_target_new();
+    f.t->arch = arch;
     uint8_t *pcln = fake_target_map(f.t, PCLN, PCLN_SIZE);
     uint8_t *fft = fake_target_map(f.t, FFT, 64);
     f.stack = fake_target_map(f.t, STACK, STACK_SIZE);
@@ -109,7 +113,7 @@ static int setup(void **state)
         put32(r + 4, name_off[i]);
         put32(r + 8, 0);
         put32(r + 12, funcs[i].deferreturn);
-        put32(r + 16, pcsp(pcln + O_PCTAB, &pos, funcs[i].frame));
+        put32(r + 16, pcsp(pcln + O_PCTAB, &pos, funcs[i].frame, arch->pcquantum));
         r[40] = funcs[i].id;
         r[41] = funcs[i].flag;
     }
@@ -120,7 +124,7 @@ static int setup(void **state)
     /* pcHeader */
     uint8_t *h = pcln;
     put32(h, GH_PCLNTAB_MAGIC);
-    h[6] = 1;
+    h[6] = (uint8_t)arch->pcquantum;
     h[7] = 8;
     put64(h + 8, NFUNC);
     put64(h + 16, 1);
@@ -145,6 +149,9 @@ static int setup(void **state)
     return 0;
 }
 
+static int setup(void **state) { return setup_arch(state, &gh_arch_amd64); }
+static int setup_a64(void **state) { return setup_arch(state, &gh_arch_arm64); }
+
 static int teardown(void **state)
 {
     fx *f = *state;
@@ -164,8 +171,92 @@ static uint64_t ret(fx *f, uint64_t sp, int32_t frame, uint64_t retpc)
 
 static void walk(fx *f, uint64_t pc, uint64_t sp, int trap, gh_pframe *out, size_t max, gh_uresult *r)
 {
-    gh_ustart st = {pc, sp, trap, 0};
+    gh_ustart st = {pc, sp, trap, 0, 0};
     gh_unwind(f->t, f->tab, &st, STACK, STACK + STACK_SIZE, out, max, r);
+}
+
+/* arm64 (a link-register machine): a frame of size n at sp keeps its
+ * caller's pc at 0(sp), and its caller's sp is sp + n. */
+static uint64_t lr_frame(fx *f, uint64_t sp, int32_t frame, uint64_t retpc)
+{
+    put64(f->stack + (sp - STACK), retpc);
+    return sp + (uint64_t)frame;
+}
+
+static void test_a64_frames(void **state)
+{
+    fx *f = *state;
+    uint64_t sp0 = STACK + 0x800;
+    uint64_t sp1 = lr_frame(f, sp0, 0x10, PC(F_MID, 0x40));
+    uint64_t sp2 = lr_frame(f, sp1, 0x20, PC(F_GOEXIT, 4));
+    gh_pframe fr[8];
+    gh_uresult r;
+    gh_ustart st = {PC(F_LEAF, 0x50), sp0, 1, 0, PC(F_GOEXIT, 8) /* a stale LR: the frame saved its own */};
+    gh_unwind(f->t, f->tab, &st, STACK, STACK + STACK_SIZE, fr, 8, &r);
+    assert_string_equal(r.stop, "");
+    assert_int_equal(r.n, 3);
+    assert_int_equal(fr[0].sp, sp0);
+    assert_int_equal(fr[0].fp, sp1);           /* sp + frame size: no pushed return address */
+    assert_int_equal(fr[0].varp, sp1 - 8);     /* below the frame pointer saved under the caller's sp */
+    assert_int_equal(fr[0].argp, sp1 + 8);     /* fp + sys.MinFrameSize */
+    assert_int_equal(fr[1].pc, PC(F_MID, 0x40));
+    assert_int_equal(fr[1].sp, sp1);
+    assert_int_equal(fr[1].fp, sp2);
+    assert_int_equal(gh_pframe_sympc(&fr[1]), PC(F_MID, 0x3f));
+    assert_int_equal(fr[2].fn.entry, PC(F_GOEXIT, 0));
+    assert_int_equal(fr[2].varp, fr[2].sp);    /* no frame: nothing saved */
+    /* In leaf's prologue (nothing allocated, sp == fp) the return address
+     * is still in the LR register; 0(sp) is the caller's own word. */
+    put64(f->stack + (sp0 - STACK), 0xdead);
+    st = (gh_ustart){PC(F_LEAF, 0), sp1, 1, 0, PC(F_MID, 0x40)};
+    gh_unwind(f->t, f->tab, &st, STACK, STACK + STACK_SIZE, fr, 8, &r);
+    assert_string_equal(r.stop, "");
+    assert_int_equal(r.n, 3);
+    assert_int_equal(fr[0].fp, sp1);
+    assert_int_equal(fr[0].varp, sp1);         /* no frame, no saved frame pointer */
+    assert_int_equal(fr[1].pc, PC(F_MID, 0x40));
+    assert_int_equal(fr[1].sp, sp1);
+    /* Without an LR the same start cannot be unwound past leaf. */
+    st.lr = 0;
+    put64(f->stack + (sp1 - STACK), 0xdead);
+    gh_unwind(f->t, f->tab, &st, STACK, STACK + STACK_SIZE, fr, 8, &r);
+    assert_int_equal(r.n, 1);
+    assert_non_null(strstr(r.stop, "unexpected return pc 0xdead for main.leaf"));
+}
+
+static void test_a64_async_preempt(void **state)
+{
+    fx *f = *state;
+    /* asyncPreempt injected into mid at mid+0x40 (frame allocated): the
+     * signal handler pushed mid's LR register at 0(sp) of the fake call and
+     * moved sp down 16 (runtime/signal_arm64.go pushCall); asyncPreempt's
+     * own frame saved the fake return address, mid+0x40. */
+    uint64_t sp0 = STACK + 0x700;
+    uint64_t spa = lr_frame(f, sp0, 0x30, PC(F_MID, 0x40));
+    put64(f->stack + (spa - STACK), 0xdead); /* mid's LR register: mid saved it already */
+    uint64_t spm = spa + 16;
+    lr_frame(f, spm, 0x20, PC(F_GOEXIT, 4));
+    gh_pframe fr[8];
+    gh_uresult r;
+    walk(f, PC(F_ASYNC, 0x50), sp0, 0, fr, 8, &r);
+    assert_string_equal(r.stop, "");
+    assert_int_equal(r.n, 3);
+    assert_int_equal(fr[1].pc, PC(F_MID, 0x40));
+    assert_int_equal(fr[1].sp, spm);
+    assert_int_equal(fr[1].trap, 1);
+    assert_int_equal(gh_pframe_sympc(&fr[1]), PC(F_MID, 0x40));
+    assert_int_equal(fr[2].fn.entry, PC(F_GOEXIT, 0));
+    /* Injected into mid's prologue (sp == fp): the pushed LR is mid's
+     * return address. */
+    lr_frame(f, sp0, 0x30, PC(F_MID, 0));
+    put64(f->stack + (spa - STACK), PC(F_GOEXIT, 4));
+    put64(f->stack + (spm - STACK), 0xdead);
+    walk(f, PC(F_ASYNC, 0x50), sp0, 0, fr, 8, &r);
+    assert_string_equal(r.stop, "");
+    assert_int_equal(r.n, 3);
+    assert_int_equal(fr[1].sp, spm);
+    assert_int_equal(fr[1].fp, spm);
+    assert_int_equal(fr[2].pc, PC(F_GOEXIT, 4));
 }
 
 static void test_walk_to_goexit(void **state)
@@ -323,6 +414,8 @@ int run_goroutine_tests(void)
         cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_preempt_and_sigpanic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a64_frames, setup_a64, teardown),
+        cmocka_unit_test_setup_teardown(test_a64_async_preempt, setup_a64, teardown),
         cmocka_unit_test(test_status_names),
         cmocka_unit_test(test_wait_minutes),
     };

@@ -23,7 +23,11 @@ typedef struct gh_region {
     int in_core;          /* bytes are present in the dump (core targets) */
 } gh_region;
 
-/* x86-64 registers in the kernel's user_regs_struct order (NT_PRSTATUS). */
+/* x86-64 registers in the kernel's user_regs_struct order (NT_PRSTATUS).
+ * gh_thread holds this set only: for a linux/arm64 target (an executable for
+ * arm64) the registers a caller's target hands over are not used, and its
+ * running goroutines are walked from their last saved context, with a note.
+ * goheap's own core reader keeps an arm64 core's registers itself. */
 enum {
     GH_X86_R15, GH_X86_R14, GH_X86_R13, GH_X86_R12, GH_X86_RBP, GH_X86_RBX,
     GH_X86_R11, GH_X86_R10, GH_X86_R9, GH_X86_R8, GH_X86_RAX, GH_X86_RCX,
