@@ -14,6 +14,7 @@
 #include <lldb/API/SBThread.h>
 #include <lldb/API/SBValue.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -275,8 +276,14 @@ private:
             return GH_OK;
         uint64_t v;
         std::string why;
-        if (!lldb_value(dbg, argv[k], &v, &why))
-            return fail(err, GH_EARG, name_ + ": " + argv[k] + ": not a goheap expression, and lldb: " + why);
+        if (!lldb_value(dbg, argv[k], &v, &why)) {
+            // lldb removes double quotes: m["k"] typed bare arrives as m[k]
+            const char *br = strchr(argv[k], '[');
+            std::string hint = br && (isalpha(static_cast<unsigned char>(br[1])) || br[1] == '_')
+                                   ? " (a string key needs single quotes around the expression: 'm[\"k\"]')"
+                                   : "";
+            return fail(err, GH_EARG, name_ + ": " + argv[k] + ": not a goheap expression, and lldb: " + why + hint);
+        }
         char buf[32];
         snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
         value_ = buf;

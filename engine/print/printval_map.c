@@ -34,6 +34,7 @@ typedef struct mwalk {
     int done;  /* enough shown, out of budget, or an error */
     pv_map_fn each; /* pv_map_each: called per entry instead of building nodes */
     void *ectx;
+    int stopped;    /* each returned non-zero */
 } mwalk;
 
 static int rd64(pv_ctx *c, uint64_t a, uint64_t *v) { return gh_read_u64(c->ty->t, a, v, NULL); }
@@ -173,7 +174,7 @@ static void entry(mwalk *w, uint64_t group, uint64_t i)
         uint64_t k = slot_addr(w, w->L.key_ind, group + w->L.key_off + i * w->L.key_stride);
         uint64_t v = slot_addr(w, w->L.elem_ind, group + w->L.elem_off + i * w->L.elem_stride);
         if (k && v && w->each(w->ectx, k, v))
-            w->done = 1;
+            w->done = w->stopped = 1;
         return;
     }
     pv_node *k = pv_kid(w->c, w->n), *v = k ? pv_kid(w->c, w->n) : NULL;
@@ -380,6 +381,9 @@ int pv_map_each(pv_ctx *c, uint64_t maptype, uint64_t hdr, pv_map_fn fn, void *c
             pv_error(&n, "unreadable map header at 0x%" PRIx64, hdr);
         else if (count)
             walk(&w, hdr);
+        if (n.kind != PV_ERROR && w.done && !w.stopped) /* never a silent partial search */
+            pv_error(&n, gh_cancelled(c->cc) ? "interrupted" : "more than %" PRIu64 " buckets or groups: not searched to the end",
+                     MAX_BUCKETS);
         if (n.kind != PV_ERROR) {
             rc = 0;
             *key = w.L.key;

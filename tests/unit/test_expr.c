@@ -140,12 +140,42 @@ static void limits(void **state)
     }
 }
 
+/* 20,000 strings from the language's own characters (a fixed seed): each
+ * parses, or fails with a one-line message and no tree. */
+static void random_text(void **state)
+{
+    (void)state;
+    static const char alpha[] = "main.xY_[]()*&-\"\\`'0x19 $\t/.(*main.T)";
+    uint32_t r = 12345;
+    char buf[64], tree[2048];
+    size_t ok = 0;
+    for (int n = 0; n < 20000; n++) {
+        size_t len = (r = r * 1103515245u + 12345u) >> 16 & 31;
+        for (size_t i = 0; i < len; i++)
+            buf[i] = alpha[((r = r * 1103515245u + 12345u) >> 16) % (sizeof alpha - 1)];
+        buf[len] = 0;
+        gh_expr *e = NULL;
+        gh_err err = {0};
+        if (gh_expr_parse(buf, &e, &err) == GH_OK) {
+            gh_expr_format(e, tree, sizeof tree);
+            gh_expr_free(e);
+            ok++;
+        } else {
+            assert_null(e);
+            assert_true(err.msg[0] != 0);
+            assert_null(strchr(err.msg, '\n'));
+        }
+    }
+    assert_true(ok > 0); /* some of them are expressions */
+}
+
 int run_expr_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(accepts),
         cmocka_unit_test(refuses),
         cmocka_unit_test(limits),
+        cmocka_unit_test(random_text),
     };
     return cmocka_run_group_tests_name("expr", tests, NULL, NULL);
 }
