@@ -229,7 +229,7 @@ def fill(name, sentinel, core=""):
     args = []
     # Optional parts are bracketed, possibly over several words ("[--top N]").
     for w in re.sub(r"\[[^\]]*\]", " ", " ".join(usage(name))).split():
-        vals = {"ADDR": sentinel, "ADDR|GLOBAL": sentinel, "ID": "1", "N": "1", "REGEX": ".",
+        vals = {"ADDR": sentinel, "ADDR|GLOBAL": sentinel, "ADDR|EXPR": sentinel, "ID": "1", "N": "1", "REGEX": ".",
                 "OUT": os.path.join(BUILD, "gdb-test-export.pb.gz"), "OTHER_CORE": core}
         assert w in vals, "%s: no test value for %s (update test_gdb.py)" % (name, w)
         args.append(vals[w])
