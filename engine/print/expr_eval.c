@@ -463,6 +463,26 @@ static int index_(ev *E, int k, gh_xval *v)
 
 /* --- the rest ----------------------------------------------------------------------- */
 
+/* The descriptor of the type named text: reflect's name (main.Session), or
+ * the full one with import paths (go/scanner.Scanner, also written
+ * "go/scanner".Scanner); 0 with the error set. */
+static uint64_t type_named(ev *E, int k, const char *text)
+{
+    uint64_t t = gh_types_by_name(E->env->c->ty, text);
+    if (t)
+        return t;
+    char name[512], why[700];
+    size_t o = 0;
+    for (const char *p = text; *p && o + 1 < sizeof name; p++)
+        if (*p != '"')
+            name[o++] = *p;
+    name[o] = 0;
+    if ((t = gh_types_find(E->env->c->ty, name, why, sizeof why)))
+        return t;
+    gh_errorf(E->err, GH_ENOENT, "%.*s: %s", TXT(E, k), why);
+    return 0;
+}
+
 /* x.(T): the interface's dynamic type word (eface) or its itab's type
  * (abi.ITab{Inter, Type, ...}) must be T's descriptor; the value is in the
  * data word itself for a pointer-shaped T, else where the data word points. */
@@ -476,10 +496,9 @@ static int assert_(ev *E, int k, gh_xval *v)
         return rc;
     if (ti.kind != GH_KIND_INTERFACE)
         return gh_errorf(E->err, GH_EARG, "%.*s: %s is not an interface", TXT(E, k), tname(E, v->type, tmp, sizeof tmp));
-    uint64_t t = gh_types_by_name(E->env->c->ty, n->str), w0, w1, dyn;
+    uint64_t t = type_named(E, k, n->str), w0, w1, dyn;
     if (!t)
-        return gh_errorf(E->err, GH_ENOENT, "%.*s: %s names no type of the program, or more than one (names as "
-                         "goheap prints them)", TXT(E, k), n->str);
+        return E->err ? E->err->code : GH_ENOENT;
     if ((rc = word(E, n->a, v->addr, &w0)) || (rc = word(E, n->a, v->addr + 8, &w1)))
         return rc;
     if (!w0)
@@ -501,10 +520,19 @@ static int assert_(ev *E, int k, gh_xval *v)
 static int conv(ev *E, int k, gh_xval *v)
 {
     const gx_node *n = &E->e->n[k];
+    char conv_text[600];
+    snprintf(conv_text, sizeof conv_text, "(*%s)", n->str);
     uint64_t t = gh_types_by_name(E->env->c->ty, n->str);
-    if (!t)
-        return gh_errorf(E->err, GH_ENOENT, "(*%s): %s names no type of the program, or more than one (names as "
-                         "goheap prints them)", n->str, n->str);
+    if (!t) {
+        char name[512], why[700];
+        size_t o = 0;
+        for (const char *p = n->str; *p && o + 1 < sizeof name; p++)
+            if (*p != '"')
+                name[o++] = *p;
+        name[o] = 0;
+        if (!(t = gh_types_find(E->env->c->ty, name, why, sizeof why)))
+            return gh_errorf(E->err, GH_ENOENT, "%s: %s", conv_text, why);
+    }
     int rc = eval(E, n->a, v);
     if (rc)
         return rc;

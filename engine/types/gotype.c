@@ -463,12 +463,9 @@ static void name_put(gh_types *ty, const char *name, uint64_t addr)
     ty->nv[ty->nn++] = (nentry){addr, copy};
 }
 
-static void build_name_index(gh_types *ty)
+/* Calls fn for every plausible type descriptor of every module. */
+static void each_descriptor(gh_types *ty, void (*fn)(gh_types *ty, uint64_t a, void *ctx), void *ctx)
 {
-    ty->nbuilt = 1;
-    gh_typenames *tn = ty->env.names;
-    if (!tn)
-        return;
     gh_module_types mods[8];
     size_t nm = 0;
     if (gh_typename_modules(ty->env.rt, mods, 8, &nm, NULL))
@@ -485,11 +482,66 @@ static void build_name_index(gh_types *ty)
                 (r.align & (r.align - 1)) || r.align > 8 || !r.field_align || r.field_align > 8 || r.str <= 0 ||
                 (uint64_t)r.str >= hi - lo)
                 continue;
-            const char *name;
-            if (gh_typename_ref(tn, a, &name, NULL) == GH_OK)
-                name_put(ty, name, a);
+            fn(ty, a, ctx);
         }
     }
+}
+
+static void put_short(gh_types *ty, uint64_t a, void *ctx)
+{
+    const char *name;
+    (void)ctx;
+    if (gh_typename_ref(ty->env.names, a, &name, NULL) == GH_OK)
+        name_put(ty, name, a);
+}
+
+static void build_name_index(gh_types *ty)
+{
+    ty->nbuilt = 1;
+    if (ty->env.names)
+        each_descriptor(ty, put_short, NULL);
+}
+
+typedef struct finder {
+    const char *want;
+    uint64_t hit[2];     /* distinct descriptors named want */
+    char full[2][256];   /* their full names */
+    size_t n;
+} finder;
+
+static void find_one(gh_types *ty, uint64_t a, void *ctx)
+{
+    finder *f = ctx;
+    const char *shortn, *fulln;
+    if (gh_typename_ref(ty->env.names, a, &shortn, NULL) != GH_OK)
+        return;
+    int m = !strcmp(shortn, f->want);
+    if (gh_typename_full_ref(ty->env.names, a, &fulln, NULL) != GH_OK)
+        fulln = NULL;
+    m = m || (fulln && !strcmp(fulln, f->want));
+    if (!m || (f->n && f->hit[0] == a) || (f->n > 1 && f->hit[1] == a))
+        return;
+    if (f->n < 2) {
+        f->hit[f->n] = a;
+        snprintf(f->full[f->n], sizeof f->full[0], "%s", fulln ? fulln : shortn);
+    }
+    f->n++;
+}
+
+uint64_t gh_types_find(gh_types *ty, const char *name, char *why, size_t cap)
+{
+    finder f;
+    memset(&f, 0, sizeof f);
+    f.want = name;
+    if (ty->env.names)
+        each_descriptor(ty, find_one, &f);
+    if (f.n == 1)
+        return f.hit[0];
+    int swap = f.n > 1 && strcmp(f.full[0], f.full[1]) > 0; /* in a stable order */
+    if (why && cap)
+        snprintf(why, cap, f.n ? "%s names %zu types (%s, %s%s): write the import path" : "%s names no type of the program",
+                 name, f.n, f.full[swap], f.full[!swap], f.n > 2 ? ", ..." : "");
+    return 0;
 }
 
 uint64_t gh_types_by_name(gh_types *ty, const char *name)

@@ -86,6 +86,12 @@ uint64_t gh_types_concrete(gh_types *ty, uint64_t shape);
 /* The descriptor whose reflect name is name, 0 when none or ambiguous. */
 uint64_t gh_types_by_name(gh_types *ty, const char *name);
 
+/* The one descriptor whose reflect name or full name (import paths,
+ * gh_typename_full_ref) is name, by a scan of every module's descriptors
+ * (for a user's expression, not a hot path); 0 with why filled ("scanner.Scanner
+ * names 2 types (go/scanner.Scanner, text/scanner.Scanner): ...") otherwise. */
+uint64_t gh_types_find(gh_types *ty, const char *name, char *why, size_t cap);
+
 rinfo *gh_types_rinfo_slow(gh_types *ty, uint64_t addr);
 
 /* The facts of the descriptor at addr, NULL when unreadable: the small cache

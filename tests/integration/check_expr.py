@@ -93,12 +93,24 @@ def check_expr(d, m, goheap, named=True):
             paths_of.setdefault(short, set()).add(g.group(1))
     ambiguous = {t for t, ps in paths_of.items() if len(ps) > 1}
     # 1. (*T)(ADDR) and its fields
-    cmds, want, nils = [], [], []
+    cmds, want, nils, nfull = [], [], [], 0
     for s in sentinels:
         conv = "(*%s)(%s)" % (s["type"], s["addr"])
         if s["type"] in ambiguous:
-            nils.append(("whatis %s" % quote(conv), "goheap: whatis: (*%s): %s names no type of the program, or more "
-                         "than one (names as goheap prints them)" % (s["type"], s["type"])))
+            # the short name is refused naming both; each full name is one type,
+            # and one of them reads the manifest's fields
+            full = sorted(paths_of[s["type"]])
+            nils.append(("whatis %s" % quote(conv), "goheap: whatis: (*%s): %s names %d types (%s): write the import "
+                         "path" % (s["type"], s["type"], len(full), ", ".join(full[:2]) + (", ..." if len(full) > 2 else ""))))
+            fields = sorted((s.get("fields") or {}).items())
+            fdocs, ferrs = run(goheap, d, ["print %s --json" % quote("(*%s)(%s).%s" % (p, s["addr"], f))
+                                           for p in full for f, _ in fields])
+            assert not ferrs and len(fdocs) == len(full) * len(fields), "full names: %r" % ferrs[:3]
+            right = [p for i, p in enumerate(full)
+                     if all(str(fdocs[i * len(fields) + j]["value"]) == v for j, (_, v) in enumerate(fields))]
+            assert fields and len(right) == 1, "sentinel %s: the fields %r read as the manifest's through %r of %r" % (
+                s["addr"], fields, right, full)
+            nfull += 1
             continue
         cmds.append("whatis %s --json" % quote(conv))
         want.append(("addr", conv, s["addr"]))
@@ -148,8 +160,7 @@ def check_expr(d, m, goheap, named=True):
                'goheap: whatis: "$rsp": registers and a debugger\'s variables are evaluated only inside lldb or gdb'),
               ("paths localvar", "goheap: paths: localvar: not a global (a global is package.name; locals need lldb or gdb)"),
               ("print %s" % quote("(*main.NoSuchType)(0x10)"),
-               "goheap: print: (*main.NoSuchType): main.NoSuchType names no type of the program, or more than one "
-               "(names as goheap prints them)")]
+               "goheap: print: (*main.NoSuchType): main.NoSuchType names no type of the program")]
     if named and m.get("program") == "demo":
         s = next(t for t in sentinels if t["type"] == "main.Session")
         u = s["fields"]["User"]
@@ -173,6 +184,6 @@ def check_expr(d, m, goheap, named=True):
     _, errs = run(goheap, d, [c for c, _ in errors])
     assert errs == [w for _, w in errors], "errors: %r, want %r" % (
         [e for e, (_, w) in zip(errs, errors) if e != w][:3], [w for e, (_, w) in zip(errs, errors) if e != w][:3])
-    return "%d sentinels by (*T)(addr) (ambiguous names refused), %d fields; %d Go-terms paths and %d expressions by construction reach " \
+    return "%d sentinels by (*T)(addr), %d by their full type name (the short one refused), %d fields; %d Go-terms paths and %d expressions by construction reach " \
            "the manifest's addresses; %d one-line errors" % (
-               len(sentinels) - sum(s["type"] in ambiguous for s in sentinels), nfields, len(paths), len(by_construction(m, sentinels)) if named else 0, len(errors))
+               len(sentinels) - nfull, nfull, nfields, len(paths), len(by_construction(m, sentinels)) if named else 0, len(errors))
