@@ -250,6 +250,14 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_printf(out, "0x%" PRIx64 " %s (%" PRIu64 " bytes%s) is garbage: allocated, but no root reaches it\n", at,
                   tn, size, sub ? ", in a tiny block" : "");
     } else {
+        /* The object's type in full where its short name is shared (or --full-names). */
+        gh_shortnames sn;
+        gh_tid ot = g->type[o.id];
+        if (!sub && ot && ot != GH_TID_TINY && !strcmp(gh_types_name(g->types, ot), tn) &&
+            gh_typenames_shared(g->types, &sn) == 0) {
+            tn = gh_render_tname(s, &sn, g->types, ot, tn);
+            gh_shortnames_free(&sn);
+        }
         gh_printf(out, "0x%" PRIx64 " %s (%" PRIu64 " bytes%s) is live; %zu path%s:\n", at, tn, size,
                   sub ? ", in a tiny block" : "", np, np == 1 ? "" : "s");
         for (size_t i = 0; i < np; i++) {

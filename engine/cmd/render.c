@@ -178,6 +178,18 @@ const char *gh_render_share(const gh_domtree *d, const gh_graph *g, uint32_t nod
     return buf;
 }
 
+/* A hop's type with import paths, where the hop is its slot's whole
+ * object (not a tiny sub-object, a note or a block). */
+static const char *hop_full(const gh_graph *g, const gh_path_hop *h)
+{
+    if (h->note || h->id == UINT32_MAX || h->id >= g->h->nslots)
+        return h->type;
+    gh_tid t = g->type[h->id];
+    if (!t || t == GH_TID_TINY || strcmp(gh_types_name(g->types, t), h->type))
+        return h->type;
+    return gh_types_full_name(g->types, t);
+}
+
 void gh_render_path_json(gh_json *j, const gh_session *s, const gh_graph *g, const gh_gpath *p, const gh_domtree *d)
 {
     const gh_root *r = gh_roots_get(g->roots, p->root);
@@ -214,6 +226,7 @@ void gh_render_path_json(gh_json *j, const gh_session *s, const gh_graph *g, con
             gh_json_obj(j);
             gh_json_kaddr(j, "addr", go[i].hop->addr);
             gh_json_kstr(j, "type", go[i].hop->type);
+            gh_json_kstr(j, "full_type", hop_full(g, go[i].hop));
             gh_json_kstr(j, "field", go[i].field);
             gh_json_end(j, '}');
         }
@@ -226,6 +239,9 @@ void gh_render_path_json(gh_json *j, const gh_session *s, const gh_graph *g, con
 void gh_render_path_text(gh_out *out, const gh_graph *g, const gh_gpath *p, const gh_domtree *d, const char *indent,
                          int raw)
 {
+    gh_shortnames sn;
+    if (gh_typenames_shared(g->types, &sn))
+        memset(&sn, 0, sizeof sn); /* out of memory: short names */
     const gh_root *r = gh_roots_get(g->roots, p->root);
     char title[600];
     gh_render_root_title(r, title, sizeof title);
@@ -243,10 +259,14 @@ void gh_render_path_text(gh_out *out, const gh_graph *g, const gh_gpath *p, cons
             char b[48];
             snprintf(share, sizeof share, "  (retains %s)", gh_render_share(d, g, w, b, sizeof b));
         }
+        const char *type = h->type;
+        if (!h->note && hop_full(g, h) != h->type)
+            type = gh_render_tname(NULL, &sn, g->types, g->type[h->id], h->type);
         if (h->note)
-            gh_printf(out, "%s  -> %-24s 0x%" PRIx64 " %s %s\n", indent, field, h->addr, h->type, h->note);
+            gh_printf(out, "%s  -> %-24s 0x%" PRIx64 " %s %s\n", indent, field, h->addr, type, h->note);
         else
-            gh_printf(out, "%s  -> %-24s 0x%" PRIx64 " %s%s\n", indent, field, h->addr, h->type, share);
+            gh_printf(out, "%s  -> %-24s 0x%" PRIx64 " %s%s\n", indent, field, h->addr, type, share);
     }
     gh_gohops_free(go, n);
+    gh_shortnames_free(&sn);
 }

@@ -77,7 +77,8 @@ int gh_typenames_shared(gh_types *ty, gh_shortnames *out); /* -1 out of memory *
 int gh_shortnames_has(const gh_shortnames *sn, const char *name);
 void gh_shortnames_free(gh_shortnames *sn);
 /* How text names type id (short name name): the full name under
- * --full-names or when the short one is shared, else name. */
+ * --full-names (s may be NULL: not asked) or when a shared short name is
+ * part of it, else name. */
 const char *gh_render_tname(const gh_session *s, const gh_shortnames *sn, gh_types *ty, gh_tid id, const char *name);
 
 /* --- goroutines (render_goroutines.c) --- */

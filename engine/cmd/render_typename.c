@@ -76,7 +76,7 @@ static int holds_shared(const gh_shortnames *sn, const char *name)
 
 const char *gh_render_tname(const gh_session *s, const gh_shortnames *sn, gh_types *ty, gh_tid id, const char *name)
 {
-    if (!id || (!s->full_names && !holds_shared(sn, name)))
+    if (!id || ((!s || !s->full_names) && !holds_shared(sn, name)))
         return name;
     return gh_types_full_name(ty, id);
 }

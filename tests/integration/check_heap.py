@@ -255,6 +255,12 @@ def check_heap(d, m, goheap_batch, named=True, goheap=None):
             want = ['main.sessions["%s"]' % user] + ([".Payload"] if s["type"] == "main.Payload" else [])
             assert go == want and p["paths"][0]["go"][-1]["addr"] == s["addr"], "%s: in Go terms %r, want %r" % (
                 where, go, want)
+        # corpus/samename: each Scanner's path ends at its type by import path.
+        full = {"main.GoScanners": "go/scanner.Scanner", "main.TextScanners": "text/scanner.Scanner"}
+        if named and m.get("program") == "samename" and s["root"].get("name") in full and p["paths"]:
+            last = p["paths"][0]["go"][-1]
+            assert last.get("full_type") == full[s["root"]["name"]] and last["type"] == s["type"], \
+                "%s: path ends at %s (%s), want %s" % (where, last.get("full_type"), last["type"], full[s["root"]["name"]])
         want = _go_path(m.get("program"), s) if named and p["paths"] else None
         if want is not None:
             go = [h["field"] for h in p["paths"][0]["go"]]
