@@ -244,7 +244,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         for (size_t i = 0; live && i < np; i++) {
             if (i)
                 gh_printf(out, "\n");
-            gh_render_path_text(out, g, &paths[i], d, "  ", raw);
+            gh_render_path_text(out, g, &paths[i], d, "  ", (raw ? GH_PATH_RAW : 0) | (s->full_names ? GH_PATH_FULLNAMES : 0));
         }
     } else if (!live) {
         gh_printf(out, "0x%" PRIx64 " %s (%" PRIu64 " bytes%s) is garbage: allocated, but no root reaches it\n", at,
@@ -263,7 +263,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         for (size_t i = 0; i < np; i++) {
             if (i)
                 gh_printf(out, "\n");
-            gh_render_path_text(out, g, &paths[i], d, "  ", raw);
+            gh_render_path_text(out, g, &paths[i], d, "  ", (raw ? GH_PATH_RAW : 0) | (s->full_names ? GH_PATH_FULLNAMES : 0));
         }
     }
     gh_gpaths_free(paths, np);

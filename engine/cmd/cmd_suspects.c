@@ -381,7 +381,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             }
             if (np) {
                 gh_printf(out, "  Path%s:\n", sp->kind == S_GROUP ? " (of the largest)" : "");
-                gh_render_path_text(out, g, &paths[0], d, "    ", 0);
+                gh_render_path_text(out, g, &paths[0], d, "    ", s->full_names ? GH_PATH_FULLNAMES : 0);
             }
             if (acc > GH_DOM_ROOT && !gh_dom_is_group(d, acc) && (acc != w || ccount > 1))
                 gh_printf(out, "  Accumulation point: %s0x%" PRIx64 " %s (retains %s)\n", acc == w ? "itself, " : "",

@@ -247,7 +247,7 @@ void gh_render_path_text(gh_out *out, const gh_graph *g, const gh_gpath *p, cons
     gh_render_root_title(r, title, sizeof title);
     gh_printf(out, "%s%s\n", indent, title);
     size_t n = 0;
-    gh_gohop *go = raw ? NULL : gh_render_gopath(NULL, g, p, &n);
+    gh_gohop *go = raw & GH_PATH_RAW ? NULL : gh_render_gopath(NULL, g, p, &n);
     if (!go) /* raw, or out of memory: the runtime's hops */
         n = p->n;
     for (size_t i = 0; i < n; i++) {
@@ -261,7 +261,7 @@ void gh_render_path_text(gh_out *out, const gh_graph *g, const gh_gpath *p, cons
         }
         const char *type = h->type;
         if (!h->note && hop_full(g, h) != h->type)
-            type = gh_render_tname(NULL, &sn, g->types, g->type[h->id], h->type);
+            type = raw & GH_PATH_FULLNAMES ? hop_full(g, h) : gh_render_tname(NULL, &sn, g->types, g->type[h->id], h->type);
         if (h->note)
             gh_printf(out, "%s  -> %-24s 0x%" PRIx64 " %s %s\n", indent, field, h->addr, type, h->note);
         else

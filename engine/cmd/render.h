@@ -49,7 +49,11 @@ const char *gh_render_share(const gh_domtree *d, const gh_graph *g, uint32_t nod
 /* One path (graph/paths.h), as paths prints it; with d, each hop's retained
  * size. */
 void gh_render_path_json(gh_json *j, const gh_session *s, const gh_graph *g, const gh_gpath *p, const gh_domtree *d);
-/* Text: Go terms (map internals as [key], render_gopath.c) unless raw. */
+/* Text: Go terms (map internals as [key], render_gopath.c) unless raw has
+ * GH_PATH_RAW; types with import paths where a shared short name is in
+ * them, or everywhere with GH_PATH_FULLNAMES (--full-names). */
+#define GH_PATH_RAW 1
+#define GH_PATH_FULLNAMES 2
 void gh_render_path_text(gh_out *out, const gh_graph *g, const gh_gpath *p, const gh_domtree *d, const char *indent,
                          int raw);
 
