@@ -192,11 +192,16 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     for (size_t i = 0; shared && i + 1 < nr; i++)
         if (!strcmp(rows[i].name, rows[i + 1].name) && (!nshared || strcmp(shared[nshared - 1], rows[i].name)))
             shared[nshared++] = rows[i].name;
-    for (size_t i = 0; i < nr; i++)
-        rows[i].show = s->full_names || names_shared(rows[i].name, shared, nshared) ? rows[i].full : rows[i].name;
+    for (size_t i = 0; i < nr; i++) {
+        int clash = names_shared(rows[i].name, shared, nshared);
+        rows[i].show = s->full_names || clash ? rows[i].full : rows[i].name;
+        /* Retained sizes per type are summed by short name: two types of
+         * one short name get none rather than their sum ("-"). */
+        int dup = (i && !strcmp(rows[i - 1].name, rows[i].name)) || (i + 1 < nr && !strcmp(rows[i + 1].name, rows[i].name));
+        if (retained && !dup)
+            rows[i].ret = gh_dom_type_find(d, rows[i].name);
+    }
     free(shared);
-    for (size_t i = 0; retained && i < nr; i++)
-        rows[i].ret = gh_dom_type_find(d, rows[i].name);
     k = 0;
     for (size_t i = 0; i < nr; i++)
         if ((rows[i].count || rows[i].gcount) &&
