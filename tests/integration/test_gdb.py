@@ -479,10 +479,6 @@ def check_args(d):
     return "%d argument forms, the 13th argument arrives, 65 are refused; errors name go- commands; go-bt" % len(ARGS)
 
 
-def check_engine_args(d):
-    """Quoted arguments with blanks and regular expressions, as a user types
-    them, select what the manifest says (the CLI given the same words agrees)."""
-    m = load_manifest(d)
 def check_expressions(d):
     """ADDR arguments through gdb (docs/gdb.md, "Expressions"): goheap's own
     expressions pass through as typed (main.sessions["user-0042"] reaches
@@ -531,6 +527,10 @@ def check_expressions(d):
         "main.sessions[\"%s\"] and main.config = manifest; gdb's and goheap's errors" % (rsp, sig, user)
 
 
+def check_engine_args(d):
+    """Quoted arguments with blanks and regular expressions, as a user types
+    them, select what the manifest says (the CLI given the same words agrees)."""
+    m = load_manifest(d)
     with Gdb([os.path.join(d, "exe"), os.path.join(d, "core")]) as g:
         heap = g.json(r"go-heap --type '^main\.(Session|Payload)$' --json")
         got = {r["type"]: r["count"] for r in heap["types"]}
@@ -835,15 +835,15 @@ def main():
     if demos:
         d = demos[-1]
         check("arguments reach goheap intact", check_args, d)
+        for e in (demos[0], demos[-1]):
+            check("expressions: gdb's registers, variables and locals, goheap's own (%s)" % os.path.basename(
+                os.path.dirname(e)), check_expressions, e)
         check("quoted and regular-expression arguments select what the manifest says", check_engine_args, d)
         check("help go-..., apropos go-", check_help, d)
         check("Ctrl-C stops a command, gdb goes on", check_interrupt, d)
         check("the helper is in gdb's session and ends with it", check_helper_with_gdb, d)
         check("gcore fallback (GOHEAP_GDB_GCORE=1)", check_gcore, d)
         check("existing gdb commands are left alone", check_not_overridden, d)
-        for e in (demos[0], demos[-1]):
-            check("expressions: gdb's registers, variables and locals, goheap's own (%s)" % os.path.basename(
-                os.path.dirname(e)), check_expressions, e)
     check("gdb without a Go program: one-line error, gdb goes on", check_no_go)
     if demos:
         other = os.path.join(os.path.dirname(demos[-1]), "retained")

@@ -493,15 +493,6 @@ def check_naming(d):
     return "help once, %d errors with go- names, go-bt" % len(want)
 
 
-def check_exited(d):
-    """After the program exited, a command says so in one line."""
-    out_file = os.path.join(BUILD, "lldb-exited-%s.txt" % os.path.basename(d))
-    s = live_session(d, out_file)
-    try:
-        s.run(["go-heap --json"])  # a model that must not be reused
-        deadline = time.time() + 90  # a loaded machine (the suite runs two at once) can take its time
-        while time.time() < deadline:
-            # The exit can be reported after a continue returned: ask first,
 def check_expressions(d):
     """ADDR arguments in lldb (docs/lldb.md, "Expressions"): goheap's own
     expressions as typed (main.sessions["user-0042"] = the manifest's
@@ -548,6 +539,15 @@ def check_expressions(d):
         rsp, rip, user, len(errs))
 
 
+def check_exited(d):
+    """After the program exited, a command says so in one line."""
+    out_file = os.path.join(BUILD, "lldb-exited-%s.txt" % os.path.basename(d))
+    s = live_session(d, out_file)
+    try:
+        s.run(["go-heap --json"])  # a model that must not be reused
+        deadline = time.time() + 90  # a loaded machine (the suite runs two at once) can take its time
+        while time.time() < deadline:
+            # The exit can be reported after a continue returned: ask first,
             # and continue only a stopped process, since continuing one that
             # is running to its exit (or gone) ends a --batch session.
             text, _ = s.run(["process status"])
@@ -658,6 +658,9 @@ def main():
                 version, "SB API" if sbapi else "mmapped"), check_core_sites, by["sites"], sbapi)
         if version == versions[-1]:
             run.check("%s demo core: help, errors and go-bt as typed in lldb" % version, check_naming, by["demo"])
+        if version in (versions[0], versions[-1]):
+            run.check("%s demo core: expressions, lldb's registers and $0, goheap's own" % version,
+                      check_expressions, by["demo"])
             run.check("%s bad inputs: one error line each, lldb goes on" % version, check_bad_inputs, by["demo"],
                       by["retained"])
         for sbapi in (False, True):
@@ -668,9 +671,6 @@ def main():
         for prog in live:
             run.check("%s %s live, two stops" % (version, prog), check_live, by[prog])
         # A live process on this machine is read through /proc/PID/mem; the
-        if version in (versions[0], versions[-1]):
-            run.check("%s demo core: expressions, lldb's registers and $0, goheap's own" % version,
-                      check_expressions, by["demo"])
         # SB API path (remote targets) is checked on the newest release.
         if version == versions[-1]:
             for prog in ("demo", "stacks"):
