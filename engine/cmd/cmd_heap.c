@@ -22,6 +22,13 @@ typedef struct row {
     const gh_dom_type *ret; /* --retained: the type's retained size, NULL when none (tiny sub-objects) */
 } row;
 
+/* gh_dom_type_where's pick: the slot's type has the row's full name. */
+static int same_full(const gh_graph *g, uint32_t slot, void *ctx)
+{
+    gh_tid t = g->type[slot];
+    return t && t != GH_TID_TINY && !strcmp(gh_types_full_name(g->types, t), (const char *)ctx);
+}
+
 static int by_full(const void *a, const void *b) { return strcmp(((const row *)a)->full, ((const row *)b)->full); }
 static int by_name(const void *a, const void *b)
 {
@@ -187,6 +194,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     /* Text names a row by its full name where two rows share the short
      * one (or with --full-names). */
     qsort(rows, nr, sizeof *rows, by_name);
+    gh_dom_type *ownret = NULL; /* retained sizes of rows whose short name is shared */
     const char **shared = calloc(nr ? nr : 1, sizeof *shared);
     size_t nshared = 0;
     for (size_t i = 0; shared && i + 1 < nr; i++)
@@ -195,11 +203,31 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     for (size_t i = 0; i < nr; i++) {
         int clash = names_shared(rows[i].name, shared, nshared);
         rows[i].show = s->full_names || clash ? rows[i].full : rows[i].name;
-        /* Retained sizes per type are summed by short name: two types of
-         * one short name get none rather than their sum ("-"). */
+        /* Retained sizes per type are kept by short name: two types of one
+         * short name get theirs apart, each over its own instances (an
+         * exact walk per type, as --type gives). */
         int dup = (i && !strcmp(rows[i - 1].name, rows[i].name)) || (i + 1 < nr && !strcmp(rows[i + 1].name, rows[i].name));
         if (retained && !dup)
             rows[i].ret = gh_dom_type_find(d, rows[i].name);
+        else if (retained && rows[i].count) {
+            if (!ownret && !(ownret = calloc(nr, sizeof *ownret)))
+                rc = gh_errorf(err, GH_ENOMEM, "out of memory");
+            else if (!(rc = gh_dom_type_where(d, g, rows[i].name, same_full, (void *)rows[i].full, &s->cancel,
+                                              &ownret[i], err)))
+                rows[i].ret = &ownret[i];
+            else if (rc == GH_ENOENT) /* the tree names it otherwise: no retained size ("-") */
+                rc = GH_OK;
+            if (rc) {
+                free(shared);
+                free(ownret);
+                free(rows);
+                gh_typecount_free(&tc);
+                gh_graph_free(own);
+                if (have_re)
+                    regfree(&re);
+                return rc;
+            }
+        }
     }
     free(shared);
     k = 0;
@@ -235,7 +263,9 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         if (rows[i].ret && !rows[i].ret->exact &&
             (rc = gh_dom_type_exact(d, g, rows[i].name, &s->cancel, err))) {
             free(rows);
+            free(ownret);
             gh_typecount_free(&tc);
+            gh_graph_free(own);
             regfree(&re);
             return rc;
         }
@@ -386,6 +416,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_printf(out, "(no retained sizes: marking was interrupted)\n");
     }
     free(rows);
+    free(ownret);
     gh_typecount_free(&tc);
     gh_graph_free(own);
     if (have_re)

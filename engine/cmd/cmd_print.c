@@ -20,6 +20,7 @@ typedef struct target {
     const char *global;   /* the global's name */
     const char *expr;     /* a value an expression named, printed where it is stored */
     const char *type;
+    gh_tid tid;           /* heap: the graph's type of the object printed, 0 none */
     char tbuf[160];
     int untyped;
     int tiny;             /* a typed sub-object of a tiny block */
@@ -78,6 +79,7 @@ static void heap_object(pv_ctx *c, pv_node *root, target *t, const gh_obj *o, ui
                 t->addr = at;
                 t->tiny = 1;
                 t->type = gh_types_name(g->types, g->tiny[i].type);
+                t->tid = g->tiny[i].type;
                 pv_object(c, root, ot, at, sz);
                 return;
             }
@@ -93,6 +95,7 @@ static void heap_object(pv_ctx *c, pv_node *root, target *t, const gh_obj *o, ui
         return;
     }
     t->type = gh_types_name(g->types, tid);
+    t->tid = tid;
     t->bound = gh_types_length_bound(g->types, tid);
     pv_object(c, root, ot, data, o->addr + o->size - data);
 }
@@ -245,11 +248,24 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         pv_clear(&root);
         return gh_errorf(err, GH_EINTR, "print: interrupted");
     }
+    /* A heap object's type in full where its short name is shared, or
+     * with --full-names (docs/typenames.md); the value's own types stay
+     * as the value printer names them. */
+    const char *full = t.tid && t.type ? gh_types_full_name(c.g->types, t.tid) : NULL;
+    if (full && !json) {
+        gh_shortnames sn;
+        if (gh_typenames_shared(c.g->types, &sn) == 0) {
+            t.type = gh_render_tname(s, &sn, c.g->types, t.tid, t.type);
+            gh_shortnames_free(&sn);
+        }
+    }
     if (json) {
         gh_json j;
         gh_render_begin(&j, out, s);
         gh_json_kaddr(&j, "addr", t.addr);
         gh_json_kstr(&j, "type", t.type ? t.type : "?");
+        if (full)
+            gh_json_kstr(&j, "full_type", full);
         gh_json_ku64(&j, "size", t.size);
         gh_json_kstr(&j, "kind", t.kind);
         gh_json_kaddr(&j, "object", t.object);

@@ -165,7 +165,7 @@ static void text_line(gh_session *s, const gh_heap *h, gh_graph *g, uint64_t add
         if ((a & 7) || i + 8 > off + len || !ok[i] || !ok[i + 7] || !points_to(s, h, g, word_at(buf + i), &to))
             continue;
         uint64_t v = word_at(buf + i);
-        char tb[300], wb[1200];
+        char tb[600], wb[1800];
         gh_printf(out, "    0x%" PRIx64 " -> %" PRIu64 " bytes into heap object 0x%" PRIx64 "%s (%" PRIu64 " bytes)%s\n",
                   a, v - to.o.addr, to.o.addr, gh_objdesc_type(&to.d, tb, sizeof tb), to.o.size,
                   gh_objdesc_where(&to.d, wb, sizeof wb));
@@ -232,7 +232,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                 return gh_errorf(err, GH_EINTR, "interrupted");
             }
         }
-        char tb[300], wb[1200];
+        char tb[600], wb[1800];
         if (points_to(s, h, g, addr, &at)) /* what ADDR is, as whatis says it */
             gh_printf(out, "0x%" PRIx64 " is %" PRIu64 " bytes into the heap object at 0x%" PRIx64 "%s (slot size %" PRIu64
                            ")%s\n",

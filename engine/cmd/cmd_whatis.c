@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
 #include "cmd/objdesc.h"
@@ -33,6 +34,7 @@ typedef struct objtype {
     uint64_t addr;      /* *abi.Type, 0 when none is recorded */
     const char *source; /* "malloc header" or "largeType" */
     char name[1024];
+    char full[1024]; /* with import paths, "" unknown */
     int rc;
     gh_err err;
 } objtype;
@@ -51,6 +53,9 @@ static void object_type(gh_session *s, const gh_obj *o, objtype *ty)
     gh_typenames *tn;
     if ((ty->rc = gh_session_typenames(s, &tn, &ty->err)) == GH_OK) {
         ty->rc = gh_typename(tn, ty->addr, ty->name, sizeof ty->name, &ty->err);
+        const char *full;
+        if (ty->rc == GH_OK && gh_typename_full_ref(tn, ty->addr, &full, NULL) == GH_OK)
+            snprintf(ty->full, sizeof ty->full, "%s", full);
     } else {
         snprintf(ty->name, sizeof ty->name, "unknown<type 0x%" PRIx64 ">", ty->addr);
     }
@@ -107,6 +112,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_objdesc_json(&d, &j); /* the type, the field at the address */
             if (ty.addr) {
                 gh_json_kstr(&j, "recorded_type", ty.name);
+                if (ty.full[0])
+                    gh_json_kstr(&j, "recorded_full_type", ty.full);
                 gh_json_kaddr(&j, "type_addr", ty.addr);
                 gh_json_kstr(&j, "type_source", ty.source);
                 if (ty.rc)
@@ -154,14 +161,26 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         return GH_OK;
     }
     if (found) {
-        char tb[300], wb[1200];
+        char tb[600], wb[1800];
         gh_printf(out, "0x%" PRIx64 " is %" PRIu64 " bytes into the heap object at 0x%" PRIx64 "%s (slot size %" PRIu64
                        ", size class %d%s)%s\n",
                   addr, addr - o.addr, o.addr, gh_objdesc_type(&d, tb, sizeof tb), o.size, gh_span_sizeclass(sp),
                   gh_span_noscan(sp) ? ", no pointers" : "", gh_objdesc_where(&d, wb, sizeof wb));
-        if (ty.addr)
-            gh_printf(out, "  type %s (from the %s: descriptor at 0x%" PRIx64 ")%s%s\n", ty.name, ty.source,
-                      ty.addr, ty.rc ? ": " : "", ty.rc ? ty.err.msg : "");
+        if (ty.addr) {
+            /* In full as the object's type is (docs/typenames.md): a shared
+             * short name, or --full-names. */
+            int full = ty.full[0] && strcmp(ty.full, ty.name) &&
+                       (s->full_names || (d.show_full && !strcmp(d.type, ty.name)));
+            if (ty.full[0] && strcmp(ty.full, ty.name) && !full && g) {
+                gh_shortnames sn;
+                if (gh_typenames_shared(g->types, &sn) == 0) {
+                    full = gh_shortnames_has(&sn, ty.name);
+                    gh_shortnames_free(&sn);
+                }
+            }
+            gh_printf(out, "  type %s (from the %s: descriptor at 0x%" PRIx64 ")%s%s\n", full ? ty.full : ty.name,
+                      ty.source, ty.addr, ty.rc ? ": " : "", ty.rc ? ty.err.msg : "");
+        }
         gh_render_alloc_stack(s, o.addr, o.size, NULL, out);
     } else if (sp && sp->state == GH_SPAN_MANUAL)
         gh_printf(out, "0x%" PRIx64 " is in a manual span at 0x%" PRIx64 " (%" PRIu64

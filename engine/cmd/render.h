@@ -79,6 +79,9 @@ typedef struct gh_shortnames {
 } gh_shortnames;
 int gh_typenames_shared(gh_types *ty, gh_shortnames *out); /* -1 out of memory */
 int gh_shortnames_has(const gh_shortnames *sn, const char *name);
+/* Whether name is, or holds as a whole type name, a shared short name
+ * ("[8]*scanner.Scanner"). */
+int gh_shortnames_holds(const gh_shortnames *sn, const char *name);
 void gh_shortnames_free(gh_shortnames *sn);
 /* How text names type id (short name name): the full name under
  * --full-names (s may be NULL: not asked) or when a shared short name is

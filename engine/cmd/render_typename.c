@@ -74,6 +74,8 @@ static int holds_shared(const gh_shortnames *sn, const char *name)
     return 0;
 }
 
+int gh_shortnames_holds(const gh_shortnames *sn, const char *name) { return holds_shared(sn, name); }
+
 const char *gh_render_tname(const gh_session *s, const gh_shortnames *sn, gh_types *ty, gh_tid id, const char *name)
 {
     if (!id || ((!s || !s->full_names) && !holds_shared(sn, name)))

@@ -344,6 +344,46 @@ int gh_dom_type_exact(gh_domtree *d, const gh_graph *g, const char *name, gh_can
     return GH_OK;
 }
 
+int gh_dom_type_where(gh_domtree *d, const gh_graph *g, const char *name,
+                      int (*keep)(const gh_graph *g, uint32_t slot, void *ctx), void *ctx, gh_cancel *cc,
+                      gh_dom_type *out, gh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = gh_dom_names(d, g, err);
+    if (rc || (rc = gh_graph_edges((gh_graph *)g, cc, err)))
+        return rc;
+    uint32_t ni = GH_DOM_NONAME;
+    for (size_t i = 0; i < d->nnames && ni == GH_DOM_NONAME; i++)
+        if (!strcmp(d->names[i], name))
+            ni = (uint32_t)i;
+    if (ni == GH_DOM_NONAME)
+        return gh_errorf(err, GH_ENOENT, "no live object of type %.200s", name);
+    size_t n = 0, cap = 0;
+    uint32_t *set = NULL;
+    for (uint32_t w = 2; w <= d->n; w++) {
+        if (d->nameof[w] != ni || gh_dom_is_group(d, w) || !keep(g, d->vertex[w], ctx))
+            continue;
+        if (n == cap && gh_grow(&set, &cap, n + 1, sizeof *set)) {
+            free(set);
+            return gh_errorf(err, GH_ENOMEM, "out of memory");
+        }
+        set[n++] = w;
+        out->count++;
+        out->bytes += gh_dom_node_size(d, g, w);
+    }
+    gh_dom_setsize r = {0};
+    if (n && (rc = gh_dom_set_retained(d, g, set, n, 0, cc, &r, err))) {
+        free(set);
+        return rc;
+    }
+    free(set);
+    out->name = d->names[ni];
+    out->rbytes = out->ubytes = r.bytes;
+    out->robjs = out->uobjs = r.objects;
+    out->exact = 1;
+    return GH_OK;
+}
+
 int gh_dom_type_tops(gh_domtree *d, const gh_graph *g, uint64_t **out, gh_err *err)
 {
     *out = NULL;

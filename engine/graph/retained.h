@@ -30,6 +30,13 @@ int gh_dom_types(gh_domtree *d, const gh_graph *g, gh_cancel *cc, gh_err *err);
  * pass over the graph). GH_ENOENT when no live object has the type. */
 int gh_dom_type_exact(gh_domtree *d, const gh_graph *g, const char *name, gh_cancel *cc, gh_err *err);
 const gh_dom_type *gh_dom_type_find(const gh_domtree *d, const char *name);
+/* The exact retained size of the instances of name that keep(g, slot, ctx)
+ * picks (two types of one short name, told apart by the caller): out's
+ * count, bytes, rbytes, robjs (ubytes, uobjs = the same), exact = 1; name
+ * points into d. GH_ENOENT when no live object has the name. */
+int gh_dom_type_where(gh_domtree *d, const gh_graph *g, const char *name,
+                      int (*keep)(const gh_graph *g, uint32_t slot, void *ctx), void *ctx, gh_cancel *cc,
+                      gh_dom_type *out, gh_err *err);
 /* A bit per node: set on each object no object of its own type dominates,
  * so summing their retained sizes counts every retained byte of a type
  * once. Free with free(). */

@@ -166,6 +166,58 @@ def _full_names(m, heap, text, limited):
                     t, short)
 
 
+def _samename(d, m, goheap_batch, goheap):
+    """corpus/samename: whatis, print, retains and top name each Scanner
+    sentinel by its import path (JSON full_type, type the short name; text in
+    full, the short name being shared), and heap --retained gives the two
+    Scanner rows retained sizes of their own (checked against brute force by
+    retaincheck), each at least the row's bytes, not the two types' sum."""
+    full = {"main.GoScanners": "go/scanner.Scanner", "main.TextScanners": "text/scanner.Scanner"}
+    sents = [s for s in m["sentinels"] if s["root"].get("name") in full]
+    assert len(sents) == 2, "samename: %d Scanner sentinels, want 2" % len(sents)
+    cmds = []
+    for s in sents:
+        cmds += ["whatis %s --json" % s["addr"], "print %s --json --depth 1" % s["addr"],
+                 "retains %s --json" % s["addr"]]
+    # main.Holder{Go *goscanner.Scanner; Text *textscanner.Scanner; N int}:
+    # whatis names each field's type in full.
+    holder = next(s for s in m["sentinels"] if s["type"] == "main.Holder")
+    fields = [(".Go", "*go/scanner.Scanner"), (".Text", "*text/scanner.Scanner")]
+    hcmds = ["whatis 0x%x --json" % (int(holder["addr"], 16) + 8 * k) for k in range(len(fields))]
+    for (f, t), w in zip(fields, goheap_batch(d, hcmds)):
+        o = w["object"]
+        assert o.get("field") == f and o.get("field_full_type") == t and o.get("field_type") == t.replace(
+            t[1:t.index("scanner.")], ""), "samename whatis main.Holder%s: %s %s (%s)" % (
+                f, o.get("field"), o.get("field_full_type"), o.get("field_type"))
+    cmds += ["top --json --limit 100000 --all", "heap --json --retained --type Scanner"]
+    docs = goheap_batch(d, cmds)
+    top = {r["addr"]: r for r in docs[-2]["retainers"]}
+    for i, s in enumerate(sents):
+        want = full[s["root"]["name"]]
+        w, p, r = docs[3 * i:3 * i + 3]
+        for what, got in (("whatis", w["object"]), ("print", p), ("retains", r["target"])):
+            assert got.get("full_type") == want and got["type"] == s["type"], "samename %s %s: %s (%s), want %s" % (
+                what, s["addr"], got.get("full_type"), got["type"], want)
+        assert any(t.get("full_type") == want for t in r["types"]), "samename retains %s: no %s row" % (s["addr"], want)
+        t = top.get(w["object"]["addr"])
+        assert t and t.get("full_type") == want, "samename top: %s is %r, want %s" % (
+            s["addr"], t and t.get("full_type"), want)
+    rows = {r["full_type"]: r for r in docs[-1]["types"] if r["full_type"] in full.values()}
+    assert set(rows) == set(full.values()), "samename heap --retained: rows %r" % sorted(rows)
+    total = sum(r.get("retained_bytes", 0) for r in rows.values())
+    for f, r in rows.items():
+        assert "retained_bytes" in r and r["retained_bytes"] >= r["bytes"] and r["retained_bytes"] != total, \
+            "samename heap --retained %s: retained %r, bytes %d, the two summed %d" % (
+                f, r.get("retained_bytes"), r["bytes"], total)
+    if goheap:  # the text names them in full
+        for s in sents:
+            for cmd in ("whatis", "print", "retains"):
+                p = subprocess.run([goheap, "--exe", os.path.join(d, "exe"), os.path.join(d, "core"), cmd, s["addr"]],
+                                   capture_output=True, text=True, timeout=600)
+                assert p.returncode == 0 and full[s["root"]["name"]] in p.stdout.splitlines()[0], \
+                    "samename %s %s text: %r" % (cmd, s["addr"], p.stdout.splitlines()[:1])
+
+
 def _go_path(program, s):
     """The Go-terms hops of a sentinel's shortest path, where its program
     says them by construction (None elsewhere): interface hops as the type
@@ -280,6 +332,8 @@ def check_heap(d, m, goheap_batch, named=True, goheap=None):
             assert _root_ok(s["root"], got, named), "%s: first path's root %r, manifest %r" % (
                 where, got, s["root"])
         assert p["paths"][0]["hops"][-1]["addr"] == p["target"]["addr"], "%s: path does not end at the object" % where
+    if named and m.get("program") == "samename":
+        _samename(d, m, goheap_batch, goheap)
     cov = heap["typed_bytes"] / heap["bytes"] if heap["bytes"] else 1.0
     assert cov >= COVERAGE_MIN or limited, "typed coverage %.1f%% < %.0f%% (%d of %d live bytes)" % (
         100 * cov, 100 * COVERAGE_MIN, heap["typed_bytes"], heap["bytes"])

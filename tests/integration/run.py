@@ -329,8 +329,8 @@ def check_bruteforce(d):
     assert r["bad"] == 0 and p.returncode == 0, "retaincheck: %d mismatches, first: %s" % (r["bad"], r["mismatches"][:3])
     assert r["objects_checked"] == r["live_objects"] > 0, "retaincheck checked %d of %d objects" % (
         r["objects_checked"], r["live_objects"])
-    return "%d objects, %d root groups, %d types exact (%d over budget)" % (
-        r["objects_checked"], r["groups_checked"], r["types_checked"], r["types_inexact"])
+    return "%d objects, %d root groups, %d types exact (%d over budget), %d by import path of a shared name" % (
+        r["objects_checked"], r["groups_checked"], r["types_checked"], r["types_inexact"], r["split_types_checked"])
 
 
 def main():
