@@ -26,7 +26,42 @@ typedef struct view {
     gh_json *j;
     uint32_t depth, limit;
     double minpct;
+    gh_shortnames sn; /* short names two import paths share: text names those in full */
 } view;
+
+/* The graph type of node x, 0 for a group, a tiny block or an untyped slot. */
+static gh_tid node_tid(const gh_domtree *d, const gh_graph *g, uint32_t x)
+{
+    if (x <= GH_DOM_ROOT || x > d->n || gh_dom_is_group(d, x))
+        return 0;
+    gh_tid t = g->type[d->vertex[x]];
+    return t == GH_TID_TINY ? 0 : t;
+}
+
+/* Text's name of node x (in full where its short name is shared, or with
+ * --full-names), and JSON's full_type of it. */
+static const char *node_tname(const view *v, uint32_t x)
+{
+    return gh_render_tname(v->s, &v->sn, v->g->types, node_tid(v->d, v->g, x), gh_dom_node_name(v->d, x));
+}
+
+static void node_full_json(const view *v, uint32_t x)
+{
+    gh_tid t = node_tid(v->d, v->g, x);
+    if (t)
+        gh_json_kstr(v->j, "full_type", gh_types_full_name(v->g->types, t));
+}
+
+/* Siblings of one short name two import paths share are folded by full
+ * name: 0 when x and y fold together (same name index given). */
+static int cmp_full(const view *v, uint32_t x, uint32_t y)
+{
+    uint32_t n = v->d->nameof[x];
+    if (n == GH_DOM_NONAME || !gh_shortnames_has(&v->sn, v->d->names[n]))
+        return 0;
+    gh_tid tx = node_tid(v->d, v->g, x), ty = node_tid(v->d, v->g, y);
+    return strcmp(tx ? gh_types_full_name(v->g->types, tx) : "", ty ? gh_types_full_name(v->g->types, ty) : "");
+}
 
 static double pct(const view *v, uint64_t b)
 {
@@ -43,12 +78,16 @@ static int cmp_entry(const void *a, const void *b)
 
 static int cmp_by_name(const void *a, const void *b, void *ctx)
 {
-    const gh_domtree *d = ctx;
+    const view *v = ctx;
+    const gh_domtree *d = v->d;
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     uint32_t nx = gh_dom_is_group(d, x) ? GH_DOM_NONAME : d->nameof[x];
     uint32_t ny = gh_dom_is_group(d, y) ? GH_DOM_NONAME : d->nameof[y];
     if (nx != ny)
         return nx < ny ? -1 : 1;
+    int c = nx == GH_DOM_NONAME ? 0 : cmp_full(v, x, y);
+    if (c)
+        return c;
     if (d->rbytes[x] != d->rbytes[y])
         return d->rbytes[x] < d->rbytes[y] ? 1 : -1;
     return (x > y) - (x < y);
@@ -87,6 +126,7 @@ static void node_head(const view *v, uint32_t node, uint32_t level)
         } else {
             gh_json_kaddr(v->j, "addr", gh_dom_node_addr(d, v->g, node));
             gh_json_kstr(v->j, "type", gh_dom_node_name(d, node));
+            node_full_json(v, node);
             gh_json_ku64(v->j, "size", gh_dom_node_size(d, v->g, node));
             field_of(v, node, field, sizeof field);
             if (field[0])
@@ -106,7 +146,7 @@ static void node_head(const view *v, uint32_t node, uint32_t level)
     } else {
         field_of(v, node, field, sizeof field);
         gh_printf(v->out, "%s%s0x%" PRIx64 " %s: %s\n", field, field[0] ? " " : "", gh_dom_node_addr(d, v->g, node),
-                  gh_dom_node_name(d, node), share);
+                  node_tname(v, node), share);
     }
 }
 
@@ -127,12 +167,12 @@ static int children(const view *v, uint32_t node, uint32_t level, gh_err *err)
         return gh_errorf(err, GH_ENOMEM, "out of memory");
     }
     memcpy(sorted, kids, nk * sizeof *sorted);
-    qsort_r(sorted, nk, sizeof *sorted, cmp_by_name, d);
+    qsort_r(sorted, nk, sizeof *sorted, cmp_by_name, (void *)v);
     size_t ne = 0;
     for (uint32_t i = 0; i < nk; i++) {
         uint32_t c = sorted[i];
         uint32_t name = gh_dom_is_group(d, c) ? GH_DOM_NONAME : d->nameof[c];
-        if (ne && name != GH_DOM_NONAME && e[ne - 1].name == name) {
+        if (ne && name != GH_DOM_NONAME && e[ne - 1].name == name && !cmp_full(v, e[ne - 1].node, c)) {
             e[ne - 1].count++;
             e[ne - 1].rbytes += d->rbytes[c];
             e[ne - 1].robjs += d->robjs[c];
@@ -159,11 +199,12 @@ static int children(const view *v, uint32_t node, uint32_t level, gh_err *err)
             rc = show(v, e[i].node, level, err);
             continue;
         }
-        const char *name = d->names[e[i].name];
+        const char *name = node_tname(v, e[i].node);
         if (v->j) {
             gh_json_obj(v->j);
             gh_json_kbool(v->j, "group", 1);
-            gh_json_kstr(v->j, "type", name);
+            gh_json_kstr(v->j, "type", d->names[e[i].name]);
+            node_full_json(v, e[i].node);
             gh_json_ku64(v->j, "count", e[i].count);
             gh_json_ku64(v->j, "retained_bytes", e[i].rbytes);
             gh_json_ku64(v->j, "retained_objects", e[i].robjs);
@@ -234,7 +275,9 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             return gh_errorf(err, GH_EARG, "dominators: 0x%" PRIx64 " is garbage: no root reaches it", o.addr);
     }
     gh_json j;
-    view v = {s, g, d, out, json ? &j : NULL, (uint32_t)depth, (uint32_t)limit, minpct};
+    view v = {s, g, d, out, json ? &j : NULL, (uint32_t)depth, (uint32_t)limit, minpct, {0}};
+    if (gh_typenames_shared(g->types, &v.sn))
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
     if (json) {
         gh_render_begin(&j, out, s);
         gh_json_key(&j, "node");
@@ -248,12 +291,13 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                 gh_render_group_title(d, g->roots, d->vertex[x] & ~GH_DOM_GROUP, title, sizeof title);
                 gh_printf(out, " %s", title);
             } else {
-                gh_printf(out, " 0x%" PRIx64 " %s <-", gh_dom_node_addr(d, g, x), gh_dom_node_name(d, x));
+                gh_printf(out, " 0x%" PRIx64 " %s <-", gh_dom_node_addr(d, g, x), node_tname(&v, x));
             }
         }
         gh_printf(out, "%s\n", x > GH_DOM_ROOT ? " ..." : "");
     }
     rc = show(&v, node, 0, err);
+    gh_shortnames_free(&v.sn);
     if (json && !rc)
         gh_json_end(&j, '}');
     return rc;

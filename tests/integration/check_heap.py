@@ -167,7 +167,7 @@ def _full_names(m, heap, text, limited):
 
 
 def _samename(d, m, goheap_batch, goheap):
-    """corpus/samename: whatis, print, retains and top name each Scanner
+    """corpus/samename: whatis, print, retains, top and dominators name each Scanner
     sentinel by its import path (JSON full_type, type the short name; text in
     full, the short name being shared), and heap --retained gives the two
     Scanner rows retained sizes of their own (checked against brute force by
@@ -189,6 +189,22 @@ def _samename(d, m, goheap_batch, goheap):
         assert o.get("field") == f and o.get("field_full_type") == t and o.get("field_type") == t.replace(
             t[1:t.index("scanner.")], ""), "samename whatis main.Holder%s: %s %s (%s)" % (
                 f, o.get("field"), o.get("field_full_type"), o.get("field_type"))
+    # dominators folds same-typed siblings: by full name where the short one
+    # is shared, so over the whole tree each full name counts the program's.
+    want = {}
+    for n in m.get("notes", []):
+        if n.startswith("live by import path: "):
+            t, c = n[len("live by import path: "):].rsplit(" ", 1)
+            want[t] = int(c)
+    tree = goheap_batch(d, ["dominators --json --depth 12 --min-percent 0 --limit 100000"])[0]["node"]
+    got, stack = {}, [tree]
+    while stack:
+        n = stack.pop()
+        if n.get("full_type") in want:
+            assert n.get("type") == "scanner.Scanner", "samename dominators: %r" % n
+            got[n["full_type"]] = got.get(n["full_type"], 0) + n.get("count", 1)
+        stack += n.get("children", [])
+    assert got == want, "samename dominators: %r, the program %r" % (got, want)
     cmds += ["top --json --limit 100000 --all", "heap --json --retained --type Scanner"]
     docs = goheap_batch(d, cmds)
     top = {r["addr"]: r for r in docs[-2]["retainers"]}
