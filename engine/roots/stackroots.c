@@ -220,9 +220,14 @@ static void scan_frame(sctx *sc, const gh_goroutine *g, uint32_t i)
          * (Syscall6 on arm64) are not pointers to the GC. */
         if (!injected && f->fn.args > 0 && f->fn.npcdata == 0 &&
             !gh_func_funcdata(sc->tab, &f->fn, GH_FUNCDATA_ARGSPOINTERMAPS, &addr, &e) && addr) {
-            if (stackmap(sc, addr, 0, "argument", fname, (uint64_t)f->fn.args / 8, &nbit, &mask) && nbit)
-                add_region(sc, f->argp, nbit, mask, 0, R_ARGS, i);
-            return;
+            /* The map covers every word the arguments touch: a 28-byte
+             * argument area (write1's three arguments and int32 result) is
+             * four words. */
+            if (stackmap(sc, addr, 0, "argument", fname, ((uint64_t)f->fn.args + 7) / 8, &nbit, &mask)) {
+                if (nbit)
+                    add_region(sc, f->argp, nbit, mask, 0, R_ARGS, i);
+                return;
+            }
         }
         if (f->fn.args > 0)
             add_region(sc, f->argp, (uint64_t)f->fn.args / 8, 0, 1, R_ARGS, i);

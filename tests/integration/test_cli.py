@@ -51,9 +51,16 @@ PROMPT = "(goheap) "
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\x07")
 
 
+def native(d):
+    """A corpus directory of this machine's architecture: the cores qemu
+    writes for another (the arm64 variant) name no executable and need
+    --exe; run.py checks those."""
+    return not re.search(r"-arm64(/|$)", d)
+
+
 def corpus_dirs():
-    """One directory per release and variant, sorted."""
-    return sorted(d for d in glob.glob(os.path.join(BUILD, "corpus", "go1.*")) if os.path.isdir(d))
+    """One directory per release and variant of this machine's architecture, sorted."""
+    return sorted(d for d in glob.glob(os.path.join(BUILD, "corpus", "go1.*")) if os.path.isdir(d) and native(d))
 
 
 def one_shot(core, *args, env=None):
@@ -233,7 +240,7 @@ def check_prompt(d, home):
 
 
 def largest_core():
-    cores = glob.glob(os.path.join(BUILD, "corpus", "go1.*", "*", "core"))
+    cores = [c for c in glob.glob(os.path.join(BUILD, "corpus", "go1.*", "*", "core")) if native(c)]
     return max(cores, key=lambda c: os.stat(c).st_size) if cores else None
 
 
@@ -496,7 +503,9 @@ def check_whatis_types(d):
                 want, tail = " (slot size 16, ", "; the %s at %s, field %s (%s)" % (
                     x["type"], o["sub_object"], o["field"], o["field_type"])
             else:
-                want, tail = " %s (slot size %d, " % (x["type"], o["size"]), ": field %s (%s)" % (
+                # the text names the type in full where its short name is shared (docs/typenames.md)
+                tname = o["full_type"] if o.get("full_type") and " %s (" % o["full_type"] in line else x["type"]
+                want, tail = " %s (slot size %d, " % (tname, o["size"]), ": field %s (%s)" % (
                     o["field"], o["field_type"])
             assert want in line and line.endswith(tail), "whatis 0x%x: %r" % (a, line)
             line = one_shot(os.path.join(d, "core"), "read", "0x%x" % a, "8").splitlines()[-1]
