@@ -42,9 +42,12 @@ static int on_word(void *ctx, uint64_t word_addr, uint64_t value)
     gh_obj o;
     if (!gh_heap_find(w->h, value, &o))
         return 0;
-    if (w->n == w->cap && gh_grow(&w->to, &w->cap, w->n + 1, sizeof *w->to)) {
-        w->oom = 1;
-        return 1; /* stops the scan */
+    if (w->n == w->cap) {
+        if (gh_grow(&w->to, &w->cap, w->n + 1, sizeof *w->to)) {
+            w->oom = 1;
+            return 1; /* stops the scan */
+        }
+        gh_bigmem_advise(w->to, w->cap * sizeof *w->to); /* read in marking order: random */
     }
     w->to[w->n++] = o.id;
     return 0;

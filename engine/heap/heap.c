@@ -98,6 +98,7 @@ static int load_arenas(gh_heap *h, gh_err *err)
     h->page_span = calloc(len * GH_PAGES_PER_ARENA, sizeof *h->page_span);
     if (!h->arena_map || !h->page_span)
         return gh_errorf(err, GH_ENOMEM, "out of memory for the arena index");
+    gh_bigmem_advise(h->page_span, len * GH_PAGES_PER_ARENA * sizeof *h->page_span);
     for (uint64_t i = 0; i < len; i++)
         h->arena_map[h->arena_idx[i] - h->arena_lo] = (uint32_t)(i + 1);
     return GH_OK;
@@ -175,13 +176,15 @@ static int load_spans(gh_heap *h, gh_cancel *cc, gh_err *err)
     if (len > MAX_SPANS)
         return gh_errorf(err, GH_EFORMAT, "implausible mheap_.allspans length %llu", (unsigned long long)len);
     uint64_t *ptrs = malloc((len ? len : 1) * 8);
-    h->spans = malloc((len ? len : 1) * sizeof *h->spans);
+    _Static_assert(sizeof(gh_span) == 128, "gh_span: two cache lines, the hot fields in the first");
+    h->spans = aligned_alloc(64, (len ? len : 1) * sizeof *h->spans);
     uint8_t *buf = malloc(rt->L.mspan.size);
     if (!ptrs || !h->spans || !buf) {
         free(ptrs);
         free(buf);
         return gh_errorf(err, GH_ENOMEM, "out of memory for %llu spans", (unsigned long long)len);
     }
+    gh_bigmem_advise(h->spans, (len ? len : 1) * sizeof *h->spans);
     if ((rc = gh_read(rt->t, ptr, ptrs, len * 8, err))) {
         free(ptrs);
         free(buf);
@@ -278,6 +281,7 @@ static int index_slots(gh_heap *h, gh_err *err)
     h->slot_block = malloc(nb * sizeof *h->slot_block);
     if (!h->slot_block)
         return gh_errorf(err, GH_ENOMEM, "out of memory for the slot index");
+    gh_bigmem_advise(h->slot_block, nb * sizeof *h->slot_block);
     memset(h->slot_block, 0xff, nb * sizeof *h->slot_block);
     for (size_t i = 0; i < h->nspans; i++) {
         const gh_span *s = &h->spans[i];

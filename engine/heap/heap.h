@@ -10,22 +10,28 @@
 #include "runtime/runtime.h"
 
 typedef struct gh_span {
-    uint64_t mspan;      /* address of the runtime's mspan */
+    /* What finding an object needs (gh_heap_find, once per pointer), first,
+     * in one cache line: spans are looked up in random order (the array is
+     * 64-byte aligned and a span 128 bytes long). */
     uint64_t base;       /* first byte */
-    uint64_t npages;
-    uint64_t elemsize;
     uint64_t limit;      /* end of the last slot */
-    uint64_t largetype;  /* *abi.Type of a large object, 0 if none */
-    uint64_t specials;   /* head of the span's specials list */
-    uint64_t allocbits, gcmarkbits; /* the runtime's bitmaps (off-heap) */
-    uint32_t nelems, freeindex, alloccount, sweepgen;
+    uint64_t elemsize;
+    uint32_t nelems;
     uint32_t first;      /* heap-wide number of slot 0 (in-use spans) */
-    uint32_t nalloc;     /* allocated slots as goheap counted them */
+    uint32_t divmul;     /* slot of an offset: (offset * divmul) >> 32, checked exact for the span; 0: divide */
     uint8_t spanclass;   /* sizeclass << 1 | noscan */
     uint8_t state;       /* GH_SPAN_INUSE or GH_SPAN_MANUAL */
     uint8_t inline_marks;/* Green Tea: 128 bytes of mark bits end the span */
-    uint32_t divmul;     /* slot of an offset: (offset * divmul) >> 32, checked exact for the span; 0: divide */
+    uint64_t npages;
     uintptr_t host;      /* gh_span_host's cache: 0 not asked yet, 1 not mapped, else the bytes */
+    /* The rest */
+    uint64_t mspan;      /* address of the runtime's mspan */
+    uint64_t largetype;  /* *abi.Type of a large object, 0 if none */
+    uint64_t specials;   /* head of the span's specials list */
+    uint64_t allocbits, gcmarkbits; /* the runtime's bitmaps (off-heap) */
+    uint32_t freeindex, alloccount, sweepgen;
+    uint32_t nalloc;     /* allocated slots as goheap counted them */
+    uint8_t pad_to_128[16];
 } gh_span;
 
 static inline int gh_span_noscan(const gh_span *s) { return s->spanclass & 1; }

@@ -11,11 +11,17 @@
  * little-endian words and shifted into place. */
 static uint64_t bits64(const uint8_t *bits, uint64_t b0, uint64_t n)
 {
-    uint64_t lo, hi;
-    uint8_t buf[16] = {0};
-    memcpy(buf, bits, (b0 + n + 7) / 8);
-    memcpy(&lo, buf, 8);
-    memcpy(&hi, buf + 8, 8);
+    uint64_t lo = 0, hi = 0, len = (b0 + n + 7) / 8;
+    /* Byte by byte past the first word: a memcpy of a variable length is a
+     * library call, once per object scanned. */
+    if (len >= 8) {
+        memcpy(&lo, bits, 8);
+        for (uint64_t i = 8; i < len; i++)
+            hi |= (uint64_t)bits[i] << 8 * (i - 8);
+    } else {
+        for (uint64_t i = 0; i < len; i++)
+            lo |= (uint64_t)bits[i] << 8 * i;
+    }
     uint64_t m = b0 ? lo >> b0 | hi << (64 - b0) : lo;
     return n < 64 ? m & ((UINT64_C(1) << n) - 1) : m;
 }
