@@ -9,11 +9,27 @@
 #include <unistd.h>
 
 #include "base/bigmem.h"
+#include "base/prefetch.h"
 #include "base/vec.h"
 #include "heap/heapscan.h"
 
 #define MAX_THREADS 8
 #define STEP 4096 /* objects between interrupt checks and progress reports */
+
+/* Pointer words in flight: each word's lookups (page map entry, span,
+ * allocation bit) are asked of memory a few words before they are used, in
+ * stages, since the words of address-ordered objects point all over the
+ * heap. Words leave the ring in the order they came, so the edges stay in
+ * each object's word order. */
+#define RING 16       /* words in flight (a power of two) */
+#define RING_SPAN 5   /* words after it came: its span is asked for */
+#define RING_ALLOC 10 /* words after it came: its allocation bit */
+
+typedef struct pending {
+    uint64_t value;
+    uint64_t page;    /* index into the heap's page map, or UINT64_MAX: not in an arena */
+    uint32_t src;     /* the slot holding the word */
+} pending;
 
 typedef struct worker {
     const gh_heap *h;
@@ -33,14 +49,25 @@ typedef struct worker {
     int oom;
     int rc;
     gh_err err;
+    pending ring[RING];
+    uint64_t pushed, popped;   /* words into and out of the ring */
 } worker;
 
-static int on_word(void *ctx, uint64_t word_addr, uint64_t value)
+static uint64_t page_index(const gh_heap *h, uint64_t addr)
 {
-    worker *w = ctx;
-    (void)word_addr;
+    uint64_t i = (addr - h->arena_off) / GH_ARENA_SIZE - h->arena_lo;
+    uint32_t a = i < h->arena_span ? h->arena_map[i] : 0;
+    if (!a)
+        return UINT64_MAX;
+    return (uint64_t)(a - 1) * GH_PAGES_PER_ARENA + (addr - gh_heap_arena_start(h, a - 1)) / GH_PAGE_SIZE;
+}
+
+/* The word leaving the ring: an edge if it points into an allocated object. */
+static int settle(worker *w)
+{
+    const pending *p = &w->ring[w->popped++ & (RING - 1)];
     gh_obj o;
-    if (!gh_heap_find(w->h, value, &o))
+    if (p->page == UINT64_MAX || !gh_heap_find(w->h, p->value, &o))
         return 0;
     if (w->n == w->cap) {
         if (gh_grow(&w->to, &w->cap, w->n + 1, sizeof *w->to)) {
@@ -49,8 +76,56 @@ static int on_word(void *ctx, uint64_t word_addr, uint64_t value)
         }
         gh_bigmem_advise(w->to, w->cap * sizeof *w->to); /* read in marking order: random */
     }
+    if (w->cnt[p->src] == UINT32_MAX) {
+        w->rc = gh_errorf(&w->err, GH_EUNSUPP, "object in slot %u has over 2^32 pointers", p->src);
+        return 1;
+    }
     w->to[w->n++] = o.id;
+    w->cnt[p->src]++;
     return 0;
+}
+
+static int on_word(void *ctx, uint64_t word_addr, uint64_t value)
+{
+    worker *w = ctx;
+    const gh_heap *h = w->h;
+    (void)word_addr;
+    if (!value)
+        return 0;
+    if (w->pushed - w->popped == RING && settle(w))
+        return 1;
+    pending *p = &w->ring[w->pushed & (RING - 1)];
+    p->value = value;
+    p->src = w->cur;
+    p->page = page_index(h, value);
+    if (p->page != UINT64_MAX)
+        gh_prefetch(&h->page_span[p->page]);
+    w->pushed++;
+    if (w->pushed - w->popped > RING_SPAN) {
+        const pending *q = &w->ring[(w->pushed - 1 - RING_SPAN) & (RING - 1)];
+        uint32_t si = q->page == UINT64_MAX ? 0 : h->page_span[q->page];
+        if (si)
+            gh_prefetch(&h->spans[si - 1]);
+    }
+    if (w->pushed - w->popped > RING_ALLOC) {
+        const pending *q = &w->ring[(w->pushed - 1 - RING_ALLOC) & (RING - 1)];
+        uint32_t si = q->page == UINT64_MAX ? 0 : h->page_span[q->page];
+        const gh_span *s = si ? &h->spans[si - 1] : NULL;
+        if (s && s->state == GH_SPAN_INUSE && q->value >= s->base && q->value < s->limit) {
+            uint64_t off = q->value - s->base;
+            uint32_t slot = s->divmul ? (uint32_t)((off * s->divmul) >> 32) : (uint32_t)(off / s->elemsize);
+            gh_prefetch(&h->alloc[(s->first + (uint64_t)slot) >> 6]);
+        }
+    }
+    return 0;
+}
+
+/* The words still in the ring, at the end of the worker's spans. */
+static void drain(worker *w)
+{
+    while (w->popped < w->pushed && !w->oom && !w->rc)
+        if (settle(w))
+            break;
 }
 
 static void *work(void *arg)
@@ -68,21 +143,16 @@ static void *work(void *arg)
             gh_obj o;
             gh_heap_obj(h, sp, k, &o);
             w->cur = id;
-            size_t before = w->n;
             gh_err e;
             int rc = gh_heap_scan_object(h, w->tc, &o, on_word, w, NULL, &e);
             if (w->oom) {
                 w->rc = gh_errorf(&w->err, GH_ENOMEM, "out of memory for the pointer graph (%zu edges)", w->n);
                 break;
             }
+            if (w->rc)
+                break;
             if (rc && gh_grow(&w->failed, &w->capfailed, w->nfailed + 1, sizeof *w->failed) == 0)
                 w->failed[w->nfailed++] = id;
-            if (w->n - before > UINT32_MAX) {
-                w->rc = gh_errorf(&w->err, GH_EUNSUPP, "object at 0x%llx has over 2^32 pointers",
-                                  (unsigned long long)o.addr);
-                break;
-            }
-            w->cnt[id] = (uint32_t)(w->n - before);
             if (++w->done % STEP == 0) {
                 if (w->cc) {
                     /* this worker does about 1/nthreads of the objects */
@@ -97,6 +167,11 @@ static void *work(void *arg)
                 }
             }
         }
+    }
+    if (!w->rc) {
+        drain(w);
+        if (w->oom)
+            w->rc = gh_errorf(&w->err, GH_ENOMEM, "out of memory for the pointer graph (%zu edges)", w->n);
     }
     if (w->rc)
         atomic_store(w->stop, 1);
