@@ -1,14 +1,15 @@
-/* Marking and typing, on the pointer graph (edges.c):
- *   mark:  breadth-first from every root over the graph, as the garbage
- *          collector would, recording for each live object the first object
- *          (or root) that reached it, so a shortest path is one walk back;
- *   types: the same breadth-first order replayed, each object typed by the
- *          allocator's record (malloc header, largeType) when there is one,
- *          else by the type a typed pointer to it says, taken only when it
- *          agrees with the object's size class and pointer bits.
- * Replaying the marker's queue exactly keeps the result the one a single
- * interleaved walk gives: which hint reaches an object first decides its
- * type. */
+/* Marking and typing, on the pointer graph (edges.c), in one breadth-first
+ * walk from every root, as the garbage collector would mark:
+ *   mark:  each object taken off the queue reaches what its edges point to,
+ *          recording for each live object the first object (or root) that
+ *          reached it, so a shortest path is one walk back;
+ *   types: then the same object is walked for the types its own type says,
+ *          each object typed by the allocator's record (malloc header,
+ *          largeType) when there is one, else by the type a typed pointer
+ *          to it says, taken only when it agrees with the object's size
+ *          class and pointer bits.
+ * Which hint reaches an object first decides its type; an object typed
+ * after its walk is walked again where one walk would have queued it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,16 +59,15 @@ typedef struct marker {
     /* mark: every object is queued once, so the queue is the marking order:
      * order[0, nmarked) (roots' first, then each object's new children). */
     uint32_t *order;
-    size_t nmarked, next;
+    size_t nmarked;
     size_t nroot;      /* of them, marked by the roots */
-    uint32_t *cum;     /* per first visit i: nmarked after order[i] was scanned */
     /* types: objects walked again once retyped, each tagged with nmarked when
      * queued: it comes off the queue after order[tag - 1], as in one walk. */
     struct repush {
         uint32_t id, tag;
     } *rq;
     size_t rqhead, rqn, rqcap;
-    size_t tagnow;     /* nmarked as the replay stands */
+    size_t tagnow;     /* nmarked as the walk stands */
     int oom;
     uint64_t *scanned, *refined;
     uint32_t parent;   /* of what the current scan reaches */
@@ -632,7 +632,7 @@ static void mark_object(marker *m, uint32_t id)
     m->parent = id;
     scan_error(m, id);
     reach_edges(m, id);
-    m->cum[m->nscanned++] = (uint32_t)m->nmarked;
+    m->nscanned++;
 }
 
 /* types: the objects of the replay a few ahead, found once: their bytes
@@ -821,8 +821,7 @@ int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *ten
     }
     m.g = g;
     m.order = malloc(ns * sizeof *m.order);
-    m.cum = malloc(ns * sizeof *m.cum);
-    if (!g || !g->types || !g->marked || !g->parent || !g->type || !m.order || !m.cum || !m.tc) {
+    if (!g || !g->types || !g->marked || !g->parent || !g->type || !m.order || !m.tc) {
         rc = gh_errorf(err, GH_ENOMEM, "out of memory for the object graph (%zu slots)", ns);
         goto done;
     }
@@ -830,7 +829,6 @@ int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *ten
     gh_bigmem_advise(g->parent, ns * sizeof *g->parent);
     gh_bigmem_advise(g->marked, nw * 8);
     gh_bigmem_advise(m.order, ns * sizeof *m.order);
-    gh_bigmem_advise(m.cum, ns * sizeof *m.cum);
     memset(g->parent, 0xff, ns * sizeof *g->parent);
 
     /* edges: every object's pointer words, once, in address order. */
@@ -846,8 +844,21 @@ int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *ten
     if (rc)
         goto done;
 
-    /* mark: breadth-first over the graph. */
+    /* mark and types: one breadth-first walk over the graph. Each object
+     * taken off the queue first reaches what it points to (marking), then is
+     * walked for the types its own type says (typing); an object typed after
+     * its walk is walked again where one walk would have queued it: after
+     * order[tag - 1], tag being how many were marked when it was typed. */
     c0 = gh_clock_now();
+    m.scanned = calloc(nw, 8);
+    m.refined = calloc(nw, 8);
+    gh_bigmem_advise(m.scanned, nw * 8);
+    gh_bigmem_advise(m.refined, nw * 8);
+    m.dec = calloc(DECISIONS, sizeof *m.dec);
+    if (!m.scanned || !m.refined || !m.dec) {
+        rc = gh_errorf(err, GH_ENOMEM, "out of memory for the object graph (%zu slots)", ns);
+        goto done;
+    }
     if (!stopped && roots_pass(&m, rs, 0, "scanning roots")) {
         if (!partial) {
             rc = gh_errorf(err, GH_EINTR, "interrupted while scanning roots");
@@ -856,12 +867,44 @@ int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *ten
         stopped = 1;
     }
     m.nroot = m.nmarked;
+    m.tagnow = 0; /* the roots' own hints come before anything is walked */
+    if (roots_pass(&m, rs, 1, "typing roots")) {
+        if (!partial) {
+            rc = gh_errorf(err, GH_EINTR, "interrupted while typing roots");
+            goto done;
+        }
+        stopped = 1;
+    }
     unsigned slow = slow_mark_usec();
-    for (uint64_t n = 0; m.next < m.nmarked && !stopped; n++) {
-        prefetch_start(&m, m.next + AHEAD_START);
-        prefetch_edges(&m, m.next + AHEAD_EDGES);
-        prefetch_mark_targets(&m, m.next + AHEAD_TARGETS);
-        mark_object(&m, m.order[m.next++]);
+    ahead ring[PREFETCH];
+    size_t i = 0, filled = 0; /* first visits done; ring entries found (for order[i, filled)) */
+    for (uint64_t n = 0; !stopped && !m.oom; n++) {
+        if (m.rqhead < m.rqn && (m.rq[m.rqhead].tag <= i || i >= m.nmarked)) {
+            uint32_t id = m.rq[m.rqhead++].id;
+            m.tagnow = m.nmarked;
+            type_object(&m, id, 0, NULL);
+        } else if (i < m.nmarked) {
+            ahead a;
+            int found = i < filled;
+            if (found)
+                a = ring[i % PREFETCH];
+            for (filled = filled > i + 1 ? filled : i + 1; filled < m.nmarked && filled <= i + PREFETCH; filled++)
+                look_ahead(&m, m.order[filled], &ring[filled % PREFETCH]);
+            if (i + 2 * PREFETCH < m.nmarked) /* what look_ahead will need then */
+                gh_prefetch(&m.h->slot_block[m.order[i + 2 * PREFETCH] >> 6]);
+            prefetch_start(&m, i + AHEAD_START);
+            prefetch_edges(&m, i + AHEAD_EDGES);
+            prefetch_mark_targets(&m, i + AHEAD_TARGETS);
+            prefetch_type_targets(&m, i + AHEAD_TARGETS);
+            prefetch_type_spans(&m, i + AHEAD_SPANS);
+            prefetch_type_bits(&m, i + AHEAD_BITS);
+            uint32_t id = m.order[i++];
+            mark_object(&m, id);
+            m.tagnow = m.nmarked;
+            type_object(&m, id, 1, found ? &a : NULL);
+        } else {
+            break;
+        }
         if (n % MARK_STEP == MARK_STEP - 1) {
             if (slow)
                 nanosleep(&(struct timespec){slow / 1000000, (long)(slow % 1000000) * 1000}, NULL);
@@ -876,76 +919,15 @@ int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *ten
             }
         }
     }
-    gh_progress(cc, "marking", h->nobjects, h->nobjects);
-    gh_clock_add(&g->t_mark, c0);
-
-    /* types: the marker's queue replayed, as far as marking went: first
-     * visits in marking order, retyped objects between them where one
-     * walk would have queued them. */
-    c0 = gh_clock_now();
-    uint64_t marked = m.nscanned, replayed = 0;
-    m.scanned = calloc(nw, 8);
-    m.refined = calloc(nw, 8);
-    gh_bigmem_advise(m.scanned, nw * 8);
-    gh_bigmem_advise(m.refined, nw * 8);
-    m.dec = calloc(DECISIONS, sizeof *m.dec);
-    if (!m.scanned || !m.refined || !m.dec) {
-        rc = gh_errorf(err, GH_ENOMEM, "out of memory for the object graph (%zu slots)", ns);
-        goto done;
-    }
-    m.tagnow = 0; /* the roots' own hints come before anything is walked */
-    int typing_stopped = roots_pass(&m, rs, 1, "typing roots");
-    size_t i = 0, limit = stopped ? marked : m.nmarked;
-    ahead ring[PREFETCH];
-    for (size_t k = 0; k < PREFETCH && k < limit; k++)
-        look_ahead(&m, m.order[k], &ring[k]);
-
-    for (uint64_t n = 0; !typing_stopped && !m.oom; n++) {
-        if (m.rqhead < m.rqn && (m.rq[m.rqhead].tag <= i || i >= limit)) {
-            uint32_t id = m.rq[m.rqhead++].id;
-            m.tagnow = i ? m.cum[i - 1] : m.nroot;
-            type_object(&m, id, 0, NULL);
-        } else if (i < limit) {
-            ahead a = ring[i % PREFETCH];
-            if (i + PREFETCH < limit)
-                look_ahead(&m, m.order[i + PREFETCH], &ring[i % PREFETCH]);
-            if (i + 2 * PREFETCH < limit) /* what look_ahead will need then */
-                __builtin_prefetch(&m.h->slot_block[m.order[i + 2 * PREFETCH] >> 6]);
-            if (i + AHEAD_START < limit)
-                prefetch_start(&m, i + AHEAD_START);
-            if (i + AHEAD_EDGES < limit)
-                prefetch_edges(&m, i + AHEAD_EDGES);
-            if (i + AHEAD_TARGETS < limit)
-                prefetch_type_targets(&m, i + AHEAD_TARGETS);
-            if (i + AHEAD_SPANS < limit)
-                prefetch_type_spans(&m, i + AHEAD_SPANS);
-            if (i + AHEAD_BITS < limit)
-                prefetch_type_bits(&m, i + AHEAD_BITS);
-            m.tagnow = m.cum[i];
-            type_object(&m, m.order[i++], 1, &a);
-            replayed++;
-
-        } else {
-            break;
-        }
-        if (n % MARK_STEP == MARK_STEP - 1) {
-            gh_progress(cc, "typing", replayed, marked);
-            typing_stopped = gh_cancelled(cc);
-        }
-    }
     if (m.oom) {
         rc = gh_errorf(err, GH_ENOMEM, "out of memory while typing");
         goto done;
     }
-    gh_progress(cc, "typing", marked, marked);
-    if (typing_stopped) {
-        if (!partial) {
-            rc = gh_errorf(err, GH_EINTR, "interrupted while typing (%llu of %llu objects)",
-                           (unsigned long long)replayed, (unsigned long long)marked);
-            goto done;
-        }
-        stopped = 1;
-    }
+    gh_progress(cc, "marking", h->nobjects, h->nobjects);
+    gh_clock_add(&g->t_mark, c0);
+
+    /* types: what the walk found, totalled. */
+    c0 = gh_clock_now();
     g->partial = stopped;
     g->mark_done = m.nscanned;
     g->mark_total = h->nobjects;
@@ -964,7 +946,6 @@ done:
     free(m.refined);
     free(m.dec);
     free(m.order);
-    free(m.cum);
     free(m.rq);
     gh_hmap_free(&m.tidx);
     return rc;
