@@ -27,16 +27,16 @@ typedef struct gh_glayout {
     gh_field sched_lastpoll, sched_procresizetime, mstats_last_gc_nanotime,
         limiter_lastUpdate, p_schedwhen, p_syscallwhen;
     gh_field g_labels; /* the goroutine's pprof labels (an unsafe.Pointer) */
+    gh_field g_sched_lr; /* the saved link register (read on link-register machines) */
     uint64_t g_size;
-    /* Not in the flat list (the built-in table is amd64's): the saved link
-     * register of link-register machines, from DWARF; size 0 elsewhere. */
-    gh_field g_sched_lr;
 } gh_glayout;
 
-#define GH_GLAYOUT_NFIELDS 39
+#define GH_GLAYOUT_NFIELDS 40
 #define GH_GLAYOUT_NITEMS (GH_GLAYOUT_NFIELDS + 1)
 
+/* One row of the built-in table: a GOARCH's layouts in one release. */
 typedef struct gh_glayout_row {
+    const char *goarch; /* "amd64", "arm64" (gh_arch.goarch) */
     int minor;
     uint64_t v[GH_GLAYOUT_NITEMS][2]; /* offset, size (the size item: 0, size) */
 } gh_glayout_row;
@@ -47,7 +47,8 @@ extern const size_t gh_glayout_nrows;
 int gh_glayout_describe(size_t i, const char **type, const char **path);
 void gh_glayout_get(const gh_glayout *L, size_t i, uint64_t *offset, uint64_t *size);
 /* From rt->dwarf when it has every field, else the built-in row for the
- * release. source: "DWARF" or "built-in table for go1.N". */
+ * architecture and release. source: "DWARF" or "built-in table for go1.N
+ * on linux/ARCH". */
 int gh_glayout_resolve(const gh_runtime *rt, gh_glayout *L, char *source, size_t cap, gh_err *err);
 
 /* Status values (runtime/runtime2.go), _Gscan masked off. */

@@ -57,6 +57,7 @@ static const item items[GH_GLAYOUT_NITEMS] = {
     {"runtime.p", "sysmontick.schedwhen", F(p_schedwhen), 0},
     {"runtime.p", "sysmontick.syscallwhen", F(p_syscallwhen), 0},
     {"runtime.g", "labels", F(g_labels), 0},
+    {"runtime.g", "sched.lr", F(g_sched_lr), 0},
     {"runtime.g", "", F(g_size), 0},
 };
 #undef F
@@ -97,7 +98,7 @@ static void set(gh_glayout *L, size_t i, uint64_t offset, uint64_t size)
 
 /* Every field the reader uses lies inside the struct it reads whole (g), or
  * is a word it reads alone; anything else is not a layout to trust. */
-static int plausible(const gh_glayout *L)
+static int plausible(const gh_glayout *L, const gh_arch *arch)
 {
     if (L->g_size < 200 || L->g_size > 4096)
         return 0;
@@ -110,37 +111,14 @@ static int plausible(const gh_glayout *L)
             return 0;
     }
     return L->g_goid.size == 8 && L->g_atomicstatus.size == 4 && L->g_waitsince.size == 8 && L->g_waitreason.size == 1 &&
-           L->g_sched_sp.size == 8 && L->g_stack_lo.size == 8 && L->m_procid.size == 8;
+           L->g_sched_sp.size == 8 && L->g_stack_lo.size == 8 && L->m_procid.size == 8 &&
+           (!arch->uses_lr || L->g_sched_lr.size == 8);
 }
 
 int gh_glayout_resolve(const gh_runtime *rt, gh_glayout *L, char *source, size_t cap, gh_err *err)
 {
     int minor = rt->ver.minor;
     const char *missing = NULL;
-    if (rt->arch->uses_lr) {
-        /* The built-in rows are amd64's: a link-register machine needs DWARF,
-         * and gobuf.lr from it. */
-        memset(L, 0, sizeof *L);
-        if (!rt->dwarf)
-            return gh_errorf(err, GH_EUNSUPP, "no layout of runtime.g for %s on %s without DWARF", rt->ver.text,
-                             rt->arch->name);
-        for (size_t i = 0; i < GH_GLAYOUT_NITEMS; i++) {
-            gh_field f = {0, 0};
-            int rc = *items[i].path ? gh_dwarf_field(rt->dwarf, items[i].type, items[i].path, &f)
-                                    : gh_dwarf_type_size(rt->dwarf, items[i].type, &f.size);
-            if (rc == GH_OK)
-                set(L, i, f.offset, f.size);
-            else if (minor >= items[i].since && !missing)
-                missing = items[i].path;
-        }
-        if (!missing && gh_dwarf_field(rt->dwarf, "runtime.g", "sched.lr", &L->g_sched_lr) != GH_OK)
-            missing = "sched.lr";
-        if (missing || !plausible(L) || L->g_sched_lr.size != 8 || L->g_sched_lr.offset + 8 > L->g_size)
-            return gh_errorf(err, GH_EFORMAT, "runtime.g's layout in DWARF is %s%s", missing ? "missing " : "implausible",
-                             missing ? missing : "");
-        snprintf(source, cap, "DWARF");
-        return GH_OK;
-    }
     if (rt->dwarf) {
         memset(L, 0, sizeof *L);
         for (size_t i = 0; i < GH_GLAYOUT_NITEMS; i++) {
@@ -152,24 +130,28 @@ int gh_glayout_resolve(const gh_runtime *rt, gh_glayout *L, char *source, size_t
             else if (minor >= items[i].since && !missing)
                 missing = items[i].path;
         }
-        if (!missing && plausible(L)) {
+        if (!missing && plausible(L, rt->arch)) {
             snprintf(source, cap, "DWARF");
             return GH_OK;
         }
     }
-    /* The newest row not newer than the release: a newer release is assumed
-     * to keep the newest known layout. */
+    /* The architecture's newest row not newer than the release: a newer
+     * release is assumed to keep the newest known layout. Rows are per
+     * GOARCH: struct padding follows the cache line (64 bytes on amd64,
+     * 128 on arm64). */
     const gh_glayout_row *best = NULL;
-    for (size_t r = 0; r < gh_glayout_nrows; r++)
-        if (gh_glayout_rows[r].minor <= minor && (!best || gh_glayout_rows[r].minor > best->minor))
-            best = &gh_glayout_rows[r];
+    for (size_t r = 0; r < gh_glayout_nrows; r++) {
+        const gh_glayout_row *row = &gh_glayout_rows[r];
+        if (!strcmp(row->goarch, rt->arch->goarch) && row->minor <= minor && (!best || row->minor > best->minor))
+            best = row;
+    }
     if (!best || (best->minor != minor && minor <= GH_GO_MINOR_TESTED))
-        return gh_errorf(err, GH_EUNSUPP, "no layout of runtime.g for %s%s%s", rt->ver.text,
+        return gh_errorf(err, GH_EUNSUPP, "no layout of runtime.g for %s on %s%s%s", rt->ver.text, rt->arch->name,
                          missing ? ": DWARF lacks " : "", missing ? missing : "");
     memset(L, 0, sizeof *L);
     for (size_t i = 0; i < GH_GLAYOUT_NITEMS; i++)
         set(L, i, best->v[i][0], best->v[i][1]);
-    snprintf(source, cap, "built-in table for go1.%d%s%s%s", best->minor, missing ? " (DWARF lacks " : "",
-             missing ? missing : "", missing ? ")" : "");
+    snprintf(source, cap, "built-in table for go1.%d on %s%s%s%s", best->minor, rt->arch->name,
+             missing ? " (DWARF lacks " : "", missing ? missing : "", missing ? ")" : "");
     return GH_OK;
 }

@@ -33,7 +33,9 @@ typedef struct gh_spec_layout {
 #define GH_SPEC_NSIZES 2
 #define GH_SPEC_NITEMS (GH_SPEC_NFIELDS + GH_SPEC_NSIZES)
 
+/* One row of the built-in table: a GOARCH's layouts in one release. */
 typedef struct gh_spec_layout_row {
+    const char *goarch; /* "amd64", "arm64" (gh_arch.goarch) */
     int minor;
     uint64_t v[GH_SPEC_NITEMS][2]; /* offset, size (sizes: 0, size) */
 } gh_spec_layout_row;
@@ -45,8 +47,9 @@ int gh_spec_layout_describe(size_t i, const char **type, const char **path);
 void gh_spec_layout_get(const gh_spec_layout *L, size_t i, uint64_t *offset, uint64_t *size);
 
 /* From rt->dwarf when it has every record this release uses, else from the
- * built-in row for rt->ver.minor. source: "DWARF" or "built-in table for
- * go1.N". GH_EUNSUPP when neither can give it. */
+ * built-in row for the architecture and rt->ver.minor. source: "DWARF" or
+ * "built-in table for go1.N on linux/ARCH". GH_EUNSUPP when neither can
+ * give it. */
 int gh_spec_layout_resolve(const gh_runtime *rt, gh_spec_layout *L, char *source, size_t cap, gh_err *err);
 
 /* Special kind numbers of one release (the runtime's _KindSpecial*

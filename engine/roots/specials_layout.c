@@ -143,20 +143,24 @@ int gh_spec_layout_resolve(const gh_runtime *rt, gh_spec_layout *L, char *source
             return GH_OK;
         }
     }
-    /* The newest row not newer than the release (a newer release is assumed
-     * to keep the newest known layout). */
+    /* The architecture's newest row not newer than the release (a newer
+     * release is assumed to keep the newest known layout). Rows are per
+     * GOARCH: runtime.cleanupQueue pads to the cache line (64 bytes on
+     * amd64, 128 on arm64). */
     const gh_spec_layout_row *best = NULL;
-    for (size_t r = 0; r < gh_spec_layout_nrows; r++)
-        if (gh_spec_layout_rows[r].minor <= minor && (!best || gh_spec_layout_rows[r].minor > best->minor))
-            best = &gh_spec_layout_rows[r];
+    for (size_t r = 0; r < gh_spec_layout_nrows; r++) {
+        const gh_spec_layout_row *row = &gh_spec_layout_rows[r];
+        if (!strcmp(row->goarch, rt->arch->goarch) && row->minor <= minor && (!best || row->minor > best->minor))
+            best = row;
+    }
     if (!best || (best->minor != minor && minor <= GH_GO_MINOR_TESTED))
-        return gh_errorf(err, GH_EUNSUPP, "no layouts of the finalizer records for %s%s%s", rt->ver.text,
-                         missing ? ": DWARF lacks " : "", missing ? missing : "");
+        return gh_errorf(err, GH_EUNSUPP, "no layouts of the finalizer records for %s on %s%s%s", rt->ver.text,
+                         rt->arch->name, missing ? ": DWARF lacks " : "", missing ? missing : "");
     memset(L, 0, sizeof *L);
     for (size_t i = 0; i < GH_SPEC_NITEMS; i++)
         set(L, i, best->v[i][0], best->v[i][1]);
-    snprintf(source, cap, "built-in table for go1.%d%s%s", best->minor, missing ? " (DWARF lacks " : "",
-             missing ? missing : "");
+    snprintf(source, cap, "built-in table for go1.%d on %s%s%s", best->minor, rt->arch->name,
+             missing ? " (DWARF lacks " : "", missing ? missing : "");
     if (missing)
         strncat(source, ")", cap - strlen(source) - 1);
     return GH_OK;

@@ -122,27 +122,23 @@ static void layout_set(gh_layout *L, size_t i, uint64_t offset, uint64_t size)
     }
 }
 
-/* The built-in layouts (layout_table.c) for binaries without DWARF. */
+/* The built-in layouts (layout_table.c) for binaries without DWARF: the row
+ * of the executable's architecture and release. */
 static int builtin_layout(gh_runtime *rt, gh_err *err)
 {
-    if (rt->arch != &gh_arch_amd64) /* the table was generated from amd64 binaries */
-        return gh_errorf(err, GH_EUNSUPP, "%s has no DWARF and goheap's built-in runtime layouts are linux/amd64's, "
-                         "not %s", gh_exe_path(rt->exe), rt->arch->name);
-    int greentea = (rt->exps & GH_EXP_GREENTEAGC) != 0;
     const gh_layout_row *best = NULL;
-    for (size_t r = 0; r < gh_layout_nrows; r++) {
+    for (size_t r = 0; r < gh_layout_nrows && !best; r++) {
         const gh_layout_row *row = &gh_layout_rows[r];
-        if (row->minor == rt->ver.minor && (!best || row->greentea == greentea))
+        if (!strcmp(row->goarch, rt->arch->goarch) && row->minor == rt->ver.minor)
             best = row;
     }
-    if (!best || best->greentea != greentea)
-        return gh_errorf(err, GH_EUNSUPP,
-                         "%s has no DWARF and goheap has no built-in runtime layouts for %s%s",
-                         gh_exe_path(rt->exe), rt->ver.text, greentea ? " with greenteagc" : "");
+    if (!best)
+        return gh_errorf(err, GH_EUNSUPP, "%s has no DWARF and goheap has no built-in runtime layouts for %s on %s",
+                         gh_exe_path(rt->exe), rt->ver.text, rt->arch->name);
     for (size_t i = 0; i < GH_LAYOUT_NFIELDS + GH_LAYOUT_NSIZES; i++)
         layout_set(&rt->L, i, best->v[i][0], best->v[i][1]);
-    snprintf(rt->layout_source, sizeof rt->layout_source, "built-in table for go1.%d%s", best->minor,
-             best->greentea ? " (greenteagc)" : "");
+    snprintf(rt->layout_source, sizeof rt->layout_source, "built-in table for go1.%d on %s", best->minor,
+             rt->arch->name);
     return GH_OK;
 }
 

@@ -70,8 +70,14 @@ int gh_runtime_init(gh_runtime *rt, const gh_target *t, gh_exe *exe, gh_err *err
 size_t gh_layout_describe(size_t i, const char **type, const char **path);
 void gh_layout_get(const gh_layout *L, size_t i, uint64_t *offset, uint64_t *size);
 
+/* One row of the built-in table: a GOARCH's layouts in one release (struct
+ * padding differs between architectures: the cache line is 64 bytes on
+ * amd64, 128 on arm64). Green Tea changes none of these fields: its types
+ * sit in per-P work buffers and at the end of mstats (the generator checks
+ * that both settings agree wherever the corpus builds both). */
 typedef struct gh_layout_row {
-    int minor, greentea;
+    const char *goarch; /* "amd64", "arm64" (gh_arch.goarch) */
+    int minor;
     uint64_t v[GH_LAYOUT_NFIELDS + GH_LAYOUT_NSIZES][2]; /* offset, size */
 } gh_layout_row;
 extern const gh_layout_row gh_layout_rows[];

@@ -18,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
+import corpus_variant  # noqa: E402
 from harness import check, record, results, summary, gdb_for, is_amd64  # noqa: E402,F401
 from check_heap import check_heap  # noqa: E402
 from check_retained import check_retained  # noqa: E402
@@ -233,7 +234,7 @@ def check_recorded_types(d, m, whats, truth):
             where, o["recorded_type"], o.get("type_error"))
         named += 1
         typed.append(s)
-    if typed and is_amd64(os.path.join(d, "exe")):  # the built-in layouts are amd64's (others: refused)
+    if typed:
         env = dict(os.environ, GOHEAP_LAYOUTS="builtin")
         p = subprocess.run([GOHEAP, "--exe", os.path.join(d, "exe"), os.path.join(d, "core")],
                            input="".join("whatis %s --json\n" % s["addr"] for s in typed),
@@ -351,7 +352,7 @@ def main():
     if skip:
         print("SKIPPED: %s" % skip)
         return corpus.SKIP
-    stripped = a.variant == "stripped"
+    stripped = corpus_variant.stripped(a.variant)
     for d in dirs:
         name = "%s %s" % (tag, os.path.basename(d))
         check(name + " manifest", check_manifest, d, a.version)

@@ -53,9 +53,9 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\x07")
 
 def native(d):
     """A corpus directory of this machine's architecture: the cores qemu
-    writes for another (the arm64 variant) name no executable and need
-    --exe; run.py checks those."""
-    return not re.search(r"-arm64(/|$)", d)
+    writes for another (the arm64 and arm64-stripped variants) name no
+    executable and need --exe; run.py checks those."""
+    return not re.search(r"-arm64(-|/|$)", d)
 
 
 def corpus_dirs():

@@ -47,6 +47,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import corpus  # noqa: E402
+import corpus_variant  # noqa: E402
 sys.path.insert(0, HERE)
 import badinputs  # noqa: E402
 from harness import check, record, results, summary, gdb_for  # noqa: E402,F401
@@ -807,7 +808,7 @@ def main():
         progs = [os.path.basename(x) for x in dirs]
         if only_retained:
             check("%s retained core: retained sizes through gdb = manifest" % tag, check_program_retained, dirs[0],
-                  variant != "stripped")
+                  not corpus_variant.stripped(variant))
             continue
         if not variant:
             d = dirs[progs.index("demo")]
@@ -823,13 +824,13 @@ def main():
             name = "%s %s" % (tag, prog)
             if prog in cores:
                 check(name + " core: heap, paths, goroutines through gdb = manifest", check_program_core, d,
-                      variant != "stripped")
+                      not corpus_variant.stripped(variant))
             if prog == "retained":
                 check(name + " core: retained sizes through gdb = manifest", check_program_retained, d,
-                      variant != "stripped")
+                      not corpus_variant.stripped(variant))
             if prog == "sites":
                 check(name + " core: the runtime's heap profile through gdb = manifest", check_program_sites, d,
-                      variant != "stripped")
+                      not corpus_variant.stripped(variant))
             if not variant or (variant == "pie" and prog in ("demo", "stacks")):
                 check(name + " live: stop 1 = manifest, continue, stop 2 = manifest", check_program_live, d)
     if demos:

@@ -54,6 +54,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts
 import badinputs  # noqa: E402
 import check_heap as check_heap_module  # noqa: E402
 import corpus  # noqa: E402
+import corpus_variant  # noqa: E402
 import run  # noqa: E402
 from check_heap import check_heap  # noqa: E402
 from check_retained import check_retained  # noqa: E402
@@ -686,7 +687,7 @@ def main():
             print("skip  %s: %s" % (corpus.tag(version, variant), skip))
             continue
         run.check("%s retained core (mmapped): retained sizes = manifest" % corpus.tag(version, variant),
-                  check_core_retained, dirs[0], False, variant != "stripped")
+                  check_core_retained, dirs[0], False, not corpus_variant.stripped(variant))
     # Another architecture's cores (the arm64 variant, written by qemu-user):
     # every program of the newest release, read in place. (The SB API path
     # hands threads over as gh_thread, whose register set is amd64's.)
