@@ -11,6 +11,11 @@ Cores:
     go-paths finds each sentinel's root) and check_goroutines (the parked
     goroutines), their commands typed into one gdb as go-COMMAND, all on one
     session;
+  - arm64 cores (written by qemu-user, read with gdb-multiarch): every
+    program of every release, check_heap, check_goroutines and (retained)
+    check_retained on one gdb session per core; every go- command = the
+    CLI on the newest release's demo; the arm64-stripped builds as the
+    amd64 stripped ones;
   - the retained program of every release and every layout variant:
     check_retained (go-retains, go-roots --retained, go-heap --retained,
     go-top, go-dominators, go-paths = the manifest's retained sizes).
@@ -330,6 +335,19 @@ def check_program_retained(d, named=True):
         out = check_retained(d, m, g.batch, named=named)
     one_session(g.stats, "core")
     return "%s; %d go- commands on one session" % (out, len(g.stats))
+
+
+def check_program_all(d, named=True):
+    """check_heap, check_goroutines and, where the program builds them,
+    check_retained on one gdb session (one gdb start and core load per
+    core: the arm64 cores of every release)."""
+    m = load_manifest(d)
+    with Gdb([os.path.join(d, "exe"), os.path.join(d, "core")]) as g:
+        out = [check_heap(d, m, g.batch, named=named), check_goroutines(d, m, g.batch)]
+        if "retained" in m:
+            out.append(check_retained(d, m, g.batch, named=named))
+    one_session(g.stats, "core")
+    return "%s; %d go- commands on one session" % ("; ".join(out), len(g.stats))
 
 
 def check_program_sites(d, named=True):
@@ -790,8 +808,12 @@ def main():
         # to break on), on the newest release; the layouts are run.py's.
         # Of the other variants, the retained program's sizes through gdb.
         # Another architecture's cores (arm64, written by qemu-user, read with
-        # gdb-multiarch): every program of the newest release too.
-        only_retained = bool(variant) and (version != newest or variant not in ("pie", "stripped", "arm64"))
+        # gdb-multiarch): every program of every release, below; of its
+        # stripped builds what amd64's get.
+        other_arch = bool(variant) and corpus.emulator(variant) is not None
+        stripped = corpus_variant.stripped(variant)
+        only_retained = bool(variant) and not (other_arch and not stripped) and \
+            (version != newest or not (variant == "pie" or stripped))
         if only_retained and "retained" not in corpus.selected_programs(variant, None):
             continue
         try:
@@ -808,12 +830,23 @@ def main():
         progs = [os.path.basename(x) for x in dirs]
         if only_retained:
             check("%s retained core: retained sizes through gdb = manifest" % tag, check_program_retained, dirs[0],
-                  not corpus_variant.stripped(variant))
+                  not stripped)
             continue
         if not variant:
             d = dirs[progs.index("demo")]
             demos.append(d)
             check("%s core: every go- command equals the CLI" % tag, check_core, d, version)
+        if other_arch and not stripped:
+            # Every program of every release on one gdb session each; every
+            # go- command = the CLI on the newest release's demo (the
+            # adapter does not change with the release; amd64 runs it on
+            # every release).
+            for d, prog in zip(dirs, progs):
+                if prog == "demo" and version == newest:
+                    check("%s core: every go- command equals the CLI" % tag, check_core, d, version)
+                check("%s %s core: heap, paths, goroutines%s through gdb = manifest, one session" % (
+                    tag, prog, ", retained sizes" if prog == "retained" else ""), check_program_all, d)
+            continue
         # Cores: every program of the newest release; of the others the demo
         # and two more, a different two for each release. Live: every
         # program of every release (the PIE demo and stacks too).
@@ -824,13 +857,13 @@ def main():
             name = "%s %s" % (tag, prog)
             if prog in cores:
                 check(name + " core: heap, paths, goroutines through gdb = manifest", check_program_core, d,
-                      not corpus_variant.stripped(variant))
+                      not stripped)
             if prog == "retained":
                 check(name + " core: retained sizes through gdb = manifest", check_program_retained, d,
-                      not corpus_variant.stripped(variant))
+                      not stripped)
             if prog == "sites":
                 check(name + " core: the runtime's heap profile through gdb = manifest", check_program_sites, d,
-                      not corpus_variant.stripped(variant))
+                      not stripped)
             if not variant or (variant == "pie" and prog in ("demo", "stacks")):
                 check(name + " live: stop 1 = manifest, continue, stop 2 = manifest", check_program_live, d)
     if demos:

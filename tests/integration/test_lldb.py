@@ -15,6 +15,13 @@ with a batch function that runs the commands through lldb instead of goheap).
   (check_retained). On
   every release's demo core also go-overview, go-breakdown, go-verify and
   go-whatis equal the CLI's answers.
+- arm64 cores (written by qemu-user; target create --arch
+  aarch64-unknown-linux-gnu): every program of every release, on one lldb
+  session per core (mmapped path): check_heap, check_goroutines, and
+  check_retained for the retained program, and for the demo overview,
+  breakdown, verify and whatis = the CLI; the arm64-stripped builds'
+  retained program likewise (globals unnamed). Not the SB API path: it
+  hands registers over as gh_thread, whose set is amd64's.
 - Live: lldb launches a corpus program in live mode (GOHEAP_LIVE=1, breakpoint
   at main.checkpoint), and the same checks pass against the stop-1 manifest;
   `process continue` to the second stop, and they pass against the stop-2
@@ -264,7 +271,9 @@ def check_core_sites(d, sbapi):
 
 
 def cli(core, *args):
-    p = subprocess.run([GOHEAP, core] + list(args), capture_output=True, text=True, timeout=300)
+    # --exe: qemu's arm64 cores name no executable
+    p = subprocess.run([GOHEAP, "--exe", os.path.join(os.path.dirname(core), "exe"), core] + list(args),
+                       capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
 
@@ -276,17 +285,19 @@ def same_heap(a, b, what):
 
 def check_core_cli(d, sbapi):
     """go-overview, go-breakdown, go-verify and go-whatis give the CLI's answers."""
-    m = run.load_manifest(d)
-    cmds = [target_create(os.path.join(d, "exe"), os.path.join(d, "core")),
-            "go-overview --json", "go-breakdown --json", "go-verify --json"] + \
-        ["go-whatis %s --json" % s["addr"] for s in m["sentinels"]]
-    out, docs = lldb(cmds, {"GOHEAP_LLDB_SBAPI": "1"} if sbapi else None)
-    assert len(docs) == 3 + len(m["sentinels"]), "lldb answered %d of %d commands: %s" % (
-        len(docs), 3 + len(m["sentinels"]), out[-500:])
+    return same_as_cli(d, run.load_manifest(d), core_batch(sbapi), sbapi)
+
+
+def same_as_cli(d, m, fn, sbapi=False):
+    """overview, breakdown, verify and whatis of each sentinel through fn (a
+    batch function of go- commands) give the CLI's answers on the same core."""
+    cmds = ["overview --json", "breakdown --json", "verify --json"] + \
+        ["whatis %s --json" % s["addr"] for s in m["sentinels"]]
+    docs = fn(d, cmds)
     vf = docs.pop(2)
-    # Every pointer word of every object read the same way as the CLI reads them.
-    assert vf == cli(os.path.join(d, "core"), "verify", "--json"), "verify differs from the CLI: %r" % vf
     core = os.path.join(d, "core")
+    # Every pointer word of every object read the same way as the CLI reads them.
+    assert vf == cli(core, "verify", "--json"), "verify differs from the CLI: %r" % vf
     same_heap(docs[0], cli(core, "overview", "--json"), "overview")
     want = ("lldb process" if sbapi else "core ")
     assert docs[0]["target"].startswith(want), "target %r, expected %s" % (docs[0]["target"], want)
@@ -296,7 +307,46 @@ def check_core_cli(d, sbapi):
     for s, w in zip(m["sentinels"], docs[2:]):
         c = cli(core, "whatis", s["addr"], "--json")
         assert w["kind"] == "heap" and w["object"] == c["object"], "whatis %s: lldb %r, CLI %r" % (s["addr"], w, c)
-    return "%d sentinels" % len(m["sentinels"])
+    return "overview, breakdown, verify and %d sentinels' whatis = CLI" % len(m["sentinels"])
+
+
+def core_session(d, env=None):
+    """One lldb with the plugin loaded and the core of d loaded (target
+    create), to run several checks' commands in a row: lldb starts, loads
+    the plugin and reads the core once."""
+    s = Session(env)
+    try:
+        text, _ = s.run([target_create(os.path.join(d, "exe"), os.path.join(d, "core"))])
+        assert "was loaded" in text, "lldb did not load the core: %s" % text[-400:]
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+def check_core_session(d, named=True):
+    """Every core check of test_lldb on one lldb session (the mmapped
+    path): heap, paths, objects and goroutines (check_heap,
+    check_goroutines; globals unnamed for a stripped binary), retained
+    sizes where the program builds them (check_retained), and for a demo
+    overview, breakdown, verify and whatis = the CLI."""
+    m = run.load_manifest(d)
+    s = core_session(d)
+    n = [0]
+    try:
+        batch = s.batch("core ")
+
+        def fn(d, cmds):
+            n[0] += len(cmds) + 1
+            return batch(d, cmds)
+        out = [check_heap(d, m, fn, named=named), check_goroutines(d, m, fn)]
+        if "retained" in m:
+            out.append(check_retained(d, m, fn, named=named))
+        if os.path.basename(d) == "demo":
+            out.append(same_as_cli(d, m, fn))
+    finally:
+        s.close()
+    return "%s; %d go- commands on one lldb" % ("; ".join(out), n[0])
 
 
 def manifest_lines(path):
@@ -623,6 +673,31 @@ def check_timing(d):
                                                        t_sb, t0)
 
 
+def check_other_arch():
+    """Another architecture's cores (the arm64 variants, written by
+    qemu-user), every release, read in place: every program's heap, paths,
+    goroutines and retained sizes, and the demo's answers = the CLI's, on
+    one lldb per core; of the stripped builds the retained program, as for
+    amd64. (The SB API path hands threads over as gh_thread, whose register
+    set is amd64's: not run here.)"""
+    for version, variant in corpus.matrix():
+        if not variant or not corpus.emulator(variant):
+            continue
+        tag = corpus.tag(version, variant)
+        stripped = corpus_variant.stripped(variant)
+        skip, dirs = corpus.generate(version, variant, ["retained"] if stripped else None,
+                                     out=os.path.join(BUILD, "corpus"))
+        if skip:
+            print("skip  %s: %s" % (tag, skip))
+            continue
+        for d in dirs:
+            prog = os.path.basename(d)
+            what = "heap, paths, goroutines%s%s" % (", retained sizes" if prog == "retained" else "",
+                                                    ", CLI's answers" if prog == "demo" else "")
+            run.check("%s %s core (mmapped, one lldb): %s = manifest" % (tag, prog, what),
+                      check_core_session, d, not stripped)
+
+
 def main():
     if not os.path.exists(PLUGIN):
         print("SKIPPED: the LLDB plugin was not built")
@@ -678,9 +753,9 @@ def main():
                 run.check("%s %s live through the SB API, two stops" % (version, prog), check_live, by[prog],
                           {"GOHEAP_LLDB_SBAPI": "1"}, "-sbapi")
     # Retained sizes on every layout variant too (PIE, stripped, map and GC
-    # experiments), read in place.
+    # experiments), read in place. Another architecture's variants are below.
     for version, variant in corpus.matrix():
-        if not variant or "retained" not in corpus.selected_programs(variant, None):
+        if not variant or corpus.emulator(variant) or "retained" not in corpus.selected_programs(variant, None):
             continue
         skip, dirs = corpus.generate(version, variant, ["retained"], out=os.path.join(BUILD, "corpus"))
         if skip:
@@ -688,21 +763,7 @@ def main():
             continue
         run.check("%s retained core (mmapped): retained sizes = manifest" % corpus.tag(version, variant),
                   check_core_retained, dirs[0], False, not corpus_variant.stripped(variant))
-    # Another architecture's cores (the arm64 variant, written by qemu-user):
-    # every program of the newest release, read in place. (The SB API path
-    # hands threads over as gh_thread, whose register set is amd64's.)
-    for version, variant in corpus.matrix():
-        if version != versions[-1] or not variant or not corpus.emulator(variant):
-            continue
-        tag = corpus.tag(version, variant)
-        skip, dirs = corpus.generate(version, variant, None, out=os.path.join(BUILD, "corpus"))
-        if skip:
-            print("skip  %s: %s" % (tag, skip))
-            continue
-        for d in dirs:
-            prog = os.path.basename(d)
-            run.check("%s %s core (mmapped): heap, paths, goroutines = manifest" % (tag, prog),
-                      check_core_manifest, d, False)
+    check_other_arch()
     newest = all_dirs.get(versions[-1])
     if newest:
         run.check("%s demo live, after the exit" % versions[-1], check_exited, newest["demo"])
