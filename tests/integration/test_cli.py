@@ -55,7 +55,8 @@ def native(d):
     """A corpus directory of this machine's architecture: the cores qemu
     writes for another (the arm64 and arm64-stripped variants) name no
     executable and need --exe; run.py checks those."""
-    return not re.search(r"-arm64(-|/|$)", d)
+    tag = os.path.relpath(d, os.path.join(BUILD, "corpus")).split(os.sep)[0]  # not the checkout's own path
+    return not re.search(r"-arm64(-|$)", tag)
 
 
 def corpus_dirs():
