@@ -1,8 +1,10 @@
 /* Public API: retained sizes from the dominator tree (graph/dominators.h). */
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/api.h"
+#include "cmd/domkeys.h"
 #include "graph/retained.h"
 
 static int tree(gh_session *s, gh_graph **g, gh_domtree **d, gh_err *err)
@@ -74,6 +76,39 @@ int gh_retainers(gh_session *s, size_t limit, gh_retained **out, size_t *n, gh_e
 
 void gh_retainers_free(gh_retained *v) { free(v); }
 
+/* gh_dom_type_where's pick: the slot's type has this full name. */
+static int same_full(const gh_graph *g, uint32_t slot, void *ctx)
+{
+    gh_tid t = g->type[slot];
+    return t && t != GH_TID_TINY && !strcmp(gh_types_full_name(g->types, t), (const char *)ctx);
+}
+
+/* A full name (go/scanner.Scanner): the instances of its type alone, where
+ * two import paths share its short name, else its short name's answer. */
+static int full_retained(gh_session *s, gh_graph *g, gh_domtree *d, const char *type, gh_dom_type *out, gh_err *err)
+{
+    gh_domkeys k;
+    int rc = gh_domkeys_make(&k, d, g, err);
+    if (rc)
+        return rc;
+    uint32_t key = GH_DOM_NONAME;
+    for (uint32_t w = 2; w <= d->n && key == GH_DOM_NONAME && !k.oom; w++) {
+        uint32_t x = gh_domkey_of(&k, w);
+        if (x != GH_DOM_NONAME && !strcmp(gh_domkey_full(&k, x), type))
+            key = x;
+    }
+    if (k.oom)
+        rc = gh_errorf(err, GH_ENOMEM, "out of memory for type names");
+    else if (key == GH_DOM_NONAME)
+        rc = gh_errorf(err, GH_ENOENT, "no live object of type %.200s", type);
+    else if (key >= k.nnames)
+        rc = gh_dom_type_where(d, g, gh_domkey_name(&k, key), same_full, (void *)type, &s->cancel, out, err);
+    else if (!(rc = gh_dom_type_exact(d, g, gh_domkey_name(&k, key), &s->cancel, err)))
+        *out = *gh_dom_type_find(d, gh_domkey_name(&k, key));
+    gh_domkeys_free(&k);
+    return rc;
+}
+
 int gh_type_retained(gh_session *s, const char *type, uint64_t *bytes, uint64_t *objects, int *exact, gh_err *err)
 {
     gh_graph *g;
@@ -83,12 +118,19 @@ int gh_type_retained(gh_session *s, const char *type, uint64_t *bytes, uint64_t 
         return rc;
     if (!type)
         return gh_errorf(err, GH_EARG, "no type named");
-    if ((rc = gh_dom_type_exact(d, g, type, &s->cancel, err)))
+    if ((rc = gh_dom_types(d, g, &s->cancel, err)))
         return rc;
-    const gh_dom_type *t = gh_dom_type_find(d, type);
-    *bytes = t->exact ? t->rbytes : t->ubytes;
-    *objects = t->exact ? t->robjs : t->uobjs;
-    *exact = t->exact;
+    gh_dom_type t;
+    if (gh_dom_type_find(d, type)) { /* reflect's name: every type of that name */
+        if ((rc = gh_dom_type_exact(d, g, type, &s->cancel, err)))
+            return rc;
+        t = *gh_dom_type_find(d, type);
+    } else if ((rc = full_retained(s, g, d, type, &t, err))) {
+        return rc;
+    }
+    *bytes = t.exact ? t.rbytes : t.ubytes;
+    *objects = t.exact ? t.robjs : t.uobjs;
+    *exact = t.exact;
     return GH_OK;
 }
 

@@ -10,16 +10,21 @@
 #include "base/vec.h"
 #include "binary/exe.h"
 #include "cmd/cmd.h"
+#include "cmd/domkeys.h"
 #include "cmd/render.h"
 #include "graph/retained.h"
 
 typedef struct side {
     gh_graph *g;
     gh_domtree *d;
+    gh_domkeys k;  /* types by full name where a short one is shared (domkeys.h) */
 } side;
 
+/* A type of either side, by full name: two packages of one name are two
+ * rows, and a type is matched across the cores by its import path. */
 typedef struct trow {
-    const char *name;
+    const char *name, *full; /* reflect's short name (JSON type), the full one (full_type) */
+    const char *show;        /* as text names it */
     uint64_t count[2], bytes[2], retained[2];
     int exact[2];
 } trow;
@@ -32,7 +37,9 @@ typedef struct rrow {
 static int load(gh_session *s, side *x, gh_err *err)
 {
     int rc = gh_session_dominators(s, &x->g, &x->d, err);
-    return rc ? rc : gh_dom_types(x->d, x->g, &s->cancel, err);
+    if (rc || (rc = gh_domkeys_make(&x->k, x->d, x->g, err)))
+        return rc;
+    return gh_domkeys_types(&x->k, 1, &s->cancel, err);
 }
 
 static int cmp_trow(const void *a, const void *b)
@@ -41,7 +48,7 @@ static int cmp_trow(const void *a, const void *b)
     int64_t dx = (int64_t)(x->bytes[1] - x->bytes[0]), dy = (int64_t)(y->bytes[1] - y->bytes[0]);
     if (dx != dy)
         return dx < dy ? 1 : -1;
-    return strcmp(x->name, y->name);
+    return strcmp(x->full, y->full);
 }
 
 static int cmp_rrow(const void *a, const void *b)
@@ -55,33 +62,75 @@ static int cmp_rrow(const void *a, const void *b)
 
 static int cmp_title(const void *a, const void *b) { return strcmp(((const rrow *)a)->title, ((const rrow *)b)->title); }
 
-/* Every type of either side, by name: both sides' gh_dom_types are sorted
- * by name, so one merge. */
-static int type_rows(side *sd, trow **out, size_t *n, gh_err *err)
+/* One side's types (keys with live objects), by full name. */
+typedef struct tkey {
+    const char *full;
+    uint32_t key;
+} tkey;
+
+static int cmp_tkey(const void *a, const void *b) { return strcmp(((const tkey *)a)->full, ((const tkey *)b)->full); }
+
+static int side_keys(const gh_domkeys *k, tkey **out, size_t *n, gh_err *err)
 {
-    size_t na = sd[0].d->ntypes, nb = sd[1].d->ntypes, i = 0, j = 0, k = 0;
-    trow *r = calloc(na + nb + 1, sizeof *r);
-    if (!r)
+    tkey *v = malloc(((size_t)k->n + 1) * sizeof *v);
+    if (!v)
         return gh_errorf(err, GH_ENOMEM, "out of memory");
+    size_t m = 0;
+    for (uint32_t key = 0; key < k->n; key++)
+        if (k->types[key].count)
+            v[m++] = (tkey){gh_domkey_full(k, key), key};
+    qsort(v, m, sizeof *v, cmp_tkey);
+    *out = v;
+    *n = m;
+    return GH_OK;
+}
+
+/* Every type of either side, by full name: both sides sorted, one merge.
+ * Text names a row in full where its short name is shared on either side
+ * (or with --full-names). */
+static int type_rows(const gh_session *s, side *sd, trow **out, size_t *n, gh_err *err)
+{
+    tkey *kv[2] = {NULL, NULL};
+    size_t nk[2] = {0, 0};
+    int rc = side_keys(&sd[0].k, &kv[0], &nk[0], err);
+    if (rc || (rc = side_keys(&sd[1].k, &kv[1], &nk[1], err))) {
+        free(kv[0]);
+        return rc;
+    }
+    size_t na = nk[0], nb = nk[1], i = 0, j = 0, k = 0;
+    trow *r = calloc(na + nb + 1, sizeof *r);
+    if (!r) {
+        free(kv[0]), free(kv[1]);
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    }
     while (i < na || j < nb) {
-        const gh_dom_type *a = i < na ? &sd[0].d->types[i] : NULL, *b = j < nb ? &sd[1].d->types[j] : NULL;
-        int c = !a ? 1 : !b ? -1 : strcmp(a->name, b->name);
+        const tkey *a = i < na ? &kv[0][i] : NULL, *b = j < nb ? &kv[1][j] : NULL;
+        int c = !a ? 1 : !b ? -1 : strcmp(a->full, b->full);
         trow *t = &r[k++];
-        t->name = c <= 0 ? a->name : b->name;
+        const gh_domkeys *ks = c <= 0 ? &sd[0].k : &sd[1].k;
+        uint32_t key = c <= 0 ? a->key : b->key;
+        t->name = gh_domkey_name(ks, key);
+        t->full = gh_domkey_full(ks, key);
+        t->show = s->full_names || gh_shortnames_holds(&sd[0].k.sn, t->name) ||
+                          gh_shortnames_holds(&sd[1].k.sn, t->name)
+                      ? t->full
+                      : t->name;
         for (int side_ = 0; side_ < 2; side_++) {
-            const gh_dom_type *x = side_ == 0 ? (c <= 0 ? a : NULL) : (c >= 0 ? b : NULL);
+            const tkey *x = side_ == 0 ? (c <= 0 ? a : NULL) : (c >= 0 ? b : NULL);
             if (!x)
                 continue;
-            t->count[side_] = x->count;
-            t->bytes[side_] = x->bytes;
-            t->retained[side_] = x->exact ? x->rbytes : x->ubytes;
-            t->exact[side_] = x->exact;
+            const gh_domkey_type *y = &sd[side_].k.types[x->key];
+            t->count[side_] = y->count;
+            t->bytes[side_] = y->bytes;
+            t->retained[side_] = y->rbytes;
+            t->exact[side_] = y->exact;
         }
         if (c <= 0)
             i++;
         if (c >= 0)
             j++;
     }
+    free(kv[0]), free(kv[1]);
     qsort(r, k, sizeof *r, cmp_trow);
     *out = r;
     *n = k;
@@ -164,12 +213,14 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     o->index_mode = s->index_mode;
     snprintf(o->index_dir, sizeof o->index_dir, "%s", s->index_dir);
     side sd[2];
+    memset(sd, 0, sizeof sd);
     trow *types = NULL;
     rrow *roots = NULL;
     size_t nt = 0, nroot = 0;
-    if ((rc = load(s, &sd[0], err)) || (rc = load(o, &sd[1], err)) || (rc = type_rows(sd, &types, &nt, err)) ||
+    if ((rc = load(s, &sd[0], err)) || (rc = load(o, &sd[1], err)) || (rc = type_rows(s, sd, &types, &nt, err)) ||
         (rc = root_rows(sd, &roots, &nroot, err))) {
         free(types);
+        gh_domkeys_free(&sd[0].k), gh_domkeys_free(&sd[1].k);
         gh_session_close(o);
         return rc;
     }
@@ -177,7 +228,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
      * (same address, same type): long-lived objects keep their address. */
     uint32_t *big = NULL;
     size_t nbig = 0;
-    rc = gh_dom_top(sd[1].d, (size_t)top, 1, &big, &nbig, err);
+    rc = gh_domkeys_top(&sd[1].k, (size_t)top, 1, &big, &nbig, err);
     char h1[32], h2[32], h3[32];
     gh_json j;
     if (rc == GH_OK && json) {
@@ -197,6 +248,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             const trow *r = &types[i];
             gh_json_obj(&j);
             gh_json_kstr(&j, "type", r->name);
+            gh_json_kstr(&j, "full_type", r->full);
             gh_json_ku64(&j, "count_base", r->count[0]);
             gh_json_ku64(&j, "count_other", r->count[1]);
             gh_json_ki64(&j, "count_delta", (int64_t)(r->count[1] - r->count[0]));
@@ -210,12 +262,16 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_json_end(&j, '}');
         }
         gh_json_end(&j, ']');
-        for (int side_ = 0; side_ < 2; side_++) {
-            gh_json_key(&j, side_ ? "appeared" : "vanished");
+        /* by short name (two of one short name are both there), and in the
+         * same order by full name */
+        for (int k = 0; k < 4; k++) {
+            int side_ = k & 1, full = k >> 1;
+            gh_json_key(&j, side_ ? (full ? "appeared_full_types" : "appeared")
+                                  : (full ? "vanished_full_types" : "vanished"));
             gh_json_arr(&j);
             for (size_t i = 0; i < nt; i++)
                 if (!types[i].count[side_ ? 0 : 1] && types[i].count[side_ ? 1 : 0])
-                    gh_json_str(&j, types[i].name);
+                    gh_json_str(&j, full ? types[i].full : types[i].name);
             gh_json_end(&j, ']');
         }
         gh_json_key(&j, "roots");
@@ -251,7 +307,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             snprintf(sb, sizeof sb, "%s%s", db < 0 ? "-" : "+", gh_human((uint64_t)(db < 0 ? -db : db), h1, sizeof h1));
             snprintf(sr, sizeof sr, "%s%s", dr < 0 ? "-" : "+", gh_human((uint64_t)(dr < 0 ? -dr : dr), h2, sizeof h2));
             gh_printf(out, "%+10" PRId64 " %12s %12s %12s  %s%s\n", (int64_t)(r->count[1] - r->count[0]), sb, sr,
-                      gh_human(r->bytes[1], h3, sizeof h3), r->name,
+                      gh_human(r->bytes[1], h3, sizeof h3), r->show,
                       !r->count[0] ? " (appeared)" : !r->count[1] ? " (vanished)" : "");
             shown++;
         }
@@ -270,13 +326,18 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     for (size_t i = 0; rc == GH_OK && i < nbig; i++) {
         uint32_t w = big[i];
         uint64_t addr = gh_dom_node_addr(sd[1].d, sd[1].g, w);
-        const char *name = gh_dom_node_name(sd[1].d, w);
+        uint32_t key = gh_domkey_of(&sd[1].k, w);
+        const char *name = gh_domkey_name(&sd[1].k, key), *full = gh_domkey_full(&sd[1].k, key);
+        const char *show = s->full_names || gh_shortnames_holds(&sd[0].k.sn, name) ||
+                                   gh_shortnames_holds(&sd[1].k.sn, name)
+                               ? full
+                               : name;
         gh_obj ob;
         uint64_t before = 0;
         int found = 0;
-        if (gh_heap_find(sd[0].g->h, addr, &ob) && ob.addr == addr) {
+        if (gh_heap_find(sd[0].g->h, addr, &ob) && ob.addr == addr) { /* the same object: same address and type */
             uint32_t v = gh_dom_node(sd[0].d, ob.id);
-            if (v && !strcmp(gh_dom_node_name(sd[0].d, v), name)) {
+            if (v && !strcmp(gh_domkey_full(&sd[0].k, gh_domkey_of(&sd[0].k, v)), full)) {
                 before = sd[0].d->rbytes[v];
                 found = 1;
             }
@@ -285,6 +346,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_json_obj(&j);
             gh_json_kaddr(&j, "addr", addr);
             gh_json_kstr(&j, "type", name);
+            gh_json_kstr(&j, "full_type", full);
             gh_json_ku64(&j, "retained_other", sd[1].d->rbytes[w]);
             if (found) {
                 gh_json_ku64(&j, "retained_base", before);
@@ -299,14 +361,17 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             snprintf(change, sizeof change, "%s%s", found ? (dr < 0 ? "-" : "+") : "",
                      found ? gh_human((uint64_t)(dr < 0 ? -dr : dr), h2, sizeof h2) : "(not here)");
             gh_printf(out, "  0x%-16" PRIx64 " %10s  %-11s  %s\n", addr, gh_human(sd[1].d->rbytes[w], h1, sizeof h1),
-                      change, name);
+                      change, show);
         }
     }
     if (rc == GH_OK && json) {
         gh_json_end(&j, ']');
         gh_json_end(&j, '}');
     }
+    if (rc == GH_OK && (sd[0].k.oom || sd[1].k.oom))
+        rc = gh_errorf(err, GH_ENOMEM, "out of memory for type names");
     free(big), free(types), free(roots);
+    gh_domkeys_free(&sd[0].k), gh_domkeys_free(&sd[1].k);
     gh_session_close(o);
     return rc;
 }

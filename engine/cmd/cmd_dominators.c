@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/domkeys.h"
 #include "cmd/render.h"
 #include "graph/paths.h"
 #include "graph/retained.h"
@@ -14,7 +15,7 @@
 
 typedef struct entry {
     uint32_t node;     /* the first (largest) node of the entry */
-    uint32_t name;     /* type name index; GH_DOM_NONAME for a group */
+    uint32_t name;     /* type key (domkeys.h); GH_DOM_NONAME for a group */
     uint64_t count, rbytes, robjs;
 } entry;
 
@@ -26,41 +27,19 @@ typedef struct view {
     gh_json *j;
     uint32_t depth, limit;
     double minpct;
-    gh_shortnames sn; /* short names two import paths share: text names those in full */
+    gh_domkeys *k; /* types by full name where a short one is shared: folded apart, named in full */
 } view;
-
-/* The graph type of node x, 0 for a group, a tiny block or an untyped slot. */
-static gh_tid node_tid(const gh_domtree *d, const gh_graph *g, uint32_t x)
-{
-    if (x <= GH_DOM_ROOT || x > d->n || gh_dom_is_group(d, x))
-        return 0;
-    gh_tid t = g->type[d->vertex[x]];
-    return t == GH_TID_TINY ? 0 : t;
-}
 
 /* Text's name of node x (in full where its short name is shared, or with
  * --full-names), and JSON's full_type of it. */
 static const char *node_tname(const view *v, uint32_t x)
 {
-    return gh_render_tname(v->s, &v->sn, v->g->types, node_tid(v->d, v->g, x), gh_dom_node_name(v->d, x));
+    return gh_domkey_text(v->k, v->s, gh_domkey_of(v->k, x));
 }
 
 static void node_full_json(const view *v, uint32_t x)
 {
-    gh_tid t = node_tid(v->d, v->g, x);
-    if (t)
-        gh_json_kstr(v->j, "full_type", gh_types_full_name(v->g->types, t));
-}
-
-/* Siblings of one short name two import paths share are folded by full
- * name: 0 when x and y fold together (same name index given). */
-static int cmp_full(const view *v, uint32_t x, uint32_t y)
-{
-    uint32_t n = v->d->nameof[x];
-    if (n == GH_DOM_NONAME || !gh_shortnames_has(&v->sn, v->d->names[n]))
-        return 0;
-    gh_tid tx = node_tid(v->d, v->g, x), ty = node_tid(v->d, v->g, y);
-    return strcmp(tx ? gh_types_full_name(v->g->types, tx) : "", ty ? gh_types_full_name(v->g->types, ty) : "");
+    gh_json_kstr(v->j, "full_type", gh_domkey_full(v->k, gh_domkey_of(v->k, x)));
 }
 
 static double pct(const view *v, uint64_t b)
@@ -76,18 +55,14 @@ static int cmp_entry(const void *a, const void *b)
     return (x->node > y->node) - (x->node < y->node);
 }
 
+/* Children by type key, then the largest first. */
 static int cmp_by_name(const void *a, const void *b, void *ctx)
 {
-    const view *v = ctx;
-    const gh_domtree *d = v->d;
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    uint32_t nx = gh_dom_is_group(d, x) ? GH_DOM_NONAME : d->nameof[x];
-    uint32_t ny = gh_dom_is_group(d, y) ? GH_DOM_NONAME : d->nameof[y];
-    if (nx != ny)
-        return nx < ny ? -1 : 1;
-    int c = nx == GH_DOM_NONAME ? 0 : cmp_full(v, x, y);
-    if (c)
-        return c;
+    const gh_domtree *d = ctx;
+    const entry *p = a, *q = b;
+    uint32_t x = p->node, y = q->node;
+    if (p->name != q->name)
+        return p->name < q->name ? -1 : 1;
     if (d->rbytes[x] != d->rbytes[y])
         return d->rbytes[x] < d->rbytes[y] ? 1 : -1;
     return (x > y) - (x < y);
@@ -160,19 +135,23 @@ static int children(const view *v, uint32_t node, uint32_t level, gh_err *err)
     int rc = gh_dom_children(d, node, &kids, &nk, err);
     if (rc)
         return rc;
-    uint32_t *sorted = malloc((nk ? nk : 1) * sizeof *sorted);
+    entry *sorted = malloc((nk ? nk : 1) * sizeof *sorted);
     entry *e = malloc((nk ? nk : 1) * sizeof *e);
     if (!sorted || !e) {
         free(sorted), free(e);
         return gh_errorf(err, GH_ENOMEM, "out of memory");
     }
-    memcpy(sorted, kids, nk * sizeof *sorted);
-    qsort_r(sorted, nk, sizeof *sorted, cmp_by_name, (void *)v);
+    for (uint32_t i = 0; i < nk; i++)
+        sorted[i] = (entry){kids[i], gh_domkey_of(v->k, kids[i]), 0, 0, 0};
+    if (v->k->oom) {
+        free(sorted), free(e);
+        return gh_errorf(err, GH_ENOMEM, "out of memory for type names");
+    }
+    qsort_r(sorted, nk, sizeof *sorted, cmp_by_name, d);
     size_t ne = 0;
     for (uint32_t i = 0; i < nk; i++) {
-        uint32_t c = sorted[i];
-        uint32_t name = gh_dom_is_group(d, c) ? GH_DOM_NONAME : d->nameof[c];
-        if (ne && name != GH_DOM_NONAME && e[ne - 1].name == name && !cmp_full(v, e[ne - 1].node, c)) {
+        uint32_t c = sorted[i].node, name = sorted[i].name;
+        if (ne && name != GH_DOM_NONAME && e[ne - 1].name == name) {
             e[ne - 1].count++;
             e[ne - 1].rbytes += d->rbytes[c];
             e[ne - 1].robjs += d->robjs[c];
@@ -203,8 +182,7 @@ static int children(const view *v, uint32_t node, uint32_t level, gh_err *err)
         if (v->j) {
             gh_json_obj(v->j);
             gh_json_kbool(v->j, "group", 1);
-            gh_json_kstr(v->j, "type", d->names[e[i].name]);
-            node_full_json(v, e[i].node);
+            gh_domkey_json(v->j, v->k, e[i].name);
             gh_json_ku64(v->j, "count", e[i].count);
             gh_json_ku64(v->j, "retained_bytes", e[i].rbytes);
             gh_json_ku64(v->j, "retained_objects", e[i].robjs);
@@ -262,7 +240,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         return gh_errorf(err, GH_EARG, "dominators: --limit takes 1 to 100000");
     gh_graph *g;
     gh_domtree *d;
-    if ((rc = gh_session_dominators(s, &g, &d, err)) || (rc = gh_dom_names(d, g, err)))
+    if ((rc = gh_session_dominators(s, &g, &d, err)))
         return rc;
     uint32_t node = GH_DOM_ROOT;
     if (a->npos) {
@@ -275,9 +253,10 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             return gh_errorf(err, GH_EARG, "dominators: 0x%" PRIx64 " is garbage: no root reaches it", o.addr);
     }
     gh_json j;
-    view v = {s, g, d, out, json ? &j : NULL, (uint32_t)depth, (uint32_t)limit, minpct, {0}};
-    if (gh_typenames_shared(g->types, &v.sn))
-        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    gh_domkeys keys;
+    if ((rc = gh_domkeys_make(&keys, d, g, err)))
+        return rc;
+    view v = {s, g, d, out, json ? &j : NULL, (uint32_t)depth, (uint32_t)limit, minpct, &keys};
     if (json) {
         gh_render_begin(&j, out, s);
         gh_json_key(&j, "node");
@@ -297,7 +276,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_printf(out, "%s\n", x > GH_DOM_ROOT ? " ..." : "");
     }
     rc = show(&v, node, 0, err);
-    gh_shortnames_free(&v.sn);
+    gh_domkeys_free(&keys);
     if (json && !rc)
         gh_json_end(&j, '}');
     return rc;

@@ -9,6 +9,7 @@
 
 #include "base/vec.h"
 #include "cmd/cmd.h"
+#include "cmd/domkeys.h"
 #include "cmd/render.h"
 #include "graph/paths.h"
 #include "graph/retained.h"
@@ -35,6 +36,7 @@ typedef struct pic {
     gh_session *s;
     gh_graph *g;
     gh_domtree *d;
+    gh_domkeys k;       /* types by full name where a short one is shared (domkeys.h) */
     gnode *n;
     size_t nn, capn;
     gedge *e;
@@ -103,14 +105,19 @@ static void field(const pic *p, uint32_t from, uint32_t to, char *buf, size_t ca
     }
 }
 
+/* A neighbour with its type's key (GH_DOM_NONAME for the root and groups). */
+typedef struct nb {
+    uint32_t key, node;
+} nb;
+
 static int cmp_name_then_size(const void *a, const void *b, void *ctx)
 {
     const gh_domtree *d = ctx;
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    uint32_t nx = is_object(d, x) ? d->nameof[x] : GH_DOM_NONAME, ny = is_object(d, y) ? d->nameof[y] : GH_DOM_NONAME;
-    if (nx != ny)
-        return nx < ny ? -1 : 1;
-    if (nx == GH_DOM_NONAME && x != y)
+    const nb *p = a, *q = b;
+    uint32_t x = p->node, y = q->node;
+    if (p->key != q->key)
+        return p->key < q->key ? -1 : 1;
+    if (p->key == GH_DOM_NONAME && x != y)
         return x < y ? -1 : 1; /* roots stay apart */
     if (d->rbytes[x] != d->rbytes[y])
         return d->rbytes[x] < d->rbytes[y] ? 1 : -1;
@@ -137,25 +144,26 @@ static int expand(pic *p, uint32_t i, uint32_t level, gh_err *err)
                           : gh_dom_children(d, x, &list, &nl, err);
     if (rc)
         return rc;
-    uint32_t *v = malloc((nl ? nl : 1) * sizeof *v);
+    nb *v = malloc((nl ? nl : 1) * sizeof *v);
     gnode *cand = malloc((nl ? nl : 1) * sizeof *cand);
     if (!v || !cand) {
         free(v), free(cand);
         return gh_errorf(err, GH_ENOMEM, "out of memory");
     }
-    memcpy(v, list, nl * sizeof *v);
+    for (uint32_t k = 0; k < nl; k++)
+        v[k] = (nb){is_object(d, list[k]) ? gh_domkey_of(&p->k, list[k]) : GH_DOM_NONAME, list[k]};
     qsort_r(v, nl, sizeof *v, cmp_name_then_size, d);
     size_t nc = 0;
     for (uint32_t k = 0; k < nl;) {
-        uint32_t w = v[k], j = k + 1;
+        uint32_t w = v[k].node, j = k + 1;
         int obj = is_object(d, w);
         gnode c = {.kind = w == GH_DOM_ROOT ? K_ALL_ROOTS : obj ? K_OBJECT : K_ROOT, .node = w, .count = 1,
                    .rbytes = d->rbytes[w], .robjs = d->robjs[w], .level = level};
-        for (; obj && j < nl && is_object(d, v[j]) && d->nameof[v[j]] == d->nameof[w]; j++) {
+        for (; obj && j < nl && is_object(d, v[j].node) && v[j].key == v[k].key; j++) {
             c.kind = K_FOLDED;
             c.count++;
-            c.rbytes += d->rbytes[v[j]];
-            c.robjs += d->robjs[v[j]];
+            c.rbytes += d->rbytes[v[j].node];
+            c.robjs += d->robjs[v[j].node];
         }
         cand[nc++] = c;
         k = j;
@@ -187,10 +195,17 @@ static int expand(pic *p, uint32_t i, uint32_t level, gh_err *err)
             add_edge(p, i, to, "");
     }
     free(v), free(cand);
-    return p->oom ? gh_errorf(err, GH_ENOMEM, "out of memory") : GH_OK;
+    return p->oom || p->k.oom ? gh_errorf(err, GH_ENOMEM, "out of memory") : GH_OK;
 }
 
-static void label(const pic *p, const gnode *x, char *buf, size_t cap)
+/* A node's type as text names it: in full where its short name is shared,
+ * or with --full-names. */
+static const char *tname(pic *p, uint32_t node)
+{
+    return gh_domkey_text(&p->k, p->s, gh_domkey_of(&p->k, node));
+}
+
+static void label(pic *p, const gnode *x, char *buf, size_t cap)
 {
     const gh_domtree *d = p->d;
     char h[32], t[600];
@@ -200,12 +215,12 @@ static void label(const pic *p, const gnode *x, char *buf, size_t cap)
     case K_OBJECT: {
         char s[32];
         gh_human(gh_dom_node_size(d, p->g, x->node), s, sizeof s);
-        snprintf(buf, cap, "%s\n0x%" PRIx64 " (%s)\nretains %s, %.1f%%", gh_dom_node_name(d, x->node),
+        snprintf(buf, cap, "%s\n0x%" PRIx64 " (%s)\nretains %s, %.1f%%", tname(p, x->node),
                  gh_dom_node_addr(d, p->g, x->node), s, h, pct);
         break;
     }
     case K_FOLDED:
-        snprintf(buf, cap, "%" PRIu32 " × %s\nretain %s, %.1f%%", x->count, gh_dom_node_name(d, x->node), h, pct);
+        snprintf(buf, cap, "%" PRIu32 " × %s\nretain %s, %.1f%%", x->count, tname(p, x->node), h, pct);
         break;
     case K_ROOT:
         gh_render_group_title(d, p->g->roots, d->vertex[x->node] & ~GH_DOM_GROUP, t, sizeof t);
@@ -233,7 +248,7 @@ static void dot_str(gh_out *out, const char *s)
     gh_puts(out, "\"");
 }
 
-static void write_dot(const pic *p, gh_out *out)
+static void write_dot(pic *p, gh_out *out)
 {
     char l[1024];
     gh_printf(out, "digraph goheap {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\", fontsize=10];\n"
@@ -256,7 +271,7 @@ static void write_dot(const pic *p, gh_out *out)
     gh_printf(out, "}\n");
 }
 
-static void write_json(const pic *p, gh_out *out)
+static void write_json(pic *p, gh_out *out)
 {
     gh_json j;
     gh_render_begin(&j, out, p->s);
@@ -271,7 +286,7 @@ static void write_json(const pic *p, gh_out *out)
         gh_json_kstr(&j, "kind", kinds[x->kind]);
         if (x->kind == K_OBJECT || x->kind == K_FOLDED) {
             gh_json_kaddr(&j, "addr", gh_dom_node_addr(p->d, p->g, x->node));
-            gh_json_kstr(&j, "type", gh_dom_node_name(p->d, x->node));
+            gh_domkey_json(&j, &p->k, gh_domkey_of(&p->k, x->node));
         }
         if (x->kind == K_OBJECT)
             gh_json_ku64(&j, "size", gh_dom_node_size(p->d, p->g, x->node));
@@ -320,7 +335,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             return gh_errorf(err, GH_EARG, "graph: --format takes dot or json, not \"%.40s\"", a->val[2]);
     }
     pic p = {.s = s, .limit = (uint32_t)limit, .referrers = a->val[1] != NULL};
-    if ((rc = gh_session_dominators(s, &p.g, &p.d, err)) || (rc = gh_dom_names(p.d, p.g, err)))
+    if ((rc = gh_session_dominators(s, &p.g, &p.d, err)))
         return rc;
     gh_obj o;
     if (!gh_heap_find(p.g->h, addr, &o))
@@ -328,6 +343,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     uint32_t w = gh_dom_node(p.d, o.id);
     if (!w)
         return gh_errorf(err, GH_EARG, "graph: 0x%" PRIx64 " is garbage: no root reaches it", o.addr);
+    if ((rc = gh_domkeys_make(&p.k, p.d, p.g, err)))
+        return rc;
     add_node(&p, (gnode){.kind = K_OBJECT, .node = w, .count = 1, .rbytes = p.d->rbytes[w], .robjs = p.d->robjs[w]});
     /* Level by level: only single objects are expanded (a folded node is many). */
     size_t lo = 0;
@@ -340,12 +357,14 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     }
     if (rc) {
         free(p.n), free(p.e);
+        gh_domkeys_free(&p.k);
         return rc;
     }
     const char *file = a->val[3];
     FILE *f = NULL;
     if (file && !(f = fopen(file, "w"))) {
         free(p.n), free(p.e);
+        gh_domkeys_free(&p.k);
         return gh_errorf(err, GH_EIO, "graph: cannot create %s", file);
     }
     gh_out fo = {to_file, f, 0};
@@ -356,12 +375,14 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         write_dot(&p, dst);
     if (f && fclose(f)) {
         free(p.n), free(p.e);
+        gh_domkeys_free(&p.k);
         return gh_errorf(err, GH_EIO, "graph: cannot write %s", file);
     }
     if (f)
         gh_printf(out, "wrote %s: %zu nodes, %zu edges%s\n", file, p.nn, p.ne,
                   json ? "" : "; render it with: dot -Tsvg FILE > graph.svg");
     free(p.n), free(p.e);
+    gh_domkeys_free(&p.k);
     return GH_OK;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/domkeys.h"
 #include "cmd/render.h"
 #include "export/pprof.h"
 #include "goheap/version.h"
@@ -15,46 +16,32 @@
 
 #define MAX_FRAMES 4096 /* steps of a path kept; deeper ones are cut below the root */
 
-static int by_type(gh_session *s, gh_graph *g, gh_domtree *d, gh_pprof *p, int retained, uint64_t *nsamples,
-                   gh_err *err)
+/* A type's frame is named as text names it (domkeys.h): reflect's short
+ * name, in full where two import paths share it or with --full-names, so
+ * two such types are two frames (docs/typenames.md says why). */
+static int by_type(gh_session *s, gh_domkeys *k, gh_pprof *p, int retained, uint64_t *nsamples, gh_err *err)
 {
-    int rc;
-    if ((retained && (rc = gh_dom_types(d, g, &s->cancel, err))) || (!retained && (rc = gh_dom_names(d, g, err))))
-        return rc;
-    uint64_t *count = calloc(d->nnames + 1, sizeof *count), *bytes = calloc(d->nnames + 1, sizeof *bytes);
-    if (!count || !bytes) {
-        free(count), free(bytes);
-        return gh_errorf(err, GH_ENOMEM, "out of memory");
-    }
-    for (uint32_t w = 2; w <= d->n; w++)
-        if (!gh_dom_is_group(d, w)) {
-            count[d->nameof[w]]++;
-            bytes[d->nameof[w]] += gh_dom_node_size(d, g, w);
-        }
-    rc = GH_OK;
-    for (size_t i = 0; i < d->nnames && rc == GH_OK; i++) {
-        if (!count[i])
+    int rc = gh_domkeys_types(k, retained, &s->cancel, err);
+    for (uint32_t key = 0; key < k->n && rc == GH_OK; key++) {
+        const gh_domkey_type *t = &k->types[key];
+        if (!t->count)
             continue;
-        const char *name = d->names[i];
-        int64_t v[3] = {(int64_t)count[i], (int64_t)bytes[i], 0};
-        if (retained) {
-            const gh_dom_type *t = gh_dom_type_find(d, name);
-            v[2] = t ? (int64_t)(t->exact ? t->rbytes : t->ubytes) : v[1];
-        }
+        const char *name = gh_domkey_text(k, s, key);
+        int64_t v[3] = {(int64_t)t->count, (int64_t)t->bytes, retained ? (int64_t)t->rbytes : 0};
         rc = gh_pprof_add(p, &name, 1, v, err);
         (*nsamples)++;
     }
-    free(count), free(bytes);
     return rc;
 }
 
-static int by_path(gh_session *s, gh_graph *g, gh_domtree *d, gh_pprof *p, int retained, uint64_t *nsamples,
-                   gh_err *err)
+static int by_path(gh_session *s, gh_domkeys *k, gh_pprof *p, int retained, uint64_t *nsamples, gh_err *err)
 {
+    gh_graph *g = k->g;
+    gh_domtree *d = k->d;
     uint64_t *tops = NULL;
-    int rc = retained ? gh_dom_type_tops(d, g, &tops, err) : GH_OK;
+    int rc = retained ? gh_domkeys_tops(k, &tops, err) : GH_OK;
     gh_agg_all ag;
-    if (rc || (rc = gh_graph_aggregate_all(d, g, tops, &s->cancel, &ag, err))) {
+    if (rc || (rc = gh_domkeys_aggregate_all(k, tops, &s->cancel, &ag, err))) {
         free(tops);
         return rc;
     }
@@ -70,7 +57,7 @@ static int by_path(gh_session *s, gh_graph *g, gh_domtree *d, gh_pprof *p, int r
         const gh_agg_all_row *r = &ag.rows[i];
         /* Leaf first: the type, the steps up, the root. */
         size_t n = 0;
-        frames[n++] = d->names[r->name];
+        frames[n++] = gh_domkey_text(k, s, r->name);
         uint32_t c = r->chain, group = 0;
         for (; c != UINT32_MAX; c = ag.chains[c].parent) {
             group = ag.chains[c].group;
@@ -194,12 +181,15 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     }
     gh_graph *g;
     gh_domtree *d;
+    gh_domkeys keys;
     int rc = gh_session_dominators(s, &g, &d, err);
-    if (rc || (rc = gh_dom_names(d, g, err)))
+    if (rc || (rc = gh_domkeys_make(&keys, d, g, err)))
         return rc;
     gh_pprof *p = gh_pprof_new();
-    if (!p)
+    if (!p) {
+        gh_domkeys_free(&keys);
         return gh_errorf(err, GH_ENOMEM, "out of memory");
+    }
     char comment[1024];
     snprintf(comment, sizeof comment, "goheap %s: live heap of %s (Go %s), by %s", GOHEAP_VERSION_STRING,
              s->desc, s->rt.ver.text, path ? "reference path" : "type");
@@ -214,13 +204,15 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                                                       "would free (a lower bound where heap --retained says >)",
                                             err)))) {
         gh_pprof_free(p);
+        gh_domkeys_free(&keys);
         return rc;
     }
     uint64_t nsamples = 0;
-    rc = path ? by_path(s, g, d, p, retained, &nsamples, err) : by_type(s, g, d, p, retained, &nsamples, err);
+    rc = path ? by_path(s, &keys, p, retained, &nsamples, err) : by_type(s, &keys, p, retained, &nsamples, err);
     if (rc == GH_OK)
         rc = gh_pprof_write(p, a->pos[0], err);
     gh_pprof_free(p);
+    gh_domkeys_free(&keys);
     if (rc)
         return rc;
     char h[32];

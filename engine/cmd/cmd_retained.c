@@ -7,6 +7,7 @@
 
 #include "cmd/cmd.h"
 #include "base/vec.h"
+#include "cmd/domkeys.h"
 #include "cmd/render.h"
 #include "graph/paths.h"
 #include "graph/retained.h"
@@ -51,17 +52,17 @@ static int run_top(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         return gh_errorf(err, GH_EARG, "top: --limit takes 0 to 100000");
     gh_graph *g;
     gh_domtree *d;
-    if ((rc = gh_session_dominators(s, &g, &d, err)) || (rc = gh_dom_names(d, g, err)))
+    gh_domkeys keys;
+    if ((rc = gh_session_dominators(s, &g, &d, err)) || (rc = gh_domkeys_make(&keys, d, g, err)))
         return rc;
+    /* folded by type key: a chain of one full name, not of one short name */
     uint32_t *nodes;
     size_t n;
-    if ((rc = gh_dom_top(d, (size_t)limit, a->val[3] == NULL, &nodes, &n, err)))
+    if ((rc = gh_domkeys_top(&keys, (size_t)limit, a->val[3] == NULL, &nodes, &n, err))) {
+        gh_domkeys_free(&keys);
         return rc;
-    gh_shortnames sn;
-    if (gh_typenames_shared(g->types, &sn)) {
-        free(nodes);
-        return gh_errorf(err, GH_ENOMEM, "out of memory");
     }
+    const gh_shortnames *sn = &keys.sn;
     size_t shown = 0;
     while (shown < n && (g->live_bytes ? 100.0 * (double)d->rbytes[nodes[shown]] / (double)g->live_bytes : 0) >= minpct)
         shown++;
@@ -101,7 +102,7 @@ static int run_top(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         } else {
             double pct = g->live_bytes ? 100.0 * (double)d->rbytes[w] / (double)g->live_bytes : 0;
             gh_printf(out, "%14s %6.1f%% %12" PRIu32 "  0x%-16" PRIx64 " %s\n", gh_human(d->rbytes[w], b1, sizeof b1),
-                      pct, d->robjs[w], addr, node_tname(s, &sn, d, g, w));
+                      pct, d->robjs[w], addr, node_tname(s, sn, d, g, w));
             if (np) {
                 char title[600];
                 gh_render_root_title(gh_roots_get(g->roots, paths[0].root), title, sizeof title);
@@ -114,7 +115,7 @@ static int run_top(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_gpaths_free(paths, np);
     }
     free(nodes);
-    gh_shortnames_free(&sn);
+    gh_domkeys_free(&keys);
     if (rc)
         return rc;
     if (json) {
@@ -147,93 +148,6 @@ const gh_command gh_cmd_top = {
 
 /* --- retains ---------------------------------------------------------------- */
 
-/* A row of retains' histogram: a short name's count, or where two packages
- * share the short name, one full name's. */
-typedef struct hrow {
-    const char *name, *full; /* full NULL: not split */
-    uint64_t count, bytes;
-} hrow;
-
-static int by_bytes(const void *a, const void *b)
-{
-    const hrow *x = a, *y = b;
-    if (x->bytes != y->bytes)
-        return x->bytes < y->bytes ? 1 : -1;
-    int c = strcmp(x->name, y->name);
-    return c ? c : strcmp(x->full ? x->full : "", y->full ? y->full : "");
-}
-
-/* The histogram's rows, those of a shared short name split by full name
- * (a walk of w's dominated subtree, as gh_dom_histogram's); with all, every
- * row by full name (--full-names). */
-static int split_rows(int all, const gh_shortnames *sn, const gh_domtree *d, gh_graph *g, uint32_t w, const gh_dom_hist *rows,
-                      size_t nrows, gh_cancel *cc, hrow **out, size_t *nout, gh_err *err)
-{
-    size_t cap = nrows + 1, n = 0, nsplit = 0;
-    hrow *v = calloc(cap, sizeof *v);
-    char *split = calloc(d->nnames + 1, 1);
-    if (!v || !split) {
-        free(v), free(split);
-        return gh_errorf(err, GH_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < nrows; i++) {
-        if (all || gh_shortnames_has(sn, rows[i].name)) {
-            split[rows[i].name_index] = 1;
-            nsplit++;
-        } else {
-            v[n++] = (hrow){rows[i].name, NULL, rows[i].count, rows[i].bytes};
-        }
-    }
-    int rc = GH_OK;
-    uint32_t *stack = NULL;
-    size_t scap = 0, top = 0;
-    if (nsplit) {
-        if (gh_grow(&stack, &scap, 1, sizeof *stack))
-            rc = gh_errorf(err, GH_ENOMEM, "out of memory");
-        else
-            stack[top++] = w;
-    }
-    uint64_t steps = 0;
-    while (top && rc == GH_OK) {
-        uint32_t x = stack[--top];
-        uint32_t ni = d->nameof[x];
-        gh_tid t = node_tid(d, g, x);
-        if (ni != GH_DOM_NONAME && split[ni]) {
-            const char *full = t ? gh_types_full_name(g->types, t) : d->names[ni];
-            size_t k = 0;
-            while (k < n && !(v[k].full && !strcmp(v[k].full, full)))
-                k++;
-            if (k == n) {
-                if (n == cap && gh_grow(&v, &cap, n + 1, sizeof *v)) {
-                    rc = gh_errorf(err, GH_ENOMEM, "out of memory");
-                    break;
-                }
-                v[n++] = (hrow){d->names[ni], full, 0, 0};
-            }
-            v[k].count++;
-            v[k].bytes += gh_dom_node_size(d, g, x);
-        }
-        uint32_t cs = d->cstart[x], ce = d->cstart[x + 1];
-        if (top + (ce - cs) > scap && gh_grow(&stack, &scap, top + (ce - cs), sizeof *stack)) {
-            rc = gh_errorf(err, GH_ENOMEM, "out of memory");
-            break;
-        }
-        for (uint32_t k = cs; k < ce; k++)
-            stack[top++] = d->child[k];
-        if ((++steps & 0xffff) == 0 && gh_cancelled(cc))
-            rc = gh_errorf(err, GH_EINTR, "interrupted");
-    }
-    free(stack), free(split);
-    if (rc) {
-        free(v);
-        return rc;
-    }
-    qsort(v, n, sizeof *v, by_bytes);
-    *out = v;
-    *nout = n;
-    return GH_OK;
-}
-
 static int run_retains(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 {
     uint64_t addr, limit = 30;
@@ -243,34 +157,28 @@ static int run_retains(gh_session *s, const gh_args *a, gh_out *out, gh_err *err
         return rc;
     gh_graph *g;
     gh_domtree *d;
-    if ((rc = gh_session_dominators(s, &g, &d, err)) || (rc = gh_dom_names(d, g, err)))
+    if ((rc = gh_session_dominators(s, &g, &d, err)))
         return rc;
     gh_obj o;
     if (!gh_heap_find(g->h, addr, &o))
         return gh_errorf(err, GH_EARG, "retains: 0x%" PRIx64 " is not inside an allocated heap object (see whatis)",
                          addr);
     uint32_t w = gh_dom_node(d, o.id);
+    gh_domkeys keys;
+    if ((rc = gh_domkeys_make(&keys, d, g, err)))
+        return rc;
     char tname[64];
     const char *tn = w ? gh_dom_node_name(d, w) : gh_graph_type_name(g, o.id, o.size, tname, sizeof tname);
-    gh_dom_hist *rows = NULL;
-    size_t nrows = 0;
-    if (w && (rc = gh_dom_histogram(d, g, w, &s->cancel, &rows, &nrows, err)))
-        return rc;
-    gh_shortnames sn;
-    hrow *hr = NULL;
+    /* Its retained set by type: a short name two packages share is one
+     * row per full name (domkeys.h). */
+    gh_dom_hist *hr = NULL;
     size_t nhr = 0;
-    if (gh_typenames_shared(g->types, &sn)) {
-        free(rows);
-        return gh_errorf(err, GH_ENOMEM, "out of memory");
-    }
-    if ((rc = split_rows(s->full_names, &sn, d, g, w, rows, nrows, &s->cancel, &hr, &nhr, err))) {
-        free(rows);
-        gh_shortnames_free(&sn);
+    if (w && (rc = gh_domkeys_histogram(&keys, &w, 1, &s->cancel, &hr, &nhr, err))) {
+        gh_domkeys_free(&keys);
         return rc;
     }
-    free(rows);
     gh_tid ttid = w ? node_tid(d, g, w) : (g->type[o.id] == GH_TID_TINY ? 0 : g->type[o.id]);
-    const char *ttext = gh_render_tname(s, &sn, g->types, ttid, tn);
+    const char *ttext = gh_render_tname(s, &keys.sn, g->types, ttid, tn);
     if (json) {
         gh_json j;
         gh_render_begin(&j, out, s);
@@ -290,9 +198,7 @@ static int run_retains(gh_session *s, const gh_args *a, gh_out *out, gh_err *err
         gh_json_arr(&j);
         for (size_t i = 0; i < nhr; i++) {
             gh_json_obj(&j);
-            gh_json_kstr(&j, "type", hr[i].name);
-            if (hr[i].full)
-                gh_json_kstr(&j, "full_type", hr[i].full);
+            gh_domkey_json(&j, &keys, hr[i].name_index);
             gh_json_ku64(&j, "count", hr[i].count);
             gh_json_ku64(&j, "bytes", hr[i].bytes);
             gh_json_end(&j, '}');
@@ -309,13 +215,12 @@ static int run_retains(gh_session *s, const gh_args *a, gh_out *out, gh_err *err
         size_t shown = limit && limit < nhr ? (size_t)limit : nhr;
         for (size_t i = 0; i < shown; i++)
             gh_printf(out, "%12" PRIu64 " %12" PRIu64 " %10s  %s\n", hr[i].count, hr[i].bytes,
-                      gh_human(hr[i].bytes, b2, sizeof b2),
-                      hr[i].full && (s->full_names || strcmp(hr[i].full, hr[i].name)) ? hr[i].full : hr[i].name);
+                      gh_human(hr[i].bytes, b2, sizeof b2), gh_domkey_text(&keys, s, hr[i].name_index));
         if (shown < nhr)
             gh_printf(out, "(%zu more types; --top N shows more)\n", nhr - shown);
     }
     free(hr);
-    gh_shortnames_free(&sn);
+    gh_domkeys_free(&keys);
     return GH_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/domkeys.h"
 #include "cmd/render.h"
 #include "base/vec.h"
 #include "graph/aggregate.h"
@@ -24,27 +25,53 @@ typedef struct suspect {
     int kind;
     uint32_t node;     /* the object, the largest of the group, or the root group */
     uint32_t parent;   /* S_GROUP: the node the siblings hang from */
-    uint32_t name;     /* S_GROUP: their type */
+    uint32_t name;     /* S_GROUP: their type (a key, domkeys.h) */
     uint64_t count, rbytes, robjs;
 } suspect;
 
 typedef struct finder {
     gh_domtree *d;
+    gh_domkeys *k;     /* types by full name where a short one is shared */
     uint64_t thr;
     suspect v[MAX_SUSPECTS];
     size_t n;
     uint64_t more; /* suspects past MAX_SUSPECTS */
 } finder;
 
-static int cmp_node_name(const void *a, const void *b, void *ctx)
+/* A child with its type's key (GH_DOM_NONAME for a root group). */
+typedef struct kid {
+    uint32_t key, node;
+} kid;
+
+static int cmp_kid(const void *a, const void *b)
 {
-    const gh_domtree *d = ctx;
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    uint32_t nx = gh_dom_is_group(d, x) ? GH_DOM_NONAME : d->nameof[x];
-    uint32_t ny = gh_dom_is_group(d, y) ? GH_DOM_NONAME : d->nameof[y];
-    if (nx != ny)
-        return nx < ny ? -1 : 1;
-    return (x > y) - (x < y);
+    const kid *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->node > y->node) - (x->node < y->node);
+}
+
+/* The children of node, by type (same-typed siblings next to each other). */
+static int sorted_kids(gh_domkeys *k, uint32_t node, kid **out, uint32_t *n, gh_err *err)
+{
+    const uint32_t *kids;
+    uint32_t nk;
+    int rc = gh_dom_children(k->d, node, &kids, &nk, err);
+    if (rc)
+        return rc;
+    kid *v = malloc((nk ? nk : 1) * sizeof *v);
+    if (!v)
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < nk; i++)
+        v[i] = (kid){gh_domkey_of(k, kids[i]), kids[i]};
+    if (k->oom) {
+        free(v);
+        return gh_errorf(err, GH_ENOMEM, "out of memory for type names");
+    }
+    qsort(v, nk, sizeof *v, cmp_kid);
+    *out = v;
+    *n = nk;
+    return GH_OK;
 }
 
 static void add(finder *f, suspect s)
@@ -61,19 +88,14 @@ static void add(finder *f, suspect s)
 static int search(finder *f, uint32_t node, size_t *found, gh_err *err)
 {
     gh_domtree *d = f->d;
-    const uint32_t *kids;
+    kid *k;
     uint32_t nk;
-    int rc = gh_dom_children(d, node, &kids, &nk, err);
+    int rc = sorted_kids(f->k, node, &k, &nk, err);
     if (rc)
         return rc;
-    uint32_t *k = malloc((nk ? nk : 1) * sizeof *k);
-    if (!k)
-        return gh_errorf(err, GH_ENOMEM, "out of memory");
-    memcpy(k, kids, nk * sizeof *k);
-    qsort_r(k, nk, sizeof *k, cmp_node_name, d);
     *found = 0;
     for (uint32_t i = 0; i < nk && rc == GH_OK;) {
-        uint32_t c = k[i];
+        uint32_t c = k[i].node;
         if (gh_dom_is_group(d, c)) {
             i++;
             if (d->rbytes[c] < f->thr)
@@ -87,10 +109,10 @@ static int search(finder *f, uint32_t node, size_t *found, gh_err *err)
             continue;
         }
         /* a run of one type */
-        uint32_t name = d->nameof[c], j = i, big = c;
+        uint32_t name = k[i].key, j = i, big = c;
         uint64_t under = 0, ubytes = 0, uobjs = 0;
-        for (; j < nk && !gh_dom_is_group(d, k[j]) && d->nameof[k[j]] == name; j++) {
-            uint32_t x = k[j];
+        for (; j < nk && !gh_dom_is_group(d, k[j].node) && k[j].key == name; j++) {
+            uint32_t x = k[j].node;
             if (d->rbytes[x] >= f->thr) {
                 add(f, (suspect){S_OBJECT, x, node, name, 1, d->rbytes[x], d->robjs[x]});
                 (*found)++;
@@ -122,8 +144,9 @@ static int cmp_suspect(const void *a, const void *b)
  * it holds most of its parent and is not of the parent's type (a list or a
  * tree is its own accumulation point); a map's internals climb back to the
  * map. */
-static uint32_t accumulation(gh_domtree *d, uint32_t x, gh_err *err)
+static uint32_t accumulation(gh_domkeys *k, uint32_t x, gh_err *err)
 {
+    gh_domtree *d = k->d;
     uint32_t y = x;
     for (int steps = 0; steps < 100000; steps++) {
         const uint32_t *kids;
@@ -133,7 +156,8 @@ static uint32_t accumulation(gh_domtree *d, uint32_t x, gh_err *err)
         for (uint32_t i = 0; i < nk; i++)
             if (!big || d->rbytes[kids[i]] > d->rbytes[big])
                 big = kids[i];
-        if (!big || (double)d->rbytes[big] < DESCENT_SHARE * (double)d->rbytes[y] || d->nameof[big] == d->nameof[y])
+        if (!big || (double)d->rbytes[big] < DESCENT_SHARE * (double)d->rbytes[y] ||
+            gh_domkey_of(k, big) == gh_domkey_of(k, y))
             break;
         y = big;
     }
@@ -143,42 +167,39 @@ static uint32_t accumulation(gh_domtree *d, uint32_t x, gh_err *err)
 }
 
 /* The largest run of same-typed children of y: its type, count, bytes. */
-static void biggest_children(gh_domtree *d, uint32_t y, uint32_t *name, uint64_t *count, uint64_t *bytes)
+static void biggest_children(gh_domkeys *k, uint32_t y, uint32_t *name, uint64_t *count, uint64_t *bytes)
 {
-    const uint32_t *kids;
+    gh_domtree *d = k->d;
+    kid *v;
     uint32_t nk;
     gh_err e;
     *name = GH_DOM_NONAME, *count = 0, *bytes = 0;
-    if (gh_dom_children(d, y, &kids, &nk, &e) || !nk)
+    if (sorted_kids(k, y, &v, &nk, &e))
         return;
-    uint32_t *k = malloc(nk * sizeof *k);
-    if (!k)
-        return;
-    memcpy(k, kids, nk * sizeof *k);
-    qsort_r(k, nk, sizeof *k, cmp_node_name, d);
     for (uint32_t i = 0; i < nk;) {
-        uint32_t nm = gh_dom_is_group(d, k[i]) ? GH_DOM_NONAME : d->nameof[k[i]], j = i;
+        uint32_t nm = v[i].key, j = i;
         uint64_t c = 0, b = 0;
-        for (; j < nk && (gh_dom_is_group(d, k[j]) ? GH_DOM_NONAME : d->nameof[k[j]]) == nm; j++)
-            c++, b += d->rbytes[k[j]];
+        for (; j < nk && v[j].key == nm; j++)
+            c++, b += d->rbytes[v[j].node];
         if (nm != GH_DOM_NONAME && b > *bytes)
             *name = nm, *count = c, *bytes = b;
         i = j;
     }
-    free(k);
+    free(v);
 }
 
 /* What hangs in a map: below its internals (buckets, tables, groups), the
  * first objects that are not map machinery, by type; the type retaining
  * most, with its count and retained bytes. */
-static void map_entries(gh_domtree *d, uint32_t map, uint32_t *name, uint64_t *count, uint64_t *bytes)
+static void map_entries(gh_domkeys *k, uint32_t map, uint32_t *name, uint64_t *count, uint64_t *bytes)
 {
-    uint64_t *cnt = calloc(d->nnames + 1, sizeof *cnt), *byt = calloc(d->nnames + 1, sizeof *byt);
+    gh_domtree *d = k->d;
+    GH_VEC(kid) hang = {0};
     uint32_t *stack = NULL;
     size_t cap = 0, top = 0;
     gh_err e;
     *name = GH_DOM_NONAME, *count = 0, *bytes = 0;
-    if (!cnt || !byt || gh_grow(&stack, &cap, 1, sizeof *stack))
+    if (gh_grow(&stack, &cap, 1, sizeof *stack))
         goto done;
     stack[top++] = map;
     while (top) {
@@ -186,69 +207,55 @@ static void map_entries(gh_domtree *d, uint32_t map, uint32_t *name, uint64_t *c
         const uint32_t *kids;
         uint32_t nk;
         if (gh_dom_children(d, x, &kids, &nk, &e))
-            break;
+            goto done;
         for (uint32_t i = 0; i < nk; i++) {
-            uint32_t c = kids[i], nm = d->nameof[c];
+            uint32_t c = kids[i], nm = gh_domkey_of(k, c);
             if (nm == GH_DOM_NONAME)
                 continue;
-            if (gh_is_map_internal(d->names[nm])) {
+            if (gh_is_map_internal(gh_domkey_name(k, nm))) {
                 if (top == cap && gh_grow(&stack, &cap, top + 1, sizeof *stack))
                     goto done;
                 stack[top++] = c;
-            } else {
-                cnt[nm]++, byt[nm] += d->rbytes[c];
+            } else if (GH_VEC_PUSH(&hang, ((kid){nm, c}))) {
+                goto done;
             }
         }
     }
-    for (size_t q = 0; q < d->nnames; q++)
-        if (cnt[q] && byt[q] > *bytes)
-            *name = (uint32_t)q, *count = cnt[q], *bytes = byt[q];
+    if (hang.n)
+        qsort(hang.v, hang.n, sizeof *hang.v, cmp_kid);
+    for (size_t i = 0, j; i < hang.n; i = j) {
+        uint64_t c = 0, b = 0;
+        for (j = i; j < hang.n && hang.v[j].key == hang.v[i].key; j++)
+            c++, b += d->rbytes[hang.v[j].node];
+        if (b > *bytes)
+            *name = hang.v[i].key, *count = c, *bytes = b;
+    }
 done:
-    free(cnt), free(byt), free(stack);
+    free(hang.v), free(stack);
 }
 
 /* The type histogram of a suspect: one object's, or the sum over the group. */
-static int histogram(gh_session *s, gh_graph *g, gh_domtree *d, const suspect *sp, uint64_t thr, gh_dom_hist **out,
-                     size_t *nout, gh_err *err)
+static int histogram(gh_session *s, gh_domkeys *k, const suspect *sp, uint64_t thr, gh_dom_hist **out, size_t *nout,
+                     gh_err *err)
 {
+    gh_domtree *d = k->d;
     if (sp->kind != S_GROUP)
-        return gh_dom_histogram(d, g, sp->node, &s->cancel, out, nout, err);
-    *out = NULL;
-    *nout = 0;
-    uint64_t *cnt = calloc(d->nnames + 1, sizeof *cnt), *byt = calloc(d->nnames + 1, sizeof *byt);
-    const uint32_t *kids;
-    uint32_t nk;
-    int rc = cnt && byt ? gh_dom_children(d, sp->parent, &kids, &nk, err) : gh_errorf(err, GH_ENOMEM, "out of memory");
-    for (uint32_t i = 0; rc == GH_OK && i < nk; i++) {
-        uint32_t c = kids[i];
-        if (gh_dom_is_group(d, c) || d->nameof[c] != sp->name || d->rbytes[c] >= thr)
-            continue; /* not one of the group (those over thr are suspects of their own) */
-        gh_dom_hist *h;
-        size_t nh;
-        if ((rc = gh_dom_histogram(d, g, c, &s->cancel, &h, &nh, err)))
-            break;
-        for (size_t k = 0; k < nh; k++)
-            cnt[h[k].name_index] += h[k].count, byt[h[k].name_index] += h[k].bytes;
-        free(h);
+        return gh_domkeys_histogram(k, &sp->node, 1, &s->cancel, out, nout, err);
+    kid *v;
+    uint32_t nk, nm = 0;
+    int rc = sorted_kids(k, sp->parent, &v, &nk, err);
+    if (rc)
+        return rc;
+    uint32_t *members = malloc((nk ? nk : 1) * sizeof *members);
+    if (!members) {
+        free(v);
+        return gh_errorf(err, GH_ENOMEM, "out of memory");
     }
-    if (rc == GH_OK) {
-        gh_dom_hist *h = calloc(d->nnames + 1, sizeof *h);
-        size_t n = 0;
-        if (!h)
-            rc = gh_errorf(err, GH_ENOMEM, "out of memory");
-        for (size_t q = 0; h && q < d->nnames; q++)
-            if (cnt[q])
-                h[n++] = (gh_dom_hist){d->names[q], (uint32_t)q, cnt[q], byt[q]};
-        for (size_t a = 1; h && a < n; a++) /* by bytes, few rows */
-            for (size_t b = a; b > 0 && h[b].bytes > h[b - 1].bytes; b--) {
-                gh_dom_hist t = h[b];
-                h[b] = h[b - 1];
-                h[b - 1] = t;
-            }
-        *out = h;
-        *nout = n;
-    }
-    free(cnt), free(byt);
+    for (uint32_t i = 0; i < nk; i++) /* the group (those over thr are suspects of their own) */
+        if (!gh_dom_is_group(d, v[i].node) && v[i].key == sp->name && d->rbytes[v[i].node] < thr)
+            members[nm++] = v[i].node;
+    rc = gh_domkeys_histogram(k, members, nm, &s->cancel, out, nout, err);
+    free(v), free(members);
     return rc;
 }
 
@@ -261,14 +268,17 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         return rc;
     gh_graph *g;
     gh_domtree *d;
-    if ((rc = gh_session_dominators(s, &g, &d, err)) || (rc = gh_dom_names(d, g, err)))
+    gh_domkeys keys;
+    if ((rc = gh_session_dominators(s, &g, &d, err)) || (rc = gh_domkeys_make(&keys, d, g, err)))
         return rc;
-    finder f = {.d = d, .thr = (uint64_t)((double)g->live_bytes * minpct / 100.0)};
+    finder f = {.d = d, .k = &keys, .thr = (uint64_t)((double)g->live_bytes * minpct / 100.0)};
     if (f.thr == 0)
         f.thr = 1;
     size_t found;
-    if ((rc = search(&f, GH_DOM_ROOT, &found, err)))
+    if ((rc = search(&f, GH_DOM_ROOT, &found, err))) {
+        gh_domkeys_free(&keys);
         return rc;
+    }
     qsort(f.v, f.n, sizeof *f.v, cmp_suspect);
     gh_json j;
     char b1[64], b2[32];
@@ -296,17 +306,17 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         uint64_t ccount = 0, cbytes = 0;
         gh_dom_hist *h = NULL;
         size_t nh = 0;
-        if ((rc = histogram(s, g, d, sp, f.thr, &h, &nh, err)))
+        if ((rc = histogram(s, &keys, sp, f.thr, &h, &nh, err)))
             break;
         if (sp->kind != S_ROOT) {
             if ((rc = gh_graph_paths(g, d->vertex[w], 1, &s->cancel, &paths, &np, err))) {
                 free(h);
                 break;
             }
-            acc = sp->kind == S_OBJECT ? accumulation(d, w, err) : sp->parent;
-            biggest_children(d, acc, &cname, &ccount, &cbytes);
+            acc = sp->kind == S_OBJECT ? accumulation(&keys, w, err) : sp->parent;
+            biggest_children(&keys, acc, &cname, &ccount, &cbytes);
             if (acc > GH_DOM_ROOT && !gh_dom_is_group(d, acc) && gh_is_map_internal(gh_dom_node_name(d, acc)))
-                map_entries(d, acc, &cname, &ccount, &cbytes);
+                map_entries(&keys, acc, &cname, &ccount, &cbytes);
         }
         const char *kind = sp->kind == S_OBJECT ? "object" : sp->kind == S_GROUP ? "group" : "root";
         if (json) {
@@ -317,7 +327,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                 gh_render_group_json(&j, d, g->roots, s->t, d->vertex[w] & ~GH_DOM_GROUP);
             } else {
                 gh_json_kaddr(&j, "addr", gh_dom_node_addr(d, g, w));
-                gh_json_kstr(&j, "type", d->names[sp->name]);
+                gh_domkey_json(&j, &keys, sp->name);
             }
             gh_json_ku64(&j, "count", sp->count);
             gh_json_ku64(&j, "retained_bytes", sp->rbytes);
@@ -337,11 +347,12 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                     }
                 } else {
                     gh_json_kaddr(&j, "addr", gh_dom_node_addr(d, g, acc));
-                    gh_json_kstr(&j, "type", gh_dom_node_name(d, acc));
+                    gh_domkey_json(&j, &keys, gh_domkey_of(&keys, acc));
                 }
                 gh_json_ku64(&j, "retained_bytes", d->rbytes[acc]);
                 if (cname != GH_DOM_NONAME) {
-                    gh_json_kstr(&j, "children_type", d->names[cname]);
+                    gh_json_kstr(&j, "children_type", gh_domkey_name(&keys, cname));
+                    gh_json_kstr(&j, "children_full_type", gh_domkey_full(&keys, cname));
                     gh_json_ku64(&j, "children_count", ccount);
                     gh_json_ku64(&j, "children_bytes", cbytes);
                 }
@@ -351,7 +362,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_json_arr(&j);
             for (size_t k = 0; k < nh && k < TYPES_SHOWN; k++) {
                 gh_json_obj(&j);
-                gh_json_kstr(&j, "type", h[k].name);
+                gh_domkey_json(&j, &keys, h[k].name_index);
                 gh_json_ku64(&j, "count", h[k].count);
                 gh_json_ku64(&j, "bytes", h[k].bytes);
                 gh_json_end(&j, '}');
@@ -363,16 +374,17 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_printf(out, "\nSuspect %zu: ", i + 1);
             if (sp->kind == S_OBJECT) {
                 gh_printf(out, "one %s at 0x%" PRIx64 " retains %s (%.1f%%) in %" PRIu64 " objects.\n",
-                          d->names[sp->name], gh_dom_node_addr(d, g, w), b2, pct, sp->robjs);
+                          gh_domkey_text(&keys, s, sp->name), gh_dom_node_addr(d, g, w), b2, pct, sp->robjs);
             } else if (sp->kind == S_GROUP) {
                 char title[600] = "";
                 if (gh_dom_is_group(d, sp->parent))
                     gh_render_group_title(d, g->roots, d->vertex[sp->parent] & ~GH_DOM_GROUP, title, sizeof title);
                 else if (sp->parent != GH_DOM_ROOT)
                     snprintf(title, sizeof title, "0x%" PRIx64 " %s", gh_dom_node_addr(d, g, sp->parent),
-                             gh_dom_node_name(d, sp->parent));
+                             gh_domkey_text(&keys, s, gh_domkey_of(&keys, sp->parent)));
                 gh_printf(out, "%" PRIu64 " instances of %s%s%s together retain %s (%.1f%%) in %" PRIu64 " objects.\n",
-                          sp->count, d->names[sp->name], title[0] ? ", held by " : "", title, b2, pct, sp->robjs);
+                          sp->count, gh_domkey_text(&keys, s, sp->name), title[0] ? ", held by " : "", title, b2, pct,
+                          sp->robjs);
             } else {
                 char title[600];
                 gh_render_group_title(d, g->roots, d->vertex[w] & ~GH_DOM_GROUP, title, sizeof title);
@@ -385,23 +397,26 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             }
             if (acc > GH_DOM_ROOT && !gh_dom_is_group(d, acc) && (acc != w || ccount > 1))
                 gh_printf(out, "  Accumulation point: %s0x%" PRIx64 " %s (retains %s)\n", acc == w ? "itself, " : "",
-                          gh_dom_node_addr(d, g, acc), gh_dom_node_name(d, acc),
+                          gh_dom_node_addr(d, g, acc), gh_domkey_text(&keys, s, gh_domkey_of(&keys, acc)),
                           gh_render_share(d, g, acc, b1, sizeof b1));
             else if (acc && acc != w && sp->kind == S_GROUP)
                 gh_printf(out, "  Held by: %s\n", acc == GH_DOM_ROOT ? "several roots together" : "the root itself");
             if (acc && cname != GH_DOM_NONAME && ccount > 1)
-                gh_printf(out, "  Holding %" PRIu64 " × %s (%s).\n", ccount, d->names[cname],
+                gh_printf(out, "  Holding %" PRIu64 " × %s (%s).\n", ccount, gh_domkey_text(&keys, s, cname),
                           gh_human(cbytes, b2, sizeof b2));
             gh_printf(out, "  Retained by type:\n    %12s %10s  %s\n", "count", "size", "type");
             for (size_t k = 0; k < nh && k < TYPES_SHOWN; k++)
                 gh_printf(out, "    %12" PRIu64 " %10s  %s\n", h[k].count, gh_human(h[k].bytes, b2, sizeof b2),
-                          h[k].name);
+                          gh_domkey_text(&keys, s, h[k].name_index));
             if (nh > TYPES_SHOWN)
                 gh_printf(out, "    (%zu more types)\n", nh - TYPES_SHOWN);
         }
         free(h);
         gh_gpaths_free(paths, np);
     }
+    if (rc == GH_OK && keys.oom)
+        rc = gh_errorf(err, GH_ENOMEM, "out of memory for type names");
+    gh_domkeys_free(&keys);
     if (rc)
         return rc;
     if (json) {

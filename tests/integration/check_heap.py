@@ -34,6 +34,7 @@ import os
 import re
 import subprocess
 
+from check_samename import check_samename_aggregates
 from check_specials import check_pending
 
 COVERAGE_MIN = 0.95
@@ -174,7 +175,7 @@ def _samename(d, m, goheap_batch, goheap):
     retaincheck), each at least the row's bytes, not the two types' sum."""
     full = {"main.GoScanners": "go/scanner.Scanner", "main.TextScanners": "text/scanner.Scanner"}
     if not m.get("sentinels") and m.get("stop", 1) > 1:
-        return  # live mode's second stop names no sentinels (the counts are checked by import path above)
+        return ""  # live mode's second stop names no sentinels (the counts are checked by import path above)
     sents = [s for s in m["sentinels"] if s["root"].get("name") in full]
     assert len(sents) == 2, "samename: %d Scanner sentinels, want 2" % len(sents)
     cmds = []
@@ -234,6 +235,15 @@ def _samename(d, m, goheap_batch, goheap):
                                    capture_output=True, text=True, timeout=600)
                 assert p.returncode == 0 and full[s["root"]["name"]] in p.stdout.splitlines()[0], \
                     "samename %s %s text: %r" % (cmd, s["addr"], p.stdout.splitlines()[:1])
+    # suspects, pprof, diff and graph (check_samename.py)
+    want = {}
+    for n in m.get("notes", []):
+        if n.startswith("live by import path: "):
+            t, c = n[len("live by import path: "):].rsplit(" ", 1)
+            want[t] = int(c)
+    return check_samename_aggregates(d, goheap_batch, goheap, want, tree,
+                                     [(s["addr"], full[s["root"]["name"]]) for s in sents],
+                                     {f: r["retained_bytes"] for f, r in rows.items()})
 
 
 def _go_path(program, s):
@@ -350,8 +360,9 @@ def check_heap(d, m, goheap_batch, named=True, goheap=None):
             assert _root_ok(s["root"], got, named), "%s: first path's root %r, manifest %r" % (
                 where, got, s["root"])
         assert p["paths"][0]["hops"][-1]["addr"] == p["target"]["addr"], "%s: path does not end at the object" % where
+    same = ""
     if named and m.get("program") == "samename":
-        _samename(d, m, goheap_batch, goheap)
+        same = _samename(d, m, goheap_batch, goheap)
     cov = heap["typed_bytes"] / heap["bytes"] if heap["bytes"] else 1.0
     assert cov >= COVERAGE_MIN or limited, "typed coverage %.1f%% < %.0f%% (%d of %d live bytes)" % (
         100 * cov, 100 * COVERAGE_MIN, heap["typed_bytes"], heap["bytes"])
@@ -360,4 +371,4 @@ def check_heap(d, m, goheap_batch, named=True, goheap=None):
         100 * cov, heap["bytes"], heap["objects"], heap["tiny_blocks"], heap["tiny_objects"])
     if short:
         detail += "; limited (%s): %s" % ("; ".join(heap["limits"]), ", ".join(short))
-    return detail + "; " + check_pending(d, m, goheap_batch)
+    return detail + "; " + check_pending(d, m, goheap_batch) + ("; " + same if same else "")

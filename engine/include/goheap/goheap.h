@@ -370,8 +370,10 @@ GH_API void gh_retainers_free(gh_retained *v);
 
 /* What removing every live object of the type named type (as gh_type_stats
  * names it) would make unreachable: exact (*exact is 1), computed by a walk
- * of what the instances reach (up to one pass over the graph). GH_ENOENT
- * when no live object has that type. */
+ * of what the instances reach (up to one pass over the graph). type may
+ * also be a full name with import paths ("go/scanner.Scanner"): where two
+ * packages share the short name, only that package's type's instances.
+ * GH_ENOENT when no live object has that type. */
 GH_API int gh_type_retained(gh_session *s, const char *type, uint64_t *bytes, uint64_t *objects, int *exact,
                             gh_err *err);
 
