@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "binary/exehdr.h"
 #include "dwarf/dwarf_index.h"
 
 struct gh_exe {
@@ -159,7 +160,7 @@ int gh_exe_open(const char *path, gh_exe **out, gh_err *err)
         goto fail;
     }
     e->entry = eh.e_entry;
-    if ((rc = load_sections(e, err)) || (rc = load_symbols(e, err)))
+    if ((rc = gh_exe_check_headers(e->map, e->size, path, err)) || (rc = load_sections(e, err)) || (rc = load_symbols(e, err)))
         goto fail;
     *out = e;
     return GH_OK;

@@ -340,6 +340,10 @@ static int run_one(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         rc = gh_errorf(err, GH_EARG, "no live goroutine %" PRIu64 " (%zu live, %zu dead)", id, gs->n, gs->ndead);
         goto done;
     }
+    if (g->stack_corrupt) { /* no backtrace and no stack words to show */
+        rc = gh_errorf(err, GH_EFORMAT, "goroutine %" PRIu64 " (g at 0x%" PRIx64 "): %s", id, g->g, g->stop);
+        goto done;
+    }
     /* The heap graph types what the words point to; without it (a heap that
      * cannot be read) the backtrace and the words are still shown. */
     if ((rc = gh_session_graph(s, &gr, err))) {

@@ -271,6 +271,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         }
 
     const gh_roots *rs = g->roots;
+    char scan_note[640];
+    gh_render_scan_note(g, scan_note, sizeof scan_note);
     /* What limits typing in this target, said once with the counts. */
     const char *limits[2];
     size_t nlimits = 0;
@@ -341,6 +343,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_json_arr(&j);
         for (size_t i = 0; i < gh_roots_nnotes(rs); i++)
             gh_json_str(&j, gh_roots_get_note(rs, i));
+        if (scan_note[0])
+            gh_json_str(&j, scan_note);
         gh_json_end(&j, ']');
         gh_json_key(&j, "limits");
         gh_json_arr(&j);
@@ -407,6 +411,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                       g->tiny_blocks, g->tiny_blocks * 16, g->tiny_objects, g->tiny_typed_bytes);
         for (size_t i = 0; i < gh_roots_nnotes(rs); i++)
             gh_printf(out, "note: %s\n", gh_roots_get_note(rs, i));
+        if (scan_note[0])
+            gh_printf(out, "note: %s\n", scan_note);
         for (size_t i = 0; i < nlimits; i++)
             gh_printf(out, "limit: %s\n", limits[i]);
         if (retained)

@@ -1,6 +1,6 @@
 /* overview: what this target is, in a few lines. On a truncated core whose
- * heap cannot be read it still says what it can, and why the heap is not
- * there, rather than nothing. */
+ * heap cannot be read, or a core whose heap metadata is corrupt, it still
+ * says what it can, and why the heap is not there, rather than nothing. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,8 +17,10 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     gh_heap *h = NULL;
     gh_err herr = {0};
     int rc = gh_session_heap(s, &h, &herr);
-    /* Only unreadable memory in a core known to be cut short is said in place. */
-    if (rc && !(rc == GH_EMEM && gh_core_warning(s->t))) {
+    /* Unreadable memory in a core known to be cut short, and heap metadata
+     * refused as corrupt, are said in place. */
+    int truncated = rc == GH_EMEM && gh_core_warning(s->t);
+    if (rc && !truncated && rc != GH_EFORMAT) {
         *err = herr;
         return rc;
     }
@@ -100,9 +102,14 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     gh_printf(out, "Target         %s, %zu threads\n", s->desc, nth);
     if (gh_core_note(s->t))
         gh_printf(out, "Core file      %s\n", gh_core_note(s->t));
-    if (!h) {
+    if (!h && truncated) {
         gh_printf(out, "Heap           not readable, the core is truncated: %s\n", herr.msg);
         gh_printf(out, "               (mappings and read still answer; goroutines where their memory is in the core)\n");
+        return GH_OK;
+    }
+    if (!h) {
+        gh_printf(out, "Heap           refused: %s\n", herr.msg);
+        gh_printf(out, "               (mappings, read and goroutines still answer)\n");
         return GH_OK;
     }
     gh_printf(out, "Heap           %" PRIu64 " arenas (%s reserved), %" PRIu64 " spans in use (%s), %" PRIu64
@@ -113,9 +120,6 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
               gh_human(h->object_bytes, b1, sizeof b1));
     if (h->nspans_unswept)
         gh_printf(out, "Sweep          %" PRIu64 " spans not yet swept since the last GC\n", h->nspans_unswept);
-    if (h->bad_spans)
-        gh_printf(out, "Warning        %" PRIu64 " spans skipped as inconsistent, e.g. %s\n", h->bad_spans,
-                  h->bad_span_example);
     return GH_OK;
 }
 

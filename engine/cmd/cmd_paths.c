@@ -247,8 +247,11 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_render_path_text(out, g, &paths[i], d, "  ", (raw ? GH_PATH_RAW : 0) | (s->full_names ? GH_PATH_FULLNAMES : 0));
         }
     } else if (!live) {
+        char note[640];
         gh_printf(out, "0x%" PRIx64 " %s (%" PRIu64 " bytes%s) is garbage: allocated, but no root reaches it\n", at,
                   tn, size, sub ? ", in a tiny block" : "");
+        if (*gh_render_scan_note(g, note, sizeof note))
+            gh_printf(out, "note: %s\n", note);
     } else {
         /* The object's type in full where its short name is shared (or --full-names). */
         gh_shortnames sn;

@@ -49,17 +49,23 @@ static int is_ptr(void *ctx, uint64_t off)
     return off / 8 < 64 && (m->bits >> (off / 8) & 1);
 }
 
-static void untyped(pv_ctx *c, pv_node *root, target *t, const gh_obj *o, uint64_t data)
+/* An object whose pointer words cannot be told (its type descriptor is
+ * unreadable or not one) is refused: its words would be shown as if they
+ * held no pointers. One not yet typed (a malloc header still 0) is shown. */
+static int untyped(pv_ctx *c, pv_node *root, target *t, const gh_obj *o, uint64_t data, gh_err *err)
 {
     ptrmask m = {data, 0};
-    gh_heap_scan_object(c->g->h, gh_types_inputs(c->ty)->masks, o, collect, &m, NULL, NULL);
+    gh_err e = {0};
+    if (gh_heap_scan_object(c->g->h, gh_types_inputs(c->ty)->masks, o, collect, &m, NULL, &e))
+        return gh_errorf(err, GH_EFORMAT, "print: %s", e.msg);
     snprintf(t->tbuf, sizeof t->tbuf, "unknown<%" PRIu64 ">", o->size);
     t->type = t->tbuf;
     t->untyped = 1;
     pv_words(c, root, data, o->addr + o->size - data, is_ptr, &m);
+    return GH_OK;
 }
 
-static void heap_object(pv_ctx *c, pv_node *root, target *t, const gh_obj *o, uint64_t addr)
+static int heap_object(pv_ctx *c, pv_node *root, target *t, const gh_obj *o, uint64_t addr, gh_err *err)
 {
     gh_graph *g = c->g;
     uint64_t data = gh_obj_data(o);
@@ -81,23 +87,22 @@ static void heap_object(pv_ctx *c, pv_node *root, target *t, const gh_obj *o, ui
                 t->type = gh_types_name(g->types, g->tiny[i].type);
                 t->tid = g->tiny[i].type;
                 pv_object(c, root, ot, at, sz);
-                return;
+                return GH_OK;
             }
         }
-        untyped(c, root, t, o, data);
+        int rc = untyped(c, root, t, o, data, err);
         t->type = "tiny block";
         t->gap = addr;
-        return;
+        return rc;
     }
     const gh_otype *ot = gh_types_get(g->types, tid);
-    if (!ot) {
-        untyped(c, root, t, o, data);
-        return;
-    }
+    if (!ot)
+        return untyped(c, root, t, o, data, err);
     t->type = gh_types_name(g->types, tid);
     t->tid = tid;
     t->bound = gh_types_length_bound(g->types, tid);
     pv_object(c, root, ot, data, o->addr + o->size - data);
+    return GH_OK;
 }
 
 /* Pointer words of a global without a known type: from the module's GC masks
@@ -239,9 +244,12 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     gh_obj o;
     if (as_value)
         ;
-    else if (gh_heap_find(g->h, addr, &o))
-        heap_object(&c, &root, &t, &o, addr);
-    else if (!global(s, &c, &root, &t, addr))
+    else if (gh_heap_find(g->h, addr, &o)) {
+        if ((rc = heap_object(&c, &root, &t, &o, addr, err))) {
+            pv_clear(&root);
+            return rc;
+        }
+    } else if (!global(s, &c, &root, &t, addr))
         return gh_errorf(err, GH_EARG, "print: 0x%" PRIx64 " is not inside an allocated heap object or a global (see whatis)",
                          addr);
     if (gh_session_interrupted(s)) {

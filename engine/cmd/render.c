@@ -270,3 +270,13 @@ void gh_render_path_text(gh_out *out, const gh_graph *g, const gh_gpath *p, cons
     gh_gohops_free(go, n);
     gh_shortnames_free(&sn);
 }
+
+const char *gh_render_scan_note(const gh_graph *g, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    if (g->scan_errors)
+        snprintf(buf, cap, "%" PRIu64 " object%s could not be scanned, so what only %s reach%s counts as garbage "
+                 "(first: %s)", g->scan_errors, g->scan_errors == 1 ? "" : "s", g->scan_errors == 1 ? "it" : "they",
+                 g->scan_errors == 1 ? "es" : "", g->first_scan_error);
+    return buf;
+}

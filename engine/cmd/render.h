@@ -26,6 +26,9 @@ void gh_render_root_json(gh_json *j, const gh_root *r, const gh_target *t, int d
 void gh_render_root_title(const gh_root *r, char *buf, size_t cap);
 /* "goroutine 7 main.f v", "main.X", "fn (object 0x...)": a roots --list cell. */
 void gh_render_root_cell(const gh_root *r, char *buf, size_t cap);
+/* The note for objects the graph could not scan (what only they reach is
+ * counted as garbage), or "" when it scanned every one. */
+const char *gh_render_scan_note(const gh_graph *g, char *buf, size_t cap);
 
 /* Pointer words of a root region (all of a conservative or unmasked one). */
 uint64_t gh_root_pointer_words(const gh_root *r);

@@ -439,7 +439,17 @@ static int load_one(loader *ld, uint64_t gp, const uint8_t *gb)
     creator(ld, g);
     labels(ld, g, fld(gb, L->g_labels));
     if (g->stack_lo >= g->stack_hi || g->stack_hi - g->stack_lo > (1ull << 30)) {
-        g->stop = pool_str(ld, "no stack");
+        /* lo == hi: no stack yet or any more; anything else the runtime
+         * never leaves in a g (its stacks are at most 1 GB). */
+        char why[160];
+        if (g->stack_lo > g->stack_hi)
+            snprintf(why, sizeof why, "corrupt stack bounds: stack.lo 0x%llx is above stack.hi 0x%llx",
+                     (unsigned long long)g->stack_lo, (unsigned long long)g->stack_hi);
+        else if (g->stack_lo < g->stack_hi)
+            snprintf(why, sizeof why, "corrupt stack bounds: stack.lo 0x%llx to stack.hi 0x%llx is larger than "
+                     "any Go stack", (unsigned long long)g->stack_lo, (unsigned long long)g->stack_hi);
+        g->stop = pool_str(ld, g->stack_lo == g->stack_hi ? "no stack" : why);
+        g->stack_corrupt = g->stack_lo != g->stack_hi;
         return !ld->oom;
     }
     gh_ustart st = {0};

@@ -131,6 +131,7 @@ typedef struct gh_goroutine {
     size_t nframes;
     int truncated;           /* the walk hit the depth bound */
     const char *stop;        /* why the walk ended early (NULL: reached the top) */
+    int stack_corrupt;       /* stack bounds no runtime leaves (inverted, over 1 GB): stop says which */
 } gh_goroutine;
 
 typedef struct gh_goroutines gh_goroutines;

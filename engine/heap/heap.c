@@ -86,6 +86,15 @@ static int load_arenas(gh_heap *h, gh_err *err)
         if (!h->arena_meta[i])
             return gh_errorf(err, GH_EFORMAT, "arena %llu is listed but has no heapArena",
                              (unsigned long long)h->arena_idx[i]);
+        /* goheap reads no heapArena itself, but one the runtime cannot read
+         * means a corrupt arena index: say so rather than answer from it. */
+        uint64_t probe;
+        gh_err e2;
+        if (gh_read_u64(rt->t, h->arena_meta[i], &probe, &e2))
+            return gh_errorf(err, GH_EFORMAT, "corrupt arena index: mheap_.arenas entry of the arena at 0x%llx "
+                             "points to 0x%llx, which is not in the target's memory",
+                             (unsigned long long)arena_base(h, h->arena_idx[i]),
+                             (unsigned long long)h->arena_meta[i]);
     }
     h->narenas = len;
     h->arena_l2 = l2;
@@ -124,6 +133,15 @@ static int reject(gh_heap *h, uint64_t mspan, const char *why)
     return 0;
 }
 
+/* reject() naming the span's pages. */
+static int reject_pages(gh_heap *h, const gh_span *s, const char *why)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "pages 0x%llx-0x%llx %s", (unsigned long long)s->base,
+             (unsigned long long)(s->base + s->npages * GH_PAGE_SIZE), why);
+    return reject(h, s->mspan, buf);
+}
+
 /* Decodes one mspan; 1 if kept, 0 if skipped (dead or rejected). */
 static int decode_span(gh_heap *h, uint64_t addr, const uint8_t *buf, gh_span *s)
 {
@@ -148,18 +166,25 @@ static int decode_span(gh_heap *h, uint64_t addr, const uint8_t *buf, gh_span *s
     s->alloccount = (uint32_t)gh_field_get(buf, L->mspan.allocCount);
     s->sweepgen = (uint32_t)gh_field_get(buf, L->mspan.sweepgen);
     s->spanclass = (uint8_t)gh_field_get(buf, L->mspan.spanclass);
-    if (s->npages == 0 || s->npages > (1ull << 30) / 1 || s->base % GH_PAGE_SIZE)
-        return reject(h, addr, "bad start or page count");
+    char why[128];
+    if (s->npages == 0 || s->npages > (1ull << 30) / 1 || s->base % GH_PAGE_SIZE) {
+        snprintf(why, sizeof why, "start 0x%llx and %llu pages", (unsigned long long)s->base,
+                 (unsigned long long)s->npages);
+        return reject(h, addr, why);
+    }
     if (!pages_in_arenas(h, s->base, s->npages))
-        return reject(h, addr, "pages outside the heap arenas");
+        return reject_pages(h, s, "run outside the heap arenas");
     if (s->state == GH_SPAN_MANUAL)
         return 1;
     uint64_t bytes = s->npages * GH_PAGE_SIZE;
     if (s->elemsize == 0 || s->elemsize % 8 || s->nelems == 0 || s->elemsize > bytes ||
-        (uint64_t)s->nelems * s->elemsize > bytes || s->freeindex > s->nelems)
-        return reject(h, addr, "element size or count inconsistent with the span's pages");
+        (uint64_t)s->nelems * s->elemsize > bytes || s->freeindex > s->nelems) {
+        snprintf(why, sizeof why, "%u elements of %llu bytes (free index %u) do not fit its %llu pages", s->nelems,
+                 (unsigned long long)s->elemsize, s->freeindex, (unsigned long long)s->npages);
+        return reject(h, addr, why);
+    }
     if (s->limit < s->base || s->limit > s->base + bytes)
-        return reject(h, addr, "limit outside the span");
+        return reject_pages(h, s, "have a limit outside them");
     s->limit = s->base + (uint64_t)s->nelems * s->elemsize;
     /* Green Tea keeps 128 bytes of mark bits at the end of small-object spans. */
     s->inline_marks = (h->rt->exps & GH_EXP_GREENTEAGC) && s->elemsize >= 16 && s->elemsize <= GH_MALLOC_HEADER_MIN;
@@ -196,10 +221,10 @@ static int load_spans(gh_heap *h, gh_cancel *cc, gh_err *err)
             free(buf);
             return gh_errorf(err, GH_EINTR, "interrupted while reading spans");
         }
-        gh_err e2;
-        if (gh_read(rt->t, ptrs[i], buf, rt->L.mspan.size, &e2)) {
-            reject(h, ptrs[i], "unreadable");
-            continue;
+        if ((rc = gh_read(rt->t, ptrs[i], buf, rt->L.mspan.size, err))) {
+            free(ptrs);
+            free(buf);
+            return gh_err_wrap(err, "reading mheap_.allspans[%llu]", (unsigned long long)i);
         }
         if (decode_span(h, ptrs[i], buf, &h->spans[h->nspans]))
             h->nspans++;
@@ -211,12 +236,22 @@ static int load_spans(gh_heap *h, gh_cancel *cc, gh_err *err)
     size_t w = 0;
     for (size_t i = 0; i < h->nspans; i++) {
         if (w && h->spans[i].base < h->spans[w - 1].base + h->spans[w - 1].npages * GH_PAGE_SIZE) {
-            reject(h, h->spans[i].mspan, "overlaps another span");
+            char why[96];
+            if (h->spans[i].mspan == h->spans[w - 1].mspan)
+                snprintf(why, sizeof why, "listed twice in mheap_.allspans");
+            else
+                snprintf(why, sizeof why, "overlap the span of the mspan at 0x%llx",
+                         (unsigned long long)h->spans[w - 1].mspan);
+            reject_pages(h, &h->spans[i], why);
             continue;
         }
         h->spans[w++] = h->spans[i];
     }
     h->nspans = w;
+    /* A span table the runtime could not have made: no answer from it. */
+    if (h->bad_spans)
+        return gh_errorf(err, GH_EFORMAT, "corrupt span table: %s%s", h->bad_span_example,
+                         h->bad_spans > 1 ? " (and more)" : "");
     return GH_OK;
 }
 

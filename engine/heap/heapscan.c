@@ -171,8 +171,15 @@ int gh_heap_scan_object(const gh_heap *h, gh_typemask_cache *tc, const gh_obj *o
         return GH_OK;
     }
     const gh_ptrmask *m;
+    const char *from = layout == GH_LAYOUT_HEADER ? "malloc header" : "span's largeType";
     rc = gh_typemask_get(tc, type, &m, err);
     if (rc)
-        return gh_err_wrap(err, "type of the object at 0x%llx", (unsigned long long)o->addr);
+        return gh_err_wrap(err, "object at 0x%llx, type from its %s", (unsigned long long)o->addr, from);
+    /* Objects without pointers live in noscan spans: a type without any
+     * here is no type this object was allocated with. */
+    if (!m->nwords)
+        return gh_errorf(err, GH_EFORMAT, "object at 0x%llx, type from its %s: the type at 0x%llx has no pointers, "
+                         "but the object is in a span of objects with pointers", (unsigned long long)o->addr, from,
+                         (unsigned long long)type);
     return scan_words(h, s, data, (o->size - (data - o->addr)) / 8, m, NULL, 0, fn, ctx, err);
 }

@@ -176,11 +176,8 @@ static int read_span(gh_memprof *mp, const gh_runtime *rt, const gh_span *sp, co
             return GH_OK;
         }
         uint64_t off = gh_field_get(buf, L->sp_offset), kind = gh_field_get(buf, L->sp_kind);
-        if (off >= span_bytes || (n && (off < prev_off || (off == prev_off && kind <= prev_kind)))) {
-            mp->cut++;
-            note(mp, "specials of span 0x%" PRIx64 " out of order at record 0x%" PRIx64 ": list cut", sp->base, rec);
-            return GH_OK;
-        }
+        if (off >= span_bytes || (n && (off < prev_off || (off == prev_off && kind <= prev_kind))))
+            return gh_spec_order_error(rt->t, L, sp, rec, n, off, kind, prev_off, prev_kind, err);
         prev_off = off;
         prev_kind = kind;
         if (kind == profile_kind) {

@@ -138,6 +138,29 @@ static int weak_root(gh_spec_walk *w, const gh_span *sp, uint64_t rec, uint64_t 
     return add_root(w, GH_ROOT_RUNTIME, rec + w->L->weak_handle.offset, 8, NULL, 0, name, err);
 }
 
+int gh_spec_order_error(const gh_target *t, const gh_spec_layout *L, const gh_span *sp, uint64_t rec, uint64_t n,
+                        uint64_t off, uint64_t kind, uint64_t prev_off, uint64_t prev_kind, gh_err *err)
+{
+    uint64_t span_bytes = sp->npages * GH_PAGE_SIZE;
+    if (off >= span_bytes)
+        return gh_errorf(err, GH_EFORMAT, "corrupt specials list of the span at 0x%" PRIx64 ": record 0x%" PRIx64
+                         " has offset %" PRIu64 ", outside the span's %" PRIu64 " bytes",
+                         sp->base, rec, off, span_bytes);
+    /* Read again up to here: rec seen before means the list cycles. */
+    uint64_t r = sp->specials;
+    for (uint64_t i = 0; i < n && r; i++) {
+        if (r == rec)
+            return gh_errorf(err, GH_EFORMAT, "corrupt specials list of the span at 0x%" PRIx64
+                             ": it cycles, record 0x%" PRIx64 " (the list's record %" PRIu64 ") comes again after %"
+                             PRIu64 " record%s", sp->base, rec, i + 1, n, n == 1 ? "" : "s");
+        if (gh_read_u64(t, r + L->sp_next.offset, &r, NULL))
+            break;
+    }
+    return gh_errorf(err, GH_EFORMAT, "corrupt specials list of the span at 0x%" PRIx64 ": record 0x%" PRIx64
+                     " (offset %" PRIu64 ", kind %" PRIu64 ") comes after offset %" PRIu64 ", kind %" PRIu64
+                     ", out of order", sp->base, rec, off, kind, prev_off, prev_kind);
+}
+
 int gh_spec_walk_span(gh_spec_walk *w, const gh_span *sp, gh_err *err)
 {
     const gh_spec_layout *L = w->L;
@@ -166,13 +189,10 @@ int gh_spec_walk_span(gh_spec_walk *w, const gh_span *sp, gh_err *err)
         }
         uint64_t off = gh_field_get(buf, L->sp_offset), kind = gh_field_get(buf, L->sp_kind);
         /* The runtime keeps each list sorted by (offset, kind) without
-         * duplicates: a list that goes back is cyclic or corrupt. */
-        if (off >= span_bytes || (n && (off < prev_off || (off == prev_off && kind <= prev_kind)))) {
-            if (!w->n.cut++)
-                gh_roots_note(w->rs, "specials of span 0x%" PRIx64 " out of order or outside the span at record 0x%" PRIx64
-                                     " (cyclic or corrupt): list cut", sp->base, rec);
-            return GH_OK;
-        }
+         * duplicates, under the span's lock: a list that goes back is
+         * cyclic or corrupt, a span's metadata no stop can leave. */
+        if (off >= span_bytes || (n && (off < prev_off || (off == prev_off && kind <= prev_kind))))
+            return gh_spec_order_error(w->t, L, sp, rec, n, off, kind, prev_off, prev_kind, err);
         prev_off = off;
         prev_kind = kind;
         int rc = GH_OK, spk = spk_of(w->minor, (unsigned)kind);

@@ -86,9 +86,16 @@ typedef struct gh_spec_walk {
 } gh_spec_walk;
 
 /* Appends the roots of one in-use span's specials list. The list must be
- * strictly increasing in (offset, kind) and inside the span: a list that is
- * not (cyclic, corrupt) is cut with a note. Fails only when out of memory. */
+ * strictly increasing in (offset, kind) and inside the span: one that is not
+ * (cyclic, corrupt) fails with GH_EFORMAT (gh_spec_order_error). An
+ * unreadable record or an exhausted budget cuts the list with a note. */
 int gh_spec_walk_span(gh_spec_walk *w, const gh_span *sp, gh_err *err);
+
+/* GH_EFORMAT naming why record rec, the n-th (from 0) of sp's specials list,
+ * at offset off with kind, cannot follow (prev_off, prev_kind): outside the
+ * span, a cycle back to an earlier record, or out of order. */
+int gh_spec_order_error(const gh_target *t, const gh_spec_layout *L, const gh_span *sp, uint64_t rec, uint64_t n,
+                        uint64_t off, uint64_t kind, uint64_t prev_off, uint64_t prev_kind, gh_err *err);
 
 /* Queued finalizers (the runtime.allfin list of finBlocks) and, 1.25+,
  * queued cleanups (runtime.gcCleanups.all list of cleanupBlocks); allfin and

@@ -6,11 +6,17 @@ executable, a non-Go program's core, a Go 1.21 program (unsupported), an
 executable given as the core, a missing file; and the matrix lldb and gdb
 run too (badinputs.py): a core of zeros, a core truncated to half, notes
 that lie about their size, another program's executable, an allgs length
-of 2^40, a pclntab with a bad magic.
+of 2^40, a pclntab with a bad magic, the executable's program header
+patched (and, CLI only, its section headers), a span past its arena, spans overlapping, a span listed
+twice, a specials list that cycles, a malloc header pointing outside the
+module, a stack with inverted bounds, an arena index pointing into unmapped
+memory. Each matrix command also runs on the clean demo core and must
+answer there: the error is the damage's, not the command's.
 
-A truncated core whose heap cannot be read refuses heap in one line, but
-overview still answers (exit 0): the Go release, the executable, the target,
-and a Heap line saying why there is no heap (JSON: null counts, heap_error).
+A truncated core whose heap cannot be read, or one whose heap metadata is
+refused as corrupt, refuses heap in one line, but overview still answers
+(exit 0): the Go release, the executable, the target, and a Heap line saying
+why there is no heap (JSON: null counts, heap_error).
 """
 import json
 import os
@@ -34,7 +40,7 @@ WORK = os.path.join(BUILD, "badinput")
 
 
 def expect_error(name, args, pattern, command="overview", env=None):
-    p = subprocess.run([GOHEAP] + args + [command], capture_output=True, text=True, timeout=120,
+    p = subprocess.run([GOHEAP] + args + command.split(), capture_output=True, text=True, timeout=120,
                        env=dict(os.environ, **(env or {})))
     lines = [l for l in p.stderr.splitlines() if not l.startswith("goheap: warning:")]
     ok = p.returncode == 1 and len(lines) == 1 and re.search(pattern, lines[0])
@@ -57,6 +63,26 @@ def truncated_overview(demo, t):
     ov = json.loads(p.stdout)
     assert p.returncode == 0 and ov["objects"] is None and ov["arenas"] is None and ov["heap_error"], ov
     return line[0][:90]
+
+
+def refused_overview(c):
+    """overview answers on a core whose heap is refused, and says why."""
+    args = [GOHEAP, "--exe", c.exe, c.core, "overview"]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr[-300:])
+    line = [ln for ln in p.stdout.splitlines() if ln.startswith("Heap ")]
+    assert line and re.search("refused: " + c.pattern, line[0]), p.stdout
+    p = subprocess.run(args + ["--json"], capture_output=True, text=True, timeout=120)
+    ov = json.loads(p.stdout)
+    assert p.returncode == 0 and ov["objects"] is None and re.search(c.pattern, ov["heap_error"]), ov
+    return line[0][:90]
+
+
+def clean_answer(demo, command):
+    p = subprocess.run([GOHEAP, "--exe", demo + "/exe", demo + "/core"] + command.split(), capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 0 and not p.stderr.strip(), "exit %d: %s" % (p.returncode, p.stderr.strip()[-300:])
+    return "exit 0"
 
 
 def skip(name, why):
@@ -154,8 +180,16 @@ def main():
     expect_error("another program's executable", ["--exe", glob + "/exe", demo + "/core"], r"does not match the core")
     # The matrix lldb and gdb run too (test_lldb.py, test_gdb.py): the same
     # files and the same errors.
-    for c in badinputs.cases(demo, glob, os.path.join(WORK, "matrix")):
+    clean = set()
+    matrix = badinputs.cases(demo, glob, os.path.join(WORK, "matrix"))
+    matrix += badinputs.cli_cases(demo, os.path.join(WORK, "matrix"))
+    for c in matrix:
         expect_error("matrix: %s: %s" % (c.name, c.command), ["--exe", c.exe, c.core], c.pattern, c.command)
+        if c.command not in clean:
+            clean.add(c.command)
+            check("matrix: %s answers on the clean core" % c.command, clean_answer, demo, c.command)
+    past = next(c for c in matrix if c.name.startswith("a span past its arena"))
+    check("a heap refused as corrupt: overview says why", refused_overview, past)
     expect_error("a non-Go executable for a Go core", ["--exe", "/bin/true", demo + "/core"], r"does not match the core")
     nc = native_core()
     if nc:

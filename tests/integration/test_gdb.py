@@ -29,7 +29,7 @@ regular expressions reach goheap intact (its error messages echo them, and
 go-heap/go-objects --type select what the manifest and the CLI say); help
 and apropos; a gdb without a Go program gets a one-line error and goes on;
 Ctrl-C stops a command and gdb goes on; each bad input of test_badinput
-(badinputs.py) gives one error line and gdb goes on; the gcore fallback; commands gdb
+(badinputs.py) fails with one error line, gdb goes on and exits 0; the gcore fallback; commands gdb
 already has are left alone; the installed command file calls the installed
 binary. The helpers' stderr (sanitizer reports) must stay empty.
 
@@ -90,6 +90,7 @@ def gdb(cmds, args=(), env=None, timeout=300, pre=()):
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
                        env=env or ENV, stdin=subprocess.DEVNULL, cwd=TMP)
     outputs.append(p.stdout)
+    gdb.returncode = p.returncode
     return split_markers(p.stdout), p.stdout
 
 
@@ -622,16 +623,23 @@ def check_no_go():
 
 
 def check_bad_inputs(demo, other):
-    """The bad inputs of test_badinput (badinputs.py), each loaded into gdb
-    (gdb EXE CORE): the go- command gives one error line that says what is
-    wrong (besides goheap's warnings), and gdb takes the next command."""
+    """The bad inputs of test_badinput (badinputs.py), each loaded into a
+    gdb of its own (gdb EXE CORE): the go- command fails (goheap's exit code
+    1) with one error line that says what is wrong (besides goheap's
+    warnings), the session goes on (gdb loads the good core and a go-
+    command answers on it), and gdb exits normally."""
     seen = []
     for c in badinputs.cases(demo, other, os.path.join(TMP, "badinput")):
-        out, whole = gdb(["go-" + c.command, "echo next\\n"], [c.exe, c.core], timeout=120)
+        out, whole = gdb(["go-" + c.command, 'printf "exit %d\\n", $_shell_exitcode',
+                          "file " + os.path.join(demo, "exe"), "core-file " + os.path.join(demo, "core"),
+                          "go-overview"], [c.exe, c.core], timeout=120)
         errs = [l for l in body(out.get(0, [])) if l.strip() and not l.startswith("goheap: warning:")]
         assert len(errs) == 1 and errs[0].startswith("goheap: ") and re.search(c.pattern, errs[0]), \
             "%s: go-%s said %r" % (c.name, c.command, errs[:5])
-        assert out.get(1) == ["next"] and "end" in out, "%s: gdb did not go on: %s" % (c.name, whole[-400:])
+        assert out.get(1) == ["exit 1"], "%s: go-%s exit code: %r" % (c.name, c.command, out.get(1))
+        assert any(re.match(r"Go version +go1\.", l) for l in out.get(4, [])) and "end" in out, \
+            "%s: gdb did not go on: %s" % (c.name, whole[-400:])
+        assert gdb.returncode == 0, "%s: gdb exited %d" % (c.name, gdb.returncode)
         seen.append(errs[0][:60])
     return "%d bad inputs, one error line each, gdb went on: %s" % (len(seen), "; ".join(seen))
 
