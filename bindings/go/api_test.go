@@ -476,3 +476,55 @@ func TestParallelSessions(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestCoverage: a whole core's heap is all there; a copy cut 1% short is
+// said to be truncated and covers part of it, never more live objects of a
+// type than the manifest's (docs/cli.md, "Truncated cores").
+func TestCoverage(t *testing.T) {
+	d := coreDir(t, releases[len(releases)-1], "demo")
+	if d == "" {
+		t.Skip("no demo core")
+	}
+	s := openCore(t, d)
+	c, err := s.HeapCoverage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Truncated || c.Percent != 100 || !c.Complete || c.ReachPartial || c.ReadableSpanBytes != c.InUseSpanBytes {
+		t.Errorf("whole core: %+v", c)
+	}
+	data, err := os.ReadFile(filepath.Join(d, "core"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "core")
+	if err := os.WriteFile(cut, data[:len(data)*99/100], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := goheap.Open(cut, filepath.Join(d, "exe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Close()
+	c, err = ts.HeapCoverage()
+	if err != nil {
+		t.Skipf("no span of the cut core readable: %v", err)
+	}
+	if !c.Truncated || c.FileBytes != uint64(len(data)*99/100) || c.FileBytesExpected != uint64(len(data)) ||
+		c.Percent <= 0 || c.Percent > 100 || c.ReadableSpanBytes > c.InUseSpanBytes {
+		t.Errorf("cut core: %+v", c)
+	}
+	if !c.Complete && !c.ReachPartial {
+		t.Errorf("part of the heap missing, reachability complete: %+v", c)
+	}
+	m := readManifest(t, d)
+	stats, err := ts.TypeStats(goheap.Live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range stats {
+		if n, ok := m.Live[st.Name]; ok && st.Count > uint64(n) {
+			t.Errorf("%s: %d live in the cut core, manifest %d", st.Name, st.Count, n)
+		}
+	}
+}

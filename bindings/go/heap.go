@@ -38,6 +38,46 @@ func (s *Session) HeapSummary() (HeapSummary, error) {
 	}, nil
 }
 
+// HeapCoverage says what part of the heap the session's model holds. A
+// truncated core (shorter than its program headers say) holds only the
+// in-use spans whose record, pages and allocation bits survived the cut, and
+// every count is over those. With ReachPartial, an object no root reached may
+// be live through missing memory: what HeapSummary and ObjectsGarbage call
+// garbage is then "not reached", and retained sizes fail. A whole core:
+// Truncated false, Percent 100, Complete true, ReachPartial false.
+type HeapCoverage struct {
+	Truncated                        bool
+	FileBytes, FileBytesExpected     uint64  // when truncated
+	Percent                          float64 // of InUseSpanBytes the model holds
+	Complete                         bool    // every in-use span is in the model
+	ReachPartial                     bool    // roots or spans missing: not reached is not garbage
+	InUseSpanBytes                   uint64  // the runtime's in-use span bytes
+	ReadableSpanBytes, ReadableSpans uint64
+	UnreadableSpans                  uint64 // record read, pages or allocation bits missing
+	MissingSpanRecords               uint64
+}
+
+// HeapCoverage marks the heap (on the first query) and says how much of it
+// the model holds.
+func (s *Session) HeapCoverage() (HeapCoverage, error) {
+	if err := s.lock(); err != nil {
+		return HeapCoverage{}, err
+	}
+	defer s.unlock()
+	var c C.gh_heap_coverage
+	var cerr C.gh_err
+	if rc := C.gh_heap_coverage_get(s.s, &c, &cerr); rc != 0 {
+		return HeapCoverage{}, newError(rc, &cerr)
+	}
+	return HeapCoverage{
+		Truncated: c.truncated != 0, FileBytes: uint64(c.file_bytes), FileBytesExpected: uint64(c.file_bytes_expected),
+		Percent: float64(c.percent), Complete: c.complete != 0, ReachPartial: c.reach_partial != 0,
+		InUseSpanBytes: uint64(c.in_use_span_bytes), ReadableSpanBytes: uint64(c.readable_span_bytes),
+		ReadableSpans: uint64(c.readable_spans), UnreadableSpans: uint64(c.unreadable_spans),
+		MissingSpanRecords: uint64(c.missing_span_records),
+	}, nil
+}
+
 // ObjectID is an object's heap-wide slot number, stable for the session.
 // Two typed sub-objects of one tiny block share their id.
 type ObjectID uint32

@@ -79,6 +79,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         return GH_OK;
     }
     char b[32];
+    gh_render_coverage_text(out, s);
     gh_printf(out, "%-8s %-60s %14s %10s %12s\n", "CLASS", "WHAT", "BYTES", "SIZE", "COUNT");
     for (size_t i = 0; i < nrows; i++) {
         gh_printf(out, "%-8s %-60s %14" PRIu64 " %10s", rows[i].group, rows[i].what, rows[i].bytes,

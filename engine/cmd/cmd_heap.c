@@ -147,6 +147,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         return rc;
     }
     gh_graph *own = g->partial ? g : NULL;
+    int unreached = g->reach_partial; /* a truncated core: not reached is not garbage */
     int retained = a->val[5] != NULL && !g->partial;
     gh_domtree *d = NULL;
     if (sort_count == 2 && !a->val[5] && !g->partial)
@@ -305,13 +306,23 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_json_ku64(&j, "tiny_blocks", g->tiny_blocks);
         gh_json_ku64(&j, "tiny_objects", g->tiny_objects);
         gh_json_ku64(&j, "tiny_object_bytes", g->tiny_typed_bytes);
-        if (all) {
+        if (all && unreached) { /* a truncated core: unknown garbage, and what was not reached */
+            const char *k[] = {"garbage_objects", "garbage_bytes", "heap_garbage_objects", "heap_garbage_bytes"};
+            for (size_t i = 0; i < 4; i++) {
+                gh_json_key(&j, k[i]);
+                gh_json_null(&j);
+            }
+            gh_json_ku64(&j, "unreached_objects", t_gobj);
+            gh_json_ku64(&j, "unreached_bytes", t_gbytes);
+            gh_json_ku64(&j, "heap_unreached_objects", g->garbage_objects);
+            gh_json_ku64(&j, "heap_unreached_bytes", g->garbage_bytes);
+        } else if (all) {
             gh_json_ku64(&j, "garbage_objects", t_gobj);
             gh_json_ku64(&j, "garbage_bytes", t_gbytes);
             gh_json_ku64(&j, "heap_garbage_objects", g->garbage_objects);
             gh_json_ku64(&j, "heap_garbage_bytes", g->garbage_bytes);
         }
-        if (all && !g->partial)
+        if (all && !g->partial && !unreached)
             pending_json(&j, &tc, have_re ? &re : NULL);
         gh_json_ku64(&j, "rows", nr);
         gh_json_key(&j, "types");
@@ -325,8 +336,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_json_ku64(&j, "count", rows[i].count);
             gh_json_ku64(&j, "bytes", rows[i].bytes);
             if (all) {
-                gh_json_ku64(&j, "garbage_count", rows[i].gcount);
-                gh_json_ku64(&j, "garbage_bytes", rows[i].gbytes);
+                gh_json_ku64(&j, unreached ? "unreached_count" : "garbage_count", rows[i].gcount);
+                gh_json_ku64(&j, unreached ? "unreached_bytes" : "garbage_bytes", rows[i].gbytes);
             }
             const gh_dom_type *rt = rows[i].ret;
             if (rt && rt->exact) {
@@ -357,6 +368,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         if (g->partial)
             gh_printf(out, "INTERRUPTED: partial result after marking %" PRIu64 " of %" PRIu64 " objects\n",
                       g->mark_done, g->mark_total);
+        gh_render_coverage_text(out, s);
         /* The whole heap counts a tiny block once, as the runtime does; the
          * rows count the objects in it: say how the two add up. */
         char tiny[160] = "", pick[200] = "";
@@ -370,14 +382,18 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                   gh_human(t_bytes, b1, sizeof b1), pick,
                   t_bytes ? 100.0 * (double)t_tbytes / (double)t_bytes : 100.0, gh_human(t_tbytes, b2, sizeof b2));
         if (all)
-            gh_printf(out, "garbage (allocated, unreachable): %" PRIu64 " objects, %s\n", t_gobj,
-                      gh_human(t_gbytes, b1, sizeof b1));
-        if (all && !g->partial)
+            gh_printf(out,
+                      unreached ? "not reached through readable memory (allocated; live or garbage, unknown): %" PRIu64
+                                  " objects, %s\n"
+                                : "garbage (allocated, unreachable): %" PRIu64 " objects, %s\n",
+                      t_gobj, gh_human(t_gbytes, b1, sizeof b1));
+        if (all && !g->partial && !unreached)
             pending_text(out, &tc, have_re ? &re : NULL);
         /* Sizes in bytes and readable; type names cut to the terminal. */
         int room = gh_out_name_room(out, all ? 64 : 38);
         if (all)
-            gh_printf(out, "%12s %12s %10s %12s %12s %s %s\n", "count", "bytes", "size", "garbage", "garb.bytes",
+            gh_printf(out, "%12s %12s %10s %12s %12s %s %s\n", "count", "bytes", "size",
+                      unreached ? "unreached" : "garbage", unreached ? "unr.bytes" : "garb.bytes",
                       retained ? "   retained" : "", "type");
         else
             gh_printf(out, "%12s %12s %10s %s %s\n", "count", "bytes", "size", retained ? "   retained" : "", "type");

@@ -16,6 +16,7 @@ typedef struct lister {
     regex_t *re;
     uint64_t min, max, limit, matched, bytes, shown;
     int both;
+    int unreached; /* a truncated core: not reached through readable memory is not garbage */
     const gh_graph *g;
     const gh_session *s;
     gh_shortnames sn; /* short names two import paths share: text names those in full */
@@ -50,7 +51,8 @@ static int each(void *ctx, const gh_objview *o)
     } else {
         gh_printf(l->out, "0x%016" PRIx64 " %10" PRIu64 "  %s%s\n", o->addr, o->size,
                   gh_render_tname(l->s, &l->sn, l->g->types, o->tid, o->type),
-                  !l->both || o->live ? "" : o->pending ? "  (pending finalization)" : "  (garbage)");
+                  !l->both || o->live ? "" : o->pending ? "  (pending finalization)"
+                                                   : l->unreached ? "  (not reached)" : "  (garbage)");
     }
     return 0;
 }
@@ -82,6 +84,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     int dead = all ? GH_VIEW_GARBAGE | GH_VIEW_PENDING : garbage ? GH_VIEW_GARBAGE : pending ? GH_VIEW_PENDING : 0;
     l.g = g;
     l.s = s;
+    l.unreached = g->reach_partial;
     if (!json && gh_typenames_shared(g->types, &l.sn)) {
         if (l.re)
             regfree(&re);
@@ -94,6 +97,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_json_arr(&j);
         l.j = &j;
     } else {
+        gh_render_coverage_text(out, s);
         gh_printf(out, "%-18s %10s  %s\n", "address", "size", "type");
     }
     gh_objects_each(g, live, dead, each, &l);
@@ -106,7 +110,9 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     } else {
         char b[32];
         gh_printf(out, "%" PRIu64 " %s matched (%s)%s\n", l.matched,
-                  all ? "objects" : garbage ? "garbage objects" : pending ? "objects pending finalization" : "live objects",
+                  all ? "objects"
+                  : garbage ? (l.unreached ? "objects not reached through readable memory" : "garbage objects")
+                  : pending ? "objects pending finalization" : "live objects",
                   gh_human(l.bytes, b, sizeof b),
                   l.shown < l.matched ? "; --limit N shows more" : "");
     }

@@ -7,6 +7,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/render.h"
+#include "heap/coverage.h"
 #include "target/unpack.h"
 
 static const char *exp_names[] = {"allocheaders", "swissmap", "greenteagc", "mapsplitgroup",
@@ -102,6 +103,10 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     gh_printf(out, "Target         %s, %zu threads\n", s->desc, nth);
     if (gh_core_note(s->t))
         gh_printf(out, "Core file      %s\n", gh_core_note(s->t));
+    uint64_t have, want;
+    if (gh_core_truncated(s->t, &have, &want))
+        gh_printf(out, "Core file      truncated: %" PRIu64 " of the %" PRIu64 " bytes its program headers describe "
+                       "(%" PRIu64 ".%" PRIu64 "%%, rounded down)\n", have, want, have * 1000 / want / 10, have * 1000 / want % 10);
     if (!h && truncated) {
         gh_printf(out, "Heap           not readable, the core is truncated: %s\n", herr.msg);
         gh_printf(out, "               (mappings and read still answer; goroutines where their memory is in the core)\n");
@@ -118,6 +123,11 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
               gh_human(h->inuse_span_bytes, b2, sizeof b2), h->nspans_manual);
     gh_printf(out, "Objects        %" PRIu64 " allocated, %s\n", h->nobjects,
               gh_human(h->object_bytes, b1, sizeof b1));
+    if (h->cov) { /* a truncated core: the counts above are of the spans it holds */
+        char line[400];
+        gh_heap_cov_line(h, line, sizeof line);
+        gh_printf(out, "Coverage       %s\n", line);
+    }
     if (h->nspans_unswept)
         gh_printf(out, "Sweep          %" PRIu64 " spans not yet swept since the last GC\n", h->nspans_unswept);
     return GH_OK;

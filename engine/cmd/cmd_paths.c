@@ -12,6 +12,7 @@
 #include "graph/aggregate.h"
 #include "graph/paths.h"
 #include "graph/pending.h"
+#include "heap/coverage.h"
 
 #define SUB_PATHS 16 /* paths looked at for one that points into a tiny sub-object */
 
@@ -126,6 +127,45 @@ static int pending(gh_session *s, const gh_graph *g, const gh_obj *o, const char
     return GH_OK;
 }
 
+/* A truncated core: no path can be given because memory is missing, either
+ * where addr is (o NULL) or on every path to the object o (no root reached
+ * it through readable memory). */
+static int unknown_path(gh_session *s, uint64_t addr, const gh_obj *o, const char *tn, int json, gh_out *out)
+{
+    const char *why = o ? "no root reached it through readable memory: what keeps it alive, if anything, is in memory "
+                          "the truncated core does not hold"
+                        : "it is in heap memory the truncated core does not hold (its span's record, pages or "
+                          "allocation bits are missing)";
+    if (json) {
+        gh_json j;
+        gh_render_begin(&j, out, s);
+        gh_json_key(&j, "target");
+        gh_json_obj(&j);
+        gh_json_kaddr(&j, "addr", o ? o->addr : addr);
+        if (o) {
+            gh_json_kstr(&j, "type", tn);
+            gh_json_ku64(&j, "size", o->size);
+        }
+        gh_json_end(&j, '}');
+        gh_json_key(&j, "live");
+        gh_json_null(&j); /* unknown */
+        gh_json_kbool(&j, "memory_missing", 1);
+        gh_json_kstr(&j, "why", why);
+        gh_json_key(&j, "paths");
+        gh_json_arr(&j);
+        gh_json_end(&j, ']');
+        gh_json_end(&j, '}');
+        return GH_OK;
+    }
+    gh_render_coverage_text(out, s);
+    if (o)
+        gh_printf(out, "0x%" PRIx64 " %s (%" PRIu64 " bytes): path unknown, memory is missing: %s\n", o->addr, tn,
+                  o->size, why);
+    else
+        gh_printf(out, "0x%" PRIx64 ": path unknown, memory is missing: %s\n", addr, why);
+    return GH_OK;
+}
+
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
 {
     uint64_t addr, max = 1;
@@ -154,11 +194,16 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     if (!d)
         d = g->dom;
     gh_obj o;
-    if (!gh_heap_find(g->h, addr, &o))
+    if (!gh_heap_find(g->h, addr, &o)) {
+        if (gh_heap_cov_missing(g->h, addr))
+            return unknown_path(s, addr, NULL, NULL, json, out);
         return gh_errorf(err, GH_EARG, "paths: 0x%" PRIx64 " is not inside an allocated heap object (see whatis)", addr);
+    }
     char tname[64];
     const char *tn = gh_graph_type_name(g, o.id, o.size, tname, sizeof tname);
     int live = gh_graph_live(g, o.id);
+    if (!live && g->reach_partial)
+        return unknown_path(s, addr, &o, tn, json, out);
     size_t npend;
     const gh_pending_obj *pf = live ? NULL : gh_graph_pending_find(g, o.id, &npend);
     if (pf)
@@ -253,6 +298,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         if (*gh_render_scan_note(g, note, sizeof note))
             gh_printf(out, "note: %s\n", note);
     } else {
+        gh_render_coverage_text(out, s); /* a truncated core: every hop of these paths was read */
         /* The object's type in full where its short name is shared (or --full-names). */
         gh_shortnames sn;
         gh_tid ot = g->type[o.id];

@@ -250,8 +250,11 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             return rc;
         }
     } else if (!global(s, &c, &root, &t, addr))
-        return gh_errorf(err, GH_EARG, "print: 0x%" PRIx64 " is not inside an allocated heap object or a global (see whatis)",
-                         addr);
+        return gh_render_missing(s, addr, "print", err)
+                   ? GH_EMEM
+                   : gh_errorf(err, GH_EARG,
+                               "print: 0x%" PRIx64 " is not inside an allocated heap object or a global (see whatis)",
+                               addr);
     if (gh_session_interrupted(s)) {
         pv_clear(&root);
         return gh_errorf(err, GH_EINTR, "print: interrupted");

@@ -170,6 +170,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_json_key(&j, "sites");
         gh_json_arr(&j);
     } else {
+        gh_render_coverage_text(out, s);
         gh_printf(out, "memory profile: %s\n", rate_words(mp, rw, sizeof rw));
         gh_printf(out, "sampled objects live now: %" PRIu64 " (%s) at %zu site%s, of %" PRIu64
                        " sampled objects still allocated (%s); %zu stack%s\n",

@@ -47,6 +47,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         gh_json_end(&j, '}');
         return GH_OK;
     }
+    gh_render_coverage_text(out, s);
     gh_printf(out, "%" PRIu64 " objects, %" PRIu64 " pointer words:\n", objects, t.words);
     gh_printf(out, "  %12" PRIu64 "  nil\n", t.nil);
     gh_printf(out, "  %12" PRIu64 "  to allocated heap objects\n", t.heap_obj);

@@ -9,6 +9,7 @@
 #include "cmd/cmd.h"
 #include "cmd/objdesc.h"
 #include "cmd/render.h"
+#include "heap/coverage.h"
 #include "heap/heapscan.h"
 #include "rtype/typename.h"
 
@@ -92,6 +93,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         kind = "heap-free";
     else if ((sym = gh_exe_sym_at(s->exe, addr - s->rt.bias)))
         kind = "global";
+    else if (gh_heap_cov_missing(h, addr))
+        kind = "heap-missing"; /* a truncated core lost what would say */
     objtype ty = {0};
     gh_objdesc d = {0};
     if (found) {
@@ -190,7 +193,11 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                   sp->base);
     else if (sym)
         gh_printf(out, "0x%" PRIx64 " is %s+%" PRIu64 "\n", addr, sym->name, addr - s->rt.bias - sym->addr);
-    else
+    else if (!strcmp(kind, "heap-missing")) {
+        gh_render_coverage_text(out, s);
+        gh_printf(out, "0x%" PRIx64 " is unknown: it may be in a heap span the truncated core does not hold (its "
+                       "record, pages or allocation bits are missing)\n", addr);
+    } else
         gh_printf(out, "0x%" PRIx64 " is not in the Go heap or the executable\n", addr);
     return GH_OK;
 }

@@ -10,6 +10,7 @@ void gh_render_begin(gh_json *j, gh_out *out, const gh_session *s)
     gh_json_init(j, out);
     gh_json_obj(j);
     gh_json_kstr(j, "go_version", s->rt.ver.text);
+    gh_render_coverage_json(j, s);
 }
 
 uint64_t gh_root_pointer_words(const gh_root *r)

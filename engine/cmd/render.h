@@ -15,6 +15,20 @@
  * keys and ends with gh_json_end(j, '}'). */
 void gh_render_begin(gh_json *j, gh_out *out, const gh_session *s);
 
+/* --- a truncated core's heap (render_coverage.c, heap/coverage.h) --- */
+
+/* The "coverage" object, when the session's heap is a truncated core's
+ * (gh_render_begin adds it); nothing otherwise. */
+void gh_render_coverage_json(gh_json *j, const gh_session *s);
+/* The coverage line, and why reachability is partial when it is. */
+void gh_render_coverage_text(gh_out *out, const gh_session *s);
+/* Whether objects no root reached are "not reached through readable
+ * memory" rather than garbage (a truncated core's). */
+int gh_render_reach_partial(const gh_session *s);
+/* GH_EMEM saying that addr is in heap memory the core lost, when it may
+ * be; GH_OK otherwise. */
+int gh_render_missing(const gh_session *s, uint64_t addr, const char *cmd, gh_err *err);
+
 /* A root as a JSON object: kind, name, goroutine/function/variable (stack
  * roots), addr or "where": "registers", object (finalizers). With detail
  * (roots --list): size, pointer_words, conservative, rtype, dwarf_type, via

@@ -50,6 +50,10 @@ typedef struct gh_graph {
     /* Marking was interrupted and the caller took what was marked so far
      * (gh_session_graph_partial): the totals count only what was reached. */
     int partial;
+    /* A truncated core's heap or roots are missing (heap/coverage.h): objects
+     * marking did not reach are "not reached through readable memory", not
+     * garbage; no pending finalization and no dominator tree are made. */
+    int reach_partial;
     uint64_t mark_done, mark_total; /* objects scanned, of the allocated objects */
     /* Built by paths --max on first use: who points to each live object
      * (CSR: rev_edges[rev_start[id] .. rev_start[id+1])), and which roots. */

@@ -25,7 +25,7 @@ void gh_pending_free(gh_pending *p)
 
 int gh_graph_pending(gh_graph *g, gh_err *err)
 {
-    if (g->pending || g->partial)
+    if (g->pending || g->partial || g->reach_partial)
         return GH_OK;
     const gh_heap *h = g->h;
     gh_pending *p = calloc(1, sizeof *p);

@@ -46,7 +46,9 @@ void gh_heap_breakdown(const gh_heap *h, const gh_exe *exe, gh_breakdown *out)
         {"runtime", "GC metadata (memstats.gcMiscSys)", st->gcmisc_sys, 0},
         {"runtime", "other runtime allocations (memstats.other_sys)", st->other_sys, 0},
     };
-    const char *skipped = h->bad_spans ? "goheap skipped inconsistent spans (see overview)" : NULL;
+    const char *skipped = h->cov ? "the core is truncated: goheap counts the spans it holds (see overview)"
+                          : h->bad_spans ? "goheap skipped inconsistent spans (see overview)"
+                                         : NULL;
     const gh_breakdown_check checks[GH_BREAKDOWN_CHECKS] = {
         {"in-use span bytes = mheap_.pagesInUse x 8 KiB", (int64_t)h->inuse_span_bytes,
          (int64_t)(st->pages_in_use * GH_PAGE_SIZE), skipped},

@@ -1,5 +1,6 @@
 /* The heap model: arenas, spans and allocated slots in flat address-indexed arrays. */
 #include "heap/heap.h"
+#include "heap/heap_int.h"
 
 #include "base/bigmem.h"
 #include "base/memcap.h"
@@ -59,6 +60,8 @@ static int read_slice(const gh_runtime *rt, uint64_t addr, uint64_t *ptr, uint64
     return rc ? rc : gh_read_u64(rt->t, addr + 8, len, err);
 }
 
+static int index_arenas(gh_heap *h, gh_err *err);
+
 static int load_arenas(gh_heap *h, gh_err *err)
 {
     const gh_runtime *rt = h->rt;
@@ -98,6 +101,14 @@ static int load_arenas(gh_heap *h, gh_err *err)
     }
     h->narenas = len;
     h->arena_l2 = l2;
+    return index_arenas(h, err);
+}
+
+/* arena_map and an empty page_span for the narenas sorted arena_idx. */
+static int index_arenas(gh_heap *h, gh_err *err)
+{
+    uint64_t len = h->narenas;
+    int rc;
     h->arena_lo = h->arena_idx[0];
     h->arena_span = h->arena_idx[len - 1] - h->arena_lo + 1;
     if ((rc = gh_mem_check((h->arena_span + len * GH_PAGES_PER_ARENA) * sizeof *h->page_span, "the heap's page map",
@@ -191,6 +202,8 @@ static int decode_span(gh_heap *h, uint64_t addr, const uint8_t *buf, gh_span *s
     return 1;
 }
 
+static void sort_spans(gh_heap *h);
+
 static int load_spans(gh_heap *h, gh_cancel *cc, gh_err *err)
 {
     const gh_runtime *rt = h->rt;
@@ -231,6 +244,17 @@ static int load_spans(gh_heap *h, gh_cancel *cc, gh_err *err)
     }
     free(ptrs);
     free(buf);
+    sort_spans(h);
+    /* A span table the runtime could not have made: no answer from it. */
+    if (h->bad_spans)
+        return gh_errorf(err, GH_EFORMAT, "corrupt span table: %s%s", h->bad_span_example,
+                         h->bad_spans > 1 ? " (and more)" : "");
+    return GH_OK;
+}
+
+/* Sorts the spans by address and drops any that overlaps one before it. */
+static void sort_spans(gh_heap *h)
+{
     qsort(h->spans, h->nspans, sizeof *h->spans, cmp_span);
     /* Overlapping spans mean a corrupt or inconsistent heap: keep the first. */
     size_t w = 0;
@@ -248,11 +272,6 @@ static int load_spans(gh_heap *h, gh_cancel *cc, gh_err *err)
         h->spans[w++] = h->spans[i];
     }
     h->nspans = w;
-    /* A span table the runtime could not have made: no answer from it. */
-    if (h->bad_spans)
-        return gh_errorf(err, GH_EFORMAT, "corrupt span table: %s%s", h->bad_span_example,
-                         h->bad_spans > 1 ? " (and more)" : "");
-    return GH_OK;
 }
 
 static void index_pages(gh_heap *h)
@@ -441,20 +460,13 @@ int gh_heap_load(const gh_runtime *rt, gh_cancel *cc, gh_heap **out, gh_err *err
     int rc = gh_read_u32(rt->t, rt->mheap + rt->L.mheap.sweepgen.offset, &sg, err);
     if (!rc) {
         h->sweepgen = sg;
-        rc = load_arenas(h, err);
+        /* A truncated core: what of the heap is there (partial.c). */
+        rc = gh_core_truncated(rt->t, NULL, NULL) ? gh_heap_load_partial(h, cc, err) : load_arenas(h, err);
     }
-    if (!rc)
+    if (!rc && !h->cov)
         rc = load_spans(h, cc, err);
-    if (!rc) {
-        index_pages(h);
-        rc = load_alloc_bits(h, cc, err);
-    }
     if (!rc)
-        rc = index_slots(h, err);
-    if (!rc)
-        set_divmuls(h);
-    if (!rc)
-        rc = load_stats(h, err);
+        rc = gh_heap_finish(h, cc, err);
     if (rc) {
         gh_heap_free(h);
         return rc;
@@ -463,10 +475,33 @@ int gh_heap_load(const gh_runtime *rt, gh_cancel *cc, gh_heap **out, gh_err *err
     return GH_OK;
 }
 
+/* The model from its spans: pages, allocation bits, slots, statistics. */
+int gh_heap_finish(gh_heap *h, gh_cancel *cc, gh_err *err)
+{
+    index_pages(h);
+    int rc = load_alloc_bits(h, cc, err);
+    if (!rc)
+        rc = index_slots(h, err);
+    if (!rc)
+        set_divmuls(h);
+    if (!rc)
+        rc = load_stats(h, err);
+    return rc;
+}
+
+/* For partial.c (heap_int.h). */
+int gh_heap_index_arenas(gh_heap *h, gh_err *err) { return index_arenas(h, err); }
+int gh_heap_decode_span(gh_heap *h, uint64_t addr, const uint8_t *buf, gh_span *s)
+{
+    return decode_span(h, addr, buf, s);
+}
+void gh_heap_sort_spans(gh_heap *h) { sort_spans(h); }
+
 void gh_heap_free(gh_heap *h)
 {
     if (!h)
         return;
+    gh_heap_cov_free(h->cov);
     free(h->spans);
     free(h->arena_idx);
     free(h->arena_meta);

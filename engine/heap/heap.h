@@ -96,6 +96,7 @@ typedef struct gh_heap {
     uint64_t bad_spans;   /* spans rejected as inconsistent */
     char bad_span_example[160];
     gh_heap_stats stats;
+    struct gh_heap_cov *cov; /* a truncated core: what part of the heap the model covers (coverage.h); else NULL */
 } gh_heap;
 
 int gh_heap_load(const gh_runtime *rt, gh_cancel *cc, gh_heap **out, gh_err *err);

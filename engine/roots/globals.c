@@ -9,6 +9,7 @@
 
 #include "base/vec.h"
 #include "roots/globals_int.h"
+#include "rtype/gcprog.h"
 #include "runtime/moduledata.h"
 
 #define MAX_MODULES 64
@@ -183,7 +184,31 @@ static int push_unnamed(gl_ctx *c, uint64_t w, gh_err *err)
 
 /* The set bits of one bitvector over [lo, hi): named words into roots as
  * they come (address order), unnamed ones held for attribution. */
-static int collect(gl_ctx *c, const char *what, uint64_t lo, uint64_t hi, gh_slice mask, gh_err *err)
+/* The bitmap from the module's GC program (md.gcdata or md.gcbss in the
+ * executable), when the runtime's copy of it is unreadable (it is
+ * persistentalloc'd high in the address space, where a truncated core is
+ * cut first). n bits into bits; GH_OK or why not in e. */
+static int bits_from_prog(gl_ctx *c, uint64_t prog, uint64_t n, uint8_t *bits, gh_err *e)
+{
+    if (!prog)
+        return gh_errorf(e, GH_EFORMAT, "no GC program");
+    /* Its length is unknown: the largest readable piece up to 1 MiB. */
+    size_t len = 1u << 20;
+    uint8_t *p = malloc(len);
+    if (!p)
+        return gh_errorf(e, GH_ENOMEM, "out of memory");
+    while (len >= 64 && gh_read(c->env->rt->t, prog, p, len, NULL))
+        len /= 2;
+    uint64_t got = 0;
+    int rc = len >= 64 ? gh_gcprog_run(p, len, bits, n, &got, e) : gh_errorf(e, GH_EMEM, "GC program unreadable");
+    free(p);
+    if (!rc && got != n)
+        rc = gh_errorf(e, GH_EFORMAT, "GC program gives %llu bits for %llu words", (unsigned long long)got,
+                       (unsigned long long)n);
+    return rc;
+}
+
+static int collect(gl_ctx *c, const char *what, uint64_t lo, uint64_t hi, gh_slice mask, uint64_t prog, gh_err *err)
 {
     if (hi <= lo)
         return GH_OK;
@@ -196,10 +221,16 @@ static int collect(gl_ctx *c, const char *what, uint64_t lo, uint64_t hi, gh_sli
     uint8_t *bits = malloc((n + 7) / 8);
     if (!bits)
         return gh_errorf(err, GH_ENOMEM, "out of memory for the %s bitmap", what);
-    gh_err e;
-    if (gh_read(c->env->rt->t, mask.ptr, bits, (n + 7) / 8, &e) != GH_OK) {
-        gh_roots_note(c->rs, "%s: the GC bitmap at 0x%llx is unreadable (%s)", what, (unsigned long long)mask.ptr,
-                      e.msg);
+    gh_err e, pe;
+    const gh_target *t = c->env->rt->t;
+    /* A truncated core that lost the runtime's copy: not read (not a loss). */
+    int lost = gh_core_lost(t, mask.ptr, (n + 7) / 8);
+    if (lost)
+        gh_errorf(&e, GH_EMEM, "the truncated core lost it");
+    if ((lost || gh_read(t, mask.ptr, bits, (n + 7) / 8, &e) != GH_OK) &&
+        bits_from_prog(c, prog, n, bits, &pe) != GH_OK) {
+        gh_roots_note(c->rs, "%s: the GC bitmap at 0x%llx is unreadable (%s), and so is its GC program (%s)", what,
+                      (unsigned long long)mask.ptr, e.msg, pe.msg);
         free(bits);
         return GH_OK;
     }
@@ -259,8 +290,8 @@ static int module_roots(gl_ctx *c, const gh_moduledata *md, gh_err *err)
     read_region(c, &c->reg[0], md->data, md->edata);
     read_region(c, &c->reg[1], md->bss, md->ebss);
     int rc;
-    if ((rc = collect(c, "data", md->data, md->edata, md->gcdatamask, err)) ||
-        (rc = collect(c, "bss", md->bss, md->ebss, md->gcbssmask, err)) || (rc = gl_attribute_static(c, err)) ||
+    if ((rc = collect(c, "data", md->data, md->edata, md->gcdatamask, md->gcdata, err)) ||
+        (rc = collect(c, "bss", md->bss, md->ebss, md->gcbssmask, md->gcbss, err)) || (rc = gl_attribute_static(c, err)) ||
         (rc = emit_unnamed(c, err)))
         goto out;
     if (c->cands_full)

@@ -45,6 +45,8 @@ static const mdfield fields[] = {
     {"ebss", M(ebss), WORD, {232, 232, 232, 232}},
     {"noptrbss", M(noptrbss), WORD, {240, 240, 240, 240}},
     {"enoptrbss", M(enoptrbss), WORD, {248, 248, 248, 248}},
+    {"gcdata", M(gcdata), WORD, {280, 280, 280, 280}},
+    {"gcbss", M(gcbss), WORD, {288, 288, 288, 288}},
     {"types", M(types), WORD, {296, 296, 296, 296}},
     {"etypes", M(etypes), WORD, {304, 304, 304, 312}},
     {"rodata", M(rodata), WORD, {312, 312, 312, 336}},

@@ -24,6 +24,10 @@ typedef struct gh_moduledata {
     /* Pointer bitmaps of [data, edata) and [bss, ebss): ptr = bytedata, len =
      * n, the number of bits (one per 8-byte word). */
     gh_slice gcdatamask, gcbssmask;
+    /* The GC programs the runtime makes those bitmaps from at start
+     * (progToPointerMask): in the executable, where a truncated core cannot
+     * lose them. */
+    uint64_t gcdata, gcbss;
     uint64_t next; /* the next module on the list, or 0 */
     const char *layout;   /* "DWARF" or "built-in" */
 } gh_moduledata;

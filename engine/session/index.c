@@ -87,8 +87,8 @@ static void library_id(uint64_t id[4])
  * a core). */
 static int index_file(gh_session *s, uint64_t key[KEY_WORDS], char *path, size_t cap)
 {
-    if (gh_core_file_id(s->t, key))
-        return 0;
+    if (gh_core_file_id(s->t, key) || gh_core_truncated(s->t, NULL, NULL))
+        return 0; /* a truncated core's graph says what its marking could read (heap/coverage.h) */
     library_id(key + 8);
     uint64_t name = gh_hash64(key, 8 * sizeof *key, 0);
     snprintf(path, cap, "%s/%016" PRIx64 SUFFIX, s->index_dir, name);

@@ -3,6 +3,7 @@
 
 #include "graph/dominators.h"
 #include "graph/pending.h"
+#include "heap/coverage.h"
 #include "memprof/memprof.h"
 #include "base/memcap.h"
 #include "session/index.h"
@@ -238,7 +239,9 @@ int gh_session_roots(gh_session *s, const gh_roots **out, gh_err *err)
         if (rc || (rc = gh_session_roots_env(s, &env, err)))
             return rc;
         gh_clock c0 = gh_clock_now();
+        uint64_t lost0 = gh_core_lost_reads(s->t);
         rc = gh_roots_collect(&env, &s->roots, err);
+        s->roots_lost_reads = gh_core_lost_reads(s->t) - lost0;
         gh_clock_add(&s->phase[GH_PHASE_ROOTS], c0);
         if (rc)
             return rc;
@@ -269,9 +272,14 @@ static int session_graph(gh_session *s, gh_graph **out, int partial, gh_err *err
         for (size_t i = 0; i < h->nspans; i++)
             if (h->spans[i].state == GH_SPAN_INUSE && !gh_span_noscan(&h->spans[i]))
                 scan_bytes += h->spans[i].npages * GH_PAGE_SIZE;
+        uint64_t lost0 = gh_core_lost_reads(s->t);
         if ((rc = gh_mem_check(h->nslots * 13 + scan_bytes / 2, "the object graph", err)) ||
             (rc = gh_graph_build(h, rs, &tenv, s->threads, &s->cancel, partial, &g, err)))
             return rc;
+        if (h->cov) { /* a truncated core: did the roots and marking read all they needed? */
+            gh_heap_cov_set_reach(h, s->roots_lost_reads + gh_core_lost_reads(s->t) - lost0);
+            g->reach_partial = gh_heap_cov_reach_partial(h);
+        }
         const gh_clock *gp[] = {&g->t_edges, &g->t_mark, &g->t_types};
         for (int k = 0; k < 3; k++) {
             s->phase[GH_PHASE_EDGES + k].wall += gp[k]->wall;
@@ -305,6 +313,13 @@ int gh_session_dominators(gh_session *s, gh_graph **g, gh_domtree **out, gh_err 
     if ((*g)->dom) {
         *out = (*g)->dom;
         return GH_OK;
+    }
+    if ((*g)->reach_partial) { /* an object reached through missing memory too would seem retained */
+        char line[400];
+        gh_heap_cov_line((*g)->h, line, sizeof line);
+        return gh_errorf(err, GH_EMEM,
+                         "retained sizes need the whole object graph, and the core is truncated: reachability is "
+                         "partial (%s)", line);
     }
     if (gh_session_index_dom_load(s, *g, out)) {
         (*g)->dom = *out;

@@ -53,6 +53,17 @@ int gh_core_open(const char *core_path, const char *exe_path, gh_target **out, g
  * segments' bytes are missing and read as unreadable), or NULL. NULL for
  * targets that are not cores. */
 const char *gh_core_warning(gh_target *t);
+/* Whether the core file is shorter than its program headers say (*have its
+ * size, *want the size they describe; either may be NULL): 0 for complete
+ * cores and targets that are not cores. */
+int gh_core_truncated(const gh_target *t, uint64_t *have, uint64_t *want);
+/* How many reads so far met bytes the truncation took (0 for complete cores
+ * and other targets): a model built while it did not grow read nothing
+ * that is missing. */
+uint64_t gh_core_lost_reads(const gh_target *t);
+/* Whether some byte of [addr, addr+len) is one the truncation took (not
+ * counted as a read): 0 for complete cores and other targets. */
+int gh_core_lost(const gh_target *t, uint64_t addr, uint64_t len);
 /* Which files a core target reads: the core's and the executable's device,
  * inode, size and modification time (ns), 8 words. GH_EUNSUPP for targets
  * that are not cores. */

@@ -72,6 +72,8 @@ typedef struct core {
     int have_entry, have_phdr, have_bias, have_nt_file;
     const char *exe_in_core; /* NT_FILE name of the mapping holding AT_ENTRY */
     char warning[512];
+    uint64_t want_size;   /* the file's size as its program headers describe it (truncated cores) */
+    _Atomic uint64_t lost_reads; /* reads that met bytes the truncation took (gh_core_lost_reads) */
     gh_unpack_info unpacked; /* the core was compressed: what decompressing it cost */
     char note[512];
 } core;
@@ -448,9 +450,13 @@ static unsigned prot_of(uint32_t flags)
 static int load_segments(core *c, const Elf64_Ehdr *eh, size_t phnum, gh_err *err)
 {
     size_t n = 0, truncated = 0;
+    uint64_t want = 0; /* where the last byte the headers place should be */
     for (size_t i = 0; i < phnum; i++) {
         Elf64_Phdr ph = phdr_at(&c->core, eh, i);
         n += ph.p_type == PT_LOAD && ph.p_memsz > 0;
+        uint64_t end;
+        if (ph.p_filesz && !__builtin_add_overflow(ph.p_offset, ph.p_filesz, &end) && end > want)
+            want = end;
     }
     c->segs = calloc(n ? n : 1, sizeof *c->segs);
     if (!c->segs)
@@ -477,10 +483,17 @@ static int load_segments(core *c, const Elf64_Ehdr *eh, size_t phnum, gh_err *er
                      (unsigned long long)s->start, (unsigned long long)s->filesz,
                      (unsigned long long)s->offset, size);
     }
-    if (truncated > 1) {
+    if (truncated) {
+        /* One line: what is missing, by the program headers' own sizes. */
         size_t l = strlen(c->warning);
+        c->want_size = want;
+        /* Rounded down: never "100.0%" of a file that is short. */
+        uint64_t permille = want ? (uint64_t)c->core.size * 1000 / want : 0;
         snprintf(c->warning + l, sizeof c->warning - l,
-                 " (%zu segments incomplete; their missing bytes are unreadable)", truncated);
+                 " (%llu.%llu%% of the %llu bytes its program headers describe; %zu segment%s incomplete, %s "
+                 "missing bytes unreadable)",
+                 (unsigned long long)(permille / 10), (unsigned long long)(permille % 10), (unsigned long long)want,
+                 truncated, truncated == 1 ? "" : "s", truncated == 1 ? "its" : "their");
     }
     qsort(c->segs, c->nsegs, sizeof *c->segs, seg_cmp);
     for (size_t i = 1; i < c->nsegs; i++)
@@ -549,8 +562,10 @@ static uint64_t piece(core *c, uint64_t a, uint64_t max, const uint8_t **src, in
         return 0;
     uint64_t off = a - s->start;
     if (off < s->filesz) {
-        if (off >= s->avail)
-            return 0; /* lost to truncation */
+        if (off >= s->avail) { /* lost to truncation */
+            atomic_fetch_add_explicit(&c->lost_reads, 1, memory_order_relaxed);
+            return 0;
+        }
         *src = c->core.p + s->offset + off;
         return min64(max, s->avail - off);
     }
@@ -1043,6 +1058,45 @@ const char *gh_core_warning(gh_target *t)
         return NULL;
     core *c = t->ctx;
     return c->warning[0] ? c->warning : NULL;
+}
+
+int gh_core_truncated(const gh_target *t, uint64_t *have, uint64_t *want)
+{
+    if (!t || t->ops != &core_ops)
+        return 0;
+    const core *c = t->ctx;
+    if (!c->want_size)
+        return 0;
+    if (have)
+        *have = c->core.size;
+    if (want)
+        *want = c->want_size;
+    return 1;
+}
+
+int gh_core_lost(const gh_target *t, uint64_t addr, uint64_t len)
+{
+    if (!t || t->ops != &core_ops || !((const core *)t->ctx)->want_size)
+        return 0;
+    core *c = t->ctx;
+    for (uint64_t a = addr; a - addr < len;) {
+        const seg *s = find_seg(c, a);
+        if (!s)
+            return 0;
+        uint64_t off = a - s->start, in = min64(len - (a - addr), s->end - a);
+        if (off < s->filesz && off + in > s->avail)
+            return 1;
+        a = s->end;
+    }
+    return 0;
+}
+
+uint64_t gh_core_lost_reads(const gh_target *t)
+{
+    if (!t || t->ops != &core_ops)
+        return 0;
+    core *c = t->ctx;
+    return atomic_load_explicit(&c->lost_reads, memory_order_relaxed);
 }
 
 const gh_unpack_info *gh_core_unpacked(const gh_target *t)

@@ -100,6 +100,12 @@ int main(int argc, char **argv)
     printf(", \"summary\": {\"objects\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"live_objects\": %" PRIu64
            ", \"live_bytes\": %" PRIu64 ", \"garbage_objects\": %" PRIu64 ", \"typed_bytes\": %" PRIu64 "}",
            sum.objects, sum.bytes, sum.live_objects, sum.live_bytes, sum.garbage_objects, sum.typed_bytes);
+    gh_heap_coverage cov;
+    if (gh_heap_coverage_get(s, &cov, &err))
+        return fail("coverage", &err);
+    printf(", \"coverage\": {\"truncated\": %d, \"percent\": %.2f, \"complete\": %d, \"reach_partial\": %d, "
+           "\"readable_span_bytes\": %" PRIu64 ", \"in_use_span_bytes\": %" PRIu64 "}",
+           cov.truncated, cov.percent, cov.complete, cov.reach_partial, cov.readable_span_bytes, cov.in_use_span_bytes);
 
     /* Every object once, counted by type id and compared with the stats. */
     size_t ntypes;

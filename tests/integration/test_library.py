@@ -182,6 +182,9 @@ def check_api(dump, d, m, named):
     assert (s["live_bytes"], s["typed_bytes"]) == (heap["bytes"], heap["typed_bytes"]), \
         "summary %r, CLI heap %r" % (s, {k: heap[k] for k in ("objects", "bytes", "typed_bytes")})
     assert a["iterated"]["live"] == sum(t["count"] for t in heap["types"]), "iterated live objects differ from heap"
+    c = a["coverage"]  # a complete core: the whole heap, reachability complete
+    assert (c["truncated"], c["percent"], c["complete"], c["reach_partial"]) == (0, 100.0, 1, 0) and \
+        c["readable_span_bytes"] == c["in_use_span_bytes"] > 0, "coverage of a complete core: %r" % c
     for want, got in zip(m["sentinels"], a["sentinels"]):
         where = "sentinel %s %s" % (want["type"], want["addr"])
         assert "error" not in got, "%s: %s" % (where, got.get("error"))

@@ -229,6 +229,7 @@ static void opens(void **state)
     gh_target *t = open_ok(exe_path);
     assert_string_equal(t->kind, "core");
     assert_null(gh_core_warning(t));
+    assert_int_equal(gh_core_truncated(t, NULL, NULL), 0); /* a whole core: the heap is read as always */
     const gh_thread *th;
     size_t n;
     t->ops->threads(t->ctx, &th, &n);
@@ -443,10 +444,21 @@ static void truncated_everywhere(void **state)
     assert_int_equal(gh_core_open(other_path, exe_path, &t, &err), GH_OK);
     assert_string_equal(gh_core_warning(t),
                         "core is truncated: segment at 0x400000 needs 4096 bytes at offset 4096, file has 6144 "
-                        "(3 segments incomplete; their missing bytes are unreadable)");
-    uint64_t v;
+                        "(71.6% of the 8576 bytes its program headers describe; 3 segments incomplete, their "
+                        "missing bytes unreadable)");
+    uint64_t v, have, want;
+    assert_int_equal(gh_core_truncated(t, &have, &want), 1);
+    assert_int_equal(have, 0x1800);
+    assert_int_equal(want, 8576);
+    assert_int_equal(gh_core_lost_reads(t), 0);
+    assert_int_equal(gh_core_lost(t, 0x4007f8, 8), 0);
+    assert_int_equal(gh_core_lost(t, 0x4007f8, 16), 1);
     assert_int_equal(gh_read_u64(t, 0x4007f8, &v, &err), GH_OK);
+    assert_int_equal(gh_core_lost_reads(t), 0);
     assert_int_equal(gh_read_u64(t, 0x400800, &v, &err), GH_EMEM); /* lost, not served from the exe */
+    assert_true(gh_core_lost_reads(t) > 0);
+    assert_int_equal(gh_core_lost(t, 0x600000, 8), 1); /* a later segment, lost whole */
+    assert_int_equal(gh_core_lost(t, 0x800000, 8), 0); /* in no segment: unmapped, not lost */
     assert_int_equal(gh_read_u64(t, 0x600000, &v, &err), GH_EMEM);
     gh_target_close(t);
     write_file(other_path, corebuf, 0x300);

@@ -187,6 +187,28 @@ typedef struct gh_heap_summary {
 /* Marks the heap (first call) and sums it up. */
 GH_API int gh_heap_summary_get(gh_session *s, gh_heap_summary *out, gh_err *err);
 
+/* A truncated core (shorter than its program headers say) holds only part of
+ * the heap: the model takes the in-use spans whose record, pages and
+ * allocation bits are all in the file, and every count is over those (never
+ * more than the truth). Where reach_partial is set, an object no root
+ * reached through readable memory may be live through memory that is
+ * missing: what gh_heap_summary and GH_OBJECTS_GARBAGE call garbage is then
+ * "not reached", not garbage, nothing is pending finalization, and retained
+ * sizes are refused (GH_EMEM). A complete core: truncated 0, percent 100,
+ * complete 1, reach_partial 0. Marks the heap (first call). */
+typedef struct gh_heap_coverage {
+    int truncated;                  /* the file is shorter than its program headers say */
+    uint64_t file_bytes, file_bytes_expected; /* when truncated; 0 otherwise */
+    double percent;                 /* of in-use span bytes the model holds, 0 to 100 */
+    int complete;                   /* every in-use span is in the model */
+    int reach_partial;              /* roots or spans are missing: not reached is not garbage */
+    uint64_t in_use_span_bytes;     /* mheap_.pagesInUse x 8 KiB, or what the records say when more */
+    uint64_t readable_span_bytes, readable_spans; /* in the model */
+    uint64_t unreadable_spans;      /* their record read, their pages or allocation bits missing */
+    uint64_t missing_span_records;  /* mspan records (or the allspans entries naming them) missing */
+} gh_heap_coverage;
+GH_API int gh_heap_coverage_get(gh_session *s, gh_heap_coverage *out, gh_err *err);
+
 #define GH_NO_OBJECT UINT32_MAX
 
 typedef struct gh_object {
