@@ -21,7 +21,7 @@ if [ ! -f "$B/CMakeCache.txt" ]; then
   cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER="$CLANG" \
     -DCMAKE_CXX_COMPILER="$CLANGXX" -DGOHEAP_SANITIZE=ON -DGOHEAP_FUZZ=ON -DGOHEAP_LLDB_ASAN=OFF >/dev/null
 fi
-TARGETS="core exe heap roots print"
+TARGETS=${GOHEAP_FUZZ_TARGETS:-"core exe heap roots print trunc"}
 ninja -C "$B" $(for t in $TARGETS; do echo fuzz_$t; done) fuzz_replay >/dev/null
 BASE=${3:-}
 if [ -z "$BASE" ]; then

@@ -41,6 +41,8 @@ typedef struct base {
     size_t nptrs;
     char addr[NADDR][32];
     gh_exe *exe;       /* the pristine executable, parsed once (fz_run) */
+    uint64_t seg_off[64], seg_len[64]; /* the core's loadable segments with file bytes: where cuts land */
+    size_t nsegs;
     int ready;
 } base;
 
@@ -208,6 +210,10 @@ static void core_elf_sites(void)
         const Elf64_Phdr *ph = (const Elf64_Phdr *)(B.file[0] + eh->e_phoff + (uint64_t)i * eh->e_phentsize);
         if (ph->p_type == PT_NOTE)
             add_site(FZ_CORE_NOTES, 0, ph->p_offset, ph->p_filesz);
+        if (ph->p_type == PT_LOAD && ph->p_filesz && B.nsegs < 64 && ph->p_offset < B.size[0]) {
+            B.seg_off[B.nsegs] = ph->p_offset;
+            B.seg_len[B.nsegs++] = ph->p_filesz < B.size[0] - ph->p_offset ? ph->p_filesz : B.size[0] - ph->p_offset;
+        }
     }
 }
 
@@ -348,10 +354,32 @@ static void run(const fz_target *t, const uint8_t *data, size_t size, int shared
         abort(); /* a harness without its base cannot fuzz anything */
     undo u[MAX_STEPS];
     size_t nu = 0;
+    uint64_t cut = 0;
+    if (t->cut && size >= 8) { /* the first 8 bytes say where the copy of the core ends */
+        memcpy(&cut, data, 8);
+        data += 8, size -= 8;
+    }
     apply(t, data, size, u, &nu);
     for (size_t i = 0; i < nu; i++)
         if (u[i].exe)
             shared = 0;
+    size_t cut_at = B.size[0];
+    if (t->cut) {
+        /* Inside one of the loadable segments (a uniform cut of a sparse
+         * core mostly lands in its zeros), or a quarter of the time anywhere;
+         * half the time at a page boundary, as a copy stopped by a full disk
+         * or a size limit ends. */
+        uint64_t sel = cut & ~(3ull << 62);
+        if (B.nsegs && (cut >> 62 & 1) == 0) {
+            size_t k = (size_t)(sel % B.nsegs);
+            cut_at = (size_t)(B.seg_off[k] + (sel >> 8) % B.seg_len[k]);
+        } else
+            cut_at = (size_t)(sel % B.size[0]);
+        if (cut >> 63)
+            cut_at &= ~(size_t)4095;
+        if (ftruncate(B.fd[0], (off_t)cut_at))
+            cut_at = B.size[0];
+    }
     gh_session *s;
     gh_err err;
     int rc = shared && B.exe ? gh_api_open_core_exe(B.path[0], B.exe, &s, &err)
@@ -364,6 +392,10 @@ static void run(const fz_target *t, const uint8_t *data, size_t size, int shared
         sink(digest, (const char *)&rc, sizeof rc);
         sink(digest, err.msg, strlen(err.msg));
     }
+    if (cut_at < B.size[0] && (ftruncate(B.fd[0], (off_t)B.size[0]) ||
+                               pwrite(B.fd[0], B.file[0] + cut_at, B.size[0] - cut_at, (off_t)cut_at) !=
+                                   (ssize_t)(B.size[0] - cut_at)))
+        abort(); /* the base could not be restored: every later input would be wrong */
     while (nu--)
         (void)!pwrite(B.fd[u[nu].exe], B.file[u[nu].exe] + u[nu].off, u[nu].len, (off_t)u[nu].off);
 }
@@ -387,11 +419,16 @@ static const char *const roots_cmds[] = {"roots --list", "heap", "goroutines", "
 static const char *const print_cmds[] = {"print ADDR0", "print ADDR1 --depth 5", "whatis ADDR2", "paths ADDR3",
                                          "graph ADDR0 --depth 3", "retains ADDR1", "heap --retained", NULL};
 
+static const char *const trunc_cmds[] = {"overview", "heap", "verify", "objects --limit 20", "paths ADDR0",
+                                         "print ADDR1", "top --limit 3", "heap --retained", NULL};
+
 const fz_target fz_targets[] = {
-    {"core", 1u << FZ_CORE_ELF | 1u << FZ_CORE_NOTES, core_cmds},
-    {"exe", 1u << FZ_EXE_ELF | 1u << FZ_EXE_META | 1u << FZ_EXE_DWARF, exe_cmds},
-    {"heap", 1u << FZ_HEAP | 1u << FZ_OBJECTS, heap_cmds},
-    {"roots", 1u << FZ_ROOTS | 1u << FZ_HEAP, roots_cmds},
-    {"print", 1u << FZ_OBJECTS | 1u << FZ_EXE_META, print_cmds},
+    {"core", 1u << FZ_CORE_ELF | 1u << FZ_CORE_NOTES, core_cmds, 0},
+    {"exe", 1u << FZ_EXE_ELF | 1u << FZ_EXE_META | 1u << FZ_EXE_DWARF, exe_cmds, 0},
+    {"heap", 1u << FZ_HEAP | 1u << FZ_OBJECTS, heap_cmds, 0},
+    {"roots", 1u << FZ_ROOTS | 1u << FZ_HEAP, roots_cmds, 0},
+    {"print", 1u << FZ_OBJECTS | 1u << FZ_EXE_META, print_cmds, 0},
+    /* a truncated core (the readable spans' heap, engine/heap/partial.c), its heap and roots changed too */
+    {"trunc", 1u << FZ_HEAP | 1u << FZ_ROOTS | 1u << FZ_OBJECTS, trunc_cmds, 1},
 };
 const size_t fz_ntargets = sizeof fz_targets / sizeof fz_targets[0];

@@ -40,6 +40,7 @@ typedef struct fz_target {
     const char *name;
     unsigned classes;        /* 1 << FZ_* */
     const char *const *commands;
+    int cut;                 /* the recipe's first step cuts the core short (a truncated copy) */
 } fz_target;
 
 extern const fz_target fz_targets[];
