@@ -76,13 +76,6 @@ int gh_retainers(gh_session *s, size_t limit, gh_retained **out, size_t *n, gh_e
 
 void gh_retainers_free(gh_retained *v) { free(v); }
 
-/* gh_dom_type_where's pick: the slot's type has this full name. */
-static int same_full(const gh_graph *g, uint32_t slot, void *ctx)
-{
-    gh_tid t = g->type[slot];
-    return t && t != GH_TID_TINY && !strcmp(gh_types_full_name(g->types, t), (const char *)ctx);
-}
-
 /* A full name (go/scanner.Scanner): the instances of its type alone, where
  * two import paths share its short name, else its short name's answer. */
 static int full_retained(gh_session *s, gh_graph *g, gh_domtree *d, const char *type, gh_dom_type *out, gh_err *err)
@@ -91,18 +84,13 @@ static int full_retained(gh_session *s, gh_graph *g, gh_domtree *d, const char *
     int rc = gh_domkeys_make(&k, d, g, err);
     if (rc)
         return rc;
-    uint32_t key = GH_DOM_NONAME;
-    for (uint32_t w = 2; w <= d->n && key == GH_DOM_NONAME && !k.oom; w++) {
-        uint32_t x = gh_domkey_of(&k, w);
-        if (x != GH_DOM_NONAME && !strcmp(gh_domkey_full(&k, x), type))
-            key = x;
-    }
+    uint32_t key = gh_domkeys_find_full(&k, type);
     if (k.oom)
         rc = gh_errorf(err, GH_ENOMEM, "out of memory for type names");
     else if (key == GH_DOM_NONAME)
         rc = gh_errorf(err, GH_ENOENT, "no live object of type %.200s", type);
     else if (key >= k.nnames)
-        rc = gh_dom_type_where(d, g, gh_domkey_name(&k, key), same_full, (void *)type, &s->cancel, out, err);
+        rc = gh_dom_type_where(d, g, gh_domkey_name(&k, key), gh_domkey_same_full, (void *)type, &s->cancel, out, err);
     else if (!(rc = gh_dom_type_exact(d, g, gh_domkey_name(&k, key), &s->cancel, err)))
         *out = *gh_dom_type_find(d, gh_domkey_name(&k, key));
     gh_domkeys_free(&k);

@@ -9,6 +9,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/render.h"
+#include "cmd/domkeys.h"
 #include "graph/aggregate.h"
 #include "graph/paths.h"
 #include "graph/pending.h"
@@ -16,13 +17,40 @@
 
 #define SUB_PATHS 16 /* paths looked at for one that points into a tiny sub-object */
 
+/* The instances of a full name (go/scanner.Scanner): its type alone where
+ * two import paths share the short name, else the short name's. */
+static int aggregate_full(gh_domtree *d, gh_graph *g, const char *type, gh_cancel *cc, gh_agg *ag, gh_err *err)
+{
+    gh_domkeys k;
+    int rc = gh_domkeys_make(&k, d, g, err);
+    if (rc)
+        return rc;
+    uint32_t key = gh_domkeys_find_full(&k, type);
+    if (k.oom)
+        rc = gh_errorf(err, GH_ENOMEM, "out of memory for type names");
+    else if (key == GH_DOM_NONAME)
+        rc = gh_errorf(err, GH_ENOENT, "paths: no live object of type %.200s (see heap)", type);
+    else if (key >= k.nnames)
+        rc = gh_graph_aggregate_where(d, g, gh_domkey_name(&k, key), gh_domkey_same_full, (void *)type, cc, ag, err);
+    else
+        rc = gh_graph_aggregate(d, g, gh_domkey_name(&k, key), cc, ag, err);
+    gh_domkeys_free(&k);
+    return rc;
+}
+
 static int aggregate(gh_session *s, const char *type, uint64_t limit, int json, gh_out *out, gh_err *err)
 {
     gh_graph *g;
     gh_domtree *d;
     gh_agg ag;
     int rc = gh_session_dominators(s, &g, &d, err);
-    if (rc || (rc = gh_graph_aggregate(d, g, type, &s->cancel, &ag, err)))
+    if (rc)
+        return rc;
+    /* reflect's short name (every type of that name), else a full name */
+    rc = gh_graph_aggregate(d, g, type, &s->cancel, &ag, err);
+    if (rc == GH_ENOENT)
+        rc = aggregate_full(d, g, type, &s->cancel, &ag, err);
+    if (rc)
         return rc;
     size_t shown = limit && limit < ag.n ? (size_t)limit : ag.n;
     char title[600], h1[32], h2[32];

@@ -90,6 +90,22 @@ uint32_t gh_domkey_of(gh_domkeys *k, uint32_t w)
     return split_key(k, ni, slot_tid(k->g, d->vertex[w]));
 }
 
+uint32_t gh_domkeys_find_full(gh_domkeys *k, const char *full)
+{
+    for (uint32_t w = 2; w <= k->d->n && !k->oom; w++) {
+        uint32_t x = gh_domkey_of(k, w);
+        if (x != NONAME && !strcmp(gh_domkey_full(k, x), full))
+            return x;
+    }
+    return NONAME;
+}
+
+int gh_domkey_same_full(const gh_graph *g, uint32_t slot, void *ctx)
+{
+    gh_tid t = g->type[slot];
+    return t && t != GH_TID_TINY && !strcmp(gh_types_full_name(g->types, t), (const char *)ctx);
+}
+
 const char *gh_domkey_name(const gh_domkeys *k, uint32_t key)
 {
     return key < k->n ? k->k[key].name : "";

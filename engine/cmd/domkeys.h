@@ -53,6 +53,12 @@ void gh_domkeys_free(gh_domkeys *k);
 
 /* The key of node w; GH_DOM_NONAME for the root and root groups. */
 uint32_t gh_domkey_of(gh_domkeys *k, uint32_t w);
+/* The key whose full name is full (go/scanner.Scanner), GH_DOM_NONAME when
+ * no live object has it (or k->oom). One pass over the nodes at most. */
+uint32_t gh_domkeys_find_full(gh_domkeys *k, const char *full);
+/* A pick for gh_dom_type_where and gh_graph_aggregate_where: the slot's
+ * type has the full name ctx (a const char *). */
+int gh_domkey_same_full(const gh_graph *g, uint32_t slot, void *ctx);
 /* Its names; full is the short name where no node of the key was seen. */
 const char *gh_domkey_name(const gh_domkeys *k, uint32_t key);
 const char *gh_domkey_full(const gh_domkeys *k, uint32_t key);

@@ -229,6 +229,13 @@ static inline void sb(uint64_t *v, uint32_t i) { v[i >> 6] |= UINT64_C(1) << (i 
 
 int gh_graph_aggregate(gh_domtree *d, const gh_graph *g, const char *type, gh_cancel *cc, gh_agg *out, gh_err *err)
 {
+    return gh_graph_aggregate_where(d, g, type, NULL, NULL, cc, out, err);
+}
+
+int gh_graph_aggregate_where(gh_domtree *d, const gh_graph *g, const char *type,
+                             int (*keep)(const gh_graph *g, uint32_t slot, void *ctx), void *ctx, gh_cancel *cc,
+                             gh_agg *out, gh_err *err)
+{
     memset(out, 0, sizeof *out);
     int rc = gh_dom_names(d, g, err);
     if (rc)
@@ -251,9 +258,16 @@ int gh_graph_aggregate(gh_domtree *d, const gh_graph *g, const char *type, gh_ca
     }
     /* Instances inside another instance's dominated set add nothing to
      * what the type retains: below marks them, in preorder. */
+    uint64_t picked = 0;
     for (uint32_t w = 2; w <= d->n; w++)
-        if (d->nameof[w] == ni)
+        if (d->nameof[w] == ni && (!keep || keep(g, d->vertex[w], ctx))) {
             sb(in, w);
+            picked++;
+        }
+    if (!picked) {
+        rc = gh_errorf(err, GH_ENOENT, "paths: no live object of type %.200s (see heap)", type);
+        goto done;
+    }
     for (uint32_t w = 2; w <= d->n; w++) {
         uint32_t p = d->idom[w];
         if (tb(in, p) || tb(below, p))

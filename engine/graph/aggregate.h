@@ -26,6 +26,11 @@ typedef struct gh_agg {
 /* The rows for every live object whose type name is type. GH_ENOENT when
  * there is none. cc may be NULL. Free with gh_agg_free. */
 int gh_graph_aggregate(gh_domtree *d, const gh_graph *g, const char *type, gh_cancel *cc, gh_agg *out, gh_err *err);
+/* The same for the objects of that short name that keep(g, slot, ctx)
+ * picks (one of two types that share it, told apart by the caller). */
+int gh_graph_aggregate_where(gh_domtree *d, const gh_graph *g, const char *type,
+                             int (*keep)(const gh_graph *g, uint32_t slot, void *ctx), void *ctx, gh_cancel *cc,
+                             gh_agg *out, gh_err *err);
 void gh_agg_free(gh_agg *a);
 
 /* Every live object at once, for exports: rows of (chain of steps, type)

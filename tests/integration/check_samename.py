@@ -1,5 +1,5 @@
 """corpus/samename through what aggregates the dominator tree by type:
-suspects, pprof, diff and graph.
+suspects, pprof, diff, graph and paths --aggregate.
 
 go/scanner.Scanner and text/scanner.Scanner share reflect's short name
 scanner.Scanner. Each command must keep them apart as two rows (two folded
@@ -23,7 +23,8 @@ path in its notes ("live by import path: go/scanner.Scanner 5"):
   side (vanished_full_types names both; the short names twice), retained
   bytes as heap --retained gives them; the text names both in full;
 - graph of each Scanner sentinel: the node's full_type, and the picture's
-  label in full.
+  label in full;
+- paths --aggregate by each full name: that import path's instances alone.
 """
 import os
 import shutil
@@ -156,6 +157,22 @@ def _graph(d, goheap_batch, goheap, sents):
     return "graph"
 
 
+def _paths_aggregate(d, goheap_batch, want, retained):
+    """paths --aggregate by each full name counts only that import path's
+    instances, with heap --retained's bytes (the instances are disjoint:
+    each a slice element under its own global); the short name counts both."""
+    cmds = ["paths --aggregate %s --json" % full for full in sorted(want)] + ["paths --aggregate %s --json" % SHORT]
+    docs = goheap_batch(d, cmds)
+    for full, doc in zip(sorted(want), docs):
+        assert (doc["count"], doc["retained_bytes"]) == (want[full], retained[full]), \
+            "samename paths --aggregate %s: %d instances retaining %d, the program %d (heap --retained %d)" % (
+                full, doc["count"], doc["retained_bytes"], want[full], retained[full])
+    both = docs[-1]
+    assert both["count"] == sum(want.values()), "samename paths --aggregate %s: %d instances, the program %d" % (
+        SHORT, both["count"], sum(want.values()))
+    return "paths --aggregate by import path"
+
+
 def check_samename_aggregates(d, goheap_batch, goheap, want, tree, sents, retained):
     """want: {full name: live count} (the program's notes); tree: dominators
     --json's root node over the whole tree; sents: [(addr, full name)] of
@@ -168,4 +185,5 @@ def check_samename_aggregates(d, goheap_batch, goheap, want, tree, sents, retain
     return "; ".join([_suspects(d, goheap_batch, goheap, tree["retained_bytes"], groups),
                       _pprof(d, goheap_batch, want, retained),
                       _diff(d, goheap_batch, goheap, want, retained),
-                      _graph(d, goheap_batch, goheap, sents)])
+                      _graph(d, goheap_batch, goheap, sents),
+                      _paths_aggregate(d, goheap_batch, want, retained)])
