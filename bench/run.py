@@ -4,7 +4,7 @@ million objects each, timed phase by phase against one sequential read of
 the same core.
 
     bench/run.py [--sizes 1,6,25,50] [--build-dir build] [--go go1.27.4]
-                 [--runs 1] [--debuggers] [--json out.json]
+                 [--runs 1] [--debuggers] [--live] [--json out.json]
 
 For each size (millions of objects) it builds the program with the newest
 Go release of corpus/versions, dumps its core under BUILD/bench/<items>/
@@ -18,7 +18,11 @@ Go release of corpus/versions, dumps its core under BUILD/bench/<items>/
 - `paths ADDR` after `heap` in one session, and a one-shot `paths`;
 - a one-shot `top` (the dominator tree's phase, its peak RSS and what it
   adds per object over heap's) and a one-shot `heap --retained`;
-- with --debuggers, the first go-heap in lldb and in gdb on the same core.
+- with --debuggers, the first go-heap in lldb and in gdb on the same core;
+- with --live, the same program held live (SERVICE_HOLD=1, the same item
+  count) and read in place: `goheap --pid PID heap`, and with --debuggers
+  lldb's and gdb's attach and first go-heap; each against the core's heap
+  of the same run. The live counts must equal what the program built too.
 
 The counts goheap gives for the program's own types must equal what it
 built (main.Item, main.Node, main.Session): a fast wrong answer fails.
@@ -208,6 +212,45 @@ def debugger_times(exe, core, index=False):
     return out
 
 
+def live_times(goheap, d, debuggers):
+    """The same program held live at the same item count: goheap --pid, and
+    attach plus the first go-heap in lldb and gdb; the live counts checked
+    against what it printed."""
+    exe = os.path.join(d, "exe")
+    man = json.load(open(os.path.join(d, "manifest.json")))
+    p = subprocess.Popen([exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         env=dict(os.environ, SERVICE_HOLD="1", SERVICE_ITEMS=str(man["items"])))
+    out = {}
+    try:
+        held = json.loads(p.stdout.readline())  # printed once the heap is built
+        res, err, out["live_s"], out["live_rss"] = timed([goheap, "--stats", "--pid", str(p.pid), "heap", "--json"])
+        got = {t["type"]: t["count"] for t in json.loads(res)["types"]}
+        for t, n in held["live"].items():
+            if got.get(t) != n:
+                sys.exit("bench: live %s: goheap counts %s live, the program made %d" % (t, got.get(t), n))
+        out["live_phases"] = stats(err)
+        if debuggers:
+            plugin = os.path.join(BUILD, "lib", "libgoheap-lldb.so")
+            lldb = shutil.which(os.environ.get("LLDB", "lldb-19")) or shutil.which("lldb")
+            if lldb and os.path.exists(plugin):
+                _, _, out["live_lldb_s"], _ = timed([lldb, "--batch", "--no-lldbinit", "-o", "plugin load " + plugin,
+                                                     "-o", "process attach --pid %d" % p.pid, "-o", "go-heap --top 1",
+                                                     "-o", "process detach"])
+            gdbfile = os.path.join(BUILD, "share", "goheap", "goheap.gdb")
+            if shutil.which("gdb") and os.path.exists(gdbfile):
+                _, _, out["live_gdb_s"], _ = timed(["gdb", "-batch", "-nx", "-ex", "source " + gdbfile,
+                                                    "-ex", "attach %d" % p.pid, "-ex", "go-heap --top 1",
+                                                    "-ex", "detach"])
+    finally:
+        p.stdin.close()
+        try:
+            p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    return out
+
+
 def table(results):
     phases = ["open", "heap", "roots", "edges", "mark", "types", "index", "command"]
     lines = ["| objects | core | seq. read | goheap heap | × read | ns/object | peak RSS | RSS − core per object | "
@@ -234,6 +277,15 @@ def table(results):
             r["index_top_save_s"], r["index_top_s"],
             "%.2f s" % r["lldb_s_index"] if "lldb_s_index" in r else "-",
             "%.2f s" % r["gdb_s_index"] if "gdb_s_index" in r else "-"))
+    if any("live_s" in r for r in results):
+        lines += ["", "| objects | CLI: core | live (× core) | lldb: core | attach, live (× core) | gdb: core | "
+                  "attach, live (× core) |", "|" + "---|" * 7]
+        for r in results:
+            if "live_s" not in r:
+                continue
+            cols = ["%.2f s | %.2f s (%.2f×)" % (r[c], r[k], r[k] / r[c]) if k in r and c in r else "- | -"
+                    for c, k in (("heap_s", "live_s"), ("lldb_s", "live_lldb_s"), ("gdb_s", "live_gdb_s"))]
+            lines.append("| %.1f M | %s |" % (r["objects"] / 1e6, " | ".join(cols)))
     lines += ["", "| objects | dominator tree (wall / cpu) | × heap | one-shot top | its peak RSS | RSS above heap's, "
               "per object | one-shot heap --retained | types sized exactly |", "|" + "---|" * 8]
     for r in results:
@@ -251,6 +303,7 @@ def main():
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
     ap.add_argument("--go", default=newest_go())
     ap.add_argument("--debuggers", action="store_true")
+    ap.add_argument("--live", action="store_true", help="also the same program held live")
     ap.add_argument("--json", help="write the results here too")
     a = ap.parse_args()
     BUILD = os.path.abspath(a.build_dir)
@@ -267,6 +320,8 @@ def main():
         d = dump(exe, items, out)
         log("bench: measuring %s M objects" % s)
         results.append(measure(goheap, d, a.debuggers))
+        if a.live:
+            results[-1].update(live_times(goheap, d, a.debuggers))
         log(json.dumps(results[-1]))
     machine = subprocess.run(["bash", "-c", "lscpu | sed -n 's/Model name: *//p'; nproc; free -g | awk '/Mem/{print $2\" GiB\"}'"],
                              capture_output=True, text=True).stdout.split("\n")
