@@ -64,8 +64,10 @@ static uint64_t word_into(const gh_graph *g, const gh_path_hop *from, const gh_p
     return 0;
 }
 
-/* A scalar key as Go prints it in an index expression; 0 when it is not one. */
-static int key_text(const pv_node *k, char *buf, size_t cap)
+/* A scalar key as Go prints it in an index expression; 0 when it is not one.
+ * A key kept out of line (over 128 bytes) is the value behind the slot's
+ * pointer: *(*T)(0x...), which goheap's expressions read back. */
+static int key_text(const pv_node *k, int out_of_line, char *buf, size_t cap)
 {
     size_t o = 0;
     switch (k->kind) {
@@ -93,7 +95,7 @@ static int key_text(const pv_node *k, char *buf, size_t cap)
     case PV_BOOL: snprintf(buf, cap, "%s", k->u ? "true" : "false"); return 1;
     case PV_FLOAT: snprintf(buf, cap, "%s", k->text ? k->text : "?"); return 1;
     case PV_PTR: /* what the slot holds: the key, or where a key over 128 bytes is kept */
-        snprintf(buf, cap, "(*%s)(0x%" PRIx64 ")", k->text ? k->text : "?", k->addr);
+        snprintf(buf, cap, "%s(*%s)(0x%" PRIx64 ")", out_of_line ? "*" : "", k->text ? k->text : "?", k->addr);
         return 1;
     default: return 0;
     }
@@ -190,14 +192,14 @@ gh_gohop *gh_render_gopath(gh_cancel *cc, const gh_graph *g, const gh_gpath *p, 
             pv_ctx c = {.cc = cc, .g = (gh_graph *)g, .ty = g->types, .o = {2, 1}};
             pv_node k;
             memset(&k, 0, sizeof k);
-            int is_key = 0;
+            int is_key = 0, out_of_line = 0;
             char key[200];
             gh_obj ho;
             uint64_t data = gh_heap_slot(g->h, holder->id, &ho) ? gh_obj_data(&ho) : holder->addr; /* past a malloc header */
             /* The map itself is what the header's field names: main.m, .cache. */
             const char *base = field[0] == '*' && i == 0 ? field + 1 : field[0] == '?' && !field[1] ? "" : field;
-            if (word && pv_map_slot_key(&c, got->rtype, data, word, &k, &is_key) &&
-                key_text(&k, key, sizeof key)) {
+            if (word && pv_map_slot_key(&c, got->rtype, data, word, &k, &is_key, &out_of_line) &&
+                key_text(&k, out_of_line, key, sizeof key)) {
                 const char *rest = is_key ? "" : after_slot(target->field);
                 size_t len = strlen(base) + strlen(key) + strlen(rest) + 16;
                 char *f = malloc(len);

@@ -248,6 +248,10 @@ typedef struct key {
     uint64_t v;          /* integers and pointers */
     char *s;             /* strings (owned) */
     size_t slen;
+    int is_val;          /* any other comparable value in memory (a struct, an array, a float, a bool, an
+                          * interface): compared with the map's keys as Go compares them */
+    uint64_t addr;
+    pv_tref type;
 } key;
 
 static int string_at(ev *E, int k, uint64_t addr, char **s, size_t *len)
@@ -303,9 +307,144 @@ static int key_of(ev *E, int k, key *out)
         return read_int(E, k, v.addr, ti.size, ti.kind, &out->v);
     if (is_ptrkind(ti.kind))
         return word(E, k, v.addr, &out->v);
+    switch (ti.kind) {
+    case GH_KIND_BOOL:
+    case GH_KIND_FLOAT32:
+    case GH_KIND_FLOAT64:
+    case GH_KIND_COMPLEX64:
+    case GH_KIND_COMPLEX128:
+    case GH_KIND_ARRAY:
+    case GH_KIND_STRUCT:
+    case GH_KIND_INTERFACE:
+        out->is_val = 1;
+        out->addr = v.addr;
+        out->type = pv_type_norm(E->env->c, v.type);
+        return GH_OK;
+    default:
+        break;
+    }
     char tmp[128];
-    return gh_errorf(E->err, GH_EARG, "%.*s: a %s is no index or key (numbers, strings and pointers are)", TXT(E, k),
-                     tname(E, v.type, tmp, sizeof tmp));
+    return gh_errorf(E->err, GH_EARG, "%.*s: a %s is no index or key (numbers, strings, pointers and comparable "
+                     "values in memory are)", TXT(E, k), tname(E, v.type, tmp, sizeof tmp));
+}
+
+#define MAX_KEY_DEPTH 32              /* nesting of a key's type compared */
+#define MAX_KEY_BYTES (UINT64_C(1) << 20) /* bytes of one key compared */
+
+static int same_type(pv_tref a, pv_tref b) { return a.rt ? a.rt == b.rt : !b.rt && a.die == b.die; }
+
+/* Two values of type t, at a and b, equal as Go's == says: floats by value
+ * (+0 == -0, NaN never), strings by bytes, structs field by field (blank
+ * fields left out), arrays element by element, interfaces by dynamic type
+ * and value. 1 equal, 0 not, -1 unreadable or not comparable. */
+static int equal_at(ev *E, pv_tref t, uint64_t a, uint64_t b, int depth)
+{
+    const gh_target *tgt = tg(E);
+    pv_tinfo ti;
+    if (depth > MAX_KEY_DEPTH || pv_type_info(E->env->c, t, &ti) || ti.size > MAX_KEY_BYTES)
+        return -1;
+    switch (ti.kind) {
+    case GH_KIND_FLOAT32: {
+        float x, y;
+        if (gh_read(tgt, a, &x, 4, NULL) || gh_read(tgt, b, &y, 4, NULL))
+            return -1;
+        return x == y;
+    }
+    case GH_KIND_FLOAT64: {
+        double x, y;
+        if (gh_read(tgt, a, &x, 8, NULL) || gh_read(tgt, b, &y, 8, NULL))
+            return -1;
+        return x == y;
+    }
+    case GH_KIND_COMPLEX64:
+    case GH_KIND_COMPLEX128: {
+        pv_tref part = {gh_types_by_name(E->env->c->ty, ti.kind == GH_KIND_COMPLEX64 ? "float32" : "float64"), 0};
+        if (!part.rt)
+            return -1;
+        int re = equal_at(E, part, a, b, depth + 1);
+        return re != 1 ? re : equal_at(E, part, a + ti.size / 2, b + ti.size / 2, depth + 1);
+    }
+    case GH_KIND_STRING: {
+        uint64_t pa, la, pb, lb;
+        if (gh_read_u64(tgt, a, &pa, NULL) || gh_read_u64(tgt, a + 8, &la, NULL) || gh_read_u64(tgt, b, &pb, NULL) ||
+            gh_read_u64(tgt, b + 8, &lb, NULL))
+            return -1;
+        if (la != lb)
+            return 0;
+        if (la > MAX_KEY_STRING)
+            return -1;
+        char x[256], y[256];
+        for (uint64_t o = 0; o < la; o += sizeof x) {
+            size_t c = la - o < sizeof x ? (size_t)(la - o) : sizeof x;
+            if (gh_read(tgt, pa + o, x, c, NULL) || gh_read(tgt, pb + o, y, c, NULL))
+                return -1;
+            if (memcmp(x, y, c))
+                return 0;
+        }
+        return 1;
+    }
+    case GH_KIND_ARRAY: {
+        pv_tinfo ei;
+        if (!ti.len)
+            return 1;
+        if (pv_type_info(E->env->c, ti.elem, &ei) || !ei.size || ti.len > MAX_KEY_BYTES / ei.size)
+            return -1;
+        for (uint64_t i = 0; i < ti.len; i++) {
+            int r = equal_at(E, ti.elem, a + i * ei.size, b + i * ei.size, depth + 1);
+            if (r != 1)
+                return r;
+        }
+        return 1;
+    }
+    case GH_KIND_STRUCT:
+        for (uint32_t i = 0; i < ti.nfields; i++) {
+            char name[128];
+            pv_tref ft;
+            uint64_t off;
+            if (pv_type_field(E->env->c, t, i, name, sizeof name, &ft, &off))
+                return -1;
+            if (!strcmp(name, "_"))
+                continue; /* Go's == leaves blank fields out */
+            int r = equal_at(E, ft, a + off, b + off, depth + 1);
+            if (r != 1)
+                return r;
+        }
+        return 1;
+    case GH_KIND_INTERFACE: {
+        uint64_t ta, tb, da, db;
+        if (gh_read_u64(tgt, a, &ta, NULL) || gh_read_u64(tgt, b, &tb, NULL) ||
+            gh_read_u64(tgt, a + 8, &da, NULL) || gh_read_u64(tgt, b + 8, &db, NULL))
+            return -1;
+        if (ta != tb) /* the type words (or itabs, one per dynamic type of an interface type) differ */
+            return 0;
+        if (!ta)
+            return 1; /* both nil */
+        uint64_t dyn = ta;
+        if (!ti.iface_empty && gh_read_u64(tgt, ta + 8, &dyn, NULL)) /* itab.Type */
+            return -1;
+        pv_tinfo di;
+        pv_tref dt = {dyn, 0};
+        if (pv_type_info(E->env->c, dt, &di))
+            return -1;
+        if (di.direct)
+            return da == db;
+        return equal_at(E, dt, da, db, depth + 1);
+    }
+    case GH_KIND_BOOL:
+    case GH_KIND_POINTER:
+    case GH_KIND_UNSAFEPOINTER:
+    case GH_KIND_CHAN:
+    default:
+        if (is_intkind(ti.kind) || is_ptrkind(ti.kind) || ti.kind == GH_KIND_BOOL) {
+            if (ti.kind == GH_KIND_FUNC || ti.size == 0 || ti.size > 8)
+                return -1;
+            uint8_t x[8], y[8];
+            if (gh_read(tgt, a, x, ti.size, NULL) || gh_read(tgt, b, y, ti.size, NULL))
+                return -1;
+            return !memcmp(x, y, ti.size);
+        }
+        return -1; /* maps, slices, funcs: not comparable */
+    }
 }
 
 typedef struct mfind {
@@ -313,6 +452,7 @@ typedef struct mfind {
     int k;
     const key *want;
     pv_tinfo kt;
+    pv_tref ktype;
     uint64_t found, elem_addr;
     int failed;
 } mfind;
@@ -321,7 +461,13 @@ static int match(void *ctx, uint64_t ka, uint64_t va)
 {
     mfind *m = ctx;
     const gh_target *t = tg(m->E);
-    if (m->want->is_str) {
+    if (m->want->is_val) {
+        int r = equal_at(m->E, m->ktype, ka, m->want->addr, 0);
+        if (r < 0)
+            m->failed = 1;
+        if (r != 1)
+            return 0;
+    } else if (m->want->is_str) {
         uint64_t p, l;
         if (gh_read_u64(t, ka, &p, NULL) || gh_read_u64(t, ka + 8, &l, NULL) || l != m->want->slen)
             return 0;
@@ -371,10 +517,16 @@ static int map_index(ev *E, int k, gh_xval *v, const pv_tinfo *mi, int kk)
     if (rc)
         return rc;
     int a = E->e->n[k].a;
-    if (!want.is_str && kt.kind != GH_KIND_STRING && !is_intkind(kt.kind) && !is_ptrkind(kt.kind)) {
+    if (want.is_val && !same_type(want.type, pv_type_norm(E->env->c, mi->key))) {
+        char have[128]; /* copied: a name may live in a buffer the next one reuses */
+        snprintf(have, sizeof have, "%s", tname(E, want.type, tmp, sizeof tmp));
+        return gh_errorf(E->err, GH_EARG, "%.*s: the key %.*s is a %s, not a %s", TXT(E, k), TXT(E, kk), have,
+                         tname(E, mi->key, tmp, sizeof tmp));
+    }
+    if (!want.is_val && kt.kind != GH_KIND_STRING && !is_intkind(kt.kind) && !is_ptrkind(kt.kind)) {
         free(want.s);
-        return gh_errorf(E->err, GH_EUNSUPP, "%.*s: keys of type %s cannot be looked up (string, integer and pointer keys can)",
-                         TXT(E, k), tname(E, mi->key, tmp, sizeof tmp));
+        return gh_errorf(E->err, GH_EUNSUPP, "%.*s: a %s key is looked up by a value of its type in memory, not by "
+                         "%.*s", TXT(E, k), tname(E, mi->key, tmp, sizeof tmp), TXT(E, kk));
     }
     if (want.is_str != (kt.kind == GH_KIND_STRING)) {
         free(want.s);
@@ -390,7 +542,7 @@ static int map_index(ev *E, int k, gh_xval *v, const pv_tinfo *mi, int kk)
         free(want.s);
         return gh_errorf(E->err, GH_ENOENT, "no key %.*s in %.*s (a nil map)", TXT(E, kk), TXT(E, a));
     }
-    mfind m = {.E = E, .k = k, .want = &want, .kt = kt};
+    mfind m = {.E = E, .k = k, .want = &want, .kt = kt, .ktype = pv_type_norm(E->env->c, mi->key)};
     uint64_t kd, ed;
     char why[256];
     if (pv_map_each(E->env->c, mi->rt, hdr, match, &m, &kd, &ed, why, sizeof why)) {
@@ -398,6 +550,9 @@ static int map_index(ev *E, int k, gh_xval *v, const pv_tinfo *mi, int kk)
         return gh_errorf(E->err, GH_EFORMAT, "%.*s: %s", TXT(E, a), why);
     }
     free(want.s);
+    if (!m.found && m.failed)
+        return gh_errorf(E->err, GH_EMEM, "%.*s: a key of the map could not be read or compared with %.*s", TXT(E, a),
+                         TXT(E, kk));
     if (!m.found)
         return gh_errorf(E->err, GH_ENOENT, "no key %.*s in %.*s", TXT(E, kk), TXT(E, a));
     *v = (gh_xval){GX_V_MEM, 0, m.elem_addr, 0, {ed, 0}};
@@ -446,7 +601,7 @@ static int index_(ev *E, int k, gh_xval *v)
     if ((rc = key_of(E, n->b, &i)))
         return rc;
     free(i.s);
-    if (i.is_str)
+    if (i.is_str || i.is_val)
         return gh_errorf(E->err, GH_EARG, "%.*s: the index %.*s is not a number", TXT(E, k), TXT(E, n->b));
     int neg = E->e->n[n->b].op == GX_NUM && E->e->n[n->b].neg && E->e->n[n->b].num;
     if (neg || i.v >= len)

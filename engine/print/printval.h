@@ -139,8 +139,10 @@ int pv_map_each(pv_ctx *c, uint64_t maptype, uint64_t hdr, pv_map_fn fn, void *c
  * group, or array of them, at obj, of bucket or group descriptor group)
  * into k: 1 when word is in a slot's elem (*is_key 0) or key (*is_key 1),
  * 0 when the layout does not say or the key is unreadable. Keys stored out
- * of line are given as the pointer in the slot. */
-int pv_map_slot_key(pv_ctx *c, uint64_t group, uint64_t obj, uint64_t word, pv_node *k, int *is_key);
+ * of line (over 128 bytes) are given as the pointer in the slot, with
+ * *out_of_line 1 (out_of_line may be NULL). */
+int pv_map_slot_key(pv_ctx *c, uint64_t group, uint64_t obj, uint64_t word, pv_node *k, int *is_key,
+                    int *out_of_line);
 
 /* --- rendering (printval_out.c) --- */
 

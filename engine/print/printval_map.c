@@ -190,7 +190,8 @@ static void entry(mwalk *w, uint64_t group, uint64_t i)
         w->done = 1;
 }
 
-int pv_map_slot_key(pv_ctx *c, uint64_t group, uint64_t obj, uint64_t word, pv_node *k, int *is_key)
+int pv_map_slot_key(pv_ctx *c, uint64_t group, uint64_t obj, uint64_t word, pv_node *k, int *is_key,
+                    int *out_of_line)
 {
     glayout L;
     const char *why;
@@ -213,6 +214,14 @@ int pv_map_slot_key(pv_ctx *c, uint64_t group, uint64_t obj, uint64_t word, pv_n
         return 0;
     }
     mwalk w = {.c = c, .n = k, .L = L, .depth = 0};
+    if (out_of_line) {
+        /* A key over 128 bytes sits behind a *K slot in the runtime's group;
+         * the group's name (map.group[K]V, map.bucket[K]V) still says K,
+         * where a pointer key says *K. */
+        char tmp[256];
+        const char *gn = pv_type_name(c, (pv_tref){group, 0}, tmp, sizeof tmp), *open = gn ? strchr(gn, '[') : NULL;
+        *out_of_line = L.key_ind || (ki && ki->r.kind == GH_KIND_POINTER && open && open[1] != '*');
+    }
     slot_value(&w, k, L.key, L.key_ind, base + L.key_off + slot * L.key_stride);
     return k->kind != PV_ERROR;
 }

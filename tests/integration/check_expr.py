@@ -11,6 +11,8 @@ stopped):
   .Payload (demo), main.Small["s2"], main.Nested["outer-3"][7],
   main.ByPtr[main.KeyOf] (maps) reach their sentinels, on Swiss and classic
   maps alike;
+- struct keys (maps): main.BigKeys[*(*main.BigKey)(k)] for every key k stored
+  in it gives the Tag the program made for it (N from the key's Code);
 - errors are the one-line messages the documentation gives.
 """
 import json
@@ -18,7 +20,8 @@ import os
 import re
 import subprocess
 
-COMP = r'(?:\.[A-Za-z_]\w*|\[-?\d+\]|\["(?:[^"\\]|\\.)*"\]|\.\((?:[^()]|\([^()]*\))+\))'
+COMP = (r'(?:\.[A-Za-z_]\w*|\[-?\d+\]|\["(?:[^"\\]|\\.)*"\]|\.\((?:[^()]|\([^()]*\))+\)'
+        r'|\[\*?\(\*[\w./*]+\)\(0x[0-9a-f]+\)\])')  # also map keys as (*K)(0x...) and, out of line, *(*K)(0x...)
 SIMPLE_HOP = re.compile(r'^%s+$' % COMP)
 ROOT_HOP = re.compile(r'^\*?[A-Za-z_][\w/.-]*\.[A-Za-z_]\w*%s*$' % COMP)
 
@@ -154,6 +157,23 @@ def check_expr(d, m, goheap, named=True):
     nfields = sum(len(s.get("fields") or {}) for s in sentinels)
     if named and m.get("program") in ("demo", "maps"):
         assert built, "no expression by construction for %s" % m.get("program")
+    # Struct keys (maps): main.BigKeys[k] for every main.BigKey k stored in it
+    # (each key is stored out of line: a heap object of its own), through a
+    # value of the key type in memory; bigKey(i) has Code[j] = i*100 + j and
+    # maps to &Tag{N: i}.
+    nstruct = 0
+    if named and m.get("program") == "maps":
+        keys = run(goheap, d, ["objects --type %s --json --limit 1000" % quote("^main.BigKey$")])[0][0]["objects"]
+        cmds = []
+        for k in keys:
+            cmds += ["print %s --json" % quote("(*main.BigKey)(%s).Code[1]" % k["addr"]),
+                     "print %s --json" % quote("main.BigKeys[*(*main.BigKey)(%s)].N" % k["addr"])]
+        docs, errs = run(goheap, d, cmds)
+        assert not errs and len(docs) == len(cmds), "struct keys: %r" % errs[:3]
+        got = [(docs[2 * i]["value"], docs[2 * i + 1]["value"]) for i in range(len(keys))]
+        assert len(keys) == 30 and all((c - 1) // 100 == n for c, n in got) and \
+            sorted(n for _, n in got) == list(range(30)), "struct keys: (Code[1], N) %r" % got[:5]
+        nstruct = len(keys)
     # 3. errors, one line each
     errors = [("whatis main.nosuch", "goheap: whatis: main.nosuch: no such global"),
               ("whatis %s" % quote("$rsp"),
@@ -179,11 +199,15 @@ def check_expr(d, m, goheap, named=True):
                     "goheap: whatis: main.Iface.(*main.Named): main.Iface holds *main.IfaceObj, not *main.Named")]
     if named and m.get("program") == "maps":
         errors += [("whatis %s" % quote('main.Nested["outer-3"][100000]'),
-                    'goheap: whatis: no key 100000 in main.Nested["outer-3"]')]
+                    'goheap: whatis: no key 100000 in main.Nested["outer-3"]'),
+                   ("whatis %s" % quote("main.BigKeys[5]"),
+                    "goheap: whatis: main.BigKeys[5]: a main.BigKey key is looked up by a value of its type in "
+                    "memory, not by 5")]
     errors += nils
     _, errs = run(goheap, d, [c for c, _ in errors])
     assert errs == [w for _, w in errors], "errors: %r, want %r" % (
         [e for e, (_, w) in zip(errs, errors) if e != w][:3], [w for e, (_, w) in zip(errs, errors) if e != w][:3])
     return "%d sentinels by (*T)(addr), %d by their full type name (the short one refused), %d fields; %d Go-terms paths and %d expressions by construction reach " \
-           "the manifest's addresses; %d one-line errors" % (
-               len(sentinels) - nfull, nfull, nfields, len(paths), len(by_construction(m, sentinels)) if named else 0, len(errors))
+           "the manifest's addresses; %d struct keys; %d one-line errors" % (
+               len(sentinels) - nfull, nfull, nfields, len(paths), len(by_construction(m, sentinels)) if named else 0,
+               nstruct, len(errors))
