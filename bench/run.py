@@ -19,6 +19,10 @@ Go release of corpus/versions, dumps its core under BUILD/bench/<items>/
 - a one-shot `top` (the dominator tree's phase, its peak RSS and what it
   adds per object over heap's) and a one-shot `heap --retained`;
 - with --debuggers, the first go-heap in lldb and in gdb on the same core;
+- the yardstick: the Go runtime's own collector on the same heap (the
+  program run with SERVICE_GCREF=1, best of three forced collections, wall
+  and CPU on every core). It marks with every type known exactly and
+  nothing to name; goheap's `heap` is compared with it;
 - with --live, the same program held live (SERVICE_HOLD=1, the same item
   count) and read in place: `goheap --pid PID heap`, and with --debuggers
   lldb's and gdb's attach and first go-heap; each against the core's heap
@@ -128,6 +132,18 @@ def stats(stderr):
     return out
 
 
+def gc_reference(d):
+    """The runtime's own collector on the same heap: best of three forced
+    collections (wall s, its CPU s), the objects it held."""
+    man = json.load(open(os.path.join(d, "manifest.json")))
+    p = subprocess.run([os.path.join(d, "exe")], capture_output=True, text=True, check=True,
+                       env=dict(os.environ, SERVICE_GCREF="1", SERVICE_ITEMS=str(man["items"])))
+    gc = json.loads(p.stdout.splitlines()[-1])
+    best = min(range(len(gc["gc_wall_s"])), key=lambda i: gc["gc_wall_s"][i])
+    return {"gc_wall_s": gc["gc_wall_s"][best], "gc_cpu_s": gc["gc_cpu_s"][best], "gc_objects": gc["objects"],
+            "gc_procs": gc["gomaxprocs"]}
+
+
 def measure(goheap, d, debuggers):
     core, exe = os.path.join(d, "core"), os.path.join(d, "exe")
     man = json.load(open(os.path.join(d, "manifest.json")))
@@ -145,6 +161,7 @@ def measure(goheap, d, debuggers):
     r["rss_per_object"] = rss / heap["objects"]
     r["over_core_per_object"] = (rss - r["core_bytes"]) / heap["objects"]
     r["x_seq_read"] = wall / r["seq_read_s"]
+    r.update(gc_reference(d))
     objs = json.loads(subprocess.run([goheap, "--exe", exe, core, "objects", "--type", "^main.Item$", "--limit", "1",
                                       "--json"], capture_output=True, text=True, check=True).stdout)
     addr = objs["objects"][0]["addr"]
@@ -266,6 +283,14 @@ def table(results):
         if "lldb_s" in r or "gdb_s" in r:
             row += " %.2f s | %.2f s |" % (r.get("lldb_s", 0), r.get("gdb_s", 0))
         lines.append(row)
+    lines += ["", "| objects | seq. read | runtime GC: wall / CPU | GC CPU ns/object | GC × read | goheap heap: wall / "
+              "CPU | goheap × GC wall | goheap CPU × GC CPU |", "|" + "---|" * 8]
+    for r in results:
+        cpu = r["phases"].get("total", (r["heap_s"], r["heap_s"]))[1]
+        lines.append("| %.1f M | %.2f s | %.2f / %.2f s | %.0f | %.1f× | %.2f / %.2f s | %.1f× | %.1f× |" % (
+            r["objects"] / 1e6, r["seq_read_s"], r["gc_wall_s"], r["gc_cpu_s"], 1e9 * r["gc_cpu_s"] / r["gc_objects"],
+            r["gc_wall_s"] / r["seq_read_s"], r["heap_s"], cpu, r["heap_s"] / r["gc_wall_s"],
+            cpu / r["gc_cpu_s"]))
     lines += ["", "| objects | heap, saving the index | index file | heap from the index | its peak RSS | one-shot paths "
               "from the index | top, saving the tree | top from the index | lldb from the index | gdb from the index |",
               "|" + "---|" * 10]

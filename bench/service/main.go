@@ -8,7 +8,9 @@
 //
 // It prints one JSON line of what it holds (exact counts by construction)
 // and aborts, dumping a core (ulimit -c unlimited); with SERVICE_HOLD=1 it
-// waits instead, for a live session, until its stdin closes.
+// waits instead, for a live session, until its stdin closes. With
+// SERVICE_GCREF=1 it times the Go runtime's own collector on that heap
+// instead (bench/run.py's yardstick) and exits.
 package main
 
 import (
@@ -18,8 +20,10 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"syscall"
+	"time"
 )
 
 type Node struct {
@@ -111,6 +115,10 @@ func main() {
 	}
 	runtime.GC()
 	debug.SetGCPercent(-1)
+	if os.Getenv("SERVICE_GCREF") == "1" {
+		gcReference(items)
+		return
+	}
 	out, _ := json.Marshal(map[string]any{
 		"go":      runtime.Version(),
 		"program": "service",
@@ -131,4 +139,26 @@ func main() {
 	runtime.LockOSThread()
 	syscall.Tgkill(syscall.Getpid(), syscall.Gettid(), syscall.SIGABRT)
 	select {}
+}
+
+// gcReference prints one JSON line: the wall and CPU seconds of three
+// forced collections of the heap just built (the runtime marks every live
+// object, on every P), and how many objects it holds.
+func gcReference(items int) {
+	ss := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/gc/heap/objects:objects"}}
+	var wall, cpu []float64
+	for r := 0; r < 3; r++ {
+		metrics.Read(ss)
+		before := ss[0].Value.Float64()
+		t0 := time.Now()
+		runtime.GC()
+		wall = append(wall, time.Since(t0).Seconds())
+		metrics.Read(ss)
+		cpu = append(cpu, ss[0].Value.Float64()-before)
+	}
+	out, _ := json.Marshal(map[string]any{
+		"go": runtime.Version(), "items": items, "gomaxprocs": runtime.GOMAXPROCS(0),
+		"objects": ss[1].Value.Uint64(), "gc_wall_s": wall, "gc_cpu_s": cpu,
+	})
+	fmt.Println(string(out))
 }
