@@ -183,6 +183,12 @@ static void help_one(const gh_command *c, const char *p, gh_out *out)
             name_commands(c->opts[j].help, p, help, sizeof help);
             gh_printf(out, "  %-16s %s\n", c->opts[j].name, help);
         }
+        if (c->addr_arg) { /* common_opts takes it out before the command's own */
+            char help[512];
+            name_commands("a lone name in ADDR is a local of goroutine G's frame F: a function (main.worker) or the "
+                          "frame's number as its backtrace lists it (see goroutine)", p, help, sizeof help);
+            gh_printf(out, "  %-16s %s\n", "--frame G:F", help);
+        }
     }
     if (c->example)
         gh_printf(out, "\nexample:\n  %s%s\n", p, c->example);
@@ -204,17 +210,57 @@ int gh_command_help(const char *name, gh_out *out, gh_err *err)
     return GH_OK;
 }
 
+/* The options every command takes, taken out of argv into args (256 of
+ * them): --full-names, and --frame GOROUTINE:FRAME for a command with an
+ * address argument. Returns -1 (err set) on a bad one, else their count. */
+static int common_opts(const gh_command *c, int argc, char **argv, char **args, int *full, const char **frame,
+                       gh_err *err)
+{
+    int n = 0;
+    *full = 0;
+    *frame = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (i && !strcmp(argv[i], "--full-names")) {
+            *full = 1;
+            continue;
+        }
+        if (i && c && c->addr_arg && (!strcmp(argv[i], "--frame") || !strncmp(argv[i], "--frame=", 8))) {
+            if (argv[i][7] == '=')
+                *frame = argv[i] + 8;
+            else if (i + 1 < argc)
+                *frame = argv[++i];
+            else
+                return gh_errorf(err, GH_EARG, "%s: option --frame needs a value (GOROUTINE:FRAME)", argv[0]), -1;
+            continue;
+        }
+        if (n == 256)
+            return gh_errorf(err, GH_EARG, "%s: too many arguments", argv[0]), -1;
+        args[n++] = argv[i];
+    }
+    return n;
+}
+
 int gh_command_debugger_arg(int argc, char **argv)
 {
     const gh_command *c = argc > 0 ? find(argv[0]) : NULL;
     gh_args a;
-    if (!c || !c->addr_arg || parse(c, argc, argv, &a, NULL) || a.npos < 1)
+    char *args[256];
+    int full;
+    const char *frame;
+    int n = c ? common_opts(c, argc, argv, args, &full, &frame, NULL) : -1;
+    if (!c || !c->addr_arg || n < 0 || parse(c, n, args, &a, NULL) || a.npos < 1)
         return -1;
     uint64_t v;
     gh_expr *e = NULL;
-    if (gh_expr_number(a.pos[0], &v) || gh_expr_parse(a.pos[0], &e, NULL) == GH_OK) {
-        gh_expr_free(e);
+    if (gh_expr_number(a.pos[0], &v))
         return -1; /* goheap's own */
+    if (gh_expr_parse(a.pos[0], &e, NULL) == GH_OK) {
+        /* A local is goheap's when --frame names its frame, else the
+         * debugger's (a C local, or a Go one gdb knows). */
+        int debuggers = gh_expr_uses_local(e) && !frame;
+        gh_expr_free(e);
+        if (!debuggers)
+            return -1;
     }
     for (int i = 1; i < argc; i++)
         if (argv[i] == a.pos[0])
@@ -235,18 +281,14 @@ int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_err *er
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return gh_command_help(argv[0], out, err);
     /* --full-names, which every command takes: type names with their import
-     * paths in text (JSON always has both). */
+     * paths in text (JSON always has both); --frame, which names the frame
+     * an address argument's locals are in. */
     char *args[256];
-    int n = 0, full = 0;
-    for (int i = 0; i < argc; i++) {
-        if (i && !strcmp(argv[i], "--full-names")) {
-            full = 1;
-            continue;
-        }
-        if (n == (int)(sizeof args / sizeof *args))
-            return gh_errorf(err, GH_EARG, "%s: too many arguments", argv[0]);
-        args[n++] = argv[i];
-    }
+    int full;
+    const char *frame;
+    int n = common_opts(c, argc, argv, args, &full, &frame, err);
+    if (n < 0)
+        return err ? err->code : GH_EARG;
     argc = n;
     argv = args;
     gh_args a;
@@ -256,12 +298,14 @@ int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_err *er
         return rc;
     int was_full = s->full_names;
     s->full_names |= full;
+    s->frame = frame;
     /* The command's own time: all of it but the model phases it caused. */
     gh_clock c0 = gh_clock_now(), before = {0}, after = {0};
     for (int k = 0; k < GH_PHASE_COMMAND; k++)
         before.wall += s->phase[k].wall, before.cpu += s->phase[k].cpu;
     rc = c->run(s, &a, out, err);
     s->full_names = was_full;
+    s->frame = NULL;
     for (int k = 0; k < GH_PHASE_COMMAND; k++)
         after.wall += s->phase[k].wall, after.cpu += s->phase[k].cpu;
     gh_clock_add(&s->phase[GH_PHASE_COMMAND], c0);

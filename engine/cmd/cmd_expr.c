@@ -5,6 +5,68 @@
 
 #include "cmd/cmd.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "goroutine/goroutine.h"
+#include "goroutine/unwind.h"
+
+/* The frame --frame GOROUTINE:FRAME names, FRAME being a frame's number as
+ * `goroutine GOROUTINE` lists them (0 the innermost, inlined calls counted)
+ * or a function's name (its innermost frame): where its locals are, and the
+ * stack-resident variables at its pc. *fv is freed by the caller. */
+static int select_frame(gh_session *s, const char *spec, gh_expr_frame *f, gh_framevars **fv, gh_err *err)
+{
+    *fv = NULL;
+    char *end;
+    const char *colon = strchr(spec, ':');
+    unsigned long long goid = strtoull(spec, &end, 10);
+    if (!colon || end != colon || end == spec || !colon[1])
+        return gh_errorf(err, GH_EARG, "--frame %.200s: expected GOROUTINE:FRAME (8:main.worker, or 8:3 for the "
+                         "fourth frame goroutine 8 lists)", spec);
+    const gh_goroutines *gs;
+    int rc = gh_session_goroutines_cached(s, &gs, err);
+    if (rc)
+        return rc;
+    const gh_goroutine *g = gh_goroutine_find(gs, (int64_t)goid);
+    if (!g)
+        return gh_errorf(err, GH_EARG, "--frame %.200s: no live goroutine %llu", spec, goid);
+    if (g->stack_corrupt || !g->nframes)
+        return gh_errorf(err, GH_EFORMAT, "--frame %.200s: goroutine %llu has no frames to read (%s)", spec, goid,
+                         g->stop ? g->stop : "no backtrace");
+    const char *which = colon + 1;
+    size_t i = g->nframes;
+    unsigned long long num = strtoull(which, &end, 10);
+    if (*end == 0 && end != which) {
+        if (num >= g->nframes)
+            return gh_errorf(err, GH_EARG, "--frame %.200s: goroutine %llu has %zu frames (0 to %zu)", spec, goid,
+                             g->nframes, g->nframes - 1);
+        i = (size_t)num;
+    } else {
+        size_t wl = strlen(which);
+        for (i = 0; i < g->nframes; i++) {
+            const char *fn = g->frames[i].function;
+            size_t fl = fn ? strlen(fn) : 0;
+            /* the name as printed, or its tail after an import path's '/' */
+            if (fn && (!strcmp(fn, which) || (fl > wl && fn[fl - wl - 1] == '/' && !strcmp(fn + fl - wl, which))))
+                break;
+        }
+        if (i == g->nframes)
+            return gh_errorf(err, GH_EARG, "--frame %.200s: goroutine %llu has no frame of %.200s (see goroutine "
+                             "%llu)", spec, goid, which, goid);
+    }
+    const gh_frame *fr = &g->frames[i];
+    if (fr->pframe >= g->npframes)
+        return gh_errorf(err, GH_EFORMAT, "--frame %.200s: frame %zu has no physical frame", spec, i);
+    const gh_pframe *pf = &g->pframes[fr->pframe];
+    gh_dwarf *d = s->rt.dwarf ? s->rt.dwarf : gh_exe_dwarf(s->rt.exe);
+    if (!d || !(*fv = gh_framevars_new(d, s->rt.bias)))
+        return gh_errorf(err, GH_ENOENT, "--frame %.200s: the executable has no DWARF: its locals are not known", spec);
+    *f = (gh_expr_frame){.function = fr->function ? fr->function : "?", .fp = pf->fp};
+    gh_framevars_at(*fv, gh_pframe_sympc(pf), &f->vars, &f->nvars);
+    return GH_OK;
+}
+
 /* Evaluates text with type table ty (NULL: a table of its own, so reading
  * globals needs no object graph); addr set: also the address it gives. */
 static int eval(gh_session *s, const char *text, const char *cmd, gh_types *ty, gh_xval *v, uint64_t *addr,
@@ -36,12 +98,23 @@ static int eval(gh_session *s, const char *text, const char *cmd, gh_types *ty, 
     if (gh_session_dwarfvars(s, &dv, NULL))
         dv = NULL;
     pv_ctx c = {.cc = &s->cancel, .ty = ty, .o = {1, 0}};
-    gh_expr_env env = {&c, dv, s->exe, s->rt.bias};
+    gh_expr_env env = {&c, dv, s->exe, s->rt.bias, NULL};
+    gh_expr_frame frame;
+    gh_framevars *fv = NULL;
+    if (s->frame && (rc = select_frame(s, s->frame, &frame, &fv, err))) {
+        gh_err_wrap(err, "%s", cmd);
+        gh_expr_free(e);
+        gh_types_free(own);
+        return rc;
+    }
+    if (s->frame)
+        env.frame = &frame;
     rc = gh_expr_eval(e, &env, v, err);
     if (!rc && addr)
         rc = gh_expr_address(&env, v, text, addr, err);
     if (rc)
         gh_err_wrap(err, "%s", cmd);
+    gh_framevars_free(fv);
     gh_expr_free(e);
     gh_types_free(own);
     return rc;

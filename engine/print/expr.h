@@ -5,11 +5,15 @@
  *   expr    := unary
  *   unary   := '*' unary | '&' unary | '-' NUMBER | postfix
  *   postfix := primary { '.' NAME | '[' expr ']' | '.' '(' TYPE ')' }
- *   primary := NUMBER | STRING | NAME '.' NAME | STRING '.' NAME
+ *   primary := NUMBER | STRING | NAME | NAME '.' NAME | STRING '.' NAME
  *            | '(' '*' TYPE ')' '(' expr ')' | '(' expr ')'
  *
  * A global is package.name (main.sessions) or "import/path".name
- * ("net/http".DefaultClient); a lone NAME is no global (a debugger's local).
+ * ("net/http".DefaultClient); a lone NAME is a local of the frame the
+ * command's --frame names (held), and so is the first name of NAME.NAME
+ * when that frame has a local of that name (held.Items: as in Go, a local
+ * hides a package of its name). Without --frame a lone NAME is an error in
+ * goheap and a debugger's to evaluate inside lldb and gdb.
  * NUMBER is decimal or 0x hex; STRING a Go string literal ("..." with
  * escapes, or `raw`), used as a map key. (*T)(x) makes x a pointer to T,
  * T as Go names it (main.Session, []uint8, map.group[string]*main.Session);
@@ -27,6 +31,7 @@
 #include "base/error.h"
 #include "binary/exe.h"
 #include "dwarf/dwarfvars.h"
+#include "dwarf/framevars.h"
 #include "print/printval.h"
 
 #define GX_MAX_TEXT 4096  /* bytes of one expression */
@@ -37,6 +42,7 @@ typedef enum {
     GX_NUM,    /* num (neg: written with a minus) */
     GX_STR,    /* str, slen: the literal's bytes */
     GX_GLOBAL, /* str: "pkg.name" or "import/path.name"; quoted: the package was a string */
+    GX_LOCAL,  /* str: a lone name, a local of the selected frame */
     GX_FIELD,  /* a.str */
     GX_INDEX,  /* a[b] */
     GX_DEREF,  /* *a */
@@ -68,6 +74,8 @@ int gh_expr_parse(const char *text, gh_expr **out, gh_err *err);
 void gh_expr_free(gh_expr *e);
 /* The tree as an S-expression, for tests: (index (global main.m) (str "k")). */
 void gh_expr_format(const gh_expr *e, char *buf, size_t cap);
+/* Whether e names a local anywhere (a lone NAME). */
+int gh_expr_uses_local(const gh_expr *e);
 /* Whether text is a plain number (decimal or 0x hex), the value in *v. */
 int gh_expr_number(const char *text, uint64_t *v);
 
@@ -87,11 +95,19 @@ typedef struct gh_xval {
 /* What evaluation reads with: c's types (c->g may be NULL), the DWARF
  * variables for typed globals, and the executable's symbols (bias: the load
  * bias) for globals DWARF does not describe. */
+typedef struct gh_expr_frame {
+    const char *function; /* as a traceback prints it, for messages */
+    uint64_t fp;          /* the CFA: its variables are at fp + cfa_off */
+    const gh_fvar *vars;  /* the stack-resident variables at its pc */
+    size_t nvars;
+} gh_expr_frame;
+
 typedef struct gh_expr_env {
     pv_ctx *c;
     gh_dwarf_vars *dv;
     const gh_exe *exe;
     uint64_t bias;
+    const gh_expr_frame *frame; /* locals' frame (--frame), NULL none */
 } gh_expr_env;
 
 int gh_expr_eval(const gh_expr *e, gh_expr_env *env, gh_xval *out, gh_err *err);

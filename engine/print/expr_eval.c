@@ -106,12 +106,69 @@ static int follow(ev *E, int k, gh_xval *v, const char *doing)
     return GH_OK;
 }
 
+/* --- locals ------------------------------------------------------------------------- */
+
+/* The local name[0, len) of the frame --frame named: 1 and *v when it is in
+ * the frame whole, 0 when the frame has no such variable in memory, -1 on
+ * an error (set). The innermost scope's variable of that name wins: the
+ * list runs from the function's own scope inwards. */
+static int local_at(ev *E, int k, const char *name, size_t len, gh_xval *v)
+{
+    const gh_expr_frame *f = E->env->frame;
+    const gh_fvar *whole = NULL, *piece = NULL;
+    for (size_t i = 0; f && i < f->nvars; i++) {
+        const gh_fvar *x = &f->vars[i];
+        if (!x->name || strlen(x->name) != len || memcmp(x->name, name, len))
+            continue;
+        if (x->whole)
+            whole = x;
+        else
+            piece = x;
+    }
+    if (!whole && piece) {
+        gh_errorf(E->err, GH_ENOENT, "%.*s: only a piece of %.*s is in %s's frame at this pc (the rest is in "
+                  "registers)", TXT(E, k), (int)len, name, f->function);
+        return -1;
+    }
+    if (!whole)
+        return 0;
+    *v = (gh_xval){GX_V_MEM, 0, f->fp + (uint64_t)whole->cfa_off, whole->size, {0, whole->type}};
+    if (whole->type)
+        v->type = pv_type_norm(E->env->c, v->type);
+    return 1;
+}
+
+static int local(ev *E, int k, gh_xval *v)
+{
+    const gx_node *n = &E->e->n[k];
+    if (!E->env->frame)
+        return gh_errorf(E->err, GH_EARG, "%s: not a global (a global is package.name); for a local, name its frame: "
+                         "--frame GOROUTINE:FUNCTION", n->str);
+    int r = local_at(E, k, n->str, strlen(n->str), v);
+    if (r < 0)
+        return E->err ? E->err->code : GH_ENOENT;
+    if (!r)
+        return gh_errorf(E->err, GH_ENOENT, "%s: no local %s in %s's frame at this pc (none of that name, or it is in "
+                         "a register there)", n->str, n->str, E->env->frame->function);
+    return GH_OK;
+}
+
+static int select_field(ev *E, int k, int ka, gh_xval *v, const char *name);
+
 /* --- globals ------------------------------------------------------------------------ */
 
 static int global(ev *E, int k, gh_xval *v)
 {
     const gx_node *n = &E->e->n[k];
     gh_dwarf_vars *dv = E->env->dv;
+    const char *dot = strchr(n->str, '.');
+    if (E->env->frame && !n->quoted && dot) { /* held.Items: a local hides a package of its name */
+        int r = local_at(E, k, n->str, (size_t)(dot - n->str), v);
+        if (r < 0)
+            return E->err ? E->err->code : GH_ENOENT;
+        if (r)
+            return select_field(E, k, k, v, dot + 1);
+    }
     const gh_dglobal *hit = NULL, *other = NULL;
     size_t ng = dv ? gh_dwarf_nglobals(dv) : 0, nl = strlen(n->str);
     for (size_t i = 0; i < ng && !hit; i++) {
@@ -217,24 +274,31 @@ static int find_field(ev *E, int k, pv_tref t, uint64_t addr, const char *name, 
 static int field(ev *E, int k, gh_xval *v)
 {
     const gx_node *n = &E->e->n[k];
-    char doing[300];
-    snprintf(doing, sizeof doing, " (selecting .%s)", n->str);
     int rc = eval(E, n->a, v);
-    if (rc || (rc = follow(E, n->a, v, doing)))
+    return rc ? rc : select_field(E, k, n->a, v, n->str);
+}
+
+/* v.name, v being operand ka's value (a struct, or a pointer to one). */
+static int select_field(ev *E, int k, int ka, gh_xval *v, const char *name)
+{
+    char doing[300];
+    snprintf(doing, sizeof doing, " (selecting .%s)", name);
+    int rc = follow(E, ka, v, doing);
+    if (rc)
         return rc;
     pv_tinfo ti;
-    if ((rc = info(E, n->a, v, &ti)))
+    if ((rc = info(E, ka, v, &ti)))
         return rc;
     char tmp[128];
     if (ti.kind != GH_KIND_STRUCT)
         return gh_errorf(E->err, GH_EARG, "%.*s: %s is not a struct", TXT(E, k), tname(E, v->type, tmp, sizeof tmp));
     gh_xval out;
-    int r = find_field(E, k, v->type, v->addr, n->str, 0, &out);
+    int r = find_field(E, k, v->type, v->addr, name, 0, &out);
     if (r < 0)
         return E->err ? E->err->code : GH_EFORMAT;
     if (!r)
         return gh_errorf(E->err, GH_ENOENT, "%.*s: %s has no field %s", TXT(E, k), tname(E, v->type, tmp, sizeof tmp),
-                         n->str);
+                         name);
     *v = out;
     return GH_OK;
 }
@@ -722,6 +786,8 @@ static int eval(ev *E, int k, gh_xval *v)
         return gh_errorf(E->err, GH_EARG, "%.*s: a string is no address (strings are map keys)", TXT(E, k));
     case GX_GLOBAL:
         return global(E, k, v);
+    case GX_LOCAL:
+        return local(E, k, v);
     case GX_FIELD:
         return field(E, k, v);
     case GX_INDEX:

@@ -284,11 +284,12 @@ static int primary(parser *P)
         return fail(P, P->p, c ? "expected a global, a number or '('" : "expected an expression");
     size_t n0 = P->p;
     P->p += l;
-    if (peek(P) != '.' && !P->failed) {
-        P->failed = 1;
-        gh_errorf(P->err, GH_EARG, "%.*s: not a global (a global is package.name; locals need lldb or gdb)", (int)l,
-                  P->s + n0);
-        return -1;
+    if (peek(P) != '.') { /* a lone name: a local of the frame --frame names */
+        int k = node(P, GX_LOCAL, from);
+        if (k < 0 || set_str(P, k, P->s + n0, l))
+            return -1;
+        P->e->n[k].to = n0 + l;
+        return k;
     }
     P->p++;
     skip(P);
@@ -470,6 +471,9 @@ static size_t fmt(const gh_expr *e, int k, char *buf, size_t cap, size_t o)
     case GX_GLOBAL:
         PUT("(global %s)", n->str);
         break;
+    case GX_LOCAL:
+        PUT("(local %s)", n->str);
+        break;
     case GX_FIELD:
         PUT("(field ");
         o = fmt(e, n->a, buf, cap, o);
@@ -500,6 +504,14 @@ static size_t fmt(const gh_expr *e, int k, char *buf, size_t cap, size_t o)
     }
     return o;
 #undef PUT
+}
+
+int gh_expr_uses_local(const gh_expr *e)
+{
+    for (size_t i = 0; i < e->nn; i++)
+        if (e->n[i].op == GX_LOCAL)
+            return 1;
+    return 0;
 }
 
 void gh_expr_format(const gh_expr *e, char *buf, size_t cap)

@@ -67,6 +67,7 @@ typedef struct gh_session {
     char index_dir[512];
     char index_note[900];           /* what the index did, for --stats */
     int full_names;                 /* --full-names: every type by its import path in text (docs/typenames.md) */
+    const char *frame;              /* --frame GOROUTINE:FRAME of the running command: where its locals are, or NULL */
     uint64_t roots_lost_reads;      /* a truncated core: reads of missing bytes while collecting the roots */
 } gh_session;
 

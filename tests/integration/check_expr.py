@@ -13,6 +13,11 @@ stopped):
   maps alike;
 - struct keys (maps): main.BigKeys[*(*main.BigKey)(k)] for every key k stored
   in it gives the Tag the program made for it (N from the key's Code);
+- locals (named cores): the stack variable the manifest says holds a
+  sentinel, through --frame GOROUTINE:FUNCTION and its name, gives the
+  sentinel's address when it holds it directly, and its fields read through
+  it (obj.ID) the manifest's values; a variable holding it further away (a
+  chan) gives the first object of the path from it;
 - errors are the one-line messages the documentation gives.
 """
 import json
@@ -128,7 +133,7 @@ def check_expr(d, m, goheap, named=True):
                 cmds.append("print %s --json" % quote(e))
                 want.append(("value", e, v))
     # 2. Go-terms paths read back
-    paths = []
+    paths, nlocals, nlocals_direct = [], 0, 0
     if named:
         pdocs, perrs = run(goheap, d, ["paths %s --json --max 4" % s["addr"] for s in sentinels])
         assert not perrs and len(pdocs) == len(sentinels), "paths: %r" % perrs[:3]
@@ -141,6 +146,29 @@ def check_expr(d, m, goheap, named=True):
         for e, a in paths + built:
             cmds.append("whatis %s --json" % quote(e))
             want.append(("addr", e, a))
+        # 3. locals: the variable the manifest says holds the sentinel, in
+        # the frame it names, points where the path from it goes first: the
+        # sentinel itself when the variable holds it directly (then its
+        # fields read through the variable too), else the first object on
+        # the way (a chan's hchan).
+        for s, p in zip(sentinels, pdocs):
+            r = s["root"]
+            if r.get("kind") != "stack" or not r.get("variable"):
+                continue
+            first = [q["hops"][0]["addr"] for q in p["paths"] if q["root"].get("variable") == r["variable"] and
+                     q["root"].get("goroutine") == r["goroutine"] and q["hops"]]
+            assert first, "sentinel %s: no path from %s in goroutine %d" % (s["addr"], r["variable"], r["goroutine"])
+            frame = "%d:%s" % (r["goroutine"], r["function"])
+            nlocals += 1
+            cmds.append("whatis --frame %s %s --json" % (frame, r["variable"]))
+            want.append(("addr", "--frame %s %s" % (frame, r["variable"]), first[0]))
+            if int(first[0], 16) != int(s["addr"], 16):
+                continue
+            nlocals_direct += 1
+            for f, v in sorted((s.get("fields") or {}).items()):
+                if v != "<nil>" and not re.fullmatch(r"0x[0-9a-f]+", v):
+                    cmds.append("print %s.%s --frame=%s --json" % (r["variable"], f, frame))
+                    want.append(("value", "--frame %s %s.%s" % (frame, r["variable"], f), v))
     docs, errs = run(goheap, d, cmds)
     assert not errs, "expressions refused: %s" % "; ".join(errs[:4])
     assert len(docs) == len(cmds), "%d answers for %d commands" % (len(docs), len(cmds))
@@ -178,7 +206,11 @@ def check_expr(d, m, goheap, named=True):
     errors = [("whatis main.nosuch", "goheap: whatis: main.nosuch: no such global"),
               ("whatis %s" % quote("$rsp"),
                'goheap: whatis: "$rsp": registers and a debugger\'s variables are evaluated only inside lldb or gdb'),
-              ("paths localvar", "goheap: paths: localvar: not a global (a global is package.name; locals need lldb or gdb)"),
+              ("paths localvar", "goheap: paths: localvar: not a global (a global is package.name); for a local, name "
+               "its frame: --frame GOROUTINE:FUNCTION"),
+              ("whatis --frame 999999:main.main x", "goheap: whatis: --frame 999999:main.main: no live goroutine 999999"),
+              ("whatis --frame 1 x", "goheap: whatis: --frame 1: expected GOROUTINE:FRAME (8:main.worker, or 8:3 for "
+               "the fourth frame goroutine 8 lists)"),
               ("print %s" % quote("(*main.NoSuchType)(0x10)"),
                "goheap: print: (*main.NoSuchType): main.NoSuchType names no type of the program")]
     if named and m.get("program") == "demo":
@@ -203,11 +235,21 @@ def check_expr(d, m, goheap, named=True):
                    ("whatis %s" % quote("main.BigKeys[5]"),
                     "goheap: whatis: main.BigKeys[5]: a main.BigKey key is looked up by a value of its type in "
                     "memory, not by 5")]
+    if named and m.get("program") == "stacks":  # held is main.main's, on goroutine 1
+        assert nlocals == nlocals_direct == 4, "stacks: %d sentinels held by locals (%d directly), want 4" % (
+            nlocals, nlocals_direct)
+        errors += [("whatis --frame 1:main.main nosuch",
+                    "goheap: whatis: nosuch: no local nosuch in main.main's frame at this pc (none of that name, or it "
+                    "is in a register there)"),
+                   ("whatis --frame 1:main.nosuch held",
+                    "goheap: whatis: --frame 1:main.nosuch: goroutine 1 has no frame of main.nosuch (see goroutine 1)"),
+                   ("print --frame 1:main.main held.Nosuch",
+                    "goheap: print: held.Nosuch: main.StackMain has no field Nosuch")]
     errors += nils
     _, errs = run(goheap, d, [c for c, _ in errors])
     assert errs == [w for _, w in errors], "errors: %r, want %r" % (
         [e for e, (_, w) in zip(errs, errors) if e != w][:3], [w for e, (_, w) in zip(errs, errors) if e != w][:3])
     return "%d sentinels by (*T)(addr), %d by their full type name (the short one refused), %d fields; %d Go-terms paths and %d expressions by construction reach " \
-           "the manifest's addresses; %d struct keys; %d one-line errors" % (
+           "the manifest's addresses; %d through the frame's local (%d holding the sentinel itself); %d struct keys; %d one-line errors" % (
                len(sentinels) - nfull, nfull, nfields, len(paths), len(by_construction(m, sentinels)) if named else 0,
-               nstruct, len(errors))
+               nlocals, nlocals_direct, nstruct, len(errors))

@@ -547,6 +547,25 @@ def check_expressions(d):
         "main.sessions[\"%s\"] and main.config = manifest; gdb's and goheap's errors" % (rsp, sig, user)
 
 
+def check_frame_locals(d):
+    """Go locals of any goroutine's frame through --frame (gdb's own frame
+    command reaches only threads' goroutines): every object a stack variable
+    holds (the manifest's sentinels), by its variable's name."""
+    m = load_manifest(d)
+    held = [s for s in m["sentinels"] if s["root"].get("kind") == "stack" and s["root"].get("variable")]
+    assert len(held) == 4, "stacks: %d sentinels held by locals" % len(held)
+    cmds = ["go-whatis --frame %d:%s %s --json" % (s["root"]["goroutine"], s["root"]["function"],
+                                                    s["root"]["variable"]) for s in held]
+    out, _ = gdb(cmds, [os.path.join(d, "exe"), os.path.join(d, "core")])
+    bad = []
+    for i, (c, s) in enumerate(zip(cmds, held)):
+        got = int(json_of(body(out[i]), c)["addr"], 16)
+        if got != int(s["addr"], 16):
+            bad.append("%s: %#x, manifest %s" % (c, got, s["addr"]))
+    assert not bad, "; ".join(bad)
+    return "%d objects held by locals, by --frame G:FUNCTION and the variable" % len(held)
+
+
 def check_engine_args(d):
     """Quoted arguments with blanks and regular expressions, as a user types
     them, select what the manifest says (the CLI given the same words agrees)."""
@@ -881,6 +900,9 @@ def main():
             check("expressions: gdb's registers, variables and locals, goheap's own (%s)" % os.path.basename(
                 os.path.dirname(e)), check_expressions, e)
         check("quoted and regular-expression arguments select what the manifest says", check_engine_args, d)
+        stacks = os.path.join(os.path.dirname(d), "stacks")
+        if os.path.exists(os.path.join(stacks, "core")):
+            check("Go locals of any goroutine's frame with --frame", check_frame_locals, stacks)
         check("help go-..., apropos go-", check_help, d)
         check("Ctrl-C stops a command, gdb goes on", check_interrupt, d)
         check("the helper is in gdb's session and ends with it", check_helper_with_gdb, d)

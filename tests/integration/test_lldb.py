@@ -587,6 +587,44 @@ def check_expressions(d):
         rsp, rip, user, len(errs))
 
 
+def check_frame_locals(d):
+    """Go locals in lldb (which has none of its own) through --frame: every
+    object a stack variable holds (the manifest's sentinels) by its
+    variable's name, and a field through it; without --frame the name is
+    lldb's, and its error is lldb's."""
+    m = run.load_manifest(d)
+    held = [s for s in m["sentinels"] if s["root"].get("kind") == "stack" and s["root"].get("variable")]
+    assert len(held) == 4, "stacks: %d sentinels held by locals" % len(held)
+    cmds = ["target create %s --core %s" % (os.path.join(d, "exe"), os.path.join(d, "core"))]
+    want = {}
+    for s in held:
+        r = s["root"]
+        c = "go-whatis --frame %d:%s %s --json" % (r["goroutine"], r["function"], r["variable"])
+        cmds.append(c)
+        want[c] = int(s["addr"], 16)
+    main = next(s for s in held if s["root"]["function"] == "main.main")
+    cmds += ["go-print --frame=1:main.main %s.ID --json" % main["root"]["variable"], "go-whatis held"]
+    out, _ = lldb(cmds, batch=False)
+    parts = re.split(r"^\(lldb\) (.*)$", out, flags=re.M)
+    said = {cmd: [l for l in text.splitlines() if l.strip() and not l.startswith("warning:")]
+            for cmd, text in zip(parts[1::2], parts[2::2])}
+    bad = []
+    for c, a in want.items():
+        docs = [json.loads(l) for l in said[c] if l.startswith("{")]
+        if len(docs) != 1 or int(docs[0]["addr"], 16) != a:
+            bad.append("%s: %r, manifest %#x" % (c, said[c][:2], a))
+    c = cmds[-2]
+    docs = [json.loads(l) for l in said[c] if l.startswith("{")]
+    if len(docs) != 1 or str(docs[0]["value"]) != main["fields"]["ID"]:
+        bad.append("%s: %r, manifest %s" % (c, said[c][:2], main["fields"]["ID"]))
+    if said["go-whatis held"] != ["error: go-whatis: held: not a goheap expression, and lldb: use of undeclared "
+                                  "identifier 'held'"]:
+        bad.append("go-whatis held: %r" % said["go-whatis held"])
+    assert not bad, "; ".join(bad)
+    return "%d objects held by locals, by --frame G:FUNCTION and the variable; held.ID = %s; without --frame, lldb's" % (
+        len(held), main["fields"]["ID"])
+
+
 def check_exited(d):
     """After the program exited, a command says so in one line."""
     out_file = os.path.join(BUILD, "lldb-exited-%s.txt" % os.path.basename(d))
@@ -734,6 +772,8 @@ def main():
         if version in (versions[0], versions[-1]):
             run.check("%s demo core: expressions, lldb's registers and $0, goheap's own" % version,
                       check_expressions, by["demo"])
+            run.check("%s stacks core: Go locals of any goroutine's frame with --frame" % version,
+                      check_frame_locals, by["stacks"])
             run.check("%s bad inputs: one error line each, lldb goes on" % version, check_bad_inputs, by["demo"],
                       by["retained"])
         for sbapi in (False, True):

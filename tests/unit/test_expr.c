@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "goheap/command.h"
 #include "print/expr.h"
 #include "tests.h"
 
@@ -70,6 +71,10 @@ static void accepts(void **state)
     tree_is("main.Ünïcode.Fïeld", "(field (global main.Ünïcode) Fïeld)");
     tree_is("((main.X))", "(global main.X)");
     tree_is("main.Iface.(*main.IfaceObj).N", "(field (assert (global main.Iface) *main.IfaceObj) N)");
+    tree_is("x", "(local x)");
+    tree_is("held.Items[2]", "(index (global held.Items) 2)");
+    tree_is("*p", "(deref (local p))");
+    tree_is("&_x9 ", "(addr (local _x9))");
     tree_is("main.H[2].( func(int) (bool, error) )", "(assert (index (global main.H) 2) func(int) (bool, error))");
     uint64_t v;
     assert_true(gh_expr_number("0xffffffffffffffff", &v) && v == UINT64_MAX);
@@ -83,8 +88,7 @@ static void refuses(void **state)
 {
     (void)state;
     error_is("$rsp", "\"$rsp\": registers and a debugger's variables are evaluated only inside lldb or gdb");
-    error_is("x", "x: not a global (a global is package.name; locals need lldb or gdb)");
-    error_is("buf + 16", "buf: not a global (a global is package.name; locals need lldb or gdb)");
+    error_is("buf + 16", "\"buf + 16\": unexpected text at column 5 ('+')");
     error_is("main.x + 16", "\"main.x + 16\": unexpected text at column 8 ('+')");
     error_is("main.m[\"k\"", "\"main.m[\"k\"\": expected ']' at the end");
     error_is("main.m[\"k]", "\"main.m[\"k]\": unterminated string at column 8 ('\"')");
@@ -98,7 +102,32 @@ static void refuses(void **state)
     error_is("", "\"\": expected an expression at the end");
     error_is("main.I.()", "\"main.I.()\": expected a type in .(T) at column 9 (')')");
     error_is("main.I.(*main.T", "\"main.I.(*main.T\": expected ')' after the asserted type at column 8 ('(')");
-    error_is("a  b|c; $(echo PWNED)", "a: not a global (a global is package.name; locals need lldb or gdb)");
+    error_is("a  b|c; $(echo PWNED)", "\"a  b|c; $(echo PWNED)\": unexpected text at column 4 ('b')");
+}
+
+/* Which argument a debugger front end evaluates itself: a local without
+ * --frame (a C local, or one gdb knows), registers; goheap's own with it. */
+static int dbg_arg(const char *a0, const char *a1, const char *a2, const char *a3)
+{
+    char *v[4] = {(char *)a0, (char *)a1, (char *)a2, (char *)a3};
+    int n = 1 + (a1 != NULL) + (a2 != NULL) + (a3 != NULL);
+    return gh_command_debugger_arg(n, v);
+}
+
+static void debugger_args(void **state)
+{
+    (void)state;
+    assert_int_equal(dbg_arg("whatis", "x", NULL, NULL), 1);
+    assert_int_equal(dbg_arg("go-whatis", "$rsp", NULL, NULL), 1);
+    assert_int_equal(dbg_arg("go-print", "*p", NULL, NULL), 1);
+    assert_int_equal(dbg_arg("go-print", "buf + 16", NULL, NULL), 1);
+    assert_int_equal(dbg_arg("whatis", "main.x", NULL, NULL), -1);
+    assert_int_equal(dbg_arg("whatis", "0x10", NULL, NULL), -1);
+    assert_int_equal(dbg_arg("whatis", "--frame", "1:main.main", "x"), -1);
+    assert_int_equal(dbg_arg("whatis", "--frame=1:main.main", "x.F", NULL), -1);
+    assert_int_equal(dbg_arg("whatis", "--full-names", "$rsp", NULL), 2);
+    assert_int_equal(dbg_arg("heap", NULL, NULL, NULL), -1);
+    assert_int_equal(dbg_arg("heap", "--frame", "1:main.main", NULL), -1);
 }
 
 static void limits(void **state)
@@ -174,6 +203,7 @@ int run_expr_tests(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(accepts),
         cmocka_unit_test(refuses),
+        cmocka_unit_test(debugger_args),
         cmocka_unit_test(limits),
         cmocka_unit_test(random_text),
     };

@@ -32,7 +32,9 @@ GH_API int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_
  * argument (paths, print, whatis, read, retains, dominators, graph) that is
  * neither a number nor an expression of goheap's language (docs/cli.md,
  * "Expressions") is the debugger's: a register ($rsp), a value history or
- * convenience variable ($1, $x), a local, arithmetic. The front end puts the
+ * convenience variable ($1, $x), arithmetic; so is one that names a local
+ * (a lone name: x, *x, x[1]) when the command line has no --frame
+ * GOROUTINE:FRAME, which makes locals goheap's. The front end puts the
  * value it evaluated, as a number, in its place before gh_command_run. */
 GH_API int gh_command_debugger_arg(int argc, char **argv);
 
