@@ -249,6 +249,14 @@ public:
             if (prog.f && isatty(fileno(prog.f)))
                 gh_set_progress(s, progress, &prog);
             rc = gh_command_run(s, static_cast<int>(argv.size()), argv.data(), &out, &err);
+            if (rc && !lldb_why_.empty() && (strstr(err.msg, ": no local ") || strstr(err.msg, ": only a piece of ") ||
+                                             strstr(err.msg, "--frame @"))) {
+                // Neither lldb nor the selected Go frame knows the name: lldb's
+                // error, as without a frame, and what the frame said.
+                std::string m = name_ + ": " + arg_ + ": not a goheap expression, and lldb: " + lldb_why_ +
+                                "; nor a local of the selected Go frame";
+                snprintf(err.msg, sizeof err.msg, "%s", m.c_str());
+            }
             prog.clear();
             gh_set_progress(s, nullptr, nullptr);
             gh_set_interrupt(s, nullptr, nullptr);
@@ -267,16 +275,27 @@ public:
 private:
     std::string name_;
     std::string value_; // an argument lldb evaluated, as a number
+    std::string frame_opt_ = "--frame", cfa_; // a Go local: the selected frame, as goheap's --frame @CFA
+    std::string arg_, lldb_why_;              // such an argument as typed, and why lldb could not evaluate it
 
     // A goheap expression stays as typed; anything else lldb evaluates.
     int debugger_arg(lldb::SBDebugger &dbg, std::vector<char *> &argv, gh_err *err)
     {
+        arg_.clear();
+        lldb_why_.clear();
         int k = gh_command_debugger_arg(static_cast<int>(argv.size()), argv.data());
-        if (k <= 0)
+        if (k <= 0) {
+            selected_go_frame(dbg, argv); // held.Name: the local's field, when held is one
             return GH_OK;
+        }
         uint64_t v;
         std::string why;
-        if (!lldb_value(dbg, argv[k], &v, &why)) {
+        bool evaluated = lldb_value(dbg, argv[k], &v, &why);
+        if (!evaluated && go_local(dbg, argv, k)) {
+            lldb_why_ = why; // goheap reads it from the selected frame; lldb's words if that fails too
+            return GH_OK;
+        }
+        if (!evaluated) {
             // lldb removes double quotes: m["k"] typed bare arrives as m[k]
             const char *br = strchr(argv[k], '[');
             std::string hint = br && (isalpha(static_cast<unsigned char>(br[1])) || br[1] == '_')
@@ -289,6 +308,37 @@ private:
         value_ = buf;
         argv[k] = const_cast<char *>(value_.c_str());
         return GH_OK;
+    }
+
+    // The selected frame, when it is Go code and the command names none, as
+    // goheap's --frame @CFA: lldb has no Go locals, goheap reads them there
+    // (a frame that is no goroutine's matters only to a lone name).
+    bool selected_go_frame(lldb::SBDebugger &dbg, std::vector<char *> &argv)
+    {
+        for (size_t i = 1; i < argv.size(); i++)
+            if (!strncmp(argv[i], "--frame", 7))
+                return false;
+        lldb::SBFrame frame = dbg.GetSelectedTarget().GetProcess().GetSelectedThread().GetSelectedFrame();
+        if (!frame.IsValid() || frame.GetCompileUnit().GetLanguage() != lldb::eLanguageTypeGo)
+            return false;
+        char buf[32];
+        snprintf(buf, sizeof buf, "@0x%llx", static_cast<unsigned long long>(frame.GetCFA()));
+        cfa_ = buf;
+        argv.push_back(const_cast<char *>(frame_opt_.c_str()));
+        argv.push_back(const_cast<char *>(cfa_.c_str()));
+        return true;
+    }
+
+    // A lone name lldb could not evaluate (lldb has no Go locals) is the
+    // selected Go frame's, when the expression is goheap's with a frame.
+    bool go_local(lldb::SBDebugger &dbg, std::vector<char *> &argv, int k)
+    {
+        std::vector<char *> with = argv;
+        if (!selected_go_frame(dbg, with) || gh_command_debugger_arg(static_cast<int>(with.size()), with.data()) != -1)
+            return false; // no Go frame, or not an expression over a local
+        arg_ = argv[k];
+        argv = with;
+        return true;
     }
 };
 

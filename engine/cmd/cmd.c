@@ -211,10 +211,11 @@ int gh_command_help(const char *name, gh_out *out, gh_err *err)
 }
 
 /* The options every command takes, taken out of argv into args (256 of
- * them): --full-names, and --frame GOROUTINE:FRAME for a command with an
- * address argument. Returns -1 (err set) on a bad one, else their count. */
-static int common_opts(const gh_command *c, int argc, char **argv, char **args, int *full, const char **frame,
-                       gh_err *err)
+ * them): --full-names, and --frame GOROUTINE:FRAME (used by the commands
+ * with an address argument, ignored by the others, so that a debugger can
+ * name its selected frame to any command). Returns -1 (err set) on a bad
+ * one, else their count. */
+static int common_opts(int argc, char **argv, char **args, int *full, const char **frame, gh_err *err)
 {
     int n = 0;
     *full = 0;
@@ -224,7 +225,7 @@ static int common_opts(const gh_command *c, int argc, char **argv, char **args, 
             *full = 1;
             continue;
         }
-        if (i && c && c->addr_arg && (!strcmp(argv[i], "--frame") || !strncmp(argv[i], "--frame=", 8))) {
+        if (i && (!strcmp(argv[i], "--frame") || !strncmp(argv[i], "--frame=", 8))) {
             if (argv[i][7] == '=')
                 *frame = argv[i] + 8;
             else if (i + 1 < argc)
@@ -247,7 +248,7 @@ int gh_command_debugger_arg(int argc, char **argv)
     char *args[256];
     int full;
     const char *frame;
-    int n = c ? common_opts(c, argc, argv, args, &full, &frame, NULL) : -1;
+    int n = c ? common_opts(argc, argv, args, &full, &frame, NULL) : -1;
     if (!c || !c->addr_arg || n < 0 || parse(c, n, args, &a, NULL) || a.npos < 1)
         return -1;
     uint64_t v;
@@ -286,7 +287,7 @@ int gh_command_run(gh_session *s, int argc, char **argv, gh_out *out, gh_err *er
     char *args[256];
     int full;
     const char *frame;
-    int n = common_opts(c, argc, argv, args, &full, &frame, err);
+    int n = common_opts(argc, argv, args, &full, &frame, err);
     if (n < 0)
         return err ? err->code : GH_EARG;
     argc = n;

@@ -13,29 +13,60 @@
 
 /* The frame --frame GOROUTINE:FRAME names, FRAME being a frame's number as
  * `goroutine GOROUTINE` lists them (0 the innermost, inlined calls counted)
- * or a function's name (its innermost frame): where its locals are, and the
+ * or a function's name (its innermost frame), or @CFA, the frame whose CFA
+ * that is (a debugger's selected frame): where its locals are, and the
  * stack-resident variables at its pc. *fv is freed by the caller. */
+static int frame_vars(gh_session *s, const char *spec, const gh_goroutine *g, size_t i, gh_expr_frame *f,
+                      gh_framevars **fv, gh_err *err);
+
+/* --frame @CFA (a debugger's selected frame): the goroutine and frame whose
+ * CFA (fp) it is. */
+static int frame_at(const gh_goroutines *gs, const char *spec, const gh_goroutine **gp, size_t *ip, gh_err *err)
+{
+    uint64_t cfa;
+    if (!gh_expr_number(spec + 1, &cfa))
+        return gh_errorf(err, GH_EARG, "--frame %.200s: expected @ and a frame's CFA (its caller's stack pointer)",
+                         spec);
+    for (size_t k = 0; k < gs->n; k++) {
+        const gh_goroutine *g = &gs->v[k];
+        for (size_t i = 0; i < g->nframes; i++)
+            if (g->frames[i].pframe < g->npframes && g->pframes[g->frames[i].pframe].fp == cfa) {
+                *gp = g;
+                *ip = i;
+                return GH_OK;
+            }
+    }
+    return gh_errorf(err, GH_EARG, "--frame %.200s: no goroutine has a Go frame there", spec);
+}
+
 static int select_frame(gh_session *s, const char *spec, gh_expr_frame *f, gh_framevars **fv, gh_err *err)
 {
     *fv = NULL;
+    const gh_goroutines *gs;
+    int rc = gh_session_goroutines_cached(s, &gs, err);
+    if (rc)
+        return rc;
+    const gh_goroutine *g = NULL;
+    size_t i = 0;
+    if (spec[0] == '@') {
+        if ((rc = frame_at(gs, spec, &g, &i, err)))
+            return rc;
+        return frame_vars(s, spec, g, i, f, fv, err);
+    }
     char *end;
     const char *colon = strchr(spec, ':');
     unsigned long long goid = strtoull(spec, &end, 10);
     if (!colon || end != colon || end == spec || !colon[1])
         return gh_errorf(err, GH_EARG, "--frame %.200s: expected GOROUTINE:FRAME (8:main.worker, or 8:3 for the "
                          "fourth frame goroutine 8 lists)", spec);
-    const gh_goroutines *gs;
-    int rc = gh_session_goroutines_cached(s, &gs, err);
-    if (rc)
-        return rc;
-    const gh_goroutine *g = gh_goroutine_find(gs, (int64_t)goid);
+    g = gh_goroutine_find(gs, (int64_t)goid);
     if (!g)
         return gh_errorf(err, GH_EARG, "--frame %.200s: no live goroutine %llu", spec, goid);
     if (g->stack_corrupt || !g->nframes)
         return gh_errorf(err, GH_EFORMAT, "--frame %.200s: goroutine %llu has no frames to read (%s)", spec, goid,
                          g->stop ? g->stop : "no backtrace");
     const char *which = colon + 1;
-    size_t i = g->nframes;
+    i = g->nframes;
     unsigned long long num = strtoull(which, &end, 10);
     if (*end == 0 && end != which) {
         if (num >= g->nframes)
@@ -55,6 +86,13 @@ static int select_frame(gh_session *s, const char *spec, gh_expr_frame *f, gh_fr
             return gh_errorf(err, GH_EARG, "--frame %.200s: goroutine %llu has no frame of %.200s (see goroutine "
                              "%llu)", spec, goid, which, goid);
     }
+    return frame_vars(s, spec, g, i, f, fv, err);
+}
+
+/* The i-th frame of g: where its variables are. */
+static int frame_vars(gh_session *s, const char *spec, const gh_goroutine *g, size_t i, gh_expr_frame *f,
+                      gh_framevars **fv, gh_err *err)
+{
     const gh_frame *fr = &g->frames[i];
     if (fr->pframe >= g->npframes)
         return gh_errorf(err, GH_EFORMAT, "--frame %.200s: frame %zu has no physical frame", spec, i);
@@ -98,17 +136,28 @@ static int eval(gh_session *s, const char *text, const char *cmd, gh_types *ty, 
     if (gh_session_dwarfvars(s, &dv, NULL))
         dv = NULL;
     pv_ctx c = {.cc = &s->cancel, .ty = ty, .o = {1, 0}};
-    gh_expr_env env = {&c, dv, s->exe, s->rt.bias, NULL};
+    gh_expr_env env = {&c, dv, s->exe, s->rt.bias, NULL, NULL};
     gh_expr_frame frame;
     gh_framevars *fv = NULL;
-    if (s->frame && (rc = select_frame(s, s->frame, &frame, &fv, err))) {
-        gh_err_wrap(err, "%s", cmd);
-        gh_expr_free(e);
-        gh_types_free(own);
-        return rc;
-    }
-    if (s->frame)
+    gh_err ferr = {0};
+    if (s->frame && (rc = select_frame(s, s->frame, &frame, &fv, &ferr))) {
+        if (s->frame[0] != '@' || rc == GH_ENOMEM || rc == GH_EINTR) {
+            if (err)
+                *err = ferr;
+            gh_err_wrap(err, "%s", cmd);
+            gh_expr_free(e);
+            gh_types_free(own);
+            return rc;
+        }
+        /* A debugger's selected frame that is no goroutine's (a signal
+         * handler's, an assembly stub's) matters only to a lone name. */
+        gh_framevars_free(fv);
+        fv = NULL;
+        env.no_frame = ferr.msg;
+        rc = GH_OK;
+    } else if (s->frame) {
         env.frame = &frame;
+    }
     rc = gh_expr_eval(e, &env, v, err);
     if (!rc && addr)
         rc = gh_expr_address(&env, v, text, addr, err);

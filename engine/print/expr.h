@@ -108,6 +108,7 @@ typedef struct gh_expr_env {
     const gh_exe *exe;
     uint64_t bias;
     const gh_expr_frame *frame; /* locals' frame (--frame), NULL none */
+    const char *no_frame;       /* why a debugger's selected frame (--frame @CFA) gave none: said for a lone name */
 } gh_expr_env;
 
 int gh_expr_eval(const gh_expr *e, gh_expr_env *env, gh_xval *out, gh_err *err);

@@ -141,6 +141,8 @@ static int local_at(ev *E, int k, const char *name, size_t len, gh_xval *v)
 static int local(ev *E, int k, gh_xval *v)
 {
     const gx_node *n = &E->e->n[k];
+    if (!E->env->frame && E->env->no_frame)
+        return gh_errorf(E->err, GH_EARG, "%s: %s", n->str, E->env->no_frame);
     if (!E->env->frame)
         return gh_errorf(E->err, GH_EARG, "%s: not a global (a global is package.name); for a local, name its frame: "
                          "--frame GOROUTINE:FUNCTION", n->str);

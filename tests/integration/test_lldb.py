@@ -580,7 +580,8 @@ def check_expressions(d):
     assert not bad, "; ".join(bad)
     errs = {"go-whatis main.nosuch": "error: go-whatis: main.nosuch: no such global",
             "go-whatis nosuch_local_name": "error: go-whatis: nosuch_local_name: not a goheap expression, and lldb: "
-                                           "use of undeclared identifier 'nosuch_local_name'"}
+                                           "use of undeclared identifier 'nosuch_local_name'; nor a local of the "
+                                           "selected Go frame"}
     for c, line in errs.items():
         assert said[c] == [line], "%s: %r" % (c, said[c])
     return "$rsp/$sp = %#x, $pc = %#x, $rsp+8, $0 from expr = the sentinel, main.sessions[\"%s\"]; %d errors" % (
@@ -590,8 +591,9 @@ def check_expressions(d):
 def check_frame_locals(d):
     """Go locals in lldb (which has none of its own) through --frame: every
     object a stack variable holds (the manifest's sentinels) by its
-    variable's name, and a field through it; without --frame the name is
-    lldb's, and its error is lldb's."""
+    variable's name, and a field through it; with lldb's own selected frame
+    (frame select N on main.main) the local and its field without --frame;
+    in a frame without it, lldb's error and the frame's."""
     m = run.load_manifest(d)
     held = [s for s in m["sentinels"] if s["root"].get("kind") == "stack" and s["root"].get("variable")]
     assert len(held) == 4, "stacks: %d sentinels held by locals" % len(held)
@@ -603,7 +605,13 @@ def check_frame_locals(d):
         cmds.append(c)
         want[c] = int(s["addr"], 16)
     main = next(s for s in held if s["root"]["function"] == "main.main")
-    cmds += ["go-print --frame=1:main.main %s.ID --json" % main["root"]["variable"], "go-whatis held"]
+    # lldb's own selected frame: main.main's, as lldb's backtrace numbers it
+    bt, _ = lldb([cmds[0], "bt"], batch=False)
+    num = [g.group(1) for g in re.finditer(r"frame #(\d+): .*`main\.main at ", bt)]
+    assert len(num) == 1, "lldb's backtrace has main.main %d times: %s" % (len(num), bt[-1500:])
+    var = main["root"]["variable"]
+    cmds += ["go-print --frame=1:main.main %s.ID --json" % var, "go-whatis held",
+             "frame select %s" % num[0], "go-whatis %s --json" % var, "go-print %s.ID --json" % var]
     out, _ = lldb(cmds, batch=False)
     parts = re.split(r"^\(lldb\) (.*)$", out, flags=re.M)
     said = {cmd: [l for l in text.splitlines() if l.strip() and not l.startswith("warning:")]
@@ -613,16 +621,21 @@ def check_frame_locals(d):
         docs = [json.loads(l) for l in said[c] if l.startswith("{")]
         if len(docs) != 1 or int(docs[0]["addr"], 16) != a:
             bad.append("%s: %r, manifest %#x" % (c, said[c][:2], a))
-    c = cmds[-2]
+    for c in ("go-print --frame=1:main.main %s.ID --json" % var, "go-print %s.ID --json" % var):
+        docs = [json.loads(l) for l in said[c] if l.startswith("{")]
+        if len(docs) != 1 or str(docs[0]["value"]) != main["fields"]["ID"]:
+            bad.append("%s: %r, manifest %s" % (c, said[c][:2], main["fields"]["ID"]))
+    c = "go-whatis %s --json" % var
     docs = [json.loads(l) for l in said[c] if l.startswith("{")]
-    if len(docs) != 1 or str(docs[0]["value"]) != main["fields"]["ID"]:
-        bad.append("%s: %r, manifest %s" % (c, said[c][:2], main["fields"]["ID"]))
+    if len(docs) != 1 or int(docs[0]["addr"], 16) != int(main["addr"], 16):
+        bad.append("%s in lldb's frame %s: %r, manifest %s" % (c, num[0], said[c][:2], main["addr"]))
+    # before the frame select, lldb's selected frame is the signal's (runtime code): no such local there
     if said["go-whatis held"] != ["error: go-whatis: held: not a goheap expression, and lldb: use of undeclared "
-                                  "identifier 'held'"]:
+                                  "identifier 'held'; nor a local of the selected Go frame"]:
         bad.append("go-whatis held: %r" % said["go-whatis held"])
     assert not bad, "; ".join(bad)
-    return "%d objects held by locals, by --frame G:FUNCTION and the variable; held.ID = %s; without --frame, lldb's" % (
-        len(held), main["fields"]["ID"])
+    return "%d objects held by locals, by --frame G:FUNCTION and the variable; held and held.ID = manifest in " \
+        "lldb's selected frame #%s (main.main); elsewhere lldb's error" % (len(held), num[0])
 
 
 def check_exited(d):
