@@ -412,7 +412,8 @@ uint64_t fz_run_digest(const fz_target *t, const uint8_t *data, size_t size, int
 /* --- the targets --- */
 
 static const char *const core_cmds[] = {"overview", "mappings", "goroutines", "heap", NULL};
-static const char *const exe_cmds[] = {"overview", "layout", "goroutines", "heap", "roots", NULL};
+static const char *const exe_cmds[] = {"overview", "layout", "goroutines", "heap", "roots",
+                                        "print --frame 1:main.main prev", NULL};
 static const char *const heap_cmds[] = {"heap --all", "verify", "breakdown", "objects --limit 20", NULL};
 /* Locals of goroutine 1's frames (the base is the demo, whose main.main
  * holds prev), over stacks and g's the recipe changed. */
