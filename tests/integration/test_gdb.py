@@ -873,6 +873,9 @@ def main():
                     check("%s core: every go- command equals the CLI" % tag, check_core, d, version)
                 check("%s %s core: heap, paths, goroutines%s through gdb = manifest, one session" % (
                     tag, prog, ", retained sizes" if prog == "retained" else ""), check_program_all, d)
+                if prog == "sites":
+                    check("%s sites core: the runtime's heap profile through gdb = manifest" % tag,
+                          check_program_sites, d, True)
             continue
         # Cores: every program of the newest release; of the others the demo
         # and two more, a different two for each release. Live: every

@@ -725,8 +725,8 @@ def check_other_arch():
     """Another architecture's cores (the arm64 variants, written by
     qemu-user), every release, read in place: every program's heap, paths,
     goroutines and retained sizes, and the demo's answers = the CLI's, on
-    one lldb per core; of the stripped builds the retained program, as for
-    amd64. (The SB API path hands threads over as gh_thread, whose register
+    one lldb per core, and the sites program's heap profile; of the
+    stripped builds the retained program, as for amd64. (The SB API path hands threads over as gh_thread, whose register
     set is amd64's: not run here.)"""
     for version, variant in corpus.matrix():
         if not variant or not corpus.emulator(variant):
@@ -744,6 +744,9 @@ def check_other_arch():
                                                     ", CLI's answers" if prog == "demo" else "")
             run.check("%s %s core (mmapped, one lldb): %s = manifest" % (tag, prog, what),
                       check_core_session, d, not stripped)
+            if prog == "sites":
+                run.check("%s sites core (mmapped): the runtime's heap profile = manifest" % tag, check_core_sites,
+                          d, False)
 
 
 def main():
