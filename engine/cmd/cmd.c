@@ -186,7 +186,7 @@ static void help_one(const gh_command *c, const char *p, gh_out *out)
         if (c->addr_arg) { /* common_opts takes it out before the command's own */
             char help[512];
             name_commands("a lone name in ADDR is a local of goroutine G's frame F: a function (main.worker) or the "
-                          "frame's number as its backtrace lists it (see goroutine)", p, help, sizeof help);
+                          "frame's number as its backtrace lists it (see goroutine); --frame G: where G is", p, help, sizeof help);
             gh_printf(out, "  %-16s %s\n", "--frame G:F", help);
         }
     }

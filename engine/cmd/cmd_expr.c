@@ -15,7 +15,8 @@
  * `goroutine GOROUTINE` lists them (0 the innermost, inlined calls counted)
  * or a function's name (its innermost frame), or @CFA, the frame whose CFA
  * that is (a debugger's selected frame): where its locals are, and the
- * stack-resident variables at its pc. *fv is freed by the caller. */
+ * stack-resident variables at its pc; GOROUTINE alone is its user frame.
+ * *fv is freed by the caller. */
 static int frame_vars(gh_session *s, const char *spec, const gh_goroutine *g, size_t i, gh_expr_frame *f,
                       gh_framevars **fv, gh_err *err);
 
@@ -56,7 +57,7 @@ static int select_frame(gh_session *s, const char *spec, gh_expr_frame *f, gh_fr
     char *end;
     const char *colon = strchr(spec, ':');
     unsigned long long goid = strtoull(spec, &end, 10);
-    if (!colon || end != colon || end == spec || !colon[1])
+    if (end == spec || (colon ? end != colon || !colon[1] : *end != 0))
         return gh_errorf(err, GH_EARG, "--frame %.200s: expected GOROUTINE:FRAME (8:main.worker, or 8:3 for the "
                          "fourth frame goroutine 8 lists)", spec);
     g = gh_goroutine_find(gs, (int64_t)goid);
@@ -65,6 +66,13 @@ static int select_frame(gh_session *s, const char *spec, gh_expr_frame *f, gh_fr
     if (g->stack_corrupt || !g->nframes)
         return gh_errorf(err, GH_EFORMAT, "--frame %.200s: goroutine %llu has no frames to read (%s)", spec, goid,
                          g->stop ? g->stop : "no backtrace");
+    if (!colon) { /* GOROUTINE alone: where it is, its user frame, as goroutines says */
+        const gh_frame *w = gh_goroutine_where(g);
+        if (!w)
+            return gh_errorf(err, GH_EARG, "--frame %.200s: goroutine %llu runs only the runtime's code: name a frame "
+                             "(%llu:FUNCTION)", spec, goid, goid);
+        return frame_vars(s, spec, g, (size_t)(w - g->frames), f, fv, err);
+    }
     const char *which = colon + 1;
     i = g->nframes;
     unsigned long long num = strtoull(which, &end, 10);

@@ -149,9 +149,24 @@ static int local(ev *E, int k, gh_xval *v)
     int r = local_at(E, k, n->str, strlen(n->str), v);
     if (r < 0)
         return E->err ? E->err->code : GH_ENOENT;
-    if (!r)
+    if (!r) { /* name what is there: the whole variables, innermost scope last */
+        const gh_expr_frame *f = E->env->frame;
+        char have[300] = "";
+        size_t o = 0, shown = 0;
+        for (size_t i = 0; i < f->nvars && o < sizeof have; i++) {
+            const gh_fvar *x = &f->vars[i];
+            if (!x->whole || !x->name || !x->name[0] || x->name[0] == '.' || x->name[0] == '~')
+                continue;
+            if (shown == 8) {
+                o += (size_t)snprintf(have + o, sizeof have - o, ", ...");
+                break;
+            }
+            o += (size_t)snprintf(have + o, sizeof have - o, "%s%s", shown++ ? ", " : "", x->name);
+        }
         return gh_errorf(E->err, GH_ENOENT, "%s: no local %s in %s's frame at this pc (none of that name, or it is in "
-                         "a register there)", n->str, n->str, E->env->frame->function);
+                         "a register there); in memory there: %s", n->str, n->str, f->function,
+                         shown ? have : "none");
+    }
     return GH_OK;
 }
 

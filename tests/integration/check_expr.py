@@ -17,7 +17,9 @@ stopped):
   sentinel, through --frame GOROUTINE:FUNCTION and its name, gives the
   sentinel's address when it holds it directly, and its fields read through
   it (obj.ID) the manifest's values; a variable holding it further away (a
-  chan) gives the first object of the path from it;
+  chan) gives the first object of the path from it; --frame GOROUTINE
+  alone reaches it too where the manifest says the goroutine's user frame
+  is the variable's function;
 - errors are the one-line messages the documentation gives.
 """
 import json
@@ -133,7 +135,7 @@ def check_expr(d, m, goheap, named=True):
                 cmds.append("print %s --json" % quote(e))
                 want.append(("value", e, v))
     # 2. Go-terms paths read back
-    paths, nlocals, nlocals_direct = [], 0, 0
+    paths, nlocals, nlocals_direct, nwhere = [], 0, 0, 0
     if named:
         pdocs, perrs = run(goheap, d, ["paths %s --json --max 4" % s["addr"] for s in sentinels])
         assert not perrs and len(pdocs) == len(sentinels), "paths: %r" % perrs[:3]
@@ -162,6 +164,13 @@ def check_expr(d, m, goheap, named=True):
             nlocals += 1
             cmds.append("whatis --frame %s %s --json" % (frame, r["variable"]))
             want.append(("addr", "--frame %s %s" % (frame, r["variable"]), first[0]))
+            # --frame G alone: the goroutine's user frame, where the manifest
+            # says it is (when that is the variable's function)
+            if any(q["goroutine"] == r["goroutine"] and (q.get("user") or {}).get("function") == r["function"]
+                   for q in m.get("parked", [])):
+                nwhere += 1
+                cmds.append("whatis --frame %d %s --json" % (r["goroutine"], r["variable"]))
+                want.append(("addr", "--frame %d %s" % (r["goroutine"], r["variable"]), first[0]))
             if int(first[0], 16) != int(s["addr"], 16):
                 continue
             nlocals_direct += 1
@@ -209,8 +218,8 @@ def check_expr(d, m, goheap, named=True):
               ("paths localvar", "goheap: paths: localvar: not a global (a global is package.name); for a local, name "
                "its frame: --frame GOROUTINE:FUNCTION"),
               ("whatis --frame 999999:main.main x", "goheap: whatis: --frame 999999:main.main: no live goroutine 999999"),
-              ("whatis --frame 1 x", "goheap: whatis: --frame 1: expected GOROUTINE:FRAME (8:main.worker, or 8:3 for "
-               "the fourth frame goroutine 8 lists)"),
+              ("whatis --frame 1x x", "goheap: whatis: --frame 1x: expected GOROUTINE:FRAME (8:main.worker, or 8:3 "
+               "for the fourth frame goroutine 8 lists)"),
               ("print %s" % quote("(*main.NoSuchType)(0x10)"),
                "goheap: print: (*main.NoSuchType): main.NoSuchType names no type of the program")]
     if named and m.get("program") == "demo":
@@ -236,12 +245,16 @@ def check_expr(d, m, goheap, named=True):
                     "goheap: whatis: main.BigKeys[5]: a main.BigKey key is looked up by a value of its type in "
                     "memory, not by 5")]
     if named and m.get("program") == "stacks":  # held is main.main's, on goroutine 1
-        assert nlocals == nlocals_direct == 4, "stacks: %d sentinels held by locals (%d directly), want 4" % (
-            nlocals, nlocals_direct)
-        errors += [("whatis --frame 1:main.main nosuch",
-                    "goheap: whatis: nosuch: no local nosuch in main.main's frame at this pc (none of that name, or it "
-                    "is in a register there)"),
-                   ("whatis --frame 1:main.nosuch held",
+        assert nlocals == nlocals_direct == 4 and nwhere == 2, \
+            "stacks: %d sentinels held by locals (%d directly, %d in the user frame), want 4, 4, 2" % (
+                nlocals, nlocals_direct, nwhere)
+        # a name the frame lacks: the error names what it has (the compiler's choice), held among them
+        _, errs = run(goheap, d, ["whatis --frame 1:main.main nosuch"])
+        want_err = ("goheap: whatis: nosuch: no local nosuch in main.main's frame at this pc (none of that name, or "
+                    "it is in a register there); in memory there: ")
+        assert len(errs) == 1 and errs[0].startswith(want_err) and \
+            "held" in errs[0][len(want_err):].split(", "), "nosuch: %r" % errs
+        errors += [("whatis --frame 1:main.nosuch held",
                     "goheap: whatis: --frame 1:main.nosuch: goroutine 1 has no frame of main.nosuch (see goroutine 1)"),
                    ("print --frame 1:main.main held.Nosuch",
                     "goheap: print: held.Nosuch: main.StackMain has no field Nosuch")]
@@ -250,6 +263,6 @@ def check_expr(d, m, goheap, named=True):
     assert errs == [w for _, w in errors], "errors: %r, want %r" % (
         [e for e, (_, w) in zip(errs, errors) if e != w][:3], [w for e, (_, w) in zip(errs, errors) if e != w][:3])
     return "%d sentinels by (*T)(addr), %d by their full type name (the short one refused), %d fields; %d Go-terms paths and %d expressions by construction reach " \
-           "the manifest's addresses; %d through the frame's local (%d holding the sentinel itself); %d struct keys; %d one-line errors" % (
+           "the manifest's addresses; %d through the frame's local (%d holding the sentinel itself, %d by the goroutine alone); %d struct keys; %d one-line errors" % (
                len(sentinels) - nfull, nfull, nfields, len(paths), len(by_construction(m, sentinels)) if named else 0,
-               nlocals, nlocals_direct, nstruct, len(errors))
+               nlocals, nlocals_direct, nwhere, nstruct, len(errors))
