@@ -16,7 +16,7 @@
  * or a function's name (its innermost frame), or @CFA, the frame whose CFA
  * that is (a debugger's selected frame): where its locals are, and the
  * stack-resident variables at its pc; GOROUTINE alone is its user frame.
- * *fv is freed by the caller. */
+ * *fv is the session's. */
 static int frame_vars(gh_session *s, const char *spec, const gh_goroutine *g, size_t i, gh_expr_frame *f,
                       gh_framevars **fv, gh_err *err);
 
@@ -105,8 +105,7 @@ static int frame_vars(gh_session *s, const char *spec, const gh_goroutine *g, si
     if (fr->pframe >= g->npframes)
         return gh_errorf(err, GH_EFORMAT, "--frame %.200s: frame %zu has no physical frame", spec, i);
     const gh_pframe *pf = &g->pframes[fr->pframe];
-    gh_dwarf *d = s->rt.dwarf ? s->rt.dwarf : gh_exe_dwarf(s->rt.exe);
-    if (!d || !(*fv = gh_framevars_new(d, s->rt.bias)))
+    if (!(*fv = gh_session_framevars(s)))
         return gh_errorf(err, GH_ENOENT, "--frame %.200s: the executable has no DWARF: its locals are not known", spec);
     *f = (gh_expr_frame){.function = fr->function ? fr->function : "?", .fp = pf->fp};
     gh_framevars_at(*fv, gh_pframe_sympc(pf), &f->vars, &f->nvars);
@@ -159,8 +158,6 @@ static int eval(gh_session *s, const char *text, const char *cmd, gh_types *ty, 
         }
         /* A debugger's selected frame that is no goroutine's (a signal
          * handler's, an assembly stub's) matters only to a lone name. */
-        gh_framevars_free(fv);
-        fv = NULL;
         env.no_frame = ferr.msg;
         rc = GH_OK;
     } else if (s->frame) {
@@ -171,7 +168,6 @@ static int eval(gh_session *s, const char *text, const char *cmd, gh_types *ty, 
         rc = gh_expr_address(&env, v, text, addr, err);
     if (rc)
         gh_err_wrap(err, "%s", cmd);
-    gh_framevars_free(fv);
     gh_expr_free(e);
     gh_types_free(own);
     return rc;

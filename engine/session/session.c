@@ -94,6 +94,7 @@ void gh_session_close(gh_session *s)
         return;
     drop_models(s);
     gh_dwarf_vars_free(s->dwarfvars);
+    gh_framevars_free(s->framevars);
     free(s->dwarfvars_error);
     gh_typemask_cache_free(s->typemasks);
     gh_pclntab_free(s->pclntab);
@@ -199,6 +200,13 @@ int gh_session_dwarfvars(gh_session *s, gh_dwarf_vars **out, gh_err *err)
         return gh_errorf(err, GH_EFORMAT, "%s", s->dwarfvars_error);
     *out = s->dwarfvars;
     return GH_OK;
+}
+
+gh_framevars *gh_session_framevars(gh_session *s)
+{
+    if (!s->framevars)
+        s->framevars = gh_framevars_new(s->rt.dwarf ? s->rt.dwarf : gh_exe_dwarf(s->exe), s->rt.bias);
+    return s->framevars;
 }
 
 void gh_session_types_env(gh_session *s, gh_types_env *env)

@@ -12,6 +12,7 @@
 #include "base/out.h"
 #include "dwarf/dwarf_index.h"
 #include "dwarf/dwarfvars.h"
+#include "dwarf/framevars.h"
 #include "goroutine/goroutine.h"
 #include "graph/graph.h"
 #include "heap/heap.h"
@@ -50,6 +51,7 @@ typedef struct gh_session {
     gh_pclntab *pclntab;            /* the main module's function table */
     char *pclntab_error;            /* why it could not be opened (tried once) */
     gh_dwarf_vars *dwarfvars;       /* NULL without DWARF */
+    gh_framevars *framevars;        /* frames' variables by pc (--frame), opened on first use; NULL without DWARF */
     char *dwarfvars_error;
     int dwarfvars_tried;
     gh_roots *roots;
@@ -103,6 +105,10 @@ int gh_session_pclntab(gh_session *s, gh_pclntab **out, gh_err *err);
 
 /* The DWARF variable index: *out NULL and GH_OK when the binary has none. */
 int gh_session_dwarfvars(gh_session *s, gh_dwarf_vars **out, gh_err *err);
+
+/* The variables of frames by pc (--frame's locals), opened on first use and
+ * kept: they depend on the executable only. NULL without DWARF or memory. */
+gh_framevars *gh_session_framevars(gh_session *s);
 
 /* What root providers and type tables are given (roots.h, gotype.h). The
  * roots env's heap is the session's, if loaded (gh_session_heap first for
