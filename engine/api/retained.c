@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "cmd/domkeys.h"
+#include "graph/domkeys.h"
 #include "graph/retained.h"
 
 static int tree(gh_session *s, gh_graph **g, gh_domtree **d, gh_err *err)

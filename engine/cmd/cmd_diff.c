@@ -10,7 +10,7 @@
 #include "base/vec.h"
 #include "binary/exe.h"
 #include "cmd/cmd.h"
-#include "cmd/domkeys.h"
+#include "graph/domkeys.h"
 #include "cmd/render.h"
 #include "graph/retained.h"
 

@@ -9,7 +9,7 @@
 
 #include "base/vec.h"
 #include "cmd/cmd.h"
-#include "cmd/domkeys.h"
+#include "graph/domkeys.h"
 #include "cmd/render.h"
 #include "graph/paths.h"
 #include "graph/retained.h"

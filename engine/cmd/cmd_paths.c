@@ -9,7 +9,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/render.h"
-#include "cmd/domkeys.h"
+#include "graph/domkeys.h"
 #include "graph/aggregate.h"
 #include "graph/paths.h"
 #include "graph/pending.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "cmd/domkeys.h"
+#include "graph/domkeys.h"
 #include "cmd/render.h"
 #include "export/pprof.h"
 #include "goheap/version.h"

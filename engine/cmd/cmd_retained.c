@@ -7,7 +7,7 @@
 
 #include "cmd/cmd.h"
 #include "base/vec.h"
-#include "cmd/domkeys.h"
+#include "graph/domkeys.h"
 #include "cmd/render.h"
 #include "graph/paths.h"
 #include "graph/retained.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "cmd/domkeys.h"
+#include "graph/domkeys.h"
 #include "cmd/render.h"
 #include "base/vec.h"
 #include "graph/aggregate.h"

@@ -7,9 +7,11 @@
 #include "base/out.h"
 #include "goroutine/group.h"
 #include "graph/dominators.h"
+#include "graph/domkeys.h"
 #include "graph/paths.h"
 #include "roots/roots.h"
 #include "session/session.h"
+#include "types/shortnames.h"
 
 /* Starts a command's JSON document: {"go_version": ... The command adds its
  * keys and ends with gh_json_end(j, '}'). */
@@ -88,22 +90,14 @@ void gh_gohops_free(gh_gohop *h, size_t n);
 
 /* --- type names in text (render_typename.c) --- */
 
-/* The short names (reflect's) that two types of different import paths
- * share among the types the graph knows, sorted. */
-typedef struct gh_shortnames {
-    const char **names; /* valid while the types live */
-    size_t n;
-} gh_shortnames;
-int gh_typenames_shared(gh_types *ty, gh_shortnames *out); /* -1 out of memory */
-int gh_shortnames_has(const gh_shortnames *sn, const char *name);
-/* Whether name is, or holds as a whole type name, a shared short name
- * ("[8]*scanner.Scanner"). */
-int gh_shortnames_holds(const gh_shortnames *sn, const char *name);
-void gh_shortnames_free(gh_shortnames *sn);
 /* How text names type id (short name name): the full name under
  * --full-names (s may be NULL: not asked) or when a shared short name is
  * part of it, else name. */
 const char *gh_render_tname(const gh_session *s, const gh_shortnames *sn, gh_types *ty, gh_tid id, const char *name);
+/* A type key of the dominator tree (graph/domkeys.h) as text names it: in
+ * full where a shared short name is in it, or with --full-names (s may be
+ * NULL). */
+const char *gh_domkey_text(const gh_domkeys *k, const gh_session *s, uint32_t key);
 
 /* --- goroutines (render_goroutines.c) --- */
 

@@ -322,7 +322,7 @@ def check_bruteforce(d):
     """Every live object's, root group's and type's retained size against
     removing it and marking again from the roots (retaincheck tool); also
     each type by import path of a shared short name, as the commands' index
-    by full name (cmd/domkeys.h) and gh_type_retained give it."""
+    by full name (graph/domkeys.h) and gh_type_retained give it."""
     tool = os.path.join(os.path.dirname(GOHEAP), "retaincheck")
     p = subprocess.run([tool, "--exe", os.path.join(d, "exe"), os.path.join(d, "core")], capture_output=True,
                        text=True, timeout=600)

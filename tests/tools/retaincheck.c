@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "base/out.h"
-#include "cmd/domkeys.h"
+#include "graph/domkeys.h"
 #include "goheap/goheap.h"
 #include "graph/retained.h"
 #include "session/session.h"
@@ -293,7 +293,7 @@ int main(int argc, char **argv)
             }
         }
     }
-    /* The same through the commands' type index by full name (cmd/domkeys.h:
+    /* The same through the commands' type index by full name (graph/domkeys.h:
      * suspects, pprof, diff) and through the public API by full name
      * (gh_type_retained): each key of a split short name against removing
      * its instances; the lower bound where it is not exact. */

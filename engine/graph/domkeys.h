@@ -1,17 +1,18 @@
 /* The dominator tree's type index by full name: d->nameof (graph/retained.h)
  * keys nodes by reflect's short name, so go/scanner.Scanner and
  * text/scanner.Scanner share one index. Here a short name two import paths
- * share (render.h, gh_typenames_shared) is split into one key per full
+ * share (types/shortnames.h) is split into one key per full
  * name, as heap keeps its rows apart; every other key is d's own name index.
  * What aggregates the tree by type (suspects, pprof, diff, graph,
  * dominators, retains) goes through these keys. */
-#ifndef GOHEAP_CMD_DOMKEYS_H
-#define GOHEAP_CMD_DOMKEYS_H
+#ifndef GOHEAP_GRAPH_DOMKEYS_H
+#define GOHEAP_GRAPH_DOMKEYS_H
 
 #include "base/hmap.h"
-#include "cmd/render.h"
+#include "base/out.h"
 #include "graph/aggregate.h"
 #include "graph/retained.h"
+#include "types/shortnames.h"
 
 /* A key's type: the names, a type of that name (0 for unknown<N> and the
  * tiny block), and d's name index. */
@@ -62,9 +63,6 @@ int gh_domkey_same_full(const gh_graph *g, uint32_t slot, void *ctx);
 /* Its names; full is the short name where no node of the key was seen. */
 const char *gh_domkey_name(const gh_domkeys *k, uint32_t key);
 const char *gh_domkey_full(const gh_domkeys *k, uint32_t key);
-/* As text names it: in full where a shared short name is in it, or with
- * --full-names (s may be NULL). */
-const char *gh_domkey_text(const gh_domkeys *k, const gh_session *s, uint32_t key);
 /* JSON's keys "type" and "full_type" of a key. */
 void gh_domkey_json(gh_json *j, const gh_domkeys *k, uint32_t key);
 

@@ -1,5 +1,5 @@
 /* The dominator tree's type index by full name (domkeys.h). */
-#include "cmd/domkeys.h"
+#include "graph/domkeys.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -116,12 +116,6 @@ const char *gh_domkey_full(const gh_domkeys *k, uint32_t key)
     if (key >= k->n)
         return "";
     return k->k[key].full ? k->k[key].full : k->k[key].name;
-}
-
-const char *gh_domkey_text(const gh_domkeys *k, const gh_session *s, uint32_t key)
-{
-    const char *name = gh_domkey_name(k, key);
-    return (s && s->full_names) || gh_shortnames_holds(&k->sn, name) ? gh_domkey_full(k, key) : name;
 }
 
 void gh_domkey_json(gh_json *j, const gh_domkeys *k, uint32_t key)
