@@ -4,7 +4,7 @@
 Inputs: random bytes, a truncated core, a core with another program's
 executable, a non-Go program's core, a Go 1.21 program (unsupported), an
 executable given as the core, a missing file; and the matrix lldb and gdb
-run too (badinputs.py): a core of zeros, a core truncated to half, notes
+run too (badinputs.py): a core of zeros, a core truncated before its span records, notes
 that lie about their size, another program's executable, an allgs length
 of 2^40, a pclntab with a bad magic, the executable's program header
 patched (and, CLI only, its section headers), a span past its arena, spans overlapping, a span listed
