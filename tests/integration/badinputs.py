@@ -244,6 +244,15 @@ def runtime_cases(exe, core, p):
     return out
 
 
+def span_records_cut(exe, core):
+    """The core's file offset, page-aligned, where its first in-use span
+    record starts: a core cut there has no heap goheap can read."""
+    mem = Memory(core)
+    _, spans = _spans(mem, symbols(exe, ["runtime.mheap_"])["runtime.mheap_"])
+    cut = min(mem.offset(s.addr) for _, s in spans)
+    return cut - cut % 4096
+
+
 def cases(demo, other, work):
     os.makedirs(work, exist_ok=True)
     exe, core = os.path.join(demo, "exe"), os.path.join(demo, "core")
@@ -260,11 +269,7 @@ def cases(demo, other, work):
     # fraction lands before or among the records depending on how the kernel
     # laid out the process's mappings, and among them goheap rightly answers
     # for the spans it can read (the truncated test checks that).
-    mem = Memory(core)
-    _, spans = _spans(mem, symbols(exe, ["runtime.mheap_"])["runtime.mheap_"])
-    cut = min(mem.offset(s.addr) for _, s in spans)
-    cut -= cut % 4096
-    del mem
+    cut = span_records_cut(exe, core)
     out.append(Case("core truncated before its span records (at %d%% of its size)" % (100 * cut // size), exe,
                     _copy(core, p("half.core"), size=cut), "heap", r"not readable|truncated"))
 

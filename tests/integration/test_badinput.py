@@ -161,15 +161,19 @@ def main():
     expect_error("random bytes", [rnd], r"not an ELF file")
     expect_error("missing file", [os.path.join(WORK, "nonexistent")], r"cannot open|No such file")
     expect_error("executable given as the core", ["--exe", demo + "/exe", demo + "/exe"], r"not a core")
-    for frac in (0.05, 0.5):
-        t = os.path.join(WORK, "truncated-%d.core" % int(frac * 100))
-        size = os.path.getsize(demo + "/core")
+    # Cuts that leave no span record: at 5% and where the first one starts
+    # (a fixed fraction past that may leave some, and goheap then answers
+    # for those: test_truncated checks that).
+    size = os.path.getsize(demo + "/core")
+    records = badinputs.span_records_cut(demo + "/exe", demo + "/core")
+    for keep in sorted({min(size // 20, records), records}):
+        t = os.path.join(WORK, "truncated-%d.core" % keep)
         with open(demo + "/core", "rb") as src, open(t, "wb") as dst:
-            dst.write(src.read(int(size * frac)))
-        expect_error("core truncated to %d%%: heap" % int(frac * 100), ["--exe", demo + "/exe", t],
-                     r"not readable|truncated", "heap")
-        check("core truncated to %d%%: overview says why there is no heap" % int(frac * 100),
-              truncated_overview, demo, t)
+            dst.write(src.read(keep))
+        what = ("core truncated before its span records (at %d%%)" % (100 * keep // size) if keep == records
+                else "core truncated to 5%")
+        expect_error(what + ": heap", ["--exe", demo + "/exe", t], r"not readable|truncated", "heap")
+        check(what + ": overview says why there is no heap", truncated_overview, demo, t)
     # The memory cap: a command whose model would not fit says which, in one line.
     expect_error("memory limit of 4 MiB: heap", ["--exe", demo + "/exe", demo + "/core"],
                  r"^goheap: the (heap's page map|object graph) needs about .* of the memory limit of 4\.0 MiB",
