@@ -42,6 +42,18 @@ typedef struct gh_arch {
     uint64_t uc_regs_at;
     const int *uc_regs;
     size_t nuc;
+    /* DWARF register numbers 0 to ndwarf-1 as indexes into regs (-1: not
+     * in the set, as vector registers are not). */
+    const int *dwarf_regs;
+    size_t ndwarf;
+    /* runtime.asyncPreempt saves the interrupted frame's general registers
+     * on its own frame: npreempt words at preempt_at past its sp (at its
+     * call of asyncPreempt2), word k the regs index preempt_regs[k]. The
+     * same layout in every release read (runtime/preempt_*.s, written by
+     * mkpreempt.go). */
+    uint64_t preempt_at;
+    const int *preempt_regs;
+    size_t npreempt;
 } gh_arch;
 
 extern const gh_arch gh_arch_amd64, gh_arch_arm64;

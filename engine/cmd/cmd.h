@@ -39,8 +39,11 @@ int gh_parse_u64(const char *s, const char *what, uint64_t *v, gh_err *err);
 /* An ADDR argument: a number or an expression (print/expr.h), as the address
  * the command takes from its value; errors prefixed with cmd ("paths"). */
 int gh_cmd_addr(gh_session *s, const char *text, const char *cmd, uint64_t *addr, gh_err *err);
-/* The same, the value itself, evaluated with type table ty (NULL: its own). */
-int gh_cmd_eval(gh_session *s, const char *text, const char *cmd, gh_types *ty, gh_xval *v, gh_err *err);
+/* The same, the value itself, evaluated with type table ty (NULL: its own).
+ * A value held in registers (a local, --frame) reads from *ov, which the
+ * caller keeps while it reads the value (through ov->t). */
+int gh_cmd_eval(gh_session *s, const char *text, const char *cmd, gh_types *ty, gh_overlay *ov, gh_xval *v,
+                gh_err *err);
 /* Parses a percentage, 0 to 100. */
 int gh_parse_percent(const char *s, const char *what, double *v, gh_err *err);
 

@@ -18,7 +18,7 @@
  * stack-resident variables at its pc; GOROUTINE alone is its user frame.
  * *fv is the session's. */
 static int frame_vars(gh_session *s, const char *spec, const gh_goroutine *g, size_t i, gh_expr_frame *f,
-                      gh_framevars **fv, gh_err *err);
+                      uint64_t *regs, gh_err *err);
 
 /* --frame @CFA (a debugger's selected frame): the goroutine and frame whose
  * CFA (fp) it is. */
@@ -40,9 +40,8 @@ static int frame_at(const gh_goroutines *gs, const char *spec, const gh_goroutin
     return gh_errorf(err, GH_EARG, "--frame %.200s: no goroutine has a Go frame there", spec);
 }
 
-static int select_frame(gh_session *s, const char *spec, gh_expr_frame *f, gh_framevars **fv, gh_err *err)
+static int select_frame(gh_session *s, const char *spec, gh_expr_frame *f, uint64_t *regs, gh_err *err)
 {
-    *fv = NULL;
     const gh_goroutines *gs;
     int rc = gh_session_goroutines_cached(s, &gs, err);
     if (rc)
@@ -52,7 +51,7 @@ static int select_frame(gh_session *s, const char *spec, gh_expr_frame *f, gh_fr
     if (spec[0] == '@') {
         if ((rc = frame_at(gs, spec, &g, &i, err)))
             return rc;
-        return frame_vars(s, spec, g, i, f, fv, err);
+        return frame_vars(s, spec, g, i, f, regs, err);
     }
     char *end;
     const char *colon = strchr(spec, ':');
@@ -71,7 +70,7 @@ static int select_frame(gh_session *s, const char *spec, gh_expr_frame *f, gh_fr
         if (!w)
             return gh_errorf(err, GH_EARG, "--frame %.200s: goroutine %llu runs only the runtime's code: name a frame "
                              "(%llu:FUNCTION)", spec, goid, goid);
-        return frame_vars(s, spec, g, (size_t)(w - g->frames), f, fv, err);
+        return frame_vars(s, spec, g, (size_t)(w - g->frames), f, regs, err);
     }
     const char *which = colon + 1;
     i = g->nframes;
@@ -94,31 +93,46 @@ static int select_frame(gh_session *s, const char *spec, gh_expr_frame *f, gh_fr
             return gh_errorf(err, GH_EARG, "--frame %.200s: goroutine %llu has no frame of %.200s (see goroutine "
                              "%llu)", spec, goid, which, goid);
     }
-    return frame_vars(s, spec, g, i, f, fv, err);
+    return frame_vars(s, spec, g, i, f, regs, err);
 }
 
-/* The i-th frame of g: where its variables are. */
+/* The i-th frame of g: where its variables are, and its registers where
+ * the target still holds them (regs: GH_MAX_NREGS words). f->vars is a
+ * copy the caller frees. */
 static int frame_vars(gh_session *s, const char *spec, const gh_goroutine *g, size_t i, gh_expr_frame *f,
-                      gh_framevars **fv, gh_err *err)
+                      uint64_t *regs, gh_err *err)
 {
     const gh_frame *fr = &g->frames[i];
     if (fr->pframe >= g->npframes)
         return gh_errorf(err, GH_EFORMAT, "--frame %.200s: frame %zu has no physical frame", spec, i);
     const gh_pframe *pf = &g->pframes[fr->pframe];
-    if (!(*fv = gh_session_framevars(s)))
+    gh_framevars *fv = gh_session_framevars(s);
+    if (!fv)
         return gh_errorf(err, GH_ENOENT, "--frame %.200s: the executable has no DWARF: its locals are not known", spec);
-    *f = (gh_expr_frame){.function = fr->function ? fr->function : "?", .fp = pf->fp};
-    gh_framevars_at(*fv, gh_pframe_sympc(pf), &f->vars, &f->nvars);
+    *f = (gh_expr_frame){.function = fr->function ? fr->function : "?", .fp = pf->fp, .arch = s->t->arch};
+    const gh_fvar *vars;
+    size_t n;
+    gh_framevars_parts_at(fv, gh_pframe_sympc(pf), &vars, &n);
+    gh_fvar *copy = n ? malloc(n * sizeof *copy) : NULL;
+    if (n && !copy)
+        return gh_errorf(err, GH_ENOMEM, "--frame %.200s: out of memory", spec);
+    if (n)
+        memcpy(copy, vars, n * sizeof *copy);
+    f->vars = copy;
+    f->nvars = n;
+    if (gh_goroutine_frame_regs(s->t, g, fr->pframe, regs, &f->known))
+        f->regs = regs;
     return GH_OK;
 }
 
 /* Evaluates text with type table ty (NULL: a table of its own, so reading
  * globals needs no object graph); addr set: also the address it gives. */
-static int eval(gh_session *s, const char *text, const char *cmd, gh_types *ty, gh_xval *v, uint64_t *addr,
-                gh_err *err)
+static int eval(gh_session *s, const char *text, const char *cmd, gh_types *ty, gh_overlay *ov, gh_xval *v,
+                uint64_t *addr, gh_err *err)
 {
     uint64_t n;
     memset(v, 0, sizeof *v);
+    gh_overlay_init(ov, s->t);
     if (gh_expr_number(text, &n)) {
         v->kind = GX_V_NUM;
         v->v = n;
@@ -142,12 +156,12 @@ static int eval(gh_session *s, const char *text, const char *cmd, gh_types *ty, 
     gh_dwarf_vars *dv = NULL;
     if (gh_session_dwarfvars(s, &dv, NULL))
         dv = NULL;
-    pv_ctx c = {.cc = &s->cancel, .ty = ty, .o = {1, 0}};
+    pv_ctx c = {.cc = &s->cancel, .ty = ty, .o = {1, 0}, .t = &ov->t};
     gh_expr_env env = {&c, dv, s->exe, s->rt.bias, NULL, NULL};
-    gh_expr_frame frame;
-    gh_framevars *fv = NULL;
+    gh_expr_frame frame = {0};
+    uint64_t regs[GH_MAX_NREGS];
     gh_err ferr = {0};
-    if (s->frame && (rc = select_frame(s, s->frame, &frame, &fv, &ferr))) {
+    if (s->frame && (rc = select_frame(s, s->frame, &frame, regs, &ferr))) {
         if (s->frame[0] != '@' || rc == GH_ENOMEM || rc == GH_EINTR) {
             if (err)
                 *err = ferr;
@@ -161,6 +175,7 @@ static int eval(gh_session *s, const char *text, const char *cmd, gh_types *ty, 
         env.no_frame = ferr.msg;
         rc = GH_OK;
     } else if (s->frame) {
+        frame.overlay = ov;
         env.frame = &frame;
     }
     rc = gh_expr_eval(e, &env, v, err);
@@ -168,18 +183,21 @@ static int eval(gh_session *s, const char *text, const char *cmd, gh_types *ty, 
         rc = gh_expr_address(&env, v, text, addr, err);
     if (rc)
         gh_err_wrap(err, "%s", cmd);
+    free((void *)frame.vars);
     gh_expr_free(e);
     gh_types_free(own);
     return rc;
 }
 
-int gh_cmd_eval(gh_session *s, const char *text, const char *cmd, gh_types *ty, gh_xval *v, gh_err *err)
+int gh_cmd_eval(gh_session *s, const char *text, const char *cmd, gh_types *ty, gh_overlay *ov, gh_xval *v,
+                gh_err *err)
 {
-    return eval(s, text, cmd, ty, v, NULL, err);
+    return eval(s, text, cmd, ty, ov, v, NULL, err);
 }
 
 int gh_cmd_addr(gh_session *s, const char *text, const char *cmd, uint64_t *addr, gh_err *err)
 {
     gh_xval v;
-    return eval(s, text, cmd, NULL, &v, addr, err);
+    gh_overlay ov;
+    return eval(s, text, cmd, NULL, &ov, &v, addr, err);
 }

@@ -188,7 +188,12 @@ static int whole_object(pv_ctx *c, const gh_xval *v)
     if (!tid || tid == GH_TID_TINY)
         return 0;
     const gh_otype *ot = gh_types_get(c->g->types, tid);
-    return ot && ot->count == 1 && !strcmp(gh_types_name(c->g->types, tid), pv_type_name(c, v->type, tmp, sizeof tmp));
+    if (!ot || ot->count != 1)
+        return 0;
+    /* The object's name first: building it may reuse the buffer the
+     * value's name is returned in. */
+    const char *object_type = gh_types_name(c->g->types, tid);
+    return !strcmp(object_type, pv_type_name(c, v->type, tmp, sizeof tmp));
 }
 
 static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
@@ -210,8 +215,10 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
      * object (as for its address), a global, or any other value where it is
      * stored */
     gh_xval v;
-    if ((rc = gh_cmd_eval(s, a->pos[0], "print", g->types, &v, err)))
+    gh_overlay ov; /* a local held in registers is read from here */
+    if ((rc = gh_cmd_eval(s, a->pos[0], "print", g->types, &ov, &v, err)))
         return rc;
+    c.t = &ov.t;
     pv_node root;
     memset(&root, 0, sizeof root);
     target t;
@@ -232,7 +239,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         addr = v.addr; /* a whole global (main.config): printed as a global, as by its address */
     } else if (pv_type_info(&c, v.type, &ti)) {
         return gh_errorf(err, GH_EFORMAT, "print: %.200s: its type cannot be read", a->pos[0]);
-    } else if (ti.kind == GH_KIND_POINTER && !gh_read_u64(s->t, v.addr, &addr, NULL) && addr) {
+    } else if (ti.kind == GH_KIND_POINTER && !gh_read_u64(&ov.t, v.addr, &addr, NULL) && addr) {
         /* a pointer: the object it points to, as print ADDR with its value */
     } else if (whole_object(&c, &v)) {
         addr = v.addr; /* a whole heap object of its own type (*main.config): printed as the object */
@@ -273,7 +280,13 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     if (json) {
         gh_json j;
         gh_render_begin(&j, out, s);
-        gh_json_kaddr(&j, "addr", t.addr);
+        int in_regs = t.expr && gh_overlay_addr(t.addr);
+        if (in_regs) {
+            gh_json_key(&j, "addr");
+            gh_json_null(&j);
+        } else {
+            gh_json_kaddr(&j, "addr", t.addr);
+        }
         gh_json_kstr(&j, "type", t.type ? t.type : "?");
         if (full)
             gh_json_kstr(&j, "full_type", full);
@@ -284,6 +297,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             gh_json_kstr(&j, "global", t.global);
         if (t.expr)
             gh_json_kstr(&j, "expr", t.expr);
+        if (in_regs)
+            gh_json_kbool(&j, "in_registers", 1);
         if (t.tiny)
             gh_json_kbool(&j, "tiny", 1);
         if (t.gap)
@@ -302,6 +317,9 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
         if (t.expr && t.object)
             gh_printf(out, "0x%" PRIx64 " %s %s (%" PRIu64 " bytes, +%" PRIu64 " in the heap object at 0x%" PRIx64 ")\n",
                       t.addr, t.expr, t.type, t.size, t.addr - t.object, t.object);
+        else if (t.expr && gh_overlay_addr(t.addr))
+            gh_printf(out, "registers %s %s (%" PRIu64 " bytes, held in registers at this pc)\n", t.expr, t.type,
+                      t.size);
         else if (t.expr)
             gh_printf(out, "0x%" PRIx64 " %s %s (%" PRIu64 " bytes)\n", t.addr, t.expr, t.type, t.size);
         else if (t.global)

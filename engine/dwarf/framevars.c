@@ -115,8 +115,10 @@ static int push(gh_fvar **v, size_t *n, size_t *cap, const gh_fvar *x)
     return 1;
 }
 
-/* The stack parts of one variable's location at pc. */
-static void add_var(gh_fvar **v, size_t *n, size_t *cap, Dwarf_Die *die, Dwarf_Addr pc, int is_param)
+/* The parts of one variable's location at pc: its stack parts, or with
+ * all_parts those in registers and those not known too. */
+static void add_var(gh_fvar **v, size_t *n, size_t *cap, Dwarf_Die *die, Dwarf_Addr pc, int is_param, int all_parts,
+                    uint32_t ordinal)
 {
     Dwarf_Attribute a;
     if (!dwarf_attr(die, DW_AT_location, &a))
@@ -129,7 +131,7 @@ static void add_var(gh_fvar **v, size_t *n, size_t *cap, Dwarf_Die *die, Dwarf_A
     const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &na));
     if (!name)
         return;
-    gh_fvar x = {.name = name, .is_param = is_param};
+    gh_fvar x = {.name = name, .is_param = is_param, .var = ordinal};
     Dwarf_Die tdie;
     Dwarf_Word size = 0;
     if (dwarf_attr_integrate(die, DW_AT_type, &ta) && dwarf_formref_die(&ta, &tdie)) {
@@ -137,41 +139,55 @@ static void add_var(gh_fvar **v, size_t *n, size_t *cap, Dwarf_Die *die, Dwarf_A
         if (dwarf_aggregate_size(&tdie, &size) != 0)
             size = 0;
     }
+    x.var_size = size;
     /* Parts: each DW_OP_piece closes a part whose place came before it (one
-     * part without pieces); parts in registers are left out. A place is
-     * DW_OP_fbreg N, or DW_OP_call_frame_cfa [DW_OP_plus_uconst N] (Go puts
-     * spilled arguments at the CFA so). */
-    int on_stack = 0;
+     * part without pieces). A place is DW_OP_fbreg N, or
+     * DW_OP_call_frame_cfa [DW_OP_plus_uconst N] (Go puts spilled arguments
+     * at the CFA so), or DW_OP_regN / DW_OP_regx; anything else is not
+     * evaluated, and a piece with no place is optimized out. */
+    int reg = GH_FVAR_UNKNOWN, ops_seen = 0;
     int64_t off = 0;
+    uint64_t at = 0;
     for (size_t i = 0, pieces = 0; i <= len && pieces < MAX_PIECES; i++) {
         unsigned atom = i < len ? ops[i].atom : DW_OP_piece;
-        if (atom == DW_OP_fbreg) {
-            on_stack = 1;
+        if (atom != DW_OP_piece)
+            ops_seen++;
+        if (atom == DW_OP_fbreg && ops_seen == 1) {
+            reg = GH_FVAR_STACK;
             off = (int64_t)ops[i].number;
-        } else if (atom == DW_OP_call_frame_cfa) {
-            on_stack = 1;
+        } else if (atom == DW_OP_call_frame_cfa && ops_seen == 1) {
+            reg = GH_FVAR_STACK;
             off = 0;
-        } else if (atom == DW_OP_plus_uconst && on_stack) {
+        } else if (atom == DW_OP_plus_uconst && reg == GH_FVAR_STACK && ops_seen == 2) {
             off += (int64_t)ops[i].number;
+        } else if (atom >= DW_OP_reg0 && atom <= DW_OP_reg31 && ops_seen == 1) {
+            reg = (int)(atom - DW_OP_reg0);
+        } else if (atom == DW_OP_regx && ops_seen == 1 && ops[i].number < 4096) {
+            reg = (int)ops[i].number;
         } else if (atom == DW_OP_piece) {
             pieces++;
             uint64_t psize = i < len ? ops[i].number : size;
-            if (on_stack && psize) {
-                x.cfa_off = off;
+            if (psize && (reg == GH_FVAR_STACK || all_parts)) {
+                x.reg = reg;
+                x.cfa_off = reg == GH_FVAR_STACK ? off : 0;
                 x.size = psize;
-                x.whole = i == len;
+                x.var_off = at;
+                x.whole = i == len && at == 0;
                 push(v, n, cap, &x);
             }
-            on_stack = 0;
+            at += psize;
+            reg = GH_FVAR_UNKNOWN;
+            ops_seen = 0;
             if (i < len && i + 1 == len)
                 break; /* ended by a piece: no implicit last part */
         } else {
-            on_stack = 0; /* a register, or an expression we do not evaluate */
+            reg = GH_FVAR_UNKNOWN; /* an expression we do not evaluate */
         }
     }
 }
 
-static void collect_scope(Dwarf_Die *scope, Dwarf_Addr pc, int depth, gh_fvar **v, size_t *n, size_t *cap)
+static void collect_scope(Dwarf_Die *scope, Dwarf_Addr pc, int depth, gh_fvar **v, size_t *n, size_t *cap,
+                          int all_parts, uint32_t *ordinal)
 {
     Dwarf_Die child;
     if (depth > MAX_SCOPES || dwarf_child(scope, &child) != 0)
@@ -180,21 +196,22 @@ static void collect_scope(Dwarf_Die *scope, Dwarf_Addr pc, int depth, gh_fvar **
     do {
         int tag = dwarf_tag(&child);
         if (tag == DW_TAG_variable || tag == DW_TAG_formal_parameter)
-            add_var(v, n, cap, &child, pc, tag == DW_TAG_formal_parameter);
+            add_var(v, n, cap, &child, pc, tag == DW_TAG_formal_parameter, all_parts, (*ordinal)++);
         else if ((tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine) && dwarf_haspc(&child, pc) == 1)
-            collect_scope(&child, pc, depth + 1, v, n, cap);
+            collect_scope(&child, pc, depth + 1, v, n, cap, all_parts, ordinal);
     } while (++k < MAX_CHILDREN && dwarf_siblingof(&child, &child) == 0);
 }
 
-static void collect(gh_framevars *fv, Dwarf_Addr pc, gh_fvar **v, size_t *n, size_t *cap)
+static void collect(gh_framevars *fv, Dwarf_Addr pc, gh_fvar **v, size_t *n, size_t *cap, int all_parts)
 {
+    uint32_t ordinal = 0;
     Dwarf_Die cu, fn;
     if (!unit_at(fv, pc, &cu) || dwarf_child(&cu, &fn) != 0)
         return;
     size_t k = 0;
     do {
         if (dwarf_tag(&fn) == DW_TAG_subprogram && dwarf_haspc(&fn, pc) == 1) {
-            collect_scope(&fn, pc, 0, v, n, cap);
+            collect_scope(&fn, pc, 0, v, n, cap, all_parts, &ordinal);
             return;
         }
     } while (++k < (1u << 22) && dwarf_siblingof(&fn, &fn) == 0);
@@ -217,7 +234,7 @@ void gh_framevars_at(gh_framevars *fv, uint64_t pc, const gh_fvar **out, size_t 
     if (fv->ntab < MAX_PCS && !gh_grow(&fv->tab, &fv->captab, fv->ntab + 1, sizeof *fv->tab) &&
         !gh_hmap_put(&fv->index, pc, fv->ntab)) {
         size_t at = fv->nvars;
-        collect(fv, lpc, &fv->vars, &fv->nvars, &fv->capvars);
+        collect(fv, lpc, &fv->vars, &fv->nvars, &fv->capvars, 0);
         entry *e = &fv->tab[fv->ntab++];
         *e = (entry){at, fv->nvars - at};
         *out = e->n ? fv->vars + at : NULL;
@@ -225,7 +242,19 @@ void gh_framevars_at(gh_framevars *fv, uint64_t pc, const gh_fvar **out, size_t 
         return;
     }
     fv->nscratch = 0;
-    collect(fv, lpc, &fv->scratch, &fv->nscratch, &fv->capscratch);
+    collect(fv, lpc, &fv->scratch, &fv->nscratch, &fv->capscratch, 0);
+    *out = fv->scratch;
+    *n = fv->nscratch;
+}
+
+void gh_framevars_parts_at(gh_framevars *fv, uint64_t pc, const gh_fvar **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!fv)
+        return;
+    fv->nscratch = 0;
+    collect(fv, pc - fv->bias, &fv->scratch, &fv->nscratch, &fv->capscratch, 1);
     *out = fv->scratch;
     *n = fv->nscratch;
 }

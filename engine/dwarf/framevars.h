@@ -13,13 +13,23 @@
 
 #include "dwarf/dwarf.h"
 
+#define GH_FVAR_STACK (-1)   /* gh_fvar.reg: the part is in a stack slot */
+#define GH_FVAR_UNKNOWN (-2) /* gh_fvar.reg: optimized out, or an expression not evaluated */
+
 typedef struct gh_fvar {
     const char *name;
-    int64_t cfa_off; /* the slot: fp + cfa_off */
+    int64_t cfa_off; /* the slot: fp + cfa_off (reg GH_FVAR_STACK) */
     uint64_t size;   /* bytes in the slot (a piece of the variable, or all of it) */
     uint64_t type;   /* DIE offset of the variable's type in .debug_info, 0 unknown */
     int whole;       /* the slot holds all of the variable, not a piece */
     int is_param;
+    /* Where the part is: GH_FVAR_STACK, a DWARF register number (the low
+     * size bytes of it), or GH_FVAR_UNKNOWN. Only gh_framevars_parts_at
+     * gives parts that are not in the stack. */
+    int reg;
+    uint64_t var_off; /* the part's offset in the variable */
+    uint64_t var_size;/* the variable's size, 0 unknown */
+    uint32_t var;     /* parts of one variable share it (and are adjacent) */
 } gh_fvar;
 
 typedef struct gh_framevars gh_framevars;
@@ -33,5 +43,10 @@ void gh_framevars_free(gh_framevars *fv);
  * function: the call instruction for a return address). *out stays valid
  * until the next call. *n 0 when DWARF says nothing about pc. */
 void gh_framevars_at(gh_framevars *fv, uint64_t pc, const gh_fvar **out, size_t *n);
+
+/* Every part of every variable at pc, those in registers and those not
+ * known too, for reading one frame's locals where its registers are known
+ * (not cached: *out stays valid until the next call of either function). */
+void gh_framevars_parts_at(gh_framevars *fv, uint64_t pc, const gh_fvar **out, size_t *n);
 
 #endif

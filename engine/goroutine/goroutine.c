@@ -63,6 +63,52 @@ const gh_frame *gh_goroutine_where(const gh_goroutine *g)
     return NULL;
 }
 
+int gh_goroutine_frame_regs(const gh_target *t, const gh_goroutine *g, size_t i, uint64_t regs[GH_MAX_NREGS],
+                            uint64_t *known)
+{
+    const gh_arch *a = t ? t->arch : NULL;
+    *known = 0;
+    memset(regs, 0, GH_MAX_NREGS * sizeof *regs);
+    if (!a || i >= g->npframes || a->nregs > 64)
+        return 0;
+    if (i == 0 && g->has_regs && (g->from == GH_FROM_THREAD || g->from == GH_FROM_SIGNAL)) {
+        memcpy(regs, g->regs, a->nregs * sizeof *regs);
+        for (size_t k = 0; k < a->ngprs; k++)
+            *known |= 1ull << a->gprs[k];
+        *known |= 1ull << a->reg_sp | 1ull << a->reg_pc;
+        return 1;
+    }
+    const gh_pframe *pre = i ? &g->pframes[i - 1] : NULL;
+    if (!pre || pre->fn.id != GH_FUNCID_ASYNCPREEMPT || a->npreempt > GH_MAX_NREGS)
+        return 0;
+    if (i == 1) {
+        /* Stopped in asyncPreempt itself: at its first instruction (the
+         * signal handler has just injected the call) the registers are
+         * still the interrupted frame's; past it, only some are saved. */
+        if (!(g->has_regs && (g->from == GH_FROM_THREAD || g->from == GH_FROM_SIGNAL) && pre->pc == pre->fn.entry))
+            return 0;
+        memcpy(regs, g->regs, a->nregs * sizeof *regs);
+        for (size_t k = 0; k < a->ngprs; k++)
+            if (a->gprs[k] != a->reg_lr)
+                *known |= 1ull << a->gprs[k]; /* lr: the injected call's return address now */
+        regs[a->reg_sp] = g->pframes[1].sp;
+        regs[a->reg_pc] = g->pframes[1].pc;
+        *known |= 1ull << a->reg_sp | 1ull << a->reg_pc;
+        return 1;
+    }
+    uint64_t saved[GH_MAX_NREGS];
+    if (gh_read(t, pre->sp + a->preempt_at, saved, a->npreempt * sizeof *saved, NULL))
+        return 0;
+    for (size_t k = 0; k < a->npreempt; k++) {
+        regs[a->preempt_regs[k]] = saved[k];
+        *known |= 1ull << a->preempt_regs[k];
+    }
+    regs[a->reg_sp] = g->pframes[i].sp;
+    regs[a->reg_pc] = g->pframes[i].pc;
+    *known |= 1ull << a->reg_sp | 1ull << a->reg_pc;
+    return 1;
+}
+
 const gh_frame *gh_goroutine_top(const gh_goroutine *g) { return g->nframes ? &g->frames[0] : NULL; }
 
 const gh_frame *gh_goroutine_start_frame(const gh_goroutine *g)

@@ -202,6 +202,15 @@ const gh_goroutine *gh_goroutine_find(const gh_goroutines *gs, int64_t goid);
  * as Delve's (*G).UserCurrent finds it; NULL when every frame is the
  * runtime's (its own goroutines). */
 const gh_frame *gh_goroutine_where(const gh_goroutine *g);
+/* The registers of g's physical frame i, where the target still holds
+ * them: the innermost frame's when the walk started from its thread or a
+ * signal's context, or a frame runtime.asyncPreempt interrupted (its save
+ * area on the stack). regs: t->arch's set; *known a bit per regs index
+ * read. 0 when none are known: Go's ABI keeps no register across a call,
+ * so a frame that made a call has none left. */
+int gh_goroutine_frame_regs(const gh_target *t, const gh_goroutine *g, size_t i, uint64_t regs[GH_MAX_NREGS],
+                            uint64_t *known);
+
 /* The innermost frame, NULL when there are none. */
 const gh_frame *gh_goroutine_top(const gh_goroutine *g);
 /* The outermost frame below runtime.goexit and the compiler's go-statement

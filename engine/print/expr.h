@@ -33,6 +33,7 @@
 #include "dwarf/dwarfvars.h"
 #include "dwarf/framevars.h"
 #include "print/printval.h"
+#include "target/overlay.h"
 
 #define GX_MAX_TEXT 4096  /* bytes of one expression */
 #define GX_MAX_NODES 256  /* nodes of one tree */
@@ -98,8 +99,16 @@ typedef struct gh_xval {
 typedef struct gh_expr_frame {
     const char *function; /* as a traceback prints it, for messages */
     uint64_t fp;          /* the CFA: its variables are at fp + cfa_off */
-    const gh_fvar *vars;  /* the stack-resident variables at its pc */
+    const gh_fvar *vars;  /* every part of every variable at its pc (gh_framevars_parts_at) */
     size_t nvars;
+    /* The frame's registers where the target still holds them
+     * (gh_goroutine_frame_regs): a bit of known per index of regs. */
+    const gh_arch *arch;
+    const uint64_t *regs;
+    uint64_t known;
+    /* Where a variable held in registers, all or in part, is assembled to
+     * be read (target/overlay.h); NULL: such variables are errors. */
+    gh_overlay *overlay;
 } gh_expr_frame;
 
 typedef struct gh_expr_env {

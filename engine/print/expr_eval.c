@@ -22,7 +22,7 @@ typedef struct ev {
     gh_err *err;
 } ev;
 
-static const gh_target *tg(ev *E) { return E->env->c->ty->t; }
+static const gh_target *tg(ev *E) { return pv_target(E->env->c); }
 
 /* The text of node k, for messages. */
 #define TXT(E, k) (int)((E)->e->n[k].to - (E)->e->n[k].from), (E)->e->src + (E)->e->n[k].from
@@ -108,34 +108,113 @@ static int follow(ev *E, int k, gh_xval *v, const char *doing)
 
 /* --- locals ------------------------------------------------------------------------- */
 
-/* The local name[0, len) of the frame --frame named: 1 and *v when it is in
- * the frame whole, 0 when the frame has no such variable in memory, -1 on
- * an error (set). The innermost scope's variable of that name wins: the
- * list runs from the function's own scope inwards. */
+/* A DWARF register's name on the frame's machine, for messages. */
+static const char *reg_name(const gh_expr_frame *f, int dreg, char *buf, size_t cap)
+{
+    int i = f->arch && dreg >= 0 && (size_t)dreg < f->arch->ndwarf ? f->arch->dwarf_regs[dreg] : -1;
+    if (i >= 0 && (unsigned)i < f->arch->nregs)
+        return f->arch->reg_names[i];
+    snprintf(buf, cap, "DWARF register %d", dreg);
+    return buf;
+}
+
+/* A variable whose parts are not one stack slot holding all of it: its
+ * bytes assembled from its stack slots and the frame's registers, in the
+ * overlay. 1 and *v, or -1 with the error set. */
+static int assemble(ev *E, int k, const char *name, size_t len, const gh_fvar *p, size_t np, gh_xval *v)
+{
+    const gh_expr_frame *f = E->env->frame;
+    uint64_t size = p[0].var_size;
+    uint8_t buf[GH_OVERLAY_MAX];
+    char regs[160] = "", rn[32];
+    size_t ro = 0;
+    int lost = 0, unknown = 0, vector = 0;
+    uint64_t covered = 0;
+    for (size_t i = 0; i < np; i++) {
+        if (p[i].reg >= 0 && ro < sizeof regs)
+            ro += (size_t)snprintf(regs + ro, sizeof regs - ro, "%s%s", ro ? ", " : "",
+                                   reg_name(f, p[i].reg, rn, sizeof rn));
+        if (p[i].reg == GH_FVAR_UNKNOWN)
+            lost = 1;
+        else if (p[i].reg >= 0) {
+            int ri = f->arch && (size_t)p[i].reg < f->arch->ndwarf ? f->arch->dwarf_regs[p[i].reg] : -1;
+            if (ri < 0 || p[i].size > 8)
+                vector = 1;
+            else if (!f->regs || ri >= 64 || !(f->known >> ri & 1))
+                unknown = 1;
+        }
+    }
+    if (lost)
+        return gh_errorf(E->err, GH_ENOENT, "%.*s: %.*s is optimized out at this pc in %s's frame (DWARF gives no "
+                         "place for %s of it)", TXT(E, k), (int)len, name, f->function, np > 1 ? "part" : "any"), -1;
+    if (vector)
+        return gh_errorf(E->err, GH_ENOENT, "%.*s: %.*s is in a floating-point or vector register at this pc in %s's "
+                         "frame (%s), which goheap does not read", TXT(E, k), (int)len, name, f->function, regs), -1;
+    if (unknown)
+        return gh_errorf(E->err, GH_ENOENT, "%.*s: %.*s is in registers at this pc in %s's frame (%s), and this "
+                         "frame's registers are gone: only a goroutine's innermost frame on a thread, or a frame "
+                         "preemption interrupted, still has them", TXT(E, k), (int)len, name, f->function, regs), -1;
+    if (!size || size > sizeof buf || !f->overlay)
+        return gh_errorf(E->err, GH_ENOENT, "%.*s: %.*s (%" PRIu64 " bytes) is in registers at this pc in %s's frame "
+                         "(%s): goheap reads up to %d bytes so", TXT(E, k), (int)len, name, size, f->function,
+                         regs, GH_OVERLAY_MAX), -1;
+    memset(buf, 0, sizeof buf);
+    for (size_t i = 0; i < np; i++) {
+        if (p[i].var_off > size || p[i].size > size - p[i].var_off)
+            return gh_errorf(E->err, GH_EFORMAT, "%.*s: %.*s: DWARF's pieces run past its %" PRIu64 " bytes",
+                             TXT(E, k), (int)len, name, size), -1;
+        if (p[i].reg == GH_FVAR_STACK) {
+            uint64_t at = f->fp + (uint64_t)p[i].cfa_off;
+            if (gh_read(tg(E), at, buf + p[i].var_off, p[i].size, NULL))
+                return gh_errorf(E->err, GH_EMEM, "%.*s: part of %.*s is in the stack at 0x%" PRIx64 ", which is "
+                                 "not readable", TXT(E, k), (int)len, name, at), -1;
+        } else {
+            uint64_t r = f->regs[f->arch->dwarf_regs[p[i].reg]];
+            memcpy(buf + p[i].var_off, &r, p[i].size); /* the register's low bytes (both machines are little-endian) */
+        }
+        covered += p[i].size;
+    }
+    if (covered != size)
+        return gh_errorf(E->err, GH_ENOENT, "%.*s: DWARF places %" PRIu64 " of the %" PRIu64 " bytes of %.*s at this "
+                         "pc in %s's frame", TXT(E, k), covered, size, (int)len, name, f->function), -1;
+    uint64_t addr = gh_overlay_put(f->overlay, buf, (size_t)size);
+    if (!addr)
+        return gh_errorf(E->err, GH_ENOMEM, "%.*s: too many values held in registers in one expression", TXT(E, k)),
+               -1;
+    *v = (gh_xval){GX_V_MEM, 0, addr, size, {0, p[0].type}};
+    if (p[0].type)
+        v->type = pv_type_norm(E->env->c, v->type);
+    return 1;
+}
+
+/* The local name[0, len) of the frame --frame named: 1 and *v when the
+ * frame has it, in its stack or in registers it still holds, 0 when the
+ * frame has no such variable, -1 on an error (set). The innermost scope's
+ * variable of that name wins: the list runs from the function's own scope
+ * inwards, each variable's parts adjacent. */
 static int local_at(ev *E, int k, const char *name, size_t len, gh_xval *v)
 {
     const gh_expr_frame *f = E->env->frame;
-    const gh_fvar *whole = NULL, *piece = NULL;
+    size_t at = SIZE_MAX;
     for (size_t i = 0; f && i < f->nvars; i++) {
         const gh_fvar *x = &f->vars[i];
-        if (!x->name || strlen(x->name) != len || memcmp(x->name, name, len))
-            continue;
-        if (x->whole)
-            whole = x;
-        else
-            piece = x;
+        if (x->name && strlen(x->name) == len && !memcmp(x->name, name, len) &&
+            (at == SIZE_MAX || x->var != f->vars[at].var))
+            at = i;
     }
-    if (!whole && piece) {
-        gh_errorf(E->err, GH_ENOENT, "%.*s: only a piece of %.*s is in %s's frame at this pc (the rest is in "
-                  "registers)", TXT(E, k), (int)len, name, f->function);
-        return -1;
-    }
-    if (!whole)
+    if (at == SIZE_MAX)
         return 0;
-    *v = (gh_xval){GX_V_MEM, 0, f->fp + (uint64_t)whole->cfa_off, whole->size, {0, whole->type}};
-    if (whole->type)
-        v->type = pv_type_norm(E->env->c, v->type);
-    return 1;
+    size_t np = 1;
+    while (at + np < f->nvars && f->vars[at + np].var == f->vars[at].var)
+        np++;
+    const gh_fvar *x = &f->vars[at];
+    if (np == 1 && x->reg == GH_FVAR_STACK && x->whole) {
+        *v = (gh_xval){GX_V_MEM, 0, f->fp + (uint64_t)x->cfa_off, x->size, {0, x->type}};
+        if (x->type)
+            v->type = pv_type_norm(E->env->c, v->type);
+        return 1;
+    }
+    return assemble(E, k, name, len, x, np, v);
 }
 
 static int local(ev *E, int k, gh_xval *v)
@@ -149,13 +228,14 @@ static int local(ev *E, int k, gh_xval *v)
     int r = local_at(E, k, n->str, strlen(n->str), v);
     if (r < 0)
         return E->err ? E->err->code : GH_ENOENT;
-    if (!r) { /* name what is there: the whole variables, innermost scope last */
+    if (!r) { /* name what is there: each variable once, innermost scope last */
         const gh_expr_frame *f = E->env->frame;
         char have[300] = "";
         size_t o = 0, shown = 0;
         for (size_t i = 0; i < f->nvars && o < sizeof have; i++) {
             const gh_fvar *x = &f->vars[i];
-            if (!x->whole || !x->name || !x->name[0] || x->name[0] == '.' || x->name[0] == '~')
+            if ((i && x->var == f->vars[i - 1].var) || !x->name || !x->name[0] || x->name[0] == '.' ||
+                x->name[0] == '~')
                 continue;
             if (shown == 8) {
                 o += (size_t)snprintf(have + o, sizeof have - o, ", ...");
@@ -163,9 +243,8 @@ static int local(ev *E, int k, gh_xval *v)
             }
             o += (size_t)snprintf(have + o, sizeof have - o, "%s%s", shown++ ? ", " : "", x->name);
         }
-        return gh_errorf(E->err, GH_ENOENT, "%s: no local %s in %s's frame at this pc (none of that name, or it is in "
-                         "a register there); in memory there: %s", n->str, n->str, f->function,
-                         shown ? have : "none");
+        return gh_errorf(E->err, GH_ENOENT, "%s: no local %s in %s's frame at this pc (none of that name, or DWARF "
+                         "gives it no place there); there: %s", n->str, n->str, f->function, shown ? have : "none");
     }
     return GH_OK;
 }
@@ -830,6 +909,9 @@ static int eval(ev *E, int k, gh_xval *v)
             return rc;
         if (v->kind != GX_V_MEM)
             return gh_errorf(E->err, GH_EARG, "%.*s: %.*s is not stored anywhere", TXT(E, k), TXT(E, n->a));
+        if (gh_overlay_addr(v->addr))
+            return gh_errorf(E->err, GH_EARG, "%.*s: %.*s is held in registers at this pc: it has no address",
+                             TXT(E, k), TXT(E, n->a));
         *v = (gh_xval){GX_V_PTR, v->addr, 0, 0, v->type};
         return GH_OK;
     case GX_CONV:
@@ -874,10 +956,13 @@ int gh_expr_address(gh_expr_env *env, const gh_xval *v, const char *text, uint64
         off = 8, what = "a nil interface";
         break;
     default:
+        if (gh_overlay_addr(v->addr))
+            return gh_errorf(err, GH_EARG, "%.200s is held in registers at this pc: it has no address (print shows "
+                             "it)", text);
         *addr = v->addr;
         return GH_OK;
     }
-    if (gh_read_u64(env->c->ty->t, v->addr + off, &w, NULL))
+    if (gh_read_u64(pv_target(env->c), v->addr + off, &w, NULL))
         return gh_errorf(err, GH_EMEM, "%.200s: cannot read 8 bytes at 0x%" PRIx64, text, v->addr + off);
     if (!w)
         return gh_errorf(err, GH_ENOENT, "%.200s is %s", text, what);

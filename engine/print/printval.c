@@ -191,9 +191,11 @@ const char *pv_target_type(pv_ctx *c, uint64_t addr, char *tmp, size_t cap)
 
 /* --- scalars --------------------------------------------------------------------- */
 
-static int rd(pv_ctx *c, uint64_t addr, void *buf, size_t n) { return gh_read(c->ty->t, addr, buf, n, NULL); }
+const gh_target *pv_target(const pv_ctx *c) { return c->t ? c->t : c->ty->t; }
 
-static int rd64(pv_ctx *c, uint64_t addr, uint64_t *v) { return gh_read_u64(c->ty->t, addr, v, NULL); }
+static int rd(pv_ctx *c, uint64_t addr, void *buf, size_t n) { return gh_read(pv_target(c), addr, buf, n, NULL); }
+
+static int rd64(pv_ctx *c, uint64_t addr, uint64_t *v) { return gh_read_u64(pv_target(c), addr, v, NULL); }
 
 static void scalar(pv_ctx *c, pv_node *n, const tinfo *ti, uint64_t addr)
 {
@@ -376,7 +378,7 @@ static void chan_at(pv_ctx *c, pv_node *n, pv_tref elem, uint64_t hchan)
     uint64_t qcount, dataqsiz;
     uint32_t closed;
     n->addr = hchan;
-    if (rd64(c, hchan, &qcount) || rd64(c, hchan + 8, &dataqsiz) || gh_read_u32(c->ty->t, hchan + 28, &closed, NULL)) {
+    if (rd64(c, hchan, &qcount) || rd64(c, hchan + 8, &dataqsiz) || gh_read_u32(pv_target(c), hchan + 28, &closed, NULL)) {
         pv_error(n, "unreadable runtime.hchan at 0x%" PRIx64, hchan);
         return;
     }

@@ -69,7 +69,11 @@ typedef struct pv_ctx {
     gh_types *ty;
     pv_opts o;
     size_t nodes;
+    const gh_target *t; /* reads go through it; NULL: ty's target (an overlay adds bytes in no memory) */
 } pv_ctx;
+
+/* The target c reads through. */
+const gh_target *pv_target(const pv_ctx *c);
 
 /* A type: a runtime descriptor, or else a DWARF type (DIE offset). */
 typedef struct pv_tref {

@@ -37,7 +37,7 @@ typedef struct mwalk {
     int stopped;    /* each returned non-zero */
 } mwalk;
 
-static int rd64(pv_ctx *c, uint64_t a, uint64_t *v) { return gh_read_u64(c->ty->t, a, v, NULL); }
+static int rd64(pv_ctx *c, uint64_t a, uint64_t *v) { return gh_read_u64(pv_target(c), a, v, NULL); }
 
 /* The field named name of struct descriptor st: its offset and type. */
 static int field(pv_ctx *c, uint64_t st, const char *name, uint64_t *off, uint64_t *typ)
@@ -269,7 +269,7 @@ static void bucket_chain(mwalk *w, uint64_t b)
             w->done = 1;
             return;
         }
-        if (gh_read(w->c->ty->t, b + w->L.ctrl_off, top, 8, NULL)) {
+        if (gh_read(pv_target(w->c), b + w->L.ctrl_off, top, 8, NULL)) {
             pv_error(w->n, "unreadable bucket at 0x%" PRIx64, b);
             w->done = 1;
             return;
@@ -286,7 +286,7 @@ static void classic(mwalk *w, uint64_t hdr)
 {
     uint8_t flags, B;
     uint64_t buckets, old;
-    if (gh_read_u8(w->c->ty->t, hdr + 8, &flags, NULL) || gh_read_u8(w->c->ty->t, hdr + 9, &B, NULL) ||
+    if (gh_read_u8(pv_target(w->c), hdr + 8, &flags, NULL) || gh_read_u8(pv_target(w->c), hdr + 9, &B, NULL) ||
         rd64(w->c, hdr + 16, &buckets) || rd64(w->c, hdr + 24, &old) || B > 40) {
         pv_error(w->n, "unreadable runtime.hmap at 0x%" PRIx64, hdr);
         return;
@@ -410,7 +410,7 @@ void pv_map_table(pv_ctx *c, pv_node *n, uint64_t maptype, uint64_t t, int depth
     if (start(c, n, maptype, t, depth, &w))
         return;
     uint16_t used;
-    if (gh_read_u16(c->ty->t, t, &used, NULL)) {
+    if (gh_read_u16(pv_target(c), t, &used, NULL)) {
         pv_error(n, "unreadable maps.table at 0x%" PRIx64, t);
         return;
     }

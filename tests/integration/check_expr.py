@@ -19,7 +19,10 @@ stopped):
   it (obj.ID) the manifest's values; a variable holding it further away (a
   chan) gives the first object of the path from it; --frame GOROUTINE
   alone reaches it too where the manifest says the goroutine's user frame
-  is the variable's function;
+  is the variable's function; a local held in registers (stacks: the
+  spinning goroutine's obj in main.spinUntil, whose registers preemption or
+  the crash's signal saved) gives the sentinel and its fields too, and &obj
+  is refused;
 - errors are the one-line messages the documentation gives.
 """
 import json
@@ -198,7 +201,7 @@ def check_expr(d, m, goheap, named=True):
     # (each key is stored out of line: a heap object of its own), through a
     # value of the key type in memory; bigKey(i) has Code[j] = i*100 + j and
     # maps to &Tag{N: i}.
-    nstruct = 0
+    nstruct = nregs = 0
     if named and m.get("program") == "maps":
         keys = run(goheap, d, ["objects --type %s --json --limit 1000" % quote("^main.BigKey$")])[0][0]["objects"]
         cmds = []
@@ -251,10 +254,28 @@ def check_expr(d, m, goheap, named=True):
         # a name the frame lacks: the error names what it has (the compiler's choice), held among them
         _, errs = run(goheap, d, ["whatis --frame 1:main.main nosuch"])
         want_err = ("goheap: whatis: nosuch: no local nosuch in main.main's frame at this pc (none of that name, or "
-                    "it is in a register there); in memory there: ")
+                    "DWARF gives it no place there); there: ")
         assert len(errs) == 1 and errs[0].startswith(want_err) and \
             "held" in errs[0][len(want_err):].split(", "), "nosuch: %r" % errs
-        errors += [("whatis --frame 1:main.nosuch held",
+        # A local held in registers: spinUntil(obj) spins in a loop without
+        # calls, so async preemption or the crash's signal stops it there and
+        # its registers are saved (asyncPreempt's frame, or the signal's
+        # context); obj, the spinning sentinel, lives in a register there.
+        s = next(t for t in sentinels if t["type"] == "main.StackSpinning")
+        frame = "%d:main.spinUntil" % s["root"]["goroutine"]
+        cmds = ["print obj --frame %s --json" % frame, "paths obj --frame %s --json" % frame]
+        fields = sorted((f, v) for f, v in (s.get("fields") or {}).items() if v != "<nil>")
+        cmds += ["print obj.%s --frame %s --json" % (f, frame) for f, _ in fields]
+        docs, errs = run(goheap, d, cmds)
+        assert not errs and len(docs) == len(cmds), "registers: %r" % errs[:3]
+        assert int(docs[0]["addr"], 16) == int(s["addr"], 16) and int(docs[1]["target"]["addr"], 16) == int(s["addr"], 16), \
+            "--frame %s obj: print %s, paths %s, manifest %s" % (frame, docs[0]["addr"], docs[1]["target"]["addr"], s["addr"])
+        got = [str(doc["value"]) for doc in docs[2:]]
+        assert got == [v for _, v in fields], "--frame %s obj's fields %r, manifest %r" % (frame, got, fields)
+        nregs = 1
+        errors += [("print --frame %s %s" % (frame, quote("&obj")),
+                    "goheap: print: &obj: obj is held in registers at this pc: it has no address"),
+                   ("whatis --frame 1:main.nosuch held",
                     "goheap: whatis: --frame 1:main.nosuch: goroutine 1 has no frame of main.nosuch (see goroutine 1)"),
                    ("print --frame 1:main.main held.Nosuch",
                     "goheap: print: held.Nosuch: main.StackMain has no field Nosuch")]
@@ -263,6 +284,6 @@ def check_expr(d, m, goheap, named=True):
     assert errs == [w for _, w in errors], "errors: %r, want %r" % (
         [e for e, (_, w) in zip(errs, errors) if e != w][:3], [w for e, (_, w) in zip(errs, errors) if e != w][:3])
     return "%d sentinels by (*T)(addr), %d by their full type name (the short one refused), %d fields; %d Go-terms paths and %d expressions by construction reach " \
-           "the manifest's addresses; %d through the frame's local (%d holding the sentinel itself, %d by the goroutine alone); %d struct keys; %d one-line errors" % (
+           "the manifest's addresses; %d through the frame's local (%d holding the sentinel itself, %d by the goroutine alone, %d held in registers); %d struct keys; %d one-line errors" % (
                len(sentinels) - nfull, nfull, nfields, len(paths), len(by_construction(m, sentinels)) if named else 0,
-               nlocals, nlocals_direct, nwhere, nstruct, len(errors))
+               nlocals, nlocals_direct, nwhere, nregs, nstruct, len(errors))

@@ -25,7 +25,9 @@ with a batch function that runs the commands through lldb instead of goheap).
 - Live: lldb launches a corpus program in live mode (GOHEAP_LIVE=1, breakpoint
   at main.checkpoint), and the same checks pass against the stop-1 manifest;
   `process continue` to the second stop, and they pass against the stop-2
-  manifest (the model is rebuilt: the stop id changed). demo and stacks
+  manifest (the model is rebuilt: the stop id changed); at each stop
+  `go-print stop` in the selected frame, main.checkpoint(stop), is the stop
+  number, the argument read from the thread's registers. demo and stacks
   (running goroutines walked from lldb's thread registers) on every release,
   every program on the oldest and the newest. The plugin reads a process on
   this machine through /proc/PID/mem with lldb's registers; demo and stacks
@@ -428,6 +430,7 @@ def check_live(d, env=None, tag=""):
     try:
         fn = s.batch("lldb process")
         heaps, details = [], []
+        regs_held = 0
         for stop in (1, 2):
             if stop == 2:
                 # lldb may report the first breakpoint again once in a while
@@ -441,6 +444,12 @@ def check_live(d, env=None, tag=""):
                     where = [l.strip() for l in text.splitlines() if l.startswith("* thread")]
                     details.append("breakpoint reported again (%s)" % "; ".join(where))
             m = manifest_line(out_file, stop)
+            # The selected frame is main.checkpoint(stop), stopped at its
+            # breakpoint: the argument Go passed in a register, read from the
+            # thread's registers (lldb has no Go locals of its own).
+            arg = fn(d, ["print stop --json"])[0]
+            assert arg["value"] == stop and arg["type"] == "int", "stop %d: go-print stop: %r" % (stop, arg)
+            regs_held += bool(arg.get("in_registers"))
             heaps.append(fn(d, ["heap --json"])[0])
             assert heaps[-1]["go_version"] == m["go"], heaps[-1]["go_version"]
             saved = check_heap_module.COVERAGE_MIN
@@ -458,6 +467,7 @@ def check_live(d, env=None, tag=""):
         s.run(["process kill"])
     finally:
         s.close()
+    details.append("main.checkpoint's stop = the stop number at both, %d of 2 from registers" % regs_held)
     a, b = heaps
     assert (a["objects"], a["bytes"]) != (b["objects"], b["bytes"]), "the model was not rebuilt after the process ran"
     return "; ".join(details)

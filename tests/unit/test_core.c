@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fake_target.h"
+#include "target/overlay.h"
 #include "target/target.h"
 #include "tests.h"
 
@@ -819,10 +821,45 @@ static void live_no_stop(void **state)
     gh_target_close(t);
 }
 
+/* The overlay: its bytes at GH_OVERLAY_BASE, the target's elsewhere;
+ * reads past what it holds fail as unreadable memory does. */
+static void overlay_reads(void **state)
+{
+    (void)state;
+    gh_target *t = fake_target_new();
+    assert_non_null(fake_target_map(t, 0x1000, 16));
+    fake_put_u64(t, 0x1000, 0x1122334455667788ull);
+    gh_overlay *o = malloc(sizeof *o);
+    assert_non_null(o);
+    gh_overlay_init(o, t);
+    uint64_t v = 0, a = 0x0102030405060708ull, b[2] = {7, 9};
+    assert_int_equal(gh_read_u64(&o->t, 0x1000, &v, NULL), GH_OK);
+    assert_true(v == 0x1122334455667788ull);
+    uint64_t at = gh_overlay_put(o, &a, 3); /* 3 bytes: the next value starts aligned */
+    assert_true(at == GH_OVERLAY_BASE && gh_overlay_addr(at));
+    uint64_t at2 = gh_overlay_put(o, b, sizeof b);
+    assert_true(at2 == GH_OVERLAY_BASE + 8);
+    assert_int_equal(gh_read_u64(&o->t, at2 + 8, &v, NULL), GH_OK);
+    assert_true(v == 9);
+    uint8_t x[4];
+    assert_int_equal(gh_read(&o->t, at, x, 3, NULL), GH_OK);
+    assert_true(x[0] == 8 && x[1] == 7 && x[2] == 6);
+    assert_int_not_equal(gh_read_u64(&o->t, at2 + 16, &v, NULL), GH_OK); /* past what it holds */
+    assert_int_not_equal(gh_read_u64(&o->t, at2 + 12, &v, NULL), GH_OK); /* straddles its end */
+    assert_null(gh_direct(&o->t, at2 + 12, 8));
+    assert_false(gh_overlay_addr(0x1000));
+    char big[GH_OVERLAY_MAX] = {0};
+    assert_true(gh_overlay_put(o, big, sizeof big) == 0); /* does not fit */
+    assert_true(gh_overlay_put(o, big, 0) == 0);
+    free(o);
+    gh_target_close(t);
+}
+
 int run_core_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(opens),
+        cmocka_unit_test(overlay_reads),
         cmocka_unit_test(reads),
         cmocka_unit_test(finds_mismatched_exe),
         cmocka_unit_test(missing_exe),
