@@ -44,6 +44,37 @@ int gh_cmd_addr(gh_session *s, const char *text, const char *cmd, uint64_t *addr
  * caller keeps while it reads the value (through ov->t). */
 int gh_cmd_eval(gh_session *s, const char *text, const char *cmd, gh_types *ty, gh_overlay *ov, gh_xval *v,
                 gh_err *err);
+
+/* Frame i of goroutine g (an index into g->frames) for reading its
+ * variables as --frame would: f->vars (a copy) and its registers where the
+ * target still holds them (regs: GH_MAX_NREGS words, kept by the caller).
+ * Close with gh_cmd_frame_done. */
+int gh_cmd_frame_open(gh_session *s, const gh_goroutine *g, size_t i, gh_expr_frame *f, uint64_t *regs,
+                      gh_err *err);
+void gh_cmd_frame_done(gh_expr_frame *f);
+
+/* A goroutine's variables, frame by frame (goroutine ID --locals): what
+ * DWARF places at each physical frame's pc, read as --frame reads them. */
+typedef struct gh_glocal {
+    uint32_t pframe;     /* its physical frame (g->pframes) */
+    const char *name;    /* DWARF's (the executable's, valid with the session) */
+    char type[160];
+    int param;           /* an argument */
+    int in_registers;    /* read from the frame's registers, all or in part */
+    const char *why;     /* no value: why (short, static) */
+    char *line;          /* the value on one line (NULL with why) */
+    pv_node value;       /* the value (kind 0 and no kids with why) */
+} gh_glocal;
+
+typedef struct gh_glocals {
+    gh_glocal *v;
+    size_t n;
+} gh_glocals;
+
+/* Reads every frame's variables of g; gr (may be NULL) types the objects
+ * pointers reach. GH_OK with what could be read; an error only for memory. */
+int gh_cmd_goroutine_locals(gh_session *s, const gh_goroutine *g, gh_graph *gr, gh_glocals *out, gh_err *err);
+void gh_glocals_free(gh_glocals *l);
 /* Parses a percentage, 0 to 100. */
 int gh_parse_percent(const char *s, const char *what, double *v, gh_err *err);
 

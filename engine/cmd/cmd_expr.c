@@ -201,3 +201,19 @@ int gh_cmd_addr(gh_session *s, const char *text, const char *cmd, uint64_t *addr
     gh_overlay ov;
     return eval(s, text, cmd, NULL, &ov, &v, addr, err);
 }
+
+int gh_cmd_frame_open(gh_session *s, const gh_goroutine *g, size_t i, gh_expr_frame *f, uint64_t *regs,
+                      gh_err *err)
+{
+    memset(f, 0, sizeof *f);
+    if (i >= g->nframes)
+        return gh_errorf(err, GH_EARG, "goroutine %lld has no frame %zu", (long long)g->goid, i);
+    return frame_vars(s, "", g, i, f, regs, err);
+}
+
+void gh_cmd_frame_done(gh_expr_frame *f)
+{
+    free((void *)f->vars);
+    f->vars = NULL;
+    f->nvars = 0;
+}

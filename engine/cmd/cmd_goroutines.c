@@ -335,6 +335,7 @@ static int run_one(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     const gh_goroutine *g = gh_goroutine_find(gs, (int64_t)id);
     gh_gptrs *ps = NULL;
     gh_graph *gr = NULL;
+    gh_glocals lv = {0};
     char graph_note[640] = "";
     if (!g) {
         rc = gh_errorf(err, GH_EARG, "no live goroutine %" PRIu64 " (%zu live, %zu dead)", id, gs->n, gs->ndead);
@@ -358,19 +359,22 @@ static int run_one(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     gh_roots_env env;
     if ((rc = gh_session_roots_env(s, &env, err)) || (rc = gh_goroutine_pointers(&env, g, &ps, err)))
         goto done;
+    if (a->val[1] && (rc = gh_cmd_goroutine_locals(s, g, gr, &lv, err)))
+        goto done;
     if (a->val[0]) {
         gh_json j;
         gh_render_begin(&j, out, s);
-        gh_render_goroutine_fields(&j, g, 1, ps, gr, graph_note);
+        gh_render_goroutine_fields(&j, g, 1, ps, gr, graph_note, a->val[1] ? &lv : NULL);
         gh_json_end(&j, '}');
     } else {
-        gh_render_backtrace(g, ps, gr, out);
+        gh_render_backtrace(g, ps, gr, a->val[1] ? &lv : NULL, out);
         for (size_t i = 0; i < ps->nnotes; i++)
             gh_printf(out, "note: %s\n", ps->notes[i]);
         if (*graph_note)
             gh_printf(out, "note: %s\n", graph_note);
     }
 done:
+    gh_glocals_free(&lv);
     gh_gptrs_free(ps);
     gh_goroutines_free(gs);
     return rc;
@@ -404,13 +408,18 @@ const gh_command gh_cmd_goroutines = {
     .run = run_list,
 };
 
-static const gh_optspec one_opts[] = {{"--json", 0, "one JSON document"}, {NULL, 0, NULL}};
+static const gh_optspec one_opts[] = {
+    {"--json", 0, "one JSON document"},
+    {"--locals", 0, "each frame's variables as DWARF places them at its pc, with their values (registers where "
+                    "the frame still has them), or why there is none"},
+    {NULL, 0, NULL},
+};
 
 const gh_command gh_cmd_goroutine = {
     .name = "goroutine",
     .alias = "bt",
     .summary = "one goroutine's full backtrace, runtime frames included, with each frame's live pointers",
-    .usage = "goroutine ID [--json]",
+    .usage = "goroutine ID [--locals] [--json]",
     .opts = one_opts,
     .example = "goroutine 1",
     .min_pos = 1,

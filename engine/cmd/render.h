@@ -116,8 +116,11 @@ void gh_render_goroutine_json(gh_json *j, const gh_goroutine *g, int frames, con
                               const gh_graph *gr, const char *note);
 /* The same keys into an object the caller opened (the goroutine command's
  * document, after the envelope). */
+struct gh_glocals;
 void gh_render_goroutine_fields(gh_json *j, const gh_goroutine *g, int frames, const gh_gptrs *ps,
-                                const gh_graph *gr, const char *note);
+                                const gh_graph *gr, const char *note, const struct gh_glocals *lv);
+/* A frame's "locals" key (goroutine ID --locals; lv: cmd.h's gh_glocals). */
+void gh_render_frame_locals_json(gh_json *j, const struct gh_glocals *lv, uint32_t pframe);
 /* The "notes" and "now" keys of a goroutine listing. */
 void gh_render_goroutines_notes(gh_json *j, const gh_goroutines *gs);
 void gh_render_goroutines_now(gh_json *j, const gh_goroutines *gs);
@@ -126,7 +129,9 @@ void gh_render_groups_json(gh_json *j, const gh_goroutines *gs, const gh_ggroup 
                            uint64_t limit);
 void gh_render_groups_text(gh_out *out, const gh_goroutines *gs, const gh_ggroup *groups, size_t ng,
                            uint64_t limit);
-/* A traceback with each frame's pointer words (goroutine ID). */
-void gh_render_backtrace(const gh_goroutine *g, const gh_gptrs *ps, const gh_graph *gr, gh_out *out);
+/* A traceback with each frame's pointer words (goroutine ID), and with lv
+ * (may be NULL) each frame's variables. */
+void gh_render_backtrace(const gh_goroutine *g, const gh_gptrs *ps, const gh_graph *gr,
+                         const struct gh_glocals *lv, gh_out *out);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/cmd.h"
 #include "cmd/render.h"
 
 const char *gh_render_basename(const char *path)
@@ -217,7 +218,32 @@ static void print_pointers(gh_out *out, const gh_gptrs *ps, size_t first, size_t
 /* ps (may be NULL): each physical frame's pointer words go with the frame
  * the runtime prints with its pc (the one not inlined); the variables of
  * calls inlined into it are among them. */
-static void json_frames(gh_json *j, const gh_goroutine *g, const gh_gptrs *ps, const gh_graph *gr)
+void gh_render_frame_locals_json(gh_json *j, const struct gh_glocals *lv, uint32_t pframe)
+{
+    gh_json_key(j, "locals");
+    gh_json_arr(j);
+    for (size_t i = 0; lv && i < lv->n; i++) {
+        const gh_glocal *l = &lv->v[i];
+        if (l->pframe != pframe)
+            continue;
+        gh_json_obj(j);
+        gh_json_kstr(j, "name", l->name);
+        gh_json_kstr(j, "type", l->type);
+        gh_json_kbool(j, "param", l->param);
+        if (l->why) {
+            gh_json_kstr(j, "error", l->why);
+        } else {
+            gh_json_kbool(j, "in_registers", l->in_registers);
+            gh_json_key(j, "value");
+            pv_render_json(&l->value, j);
+        }
+        gh_json_end(j, '}');
+    }
+    gh_json_end(j, ']');
+}
+
+static void json_frames(gh_json *j, const gh_goroutine *g, const gh_gptrs *ps, const gh_graph *gr,
+                        const gh_glocals *lv)
 {
     gh_json_key(j, "frames");
     gh_json_arr(j);
@@ -238,6 +264,8 @@ static void json_frames(gh_json *j, const gh_goroutine *g, const gh_gptrs *ps, c
                 frame_words(ps, f->pframe, &first, &end);
             json_pointers(j, "pointers", ps, first, end, gr, g);
         }
+        if (lv && !f->inlined)
+            gh_render_frame_locals_json(j, lv, f->pframe);
         gh_json_end(j, '}');
     }
     gh_json_end(j, ']');
@@ -246,7 +274,7 @@ static void json_frames(gh_json *j, const gh_goroutine *g, const gh_gptrs *ps, c
 /* ps (goroutine ID): the frames' pointer words, the others, and the notes
  * of their scan (with note, when not empty). */
 void gh_render_goroutine_fields(gh_json *j, const gh_goroutine *g, int frames, const gh_gptrs *ps,
-                                const gh_graph *gr, const char *note)
+                                const gh_graph *gr, const char *note, const struct gh_glocals *lv)
 {
     gh_json_ki64(j, "id", g->goid);
     gh_json_kstr(j, "status", g->status_name);
@@ -292,7 +320,7 @@ void gh_render_goroutine_fields(gh_json *j, const gh_goroutine *g, int frames, c
     else
         gh_json_null(j);
     if (frames)
-        json_frames(j, g, ps, gr);
+        json_frames(j, g, ps, gr, lv);
     if (ps) {
         size_t first, end;
         frame_words(ps, GH_GPTR_NOFRAME, &first, &end);
@@ -311,7 +339,7 @@ void gh_render_goroutine_json(gh_json *j, const gh_goroutine *g, int frames, con
                               const gh_graph *gr, const char *note)
 {
     gh_json_obj(j);
-    gh_render_goroutine_fields(j, g, frames, ps, gr, note);
+    gh_render_goroutine_fields(j, g, frames, ps, gr, note, NULL);
     gh_json_end(j, '}');
 }
 
@@ -426,7 +454,26 @@ void gh_render_groups_text(gh_out *out, const gh_goroutines *gs, const gh_ggroup
     }
 }
 
-void gh_render_backtrace(const gh_goroutine *g, const gh_gptrs *ps, const gh_graph *gr, gh_out *out)
+/* Under a frame: each variable, "name type = value" or why it has none. */
+static void print_locals(gh_out *out, const gh_glocals *lv, uint32_t pframe)
+{
+    int head = 0;
+    for (size_t i = 0; lv && i < lv->n; i++) {
+        const gh_glocal *l = &lv->v[i];
+        if (l->pframe != pframe)
+            continue;
+        if (!head++)
+            gh_puts(out, "\t  locals:\n");
+        if (l->why)
+            gh_printf(out, "\t    %s %s: %s\n", l->name, l->type, l->why);
+        else
+            gh_printf(out, "\t    %s %s = %s%s\n", l->name, l->type, l->line ? l->line : "?",
+                      l->in_registers ? " (in registers)" : "");
+    }
+}
+
+void gh_render_backtrace(const gh_goroutine *g, const gh_gptrs *ps, const gh_graph *gr, const gh_glocals *lv,
+                         gh_out *out)
 {
     char st[128];
     gh_printf(out, "goroutine %" PRId64 " [%s]", g->goid, gh_render_gstate_long(g, st, sizeof st));
@@ -451,6 +498,8 @@ void gh_render_backtrace(const gh_goroutine *g, const gh_gptrs *ps, const gh_gra
             frame_words(ps, f->pframe, &first, &end);
             print_pointers(out, ps, first, end, gr, g, p->sp);
         }
+        if (lv && !f->inlined)
+            print_locals(out, lv, f->pframe);
     }
     if (g->stop)
         gh_printf(out, "...%s: %s\n", g->truncated ? " truncated" : "", g->stop);

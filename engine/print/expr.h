@@ -122,6 +122,12 @@ typedef struct gh_expr_env {
 
 int gh_expr_eval(const gh_expr *e, gh_expr_env *env, gh_xval *out, gh_err *err);
 
+/* The variable whose parts start at env->frame->vars[at], as its lone name
+ * gives it (a frame's locals listed one by one, shadowed ones too). On an
+ * error *why is a short reason ("optimized out at this pc") when the
+ * variable has no place goheap can read, NULL otherwise. */
+int gh_expr_frame_var(gh_expr_env *env, size_t at, gh_xval *v, const char **why, gh_err *err);
+
 /* The address an ADDR command takes from a value: a number itself; a
  * pointer, map, chan or func its value (the object it refers to); a slice
  * or string its data pointer; an interface its data word; any other value

@@ -120,10 +120,12 @@ static const char *reg_name(const gh_expr_frame *f, int dreg, char *buf, size_t 
 
 /* A variable whose parts are not one stack slot holding all of it: its
  * bytes assembled from its stack slots and the frame's registers, in the
- * overlay. 1 and *v, or -1 with the error set. */
-static int assemble(ev *E, int k, const char *name, size_t len, const gh_fvar *p, size_t np, gh_xval *v)
+ * overlay. 1 and *v, or -1 with the error set (messages start with txt,
+ * the text asked) and *why its short reason. */
+static int assemble(ev *E, int tl, const char *txt, const gh_fvar *p, size_t np, gh_xval *v, const char **why)
 {
     const gh_expr_frame *f = E->env->frame;
+    const char *name = p[0].name;
     uint64_t size = p[0].var_size;
     uint8_t buf[GH_OVERLAY_MAX];
     char regs[160] = "", rn[32];
@@ -145,29 +147,35 @@ static int assemble(ev *E, int k, const char *name, size_t len, const gh_fvar *p
         }
     }
     if (lost)
-        return gh_errorf(E->err, GH_ENOENT, "%.*s: %.*s is optimized out at this pc in %s's frame (DWARF gives no "
-                         "place for %s of it)", TXT(E, k), (int)len, name, f->function, np > 1 ? "part" : "any"), -1;
+        return *why = np > 1 ? "partly optimized out at this pc" : "optimized out at this pc",
+               gh_errorf(E->err, GH_ENOENT, "%.*s: %s is optimized out at this pc in %s's frame (DWARF gives no "
+                         "place for %s of it)", tl, txt, name, f->function, np > 1 ? "part" : "any"), -1;
     if (vector)
-        return gh_errorf(E->err, GH_ENOENT, "%.*s: %.*s is in a floating-point or vector register at this pc in %s's "
-                         "frame (%s), which goheap does not read", TXT(E, k), (int)len, name, f->function, regs), -1;
+        return *why = "in a floating-point or vector register, not read",
+               gh_errorf(E->err, GH_ENOENT, "%.*s: %s is in a floating-point or vector register at this pc in %s's "
+                         "frame (%s), which goheap does not read", tl, txt, name, f->function, regs), -1;
     if (unknown)
-        return gh_errorf(E->err, GH_ENOENT, "%.*s: %.*s is in registers at this pc in %s's frame (%s), and this "
+        return *why = "in registers this frame no longer has",
+               gh_errorf(E->err, GH_ENOENT, "%.*s: %s is in registers at this pc in %s's frame (%s), and this "
                          "frame's registers are gone: only a goroutine's innermost frame on a thread, or a frame "
-                         "preemption interrupted, still has them", TXT(E, k), (int)len, name, f->function, regs), -1;
+                         "preemption interrupted, still has them", tl, txt, name, f->function, regs), -1;
     if (!size || size > sizeof buf || !f->overlay)
-        return gh_errorf(E->err, GH_ENOENT, "%.*s: %.*s (%" PRIu64 " bytes) is in registers at this pc in %s's frame "
-                         "(%s): goheap reads up to %d bytes so", TXT(E, k), (int)len, name, size, f->function,
-                         regs, GH_OVERLAY_MAX), -1;
+        return *why = "in registers, too large to read so",
+               gh_errorf(E->err, GH_ENOENT, "%.*s: %s (%" PRIu64 " bytes) is in registers at this pc in %s's frame "
+                         "(%s): goheap reads up to %d bytes so", tl, txt, name, size, f->function, regs,
+                         GH_OVERLAY_MAX), -1;
     memset(buf, 0, sizeof buf);
     for (size_t i = 0; i < np; i++) {
         if (p[i].var_off > size || p[i].size > size - p[i].var_off)
-            return gh_errorf(E->err, GH_EFORMAT, "%.*s: %.*s: DWARF's pieces run past its %" PRIu64 " bytes",
-                             TXT(E, k), (int)len, name, size), -1;
+            return *why = "DWARF's pieces do not fit it",
+                   gh_errorf(E->err, GH_EFORMAT, "%.*s: %s: DWARF's pieces run past its %" PRIu64 " bytes", tl,
+                             txt, name, size), -1;
         if (p[i].reg == GH_FVAR_STACK) {
             uint64_t at = f->fp + (uint64_t)p[i].cfa_off;
             if (gh_read(tg(E), at, buf + p[i].var_off, p[i].size, NULL))
-                return gh_errorf(E->err, GH_EMEM, "%.*s: part of %.*s is in the stack at 0x%" PRIx64 ", which is "
-                                 "not readable", TXT(E, k), (int)len, name, at), -1;
+                return *why = "not readable",
+                       gh_errorf(E->err, GH_EMEM, "%.*s: part of %s is in the stack at 0x%" PRIx64 ", which is "
+                                 "not readable", tl, txt, name, at), -1;
         } else {
             uint64_t r = f->regs[f->arch->dwarf_regs[p[i].reg]];
             memcpy(buf + p[i].var_off, &r, p[i].size); /* the register's low bytes (both machines are little-endian) */
@@ -175,16 +183,35 @@ static int assemble(ev *E, int k, const char *name, size_t len, const gh_fvar *p
         covered += p[i].size;
     }
     if (covered != size)
-        return gh_errorf(E->err, GH_ENOENT, "%.*s: DWARF places %" PRIu64 " of the %" PRIu64 " bytes of %.*s at this "
-                         "pc in %s's frame", TXT(E, k), covered, size, (int)len, name, f->function), -1;
+        return *why = "DWARF places part of it only",
+               gh_errorf(E->err, GH_ENOENT, "%.*s: DWARF places %" PRIu64 " of the %" PRIu64 " bytes of %s at this "
+                         "pc in %s's frame", tl, txt, covered, size, name, f->function), -1;
     uint64_t addr = gh_overlay_put(f->overlay, buf, (size_t)size);
     if (!addr)
-        return gh_errorf(E->err, GH_ENOMEM, "%.*s: too many values held in registers in one expression", TXT(E, k)),
+        return *why = "in registers, too many values read so",
+               gh_errorf(E->err, GH_ENOMEM, "%.*s: too many values held in registers in one expression", tl, txt),
                -1;
     *v = (gh_xval){GX_V_MEM, 0, addr, size, {0, p[0].type}};
     if (p[0].type)
         v->type = pv_type_norm(E->env->c, v->type);
     return 1;
+}
+
+/* The variable whose parts start at vars[at]: 1 and *v, or -1 (set). */
+static int var_at(ev *E, int tl, const char *txt, size_t at, gh_xval *v, const char **why)
+{
+    const gh_expr_frame *f = E->env->frame;
+    size_t np = 1;
+    while (at + np < f->nvars && f->vars[at + np].var == f->vars[at].var)
+        np++;
+    const gh_fvar *x = &f->vars[at];
+    if (np == 1 && x->reg == GH_FVAR_STACK && x->whole) {
+        *v = (gh_xval){GX_V_MEM, 0, f->fp + (uint64_t)x->cfa_off, x->size, {0, x->type}};
+        if (x->type)
+            v->type = pv_type_norm(E->env->c, v->type);
+        return 1;
+    }
+    return assemble(E, tl, txt, x, np, v, why);
 }
 
 /* The local name[0, len) of the frame --frame named: 1 and *v when the
@@ -204,17 +231,19 @@ static int local_at(ev *E, int k, const char *name, size_t len, gh_xval *v)
     }
     if (at == SIZE_MAX)
         return 0;
-    size_t np = 1;
-    while (at + np < f->nvars && f->vars[at + np].var == f->vars[at].var)
-        np++;
-    const gh_fvar *x = &f->vars[at];
-    if (np == 1 && x->reg == GH_FVAR_STACK && x->whole) {
-        *v = (gh_xval){GX_V_MEM, 0, f->fp + (uint64_t)x->cfa_off, x->size, {0, x->type}};
-        if (x->type)
-            v->type = pv_type_norm(E->env->c, v->type);
-        return 1;
-    }
-    return assemble(E, k, name, len, x, np, v);
+    const char *why;
+    return var_at(E, TXT(E, k), at, v, &why);
+}
+
+int gh_expr_frame_var(gh_expr_env *env, size_t at, gh_xval *v, const char **why, gh_err *err)
+{
+    ev E = {env, NULL, err};
+    *why = NULL;
+    memset(v, 0, sizeof *v);
+    if (!env->frame || at >= env->frame->nvars || !env->frame->vars[at].name)
+        return gh_errorf(err, GH_EARG, "no such variable");
+    const char *name = env->frame->vars[at].name;
+    return var_at(&E, (int)strlen(name), name, at, v, why) == 1 ? GH_OK : (err && err->code ? err->code : GH_ENOENT);
 }
 
 static int local(ev *E, int k, gh_xval *v)

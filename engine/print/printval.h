@@ -154,6 +154,9 @@ int pv_map_slot_key(pv_ctx *c, uint64_t group, uint64_t obj, uint64_t word, pv_n
 void pv_format_float(double v, int f32, char *buf, size_t cap);
 /* Text: one line per field or element, indent levels of four spaces. */
 void pv_render_text(const pv_node *n, gh_out *out, int indent);
+/* The value on one line in buf (composites with their first elements and
+ * fields in short form, cut with "..." at cap). */
+void pv_render_line(const pv_node *n, char *buf, size_t cap);
 /* JSON: the value only. */
 void pv_render_json(const pv_node *n, gh_json *j);
 

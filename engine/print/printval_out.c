@@ -507,6 +507,69 @@ static void text(const pv_node *n, gh_out *out, int indent, const char *prefix, 
 
 void pv_render_text(const pv_node *n, gh_out *out, int indent) { text(n, out, indent, "", 0); }
 
+/* Appends s to buf[*o, cap), keeping room for the end "...". */
+static void line_put(char *buf, size_t cap, size_t *o, const char *s)
+{
+    size_t n = strlen(s);
+    if (*o >= cap - 1)
+        return;
+    if (n > cap - 1 - *o)
+        n = cap - 1 - *o;
+    memcpy(buf + *o, s, n);
+    *o += n;
+    buf[*o] = 0;
+}
+
+void pv_render_line(const pv_node *n, char *buf, size_t cap)
+{
+    if (cap < 8)
+        return;
+    buf[0] = 0;
+    if (!multiline(n) || n->kind == PV_WORDS || (n->kind == PV_IFACE && (n->elided || !n->nkid))) {
+        short_form(n, 0, buf, cap);
+        return;
+    }
+    if (n->kind == PV_IFACE) {
+        pv_render_line(&n->kid[0], buf, cap);
+        return;
+    }
+    char head[256], v[256];
+    size_t o = 0;
+    int map = n->kind == PV_MAP, list = n->kind == PV_ARRAY || n->kind == PV_SLICE;
+    if (n->kind == PV_SLICE)
+        snprintf(head, sizeof head, "%s len %" PRIu64 " cap %" PRIu64 " [", tn(n), n->len, n->cap);
+    else if (map)
+        snprintf(head, sizeof head, "%s len %" PRIu64 " {", tn(n), n->len);
+    else
+        snprintf(head, sizeof head, "%s%s", tn(n), list ? " [" : "{");
+    line_put(buf, cap, &o, head);
+    for (uint32_t i = 0; i < n->nkid; i += map ? 2 : 1) {
+        if (i)
+            line_put(buf, cap, &o, list ? " " : ", ");
+        if (map && i + 1 < n->nkid) {
+            short_form(&n->kid[i], 0, v, sizeof v);
+            line_put(buf, cap, &o, v);
+            line_put(buf, cap, &o, ": ");
+            short_form(&n->kid[i + 1], 0, v, sizeof v);
+        } else if (!list && n->kid[i].name) {
+            line_put(buf, cap, &o, n->kid[i].name);
+            line_put(buf, cap, &o, ": ");
+            short_form(&n->kid[i], 0, v, sizeof v);
+        } else {
+            short_form(&n->kid[i], 0, v, sizeof v);
+        }
+        line_put(buf, cap, &o, v);
+    }
+    uint64_t shown = map ? n->nkid / 2 : n->nkid;
+    if ((list || map) && n->len > shown) {
+        snprintf(v, sizeof v, " ... %" PRIu64 " more", n->len - shown);
+        line_put(buf, cap, &o, v);
+    }
+    line_put(buf, cap, &o, list ? "]" : "}");
+    if (o >= cap - 1) /* cut: say so */
+        memcpy(buf + cap - 4, "...", 4);
+}
+
 /* --- JSON -------------------------------------------------------------------------- */
 
 static void jstring(gh_json *j, const char *s, size_t n)

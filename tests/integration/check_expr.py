@@ -22,7 +22,8 @@ stopped):
   is the variable's function; a local held in registers (stacks: the
   spinning goroutine's obj in main.spinUntil, whose registers preemption or
   the crash's signal saved) gives the sentinel and its fields too, and &obj
-  is refused;
+  is refused; goroutine G --locals lists each of those variables in its
+  frame with the sentinel's address (spinUntil's obj from registers);
 - errors are the one-line messages the documentation gives.
 """
 import json
@@ -201,7 +202,7 @@ def check_expr(d, m, goheap, named=True):
     # (each key is stored out of line: a heap object of its own), through a
     # value of the key type in memory; bigKey(i) has Code[j] = i*100 + j and
     # maps to &Tag{N: i}.
-    nstruct = nregs = 0
+    nstruct = nregs = nlisted = 0
     if named and m.get("program") == "maps":
         keys = run(goheap, d, ["objects --type %s --json --limit 1000" % quote("^main.BigKey$")])[0][0]["objects"]
         cmds = []
@@ -273,6 +274,23 @@ def check_expr(d, m, goheap, named=True):
         got = [str(doc["value"]) for doc in docs[2:]]
         assert got == [v for _, v in fields], "--frame %s obj's fields %r, manifest %r" % (frame, got, fields)
         nregs = 1
+        # goroutine G --locals: each stack sentinel's variable in its frame's
+        # list, with the sentinel's address (obj in spinUntil from registers).
+        held = [(t, t["root"]) for t in sentinels if t["root"].get("kind") == "stack" and t["root"].get("variable")]
+        gids = sorted({r["goroutine"] for _, r in held})
+        docs, errs = run(goheap, d, ["goroutine %d --locals --json" % g for g in gids])
+        assert not errs and len(docs) == len(gids), "goroutine --locals: %r" % errs[:3]
+        frames = {g: doc["frames"] for g, doc in zip(gids, docs)}
+        want_locals = [(r["goroutine"], r["function"], r["variable"], t["addr"], False) for t, r in held] + \
+            [(s["root"]["goroutine"], "main.spinUntil", "obj", s["addr"], True)]
+        for g, fn, var, addr, regs in want_locals:
+            ls = [l for f in frames[g] if f["function"] == fn for l in f.get("locals", []) if l["name"] == var]
+            assert ls and "value" in ls[0], "goroutine %d --locals: %s has no %s: %r" % (g, fn, var, ls)
+            v = ls[0]["value"]
+            got = v.get("addr") if isinstance(v, dict) else None
+            assert got and int(got, 16) == int(addr, 16) and (ls[0]["in_registers"] or not regs), \
+                "goroutine %d --locals: %s %s = %r, manifest %s" % (g, fn, var, ls[0], addr)
+            nlisted += 1
         errors += [("print --frame %s %s" % (frame, quote("&obj")),
                     "goheap: print: &obj: obj is held in registers at this pc: it has no address"),
                    ("whatis --frame 1:main.nosuch held",
@@ -284,6 +302,6 @@ def check_expr(d, m, goheap, named=True):
     assert errs == [w for _, w in errors], "errors: %r, want %r" % (
         [e for e, (_, w) in zip(errs, errors) if e != w][:3], [w for e, (_, w) in zip(errs, errors) if e != w][:3])
     return "%d sentinels by (*T)(addr), %d by their full type name (the short one refused), %d fields; %d Go-terms paths and %d expressions by construction reach " \
-           "the manifest's addresses; %d through the frame's local (%d holding the sentinel itself, %d by the goroutine alone, %d held in registers); %d struct keys; %d one-line errors" % (
+           "the manifest's addresses; %d through the frame's local (%d holding the sentinel itself, %d by the goroutine alone, %d held in registers; %d in goroutine --locals); %d struct keys; %d one-line errors" % (
                len(sentinels) - nfull, nfull, nfields, len(paths), len(by_construction(m, sentinels)) if named else 0,
-               nlocals, nlocals_direct, nwhere, nregs, nstruct, len(errors))
+               nlocals, nlocals_direct, nwhere, nregs, nlisted, nstruct, len(errors))
