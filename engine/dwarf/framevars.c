@@ -125,7 +125,8 @@ static void add_var(gh_fvar **v, size_t *n, size_t *cap, Dwarf_Die *die, Dwarf_A
         return;
     Dwarf_Op *ops;
     size_t len;
-    if (dwarf_getlocation_addr(&a, pc, &ops, &len, 1) != 1 || !len)
+    int found = dwarf_getlocation_addr(&a, pc, &ops, &len, 1);
+    if (found < 0 || (found != 1 && !all_parts))
         return;
     Dwarf_Attribute na, ta;
     const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &na));
@@ -140,6 +141,12 @@ static void add_var(gh_fvar **v, size_t *n, size_t *cap, Dwarf_Die *die, Dwarf_A
             size = 0;
     }
     x.var_size = size;
+    if (found != 1 || !len) { /* in scope, but no place at this pc: optimized out here (gdb says so too) */
+        x.reg = GH_FVAR_UNKNOWN;
+        x.size = size;
+        push(v, n, cap, &x);
+        return;
+    }
     /* Parts: each DW_OP_piece closes a part whose place came before it (one
      * part without pieces). A place is DW_OP_fbreg N, or
      * DW_OP_call_frame_cfa [DW_OP_plus_uconst N] (Go puts spilled arguments

@@ -21,7 +21,10 @@ Cores:
     go-top, go-dominators, go-paths = the manifest's retained sizes).
 Live: gdb runs every program of every release (and the PIE demo and stacks)
 to main.checkpoint (GOHEAP_LIVE=1): the same checks against the stop-1
-manifest the program printed, with every thread given gdb's registers; then
+manifest the program printed, with every thread given gdb's registers, and
+go-goroutine 1 --locals against gdb's own info args and info locals in the
+three frames from main.checkpoint to main.main (integers and pointers equal,
+what gdb says is optimized out has no value in goheap); then
 `continue` to stop 2: the session is rebuilt and check_heap passes against
 the stop-2 manifest.
 Once: arguments with spaces, quotes, shell and printf metacharacters and
@@ -421,6 +424,50 @@ def heap_live(d, m, g):
         100.0 * heap["typed_bytes"] / heap["bytes"], heap["bytes"], 100 * cov, explained)
 
 
+GDB_VAR = re.compile(r"^([A-Za-z_][\w.]*) = (.*)$")
+
+
+def frame_locals_vs_gdb(g):
+    """goroutine 1 --locals at the breakpoint against gdb's own Go locals
+    (info args, info locals; gdb reads the same DWARF itself): the frames gdb
+    walks from main.checkpoint up to main.main, each variable gdb gives as an
+    integer or a pointer has that value in goheap, and each gdb says is
+    optimized out has none in goheap. gdb's func values are left out: gdb
+    prints where the func value is stored, not the funcval."""
+    doc = g.json("go-goroutine 1 --locals --json")
+    ours = {}
+    for f in doc["frames"]:
+        if not f["inlined"]:
+            ours.setdefault(f["function"], {l["name"]: l for l in f.get("locals", [])})
+    compared, outs, frames = 0, 0, []
+    for level in range(3):
+        head = [l for l in g.run("frame %d" % level) if l.startswith("#%d" % level)]
+        fn = re.search(r" in (\S+) \(|^#\d+\s+(\S+) \(", head[0]) if head else None
+        name = fn and (fn.group(1) or fn.group(2))
+        assert name in ours, "gdb's frame %d (%s) is not one of goroutine 1's: %s" % (level, head, sorted(ours))
+        frames.append(name)
+        for line in g.run("info args") + g.run("info locals"):
+            m = GDB_VAR.match(line)
+            if not m or m.group(1) not in ours[name]:
+                continue
+            var, val, mine = m.group(1), m.group(2), ours[name][m.group(1)]
+            if val == "<optimized out>":
+                assert "value" not in mine, "%s %s: gdb says optimized out, goheap %r" % (name, var, mine)
+                outs += 1
+            elif re.fullmatch(r"-?\d+", val) and isinstance(mine.get("value"), int):
+                assert mine["value"] == int(val), "%s %s = %s in gdb, %r in goheap" % (name, var, val, mine)
+                compared += 1
+            elif re.fullmatch(r"0x[0-9a-f]+", val) and mine["type"].startswith("*"):
+                v = mine.get("value")
+                got = int(v["addr"], 16) if isinstance(v, dict) and v.get("addr") else 0 if v is None else -1
+                assert got == int(val, 16), "%s %s = %s in gdb, %r in goheap" % (name, var, val, mine)
+                compared += 1
+    g.run("frame 0")
+    assert compared >= 2, "only %d variables compared with gdb's in %s" % (compared, frames)
+    return "goroutine --locals = gdb's info args/locals: %d values, %d optimized out, in %s" % (
+        compared, outs, ", ".join(frames))
+
+
 def check_program_live(d):
     """gdb runs the program to main.checkpoint (GOHEAP_LIVE=1): check_heap
     and check_goroutines against the stop-1 manifest it printed; continue to
@@ -439,6 +486,7 @@ def check_program_live(d):
         assert b1["unexplained_differences"] == 0, "breakdown of the live process does not reconcile"
         h1 = at_stop(1, heap_live, d, m1, g)
         gr1 = at_stop(1, check_goroutines, d, m1, g.batch, stderr_text="", live=True)
+        lv1 = at_stop(1, frame_locals_vs_gdb, g)
         st1 = list(g.stats)
         one_session(st1, "stop 1")
         threads = int(re.search(r"(\d+) threads", "\n".join(body(g.run("go-overview")))).group(1))
@@ -451,8 +499,8 @@ def check_program_live(d):
         assert s2["reused"] == 0 and s2["opens"] == 2, "after continue the session was not rebuilt: %r" % s2
         h2 = at_stop(2, heap_live, d, m2, g)
         changed = sorted(t for t in set(m1["live"]) | set(m2["live"]) if m1["live"].get(t) != m2["live"].get(t))
-    return "stop 1: %s; %s; %d threads with gdb's registers | stop 2 (%d types changed, objects %d -> %d): %s" % (
-        h1, gr1, threads, len(changed), o1["objects"], o2["objects"], h2)
+    return "stop 1: %s; %s; %s; %d threads with gdb's registers | stop 2 (%d types changed, objects %d -> %d): %s" % (
+        h1, gr1, lv1, threads, len(changed), o1["objects"], o2["objects"], h2)
 
 
 # ---- once ----
