@@ -420,7 +420,8 @@ static const char *const heap_cmds[] = {"heap --all", "verify", "breakdown", "ob
  * stacks, g's and saved registers the recipe changed. */
 static const char *const roots_cmds[] = {"roots --list", "heap", "goroutines", "bt 1", "top --limit 3", "sites",
                                          "paths ADDR0 --max 3", "print --frame 1:main.main prev",
-                                         "whatis --frame 1:5 prev.User", "print --frame 1:1 trap", NULL};
+                                         "whatis --frame 1:5 prev.User", "print --frame 1:1 trap",
+                                         "goroutine 1 --locals", NULL};
 static const char *const print_cmds[] = {"print ADDR0", "print ADDR1 --depth 5", "whatis ADDR2", "paths ADDR3",
                                          "graph ADDR0 --depth 3", "retains ADDR1", "heap --retained", NULL};
 
