@@ -542,7 +542,7 @@ def check_args(d):
     want = json_of(cli(d, ["heap", "--top", "2", "--json"]), "heap --top 2 --json")
     for i in (k + 6, k + 7):
         assert json_of(body(out[i]), "go-heap --top 2") == want, "go-heap --top=2 / --json --top 2 differ from the CLI"
-    assert body(out[k + 8]) == ["goheap: go-goroutine: wrong number of arguments; usage: go-goroutine ID [--json]"], \
+    assert body(out[k + 8]) == ["goheap: go-goroutine: wrong number of arguments; usage: go-goroutine ID [--locals] [--json]"], \
         out[k + 8]
     return "%d argument forms, the 13th argument arrives, 65 are refused; errors name go- commands; go-bt" % len(ARGS)
 

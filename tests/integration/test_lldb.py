@@ -544,7 +544,7 @@ def check_naming(d):
             "go-heap --top -5": "error: --top: must be 0 or more, not -5",
             "go-print main.nosuch": "error: go-print: main.nosuch: no such global",
             "go-paths 0x1": "error: go-paths: 0x1 is not inside an allocated heap object (see go-whatis)",
-            "go-goroutine": "error: go-goroutine: wrong number of arguments; usage: go-goroutine ID [--json]"}
+            "go-goroutine": "error: go-goroutine: wrong number of arguments; usage: go-goroutine ID [--locals] [--json]"}
     for cmd, line in want.items():
         assert said[cmd] == [line], "%s: %r" % (cmd, said[cmd])
     assert docs and docs[-1] == cli(core, "goroutine", "1", "--json"), "go-bt 1 is not goroutine 1"
