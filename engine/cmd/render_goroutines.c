@@ -454,8 +454,9 @@ void gh_render_groups_text(gh_out *out, const gh_goroutines *gs, const gh_ggroup
     }
 }
 
-/* Under a frame: each variable, "name type = value" or why it has none. */
-static void print_locals(gh_out *out, const gh_glocals *lv, uint32_t pframe)
+/* Under a frame: each variable, "name type = value" or why it has none,
+ * after the --frame that names the frame (GOROUTINE:N). */
+static void print_locals(gh_out *out, const gh_glocals *lv, uint32_t pframe, int64_t goid, size_t frame)
 {
     int head = 0;
     for (size_t i = 0; lv && i < lv->n; i++) {
@@ -463,7 +464,7 @@ static void print_locals(gh_out *out, const gh_glocals *lv, uint32_t pframe)
         if (l->pframe != pframe)
             continue;
         if (!head++)
-            gh_puts(out, "\t  locals:\n");
+            gh_printf(out, "\t  locals (--frame %" PRId64 ":%zu):\n", goid, frame);
         if (l->why)
             gh_printf(out, "\t    %s %s: %s\n", l->name, l->type, l->why);
         else
@@ -499,7 +500,7 @@ void gh_render_backtrace(const gh_goroutine *g, const gh_gptrs *ps, const gh_gra
             print_pointers(out, ps, first, end, gr, g, p->sp);
         }
         if (lv && !f->inlined)
-            print_locals(out, lv, f->pframe);
+            print_locals(out, lv, f->pframe, g->goid, i);
     }
     if (g->stop)
         gh_printf(out, "...%s: %s\n", g->truncated ? " truncated" : "", g->stop);
