@@ -177,8 +177,19 @@ def runtime_cases(exe, core, p):
     out = []
     put = lambda va, v: (mem.offset(va), struct.pack("<Q", v))  # noqa: E731
 
-    # A small span whose pages run one page past the end of its arena.
-    s = next(s for _, s in spans if s.npages == 1 and s.start % ARENA)
+    # A small span whose pages run one page past the end of its arena, in an
+    # arena the next one of which is no heap arena (the arena index has no
+    # heapArena for it): past a contiguous arena the page would be the
+    # heap's, and the grown span would only overlap the spans after it.
+    l2 = mem.u(mheap + MHEAP_ARENAS)
+    index = lambda a: l2 + 8 * (((a - ARENA_BASE_OFFSET) % (1 << 64)) // ARENA)  # noqa: E731
+    def heap_arena(a):
+        try:
+            return mem.u(index(a)) != 0
+        except ValueError:  # that part of the index is not in the core: never written
+            return False
+    s = next(s for _, s in spans if s.npages == 1 and s.start % ARENA and
+             not heap_arena(s.start - s.start % ARENA + ARENA))
     npages = (ARENA - s.start % ARENA) // PAGE + 1
     out.append(Case("a span past its arena (mspan.npages to one page past the arena's end)", exe,
                     _copy(core, p("span-past-arena.core"), [put(s.addr + MSPAN_NPAGES, npages)]), "heap",
