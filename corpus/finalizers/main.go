@@ -254,7 +254,8 @@ func describe(m *manifest.M, blocked bool, stop int) {
 		addSentinel(m, r.addr, "main.FinBlocked", unsafe.Sizeof(FinBlocked{}),
 			manifest.Stack(r.goid, "main.blockFinalizer", "p"),
 			map[string]string{"ID": "300", "Name": "blocked-in-finalizer"},
-			"argument of the running (blocked) finalizer: also still in the runtime's finalizer block (allfin)")
+			"argument of the running (blocked) finalizer, still in the runtime's finalizer block "+
+				"(allfin) too (also held by main.blockFinalizer)")
 		m.Park(manifest.Parked{Goroutine: r.goid, Function: "main.blockFinalizer", File: r.file, Line: r.line, State: "chan receive"})
 	} else {
 		m.Note("the blocking finalizer did not start in time: main.FinBlocked not listed")
