@@ -16,6 +16,7 @@ typedef struct row {
     const char *name;
     const char *full; /* with import paths (JSON full_type; text where name is shared or --full-names) */
     uint64_t count, bytes, gcount, gbytes;
+    uint64_t tcount, tbytes; /* of count, bytes: values inside tiny blocks (no retained size of their own) */
     int typed; /* not unknown<N> */
     int bound; /* an array's length is what fits its slot ([≤N]T) */
     const char *show; /* as text names it */
@@ -178,7 +179,7 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     for (size_t i = 0; i < tc.n; i++)
         rows[nr++] = (row){tc.v[i].name, tc.v[i].tid ? gh_types_full_name(g->types, tc.v[i].tid) : tc.v[i].name,
                            tc.v[i].live, tc.v[i].live_bytes, tc.v[i].garbage, tc.v[i].garbage_bytes,
-                           tc.v[i].tid != 0, gh_types_length_bound(g->types, tc.v[i].tid), NULL, NULL};
+                           tc.v[i].tiny_live, tc.v[i].tiny_live_bytes, tc.v[i].tid != 0, gh_types_length_bound(g->types, tc.v[i].tid), NULL, NULL};
     qsort(rows, nr, sizeof *rows, by_full);
     size_t k = 0;
     for (size_t i = 0; i < nr; i++) {
@@ -187,6 +188,8 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
             rows[k - 1].bytes += rows[i].bytes;
             rows[k - 1].gcount += rows[i].gcount;
             rows[k - 1].gbytes += rows[i].gbytes;
+            rows[k - 1].tcount += rows[i].tcount;
+            rows[k - 1].tbytes += rows[i].tbytes;
         } else {
             rows[k++] = rows[i];
         }
@@ -335,6 +338,10 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                 gh_json_kbool(&j, "length_bound", 1);
             gh_json_ku64(&j, "count", rows[i].count);
             gh_json_ku64(&j, "bytes", rows[i].bytes);
+            if (rows[i].tcount) { /* live values inside tiny blocks, of count and bytes */
+                gh_json_ku64(&j, "tiny_count", rows[i].tcount);
+                gh_json_ku64(&j, "tiny_bytes", rows[i].tbytes);
+            }
             if (all) {
                 gh_json_ku64(&j, unreached ? "unreached_count" : "garbage_count", rows[i].gcount);
                 gh_json_ku64(&j, unreached ? "unreached_bytes" : "garbage_bytes", rows[i].gbytes);
@@ -425,6 +432,12 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
                            "counts each of the %" PRIu64 " blocks once (%" PRIu64 " bytes), the rows the %" PRIu64
                            " objects in them by their own sizes (%" PRIu64 " bytes))\n",
                       g->tiny_blocks, g->tiny_blocks * 16, g->tiny_objects, g->tiny_typed_bytes);
+        int tiny_rows = 0;
+        for (size_t i = 0; retained && i < shown; i++)
+            tiny_rows |= rows[i].tcount != 0;
+        if (tiny_rows)
+            gh_printf(out, "(retained: a value inside a tiny block retains nothing of its own, since others share "
+                           "its block; a row's retained size is its other instances')\n");
         for (size_t i = 0; i < gh_roots_nnotes(rs); i++)
             gh_printf(out, "note: %s\n", gh_roots_get_note(rs, i));
         if (scan_note[0])

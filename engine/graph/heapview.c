@@ -48,6 +48,8 @@ int gh_typecount_build(const gh_graph *g, int with_garbage, gh_typecount *out, g
                     if (live) {
                         r->live++;
                         r->live_bytes += b;
+                        r->tiny_live++;
+                        r->tiny_live_bytes += b;
                     } else if (pending) {
                         r->pending++;
                         r->pending_bytes += b;

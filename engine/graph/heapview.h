@@ -10,6 +10,7 @@ typedef struct gh_typecount_row {
     const char *name;
     uint64_t live, live_bytes, garbage, garbage_bytes;
     uint64_t pending, pending_bytes; /* pending finalization (pending.h): not in garbage */
+    uint64_t tiny_live, tiny_live_bytes; /* of live: values inside tiny blocks */
 } gh_typecount_row;
 
 typedef struct gh_typecount {

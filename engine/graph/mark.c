@@ -204,16 +204,16 @@ static void decide(marker *m, decision *d, const gh_hint *hn, gh_objlayout layou
         return; /* a generic shape is not the object's type */
     uint64_t es = gh_types_size(ty, &ot);
     int hp = gh_types_has_pointers(ty, &ot);
-    if (layout == GH_LAYOUT_NOSCAN && dsize == TINY_BLOCK && hp == 0 && ot.syn != GH_SYN_STRING && es) {
+    if (layout == GH_LAYOUT_NOSCAN && dsize == TINY_BLOCK && hp == 0 && es &&
+        (ot.syn != GH_SYN_STRING || ot.count < TINY_BLOCK)) {
         d->kind = D_TINY;
         return;
     }
     /* How many values the object holds. */
     switch (ot.syn) {
-    case GH_SYN_STRING:
-        if (layout != GH_LAYOUT_NOSCAN || ot.count > dsize)
+    case GH_SYN_STRING: /* count: the length the first referrer's header gives (print shows that much) */
+        if (layout != GH_LAYOUT_NOSCAN || !ot.count || ot.count > dsize)
             return;
-        ot.count = 1;
         break;
     case GH_SYN_DIRECTORY:
     case GH_SYN_OVFARRAY:
@@ -303,8 +303,13 @@ __attribute__((noinline)) static int hint_slow(marker *m, const gh_obj *op, gh_o
     uint64_t es = gh_types_size(ty, &ot);
     int hp = gh_types_has_pointers(ty, &ot);
 
-    /* Pointer-free values under 16 bytes share 16-byte tiny blocks. */
-    if (layout == GH_LAYOUT_NOSCAN && o.size == TINY_BLOCK && hp == 0 && ot.syn != GH_SYN_STRING && es) {
+    /* Pointer-free values under 16 bytes share 16-byte tiny blocks. A
+     * string's bytes are one of them (its length is the hint's count), so
+     * the block's values do not depend on which hint came first. */
+    if (layout == GH_LAYOUT_NOSCAN && o.size == TINY_BLOCK && hp == 0 && es &&
+        (ot.syn != GH_SYN_STRING || ot.count < TINY_BLOCK)) {
+        if (ot.syn == GH_SYN_STRING && !ot.count)
+            return 0; /* an empty string says nothing of the bytes it points at */
         uint64_t n = ot.count ? ot.count : 1, off = hn->value - o.addr;
         if (es * n < TINY_BLOCK && off + es * n <= TINY_BLOCK && (g->type[o.id] == 0 || g->type[o.id] == GH_TID_TINY)) {
             ot.count = n;
@@ -341,10 +346,9 @@ __attribute__((noinline)) static int hint_slow(marker *m, const gh_obj *op, gh_o
         return 0;
     /* How many values the object holds. */
     switch (ot.syn) {
-    case GH_SYN_STRING:
-        if (layout != GH_LAYOUT_NOSCAN || ot.count > dsize)
+    case GH_SYN_STRING: /* count: the length the first referrer's header gives (print shows that much) */
+        if (layout != GH_LAYOUT_NOSCAN || !ot.count || ot.count > dsize)
             return 0;
-        ot.count = 1;
         break;
     case GH_SYN_DIRECTORY:
     case GH_SYN_OVFARRAY:
@@ -717,7 +721,11 @@ static void totals(marker *m)
             g->live_bytes += sp->elemsize;
             gh_tid t = g->type[id];
             if (t == GH_TID_TINY) {
+                /* The block is typed as a whole once a value in it is known:
+                 * the allocator records nothing else of it. */
                 g->tiny_blocks++;
+                g->typed_objects++;
+                g->typed_bytes += sp->elemsize;
                 while (ti < g->ntiny && g->tiny[ti].slot < id)
                     ti++;
                 for (; ti < g->ntiny && g->tiny[ti].slot == id; ti++) {
@@ -725,7 +733,6 @@ static void totals(marker *m)
                     uint64_t b = ot ? gh_types_size(g->types, ot) * ot->count : 0;
                     g->tiny_objects++;
                     g->tiny_typed_bytes += b;
-                    g->typed_bytes += b;
                 }
             } else if (t) {
                 g->typed_objects++;

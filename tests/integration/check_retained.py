@@ -173,13 +173,19 @@ def check_retained(d, m, goheap_batch, named=True):
     # Types.
     rows = {r["type"]: r for r in heap["types"]}
     for r in heap["types"]:
-        if r["count"] == 0 or r["bytes"] < 16 * r["count"]:
-            continue  # garbage only, or tiny-allocator objects (under 16 bytes, sharing blocks)
+        # Values inside tiny-allocator blocks (tiny_count of count) retain
+        # nothing of their own: the rest of the row must retain itself.
+        own, own_bytes = r["count"] - r.get("tiny_count", 0), r["bytes"] - r.get("tiny_bytes", 0)
+        if not 0 <= own <= r["count"] or not 0 <= own_bytes <= r["bytes"]:
+            bad.append("heap --retained: row %s counts %r tiny of %d" % (r["type"], r.get("tiny_count"), r["count"]))
+            continue
+        if own == 0:
+            continue  # garbage only, or values in tiny blocks only
         if "retained_bytes" not in r or "retained_objects" not in r:
             bad.append("heap --retained: row %s without retained sizes" % r["type"])
-        elif r["retained_bytes"] < r["bytes"] or r["retained_objects"] < r["count"]:
-            bad.append("heap --retained: %s retains %d bytes, %d objects, less than its %d instances (%d bytes)" % (
-                r["type"], r["retained_bytes"], r["retained_objects"], r["count"], r["bytes"]))
+        elif r["retained_bytes"] < own_bytes or r["retained_objects"] < own:
+            bad.append("heap --retained: %s retains %d bytes, %d objects, less than its %d instances outside tiny "
+                       "blocks (%d bytes)" % (r["type"], r["retained_bytes"], r["retained_objects"], own, own_bytes))
     ntypes = 0
     if named:
         for e in types:
