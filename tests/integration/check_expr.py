@@ -195,6 +195,26 @@ def check_expr(d, m, goheap, named=True):
             if str(got) != v:
                 bad.append("%s = %r, manifest %r" % (e, got, v))
     assert not bad, "expressions disagree with the manifest: " + "; ".join(bad[:6])
+    # A string's bytes as an object of the heap: print at the data pointer of
+    # each string field the heap holds gives the field's value, whole, in a
+    # tiny block or a slot of its own, whichever referrer typed it.
+    nstrings = 0
+    fields = [(e, v, doc) for (what, e, v), doc in zip(want, docs)
+              if what == "value" and doc.get("type") == "string" and doc.get("len")]
+    if fields:
+        ptrs, perrs = run(goheap, d, ["print %s --json" % quote("*(*uintptr)(%s)" % doc["addr"]) for _, _, doc in fields])
+        assert not perrs and len(ptrs) == len(fields), "string data pointers: %r" % perrs[:3]
+        for (e, v, _), p in zip(fields, ptrs):
+            objs, _ = run(goheap, d, ["print 0x%x --json" % p["value"]])
+            if not objs or objs[0].get("kind") != "heap":
+                continue  # a literal's bytes, in the executable
+            o = objs[0]
+            if o.get("untyped") and not named:
+                continue  # stripped: only a global's DWARF would type it
+            assert (o["type"], o.get("len"), o.get("value")) == ("string", len(v), v), \
+                "%s: its bytes at 0x%x print as %s %r (len %r), manifest %r" % (e, p["value"], o["type"],
+                                                                                 o.get("value"), o.get("len"), v)
+            nstrings += 1
     nfields = sum(len(s.get("fields") or {}) for s in sentinels)
     if named and m.get("program") in ("demo", "maps"):
         assert built, "no expression by construction for %s" % m.get("program")
@@ -302,6 +322,7 @@ def check_expr(d, m, goheap, named=True):
     assert errs == [w for _, w in errors], "errors: %r, want %r" % (
         [e for e, (_, w) in zip(errs, errors) if e != w][:3], [w for e, (_, w) in zip(errs, errors) if e != w][:3])
     return "%d sentinels by (*T)(addr), %d by their full type name (the short one refused), %d fields; %d Go-terms paths and %d expressions by construction reach " \
-           "the manifest's addresses; %d through the frame's local (%d holding the sentinel itself, %d by the goroutine alone, %d held in registers; %d in goroutine --locals); %d struct keys; %d one-line errors" % (
+           "the manifest's addresses; %d through the frame's local (%d holding the sentinel itself, %d by the goroutine alone, %d held in registers; %d in goroutine --locals); %d struct keys; %d one-line errors; " \
+           "%d strings' bytes printed from the heap" % (
                len(sentinels) - nfull, nfull, nfields, len(paths), len(by_construction(m, sentinels)) if named else 0,
-               nlocals, nlocals_direct, nwhere, nregs, nlisted, nstruct, len(errors))
+               nlocals, nlocals_direct, nwhere, nregs, nlisted, nstruct, len(errors), nstrings)
