@@ -25,12 +25,12 @@ void gh_api_object(const gh_graph *g, const gh_obj *o, uint64_t addr, gh_object 
     /* A tiny block: the typed sub-object addr falls in, if any. */
     size_t n, i0 = gh_graph_tiny_of(g, o->id, &n);
     for (size_t i = i0; i < i0 + n; i++) {
-        const gh_otype *ot = gh_types_get(g->types, g->tiny[i].type);
-        uint64_t lo = o->addr + g->tiny[i].off, size = ot ? gh_types_size(g->types, ot) * ot->count : 0;
+        const gh_otype *ot = gh_types_get(g->types, gh_tiny_type(g->tiny[i]));
+        uint64_t lo = o->addr + gh_tiny_off(g->tiny[i]), size = ot ? gh_types_size(g->types, ot) * ot->count : 0;
         if (addr >= lo && addr < lo + (size ? size : 1)) {
             out->addr = lo;
             out->size = size;
-            out->type = g->tiny[i].type;
+            out->type = gh_tiny_type(g->tiny[i]);
             out->tiny = 1;
             return;
         }

@@ -243,13 +243,13 @@ static int run(gh_session *s, const gh_args *a, gh_out *out, gh_err *err)
     if (tiny) {
         size_t n, k = gh_graph_tiny_of(g, o.id, &n), kn = 0;
         for (size_t i = k; i < k + n; i++) {
-            const gh_otype *ot = gh_types_get(g->types, g->tiny[i].type);
-            uint64_t b = o.addr + g->tiny[i].off, sz = ot ? gh_types_size(g->types, ot) * ot->count : 0;
-            const char *nm = gh_types_name(g->types, g->tiny[i].type);
+            const gh_otype *ot = gh_types_get(g->types, gh_tiny_type(g->tiny[i]));
+            uint64_t b = o.addr + gh_tiny_off(g->tiny[i]), sz = ot ? gh_types_size(g->types, ot) * ot->count : 0;
+            const char *nm = gh_types_name(g->types, gh_tiny_type(g->tiny[i]));
             if (!sub && addr >= b && addr < b + (sz ? sz : 1))
                 sub = 1, at = b, size = sz, tn = nm;
             kn += (size_t)snprintf(known + kn, kn < sizeof known ? sizeof known - kn : 0, "%s%s at +%u",
-                                   i > k ? ", " : "", nm, (unsigned)g->tiny[i].off);
+                                   i > k ? ", " : "", nm, (unsigned)gh_tiny_off(g->tiny[i]));
             if (kn >= sizeof known)
                 kn = sizeof known - 1;
         }

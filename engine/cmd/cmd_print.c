@@ -78,14 +78,14 @@ static int heap_object(pv_ctx *c, pv_node *root, target *t, const gh_obj *o, uin
         /* A tiny block: the typed sub-object holding addr. */
         size_t n, k = gh_graph_tiny_of(g, o->id, &n);
         for (size_t i = k; i < k + n; i++) {
-            const gh_otype *ot = gh_types_get(g->types, g->tiny[i].type);
+            const gh_otype *ot = gh_types_get(g->types, gh_tiny_type(g->tiny[i]));
             uint64_t sz = ot ? gh_types_size(g->types, ot) * ot->count : 0;
-            uint64_t at = o->addr + g->tiny[i].off;
+            uint64_t at = o->addr + gh_tiny_off(g->tiny[i]);
             if (ot && addr >= at && addr < at + (sz ? sz : 1)) {
                 t->addr = at;
                 t->tiny = 1;
-                t->type = gh_types_name(g->types, g->tiny[i].type);
-                t->tid = g->tiny[i].type;
+                t->type = gh_types_name(g->types, gh_tiny_type(g->tiny[i]));
+                t->tid = gh_tiny_type(g->tiny[i]);
                 pv_object(c, root, ot, at, sz);
                 return GH_OK;
             }

@@ -60,13 +60,13 @@ void gh_objdesc_get(gh_session *s, gh_graph *g, const gh_obj *o, uint64_t addr, 
     if (t == GH_TID_TINY) { /* the typed sub-object holding addr */
         size_t n, k = gh_graph_tiny_of(g, o->id, &n);
         for (size_t i = k; i < k + n; i++) {
-            const gh_otype *ot = gh_types_get(g->types, g->tiny[i].type);
-            uint64_t sz = ot ? gh_types_size(g->types, ot) * ot->count : 0, at = o->addr + g->tiny[i].off;
+            const gh_otype *ot = gh_types_get(g->types, gh_tiny_type(g->tiny[i]));
+            uint64_t sz = ot ? gh_types_size(g->types, ot) * ot->count : 0, at = o->addr + gh_tiny_off(g->tiny[i]);
             if (ot && addr >= at && addr < at + (sz ? sz : 1)) {
                 d->sub = at;
-                snprintf(d->type, sizeof d->type, "%s", gh_types_name(g->types, g->tiny[i].type));
-                full_of(s, g, g->tiny[i].type, d);
-                field_of(s, g->types, g->tiny[i].type, addr - at, d);
+                snprintf(d->type, sizeof d->type, "%s", gh_types_name(g->types, gh_tiny_type(g->tiny[i])));
+                full_of(s, g, gh_tiny_type(g->tiny[i]), d);
+                field_of(s, g->types, gh_tiny_type(g->tiny[i]), addr - at, d);
                 return;
             }
         }

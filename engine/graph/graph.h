@@ -19,12 +19,18 @@
 #define GH_TID_TINY UINT32_MAX     /* a tiny-allocator block holding typed sub-objects */
 
 /* A typed sub-object of a tiny block (pointer-free objects under 16 bytes
- * share 16-byte blocks). */
-typedef struct gh_tiny {
-    uint32_t slot;
-    uint8_t off;
-    gh_tid type;
-} gh_tiny;
+ * share 16-byte blocks), packed in 8 bytes: slot << 32 | offset << 28 |
+ * type id (ids under GH_TINY_TID_LIMIT). Sorted, a slot's are together, by
+ * offset. */
+typedef uint64_t gh_tiny;
+#define GH_TINY_TID_LIMIT (UINT32_C(1) << 28)
+static inline gh_tiny gh_tiny_make(uint32_t slot, unsigned off, gh_tid type)
+{
+    return (uint64_t)slot << 32 | (uint64_t)(off & 15) << 28 | (type & (GH_TINY_TID_LIMIT - 1));
+}
+static inline uint32_t gh_tiny_slot(gh_tiny t) { return (uint32_t)(t >> 32); }
+static inline unsigned gh_tiny_off(gh_tiny t) { return (unsigned)(t >> 28 & 15); }
+static inline gh_tid gh_tiny_type(gh_tiny t) { return (gh_tid)(t & (GH_TINY_TID_LIMIT - 1)); }
 
 typedef struct gh_graph {
     const gh_heap *h;

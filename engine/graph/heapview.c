@@ -42,8 +42,8 @@ int gh_typecount_build(const gh_graph *g, int with_garbage, gh_typecount *out, g
             if (t == GH_TID_TINY) {
                 size_t n, i0 = gh_graph_tiny_of(g, id, &n);
                 for (size_t i = i0; i < i0 + n; i++) {
-                    const gh_otype *ot = gh_types_get(g->types, g->tiny[i].type);
-                    r = &v[g->tiny[i].type];
+                    const gh_otype *ot = gh_types_get(g->types, gh_tiny_type(g->tiny[i]));
+                    r = &v[gh_tiny_type(g->tiny[i])];
                     uint64_t b = ot ? gh_types_size(g->types, ot) * ot->count : 0;
                     if (live) {
                         r->live++;
@@ -135,12 +135,12 @@ int gh_objects_next_view(const gh_graph *g, int live, int garbage, gh_objpos *po
                 size_t n, i0 = gh_graph_tiny_of(g, id, &n);
                 if (pos->sub >= n)
                     continue;
-                const gh_tiny *ti = &g->tiny[i0 + pos->sub++];
-                const gh_otype *ot = gh_types_get(g->types, ti->type);
-                o->addr += ti->off;
+                gh_tiny ti = g->tiny[i0 + pos->sub++];
+                const gh_otype *ot = gh_types_get(g->types, gh_tiny_type(ti));
+                o->addr += gh_tiny_off(ti);
                 o->size = ot ? gh_types_size(g->types, ot) * ot->count : 0;
-                o->tid = ti->type;
-                o->type = gh_types_name(g->types, ti->type);
+                o->tid = gh_tiny_type(ti);
+                o->type = gh_types_name(g->types, gh_tiny_type(ti));
                 o->typed = 1;
                 o->tiny = 1;
                 pos->in_tiny = 1;

@@ -17,7 +17,6 @@
 #include <time.h>
 
 #include "base/bigmem.h"
-#include "base/hmap.h"
 #include "base/prefetch.h"
 #include "base/vec.h"
 #include "graph/dominators.h"
@@ -71,9 +70,10 @@ typedef struct marker {
     int oom;
     uint64_t *scanned, *refined;
     uint32_t parent;   /* of what the current scan reaches */
-    /* Tiny sub-objects: vector and an index by slot << 4 | offset. */
-    size_t tcap;
-    gh_hmap tidx; /* slot << 4 | offset -> index into g->tiny */
+    /* Tiny values as the walk finds them, packed (tiny_pack), duplicates
+     * and all: sorted and made unique when the vector fills (tiny_compact)
+     * and at the end, so no lookup per hint. */
+    size_t tcap, tkept; /* of g->tiny; tkept: records after the last compaction */
     uint64_t nscanned; /* objects scanned (once each) */
     gh_err err;
     int failed;
@@ -163,15 +163,107 @@ static int header_type(marker *m, const gh_obj *o)
     return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Ascending: LSD radix by the 16-bit digits that vary (the slot's and the
+ * type id's, mostly), through a buffer of n. An in-place MSD sort saves
+ * that buffer but costs a cache miss per record: 2-3 s at 13 M records. */
+static int sort_u64(uint64_t *v, size_t n)
+{
+    if (n < 4096) {
+        qsort(v, n, sizeof *v, cmp_u64);
+        return 0;
+    }
+    uint64_t any = 0, all = ~UINT64_C(0);
+    for (size_t i = 0; i < n; i++) {
+        any |= v[i];
+        all &= v[i];
+    }
+    size_t *count = malloc(65536 * sizeof *count);
+    uint64_t *tmp = malloc(n * sizeof *tmp);
+    if (!count || !tmp) {
+        free(count);
+        free(tmp);
+        return -1;
+    }
+    uint64_t *src = v, *dst = tmp;
+    for (unsigned shift = 0; shift < 64; shift += 16) {
+        if (!((any ^ all) >> shift & 0xffff))
+            continue; /* every key has this digit */
+        memset(count, 0, 65536 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[src[i] >> shift & 0xffff]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < 65536; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[src[i] >> shift & 0xffff]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
+    free(count);
+    free(tmp);
+    return 0;
+}
+
+/* Sorts the tiny records and keeps one per slot and offset: the longest
+ * value there, then the lowest id, whatever order the walk found them in. */
+static int tiny_compact(marker *m)
+{
+    uint64_t *v = m->g->tiny;
+    size_t n = m->g->ntiny;
+    if (sort_u64(v, n))
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        uint64_t best = v[i], bsize = 0;
+        int several = 0;
+        for (; j < n && v[j] >> 28 == v[i] >> 28; j++)
+            several |= v[j] != v[i];
+        if (several) { /* values of different types at one offset */
+            for (size_t x = i; x < j; x++) {
+                const gh_otype *ot = gh_types_get(m->g->types, gh_tiny_type(v[x]));
+                uint64_t sz = ot ? gh_types_size(m->g->types, ot) * (ot->count ? ot->count : 1) : 0;
+                if (sz > bsize) { /* ascending ids: the first of the longest stays */
+                    bsize = sz;
+                    best = v[x];
+                }
+            }
+        }
+        v[k++] = best;
+        i = j;
+    }
+    m->g->ntiny = m->tkept = k;
+    return 0;
+}
+
 static int tiny_add(marker *m, uint32_t slot, uint64_t off, gh_tid tid)
 {
     gh_graph *g = m->g;
-    uint64_t key = (uint64_t)slot << 4 | off;
-    if (gh_hmap_get(&m->tidx, key))
-        return 0; /* first type wins */
-    if (gh_grow(&g->tiny, &m->tcap, g->ntiny + 1, sizeof *g->tiny) || gh_hmap_put(&m->tidx, key, g->ntiny))
+    if (tid >= GH_TINY_TID_LIMIT || off >= TINY_BLOCK)
         return -1;
-    g->tiny[g->ntiny++] = (gh_tiny){.slot = slot, .off = (uint8_t)off, .type = tid};
+    gh_tiny r = gh_tiny_make(slot, (unsigned)off, tid);
+    if (g->ntiny && g->tiny[g->ntiny - 1] == r)
+        return 0; /* the same value again, as a walk often finds it */
+    if (g->ntiny == m->tcap) {
+        if ((g->ntiny >= 2 * m->tkept + 1024 && tiny_compact(m)) ||
+            (4 * g->ntiny >= 3 * m->tcap && gh_grow(&g->tiny, &m->tcap, g->ntiny + 1, sizeof *g->tiny))) {
+            m->oom = 1; /* said once the walk ends */
+            return -1;
+        }
+    }
+    g->tiny[g->ntiny++] = r;
     return 0;
 }
 
@@ -206,8 +298,15 @@ static void decide(marker *m, decision *d, const gh_hint *hn, gh_objlayout layou
     int hp = gh_types_has_pointers(ty, &ot);
     if (layout == GH_LAYOUT_NOSCAN && dsize == TINY_BLOCK && hp == 0 && es &&
         (ot.syn != GH_SYN_STRING || ot.count < TINY_BLOCK)) {
-        d->kind = D_TINY;
-        return;
+        uint64_t n = ot.count ? ot.count : 1;
+        if (ot.syn == GH_SYN_STRING && !ot.count)
+            return; /* an empty string says nothing of the bytes it points at */
+        if (es * n < TINY_BLOCK) { /* a value at the block's start, as hint_slow adds it */
+            d->ot = ot;
+            d->ot.count = n;
+            d->kind = D_TINY;
+            return;
+        }
     }
     /* How many values the object holds. */
     switch (ot.syn) {
@@ -415,6 +514,11 @@ static int on_hint(void *ctx, uint64_t word_addr, const gh_hint *hn)
             decide(m, d, hn, layout, o.size);
         if (d->kind != D_TINY)
             return t ? 0 : apply(m, &o, d);
+        if (!d->tid)
+            d->tid = gh_types_intern(m->g->types, &d->ot);
+        if (d->tid && tiny_add(m, o.id, 0, d->tid) == 0)
+            m->g->type[o.id] = GH_TID_TINY;
+        return 0;
     }
     return hint_slow(m, &o, layout, hn);
 }
@@ -685,14 +789,6 @@ static void type_object(marker *m, uint32_t id, int first, const ahead *a)
                          NULL);
 }
 
-static int cmp_tiny(const void *a, const void *b)
-{
-    const gh_tiny *x = a, *y = b;
-    if (x->slot != y->slot)
-        return x->slot < y->slot ? -1 : 1;
-    return (x->off > y->off) - (x->off < y->off);
-}
-
 /* Live and garbage totals; garbage gets the types its allocator recorded. */
 static void totals(marker *m)
 {
@@ -726,10 +822,10 @@ static void totals(marker *m)
                 g->tiny_blocks++;
                 g->typed_objects++;
                 g->typed_bytes += sp->elemsize;
-                while (ti < g->ntiny && g->tiny[ti].slot < id)
+                while (ti < g->ntiny && gh_tiny_slot(g->tiny[ti]) < id)
                     ti++;
-                for (; ti < g->ntiny && g->tiny[ti].slot == id; ti++) {
-                    const gh_otype *ot = gh_types_get(g->types, g->tiny[ti].type);
+                for (; ti < g->ntiny && gh_tiny_slot(g->tiny[ti]) == id; ti++) {
+                    const gh_otype *ot = gh_types_get(g->types, gh_tiny_type(g->tiny[ti]));
                     uint64_t b = ot ? gh_types_size(g->types, ot) * ot->count : 0;
                     g->tiny_objects++;
                     g->tiny_typed_bytes += b;
@@ -938,8 +1034,15 @@ int gh_graph_build(const gh_heap *h, const gh_roots *rs, const gh_types_env *ten
     g->partial = stopped;
     g->mark_done = m.nscanned;
     g->mark_total = h->nobjects;
-    if (g->ntiny)
-        qsort(g->tiny, g->ntiny, sizeof *g->tiny, cmp_tiny);
+    if (g->ntiny && tiny_compact(&m)) { /* sorted and unique, as the graph keeps them */
+        rc = gh_errorf(err, GH_ENOMEM, "out of memory sorting %zu values of tiny blocks", g->ntiny);
+        goto done;
+    }
+    if (g->ntiny < m.tcap / 2) { /* give back what the walk's duplicates took */
+        gh_tiny *shrunk = realloc(g->tiny, g->ntiny * sizeof *g->tiny);
+        if (shrunk)
+            g->tiny = shrunk;
+    }
     totals(&m);
     gh_clock_add(&g->t_types, c0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -954,7 +1057,6 @@ done:
     free(m.dec);
     free(m.order);
     free(m.rq);
-    gh_hmap_free(&m.tidx);
     return rc;
 }
 
@@ -972,13 +1074,13 @@ size_t gh_graph_tiny_of(const gh_graph *g, uint32_t slot, size_t *n)
     size_t lo = 0, hi = g->ntiny;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (g->tiny[mid].slot < slot)
+        if (gh_tiny_slot(g->tiny[mid]) < slot)
             lo = mid + 1;
         else
             hi = mid;
     }
     size_t k = lo;
-    while (k < g->ntiny && g->tiny[k].slot == slot)
+    while (k < g->ntiny && gh_tiny_slot(g->tiny[k]) == slot)
         k++;
     *n = k - lo;
     return lo;

@@ -26,7 +26,7 @@
 #include "base/hash.h"
 
 #define MAGIC "GHGRAPH\0"
-#define FORMAT 1
+#define FORMAT 2 /* 2: tiny values packed in 8 bytes (gh_tiny) */
 #define ENDIAN UINT32_C(0x01020304)
 #define PAGE 4096
 #define HEADER_SIZE PAGE
@@ -105,7 +105,7 @@ static void layout(header *hd)
     hd->off_parent = page_up(hd->off_marked + nw * 8);
     hd->off_type = page_up(hd->off_parent + hd->nslots * 4);
     hd->off_tiny = page_up(hd->off_type + hd->nslots * 4);
-    hd->off_types = hd->off_tiny + hd->ntiny * 12;
+    hd->off_types = hd->off_tiny + hd->ntiny * 8;
     hd->file_size = hd->off_types + hd->ntypes * 40;
 }
 
@@ -115,7 +115,7 @@ static uint64_t body_hash(const header *hd, const uint8_t *base)
     uint64_t x = gh_hash64(base + hd->off_marked, (hd->nslots + 63) / 64 * 8, 0);
     x = gh_hash64(base + hd->off_parent, hd->nslots * 4, x);
     x = gh_hash64(base + hd->off_type, hd->nslots * 4, x);
-    x = gh_hash64(base + hd->off_tiny, hd->ntiny * 12, x);
+    x = gh_hash64(base + hd->off_tiny, hd->ntiny * 8, x);
     return gh_hash64(base + hd->off_types, hd->ntypes * 40, x);
 }
 
@@ -194,14 +194,8 @@ int gh_graph_save(const gh_graph *g, const char *path, const uint64_t *key, size
     /* The body first (its checksum goes into the header), then the header.
      * The checksum chains one hash per section, each of the section whole. */
     uint64_t hash = 0, nw = (h->nslots + 63) / 64;
-    uint32_t *tiny = malloc(g->ntiny * 12 + 1);
     uint64_t *types = malloc(hd->ntypes * 40 + 1);
-    int bad = !tiny || !types;
-    for (size_t i = 0; !bad && i < g->ntiny; i++) {
-        tiny[3 * i] = g->tiny[i].slot;
-        tiny[3 * i + 1] = g->tiny[i].off;
-        tiny[3 * i + 2] = g->tiny[i].type;
-    }
+    int bad = !types;
     for (gh_tid id = 1; !bad && id <= hd->ntypes; id++) {
         const gh_otype *ot = gh_types_get(g->types, id);
         uint64_t *w = types + 5 * (id - 1);
@@ -210,9 +204,8 @@ int gh_graph_save(const gh_graph *g, const char *path, const uint64_t *key, size
     bad = bad || pad_to(fd, 0, HEADER_SIZE) || write_all(fd, g->marked, nw * 8, &hash) ||
           pad_to(fd, HEADER_SIZE + nw * 8, hd->off_parent) || write_all(fd, g->parent, h->nslots * 4, &hash) ||
           pad_to(fd, hd->off_parent + h->nslots * 4, hd->off_type) || write_all(fd, g->type, h->nslots * 4, &hash) ||
-          pad_to(fd, hd->off_type + h->nslots * 4, hd->off_tiny) || write_all(fd, tiny, g->ntiny * 12, &hash) ||
+          pad_to(fd, hd->off_type + h->nslots * 4, hd->off_tiny) || write_all(fd, g->tiny, g->ntiny * 8, &hash) ||
           write_all(fd, types, hd->ntypes * 40, &hash);
-    free(tiny);
     free(types);
     hd->body_hash = hash;
     hd->header_hash = gh_hash64(hd, HEADER_SIZE, 0);
@@ -251,11 +244,13 @@ static int check_values(const header *hd, const uint8_t *base, gh_err *err)
     }
     if (hd->nslots % 64 && marked[hd->nslots / 64] >> (hd->nslots % 64))
         return gh_errorf(err, GH_EFORMAT, "marks past the last slot");
-    const uint32_t *tiny = (const void *)(base + hd->off_tiny);
+    const gh_tiny *tiny = (const void *)(base + hd->off_tiny);
     for (uint64_t i = 0; i < hd->ntiny; i++) {
-        const uint32_t *t = tiny + 3 * i;
-        if (t[0] >= hd->nslots || t[1] >= 16 || !t[2] || t[2] > hd->ntypes || type[t[0]] != GH_TID_TINY ||
-            (i && (t[0] < t[-3] || (t[0] == t[-3] && t[1] <= t[-2]))))
+        gh_tiny t = tiny[i];
+        gh_tid id = gh_tiny_type(t);
+        /* one per slot and offset, in order: the key above the type id rises */
+        if (gh_tiny_slot(t) >= hd->nslots || !id || id > hd->ntypes || type[gh_tiny_slot(t)] != GH_TID_TINY ||
+            (i && t >> 28 <= tiny[i - 1] >> 28))
             return gh_errorf(err, GH_EFORMAT, "bad tiny entry %" PRIu64, i);
     }
     return GH_OK;
@@ -336,9 +331,8 @@ int gh_graph_load(const gh_heap *h, const gh_roots *rs, const gh_types_env *tenv
         gh_graph_free(g);
         return gh_errorf(err, GH_ENOMEM, "out of memory");
     }
-    const uint32_t *tiny = (const void *)(base + hd.off_tiny);
-    for (uint64_t i = 0; i < hd.ntiny; i++)
-        g->tiny[i] = (gh_tiny){.slot = tiny[3 * i], .off = (uint8_t)tiny[3 * i + 1], .type = tiny[3 * i + 2]};
+    if (hd.ntiny)
+        memcpy(g->tiny, base + hd.off_tiny, hd.ntiny * sizeof *g->tiny);
     g->ntiny = hd.ntiny;
     /* The type table, interned again in id order: each must get its id. */
     const uint8_t *tp = base + hd.off_types;

@@ -90,7 +90,7 @@ def reseal(b):
     x = hash64(bytes(b[om:om + (nslots + 63) // 64 * 8]), 0)
     x = hash64(bytes(b[op:op + nslots * 4]), x)
     x = hash64(bytes(b[ot:ot + nslots * 4]), x)
-    x = hash64(bytes(b[oti:oti + ntiny * 12]), x)
+    x = hash64(bytes(b[oti:oti + ntiny * 8]), x)  # 8-byte tiny values (format 2)
     x = hash64(bytes(b[ots:ots + ntypes * 40]), x)
     struct.pack_into("<Q", b, OFF_BODY_HASH, x)
     struct.pack_into("<Q", b, OFF_HEADER_HASH, 0)
