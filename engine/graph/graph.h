@@ -96,6 +96,10 @@ int gh_graph_edges(gh_graph *g, gh_cancel *cc, gh_err *err);
  * tmp holds the latter. */
 const char *gh_graph_type_name(const gh_graph *g, uint32_t id, uint64_t size, char *tmp, size_t cap);
 
+/* The bytes of a tiny value of type t; cache (ncache entries, zeroed, or
+ * NULL) keeps what was looked up, for loops over many values. */
+uint64_t gh_graph_tiny_bytes(const gh_graph *g, gh_tid t, uint64_t *cache, size_t ncache);
+
 /* The tiny sub-objects of a slot: first index into g->tiny and count. */
 size_t gh_graph_tiny_of(const gh_graph *g, uint32_t slot, size_t *n);
 

@@ -18,13 +18,15 @@ int gh_typecount_build(const gh_graph *g, int with_garbage, gh_typecount *out, g
     gh_typecount_row *v = calloc(nt + MAX_UNKNOWN_SIZES + 1, sizeof *v);
     uint64_t *usize = calloc(MAX_UNKNOWN_SIZES + 1, sizeof *usize);
     char *names = calloc(MAX_UNKNOWN_SIZES + 1, 32);
-    if (!v || !usize || !names) {
+    uint64_t *tsize = calloc(nt, sizeof *tsize); /* a tiny value's bytes by type id, looked up once */
+    if (!v || !usize || !names || !tsize) {
         free(v);
         free(usize);
         free(names);
+        free(tsize);
         return gh_errorf(err, GH_ENOMEM, "out of memory");
     }
-    size_t nu = 0;
+    size_t nu = 0, tcur = 0;
     const gh_heap *h = g->h;
     for (size_t si = 0; si < h->nspans; si++) {
         const gh_span *sp = &h->spans[si];
@@ -40,11 +42,19 @@ int gh_typecount_build(const gh_graph *g, int with_garbage, gh_typecount *out, g
             gh_tid t = g->type[id];
             gh_typecount_row *r;
             if (t == GH_TID_TINY) {
-                size_t n, i0 = gh_graph_tiny_of(g, id, &n);
+                /* Slots come in order: a cursor, not a search per block. */
+                size_t i0 = tcur;
+                if (i0 >= g->ntiny || gh_tiny_slot(g->tiny[i0]) > id)
+                    i0 = gh_graph_tiny_of(g, id, &(size_t){0});
+                while (i0 < g->ntiny && gh_tiny_slot(g->tiny[i0]) < id)
+                    i0++;
+                size_t n = 0;
+                while (i0 + n < g->ntiny && gh_tiny_slot(g->tiny[i0 + n]) == id)
+                    n++;
+                tcur = i0 + n;
                 for (size_t i = i0; i < i0 + n; i++) {
-                    const gh_otype *ot = gh_types_get(g->types, gh_tiny_type(g->tiny[i]));
                     r = &v[gh_tiny_type(g->tiny[i])];
-                    uint64_t b = ot ? gh_types_size(g->types, ot) * ot->count : 0;
+                    uint64_t b = gh_graph_tiny_bytes(g, gh_tiny_type(g->tiny[i]), tsize, nt);
                     if (live) {
                         r->live++;
                         r->live_bytes += b;
@@ -101,6 +111,7 @@ int gh_typecount_build(const gh_graph *g, int with_garbage, gh_typecount *out, g
         if (v[i].live || v[i].garbage || v[i].pending)
             v[k++] = v[i];
     free(usize);
+    free(tsize);
     out->v = v;
     out->n = k;
     out->unknown_names = names;

@@ -45,6 +45,7 @@ typedef struct decision {
     uint64_t want;        /* D_MASK: the pointer bits the object must have */
     gh_otype ot;          /* D_MASK, D_ACCEPT: the object's type */
     gh_tid tid;           /* ot interned, 0 until first used */
+    uint8_t tiny_len;     /* D_TINY: the value's bytes */
 } decision;
 #define DECISIONS 1024
 
@@ -301,9 +302,10 @@ static void decide(marker *m, decision *d, const gh_hint *hn, gh_objlayout layou
         uint64_t n = ot.count ? ot.count : 1;
         if (ot.syn == GH_SYN_STRING && !ot.count)
             return; /* an empty string says nothing of the bytes it points at */
-        if (es * n < TINY_BLOCK) { /* a value at the block's start, as hint_slow adds it */
+        if (es * n < TINY_BLOCK) { /* a value in the block, as hint_slow adds it */
             d->ot = ot;
             d->ot.count = n;
+            d->tiny_len = (uint8_t)(es * n);
             d->kind = D_TINY;
             return;
         }
@@ -504,19 +506,25 @@ static int on_hint(void *ctx, uint64_t word_addr, const gh_hint *hn)
         return 0;
     gh_objlayout layout = gh_span_layout(o.span);
     /* The common case, decided once per hint type and size class: a
-     * pointer to the start of an object without an allocator's record. */
-    if (layout <= GH_LAYOUT_HEAPBITS && hn->value == o.addr) {
+     * pointer to the start of an object without an allocator's record, or
+     * anywhere into a 16-byte pointer-free one (a tiny block's value, or
+     * an interior pointer, which says nothing). */
+    int tiny = layout == GH_LAYOUT_NOSCAN && o.size == TINY_BLOCK;
+    if (layout <= GH_LAYOUT_HEAPBITS && (hn->value == o.addr || tiny)) {
         gh_tid t = m->g->type[o.id];
         if (t && t != GH_TID_TINY)
             return 0; /* the first hint stands */
         decision *d = &m->dec[decision_hash(hn, layout, o.size) & (DECISIONS - 1)];
         if (!decision_is(d, hn, layout, o.size))
             decide(m, d, hn, layout, o.size);
+        uint64_t off = hn->value - o.addr;
         if (d->kind != D_TINY)
-            return t ? 0 : apply(m, &o, d);
+            return t || off ? 0 : apply(m, &o, d);
+        if (off + d->tiny_len > TINY_BLOCK)
+            return 0; /* runs past the block: not a value of it */
         if (!d->tid)
             d->tid = gh_types_intern(m->g->types, &d->ot);
-        if (d->tid && tiny_add(m, o.id, 0, d->tid) == 0)
+        if (d->tid && tiny_add(m, o.id, off, d->tid) == 0)
             m->g->type[o.id] = GH_TID_TINY;
         return 0;
     }
@@ -790,11 +798,23 @@ static void type_object(marker *m, uint32_t id, int first, const ahead *a)
 }
 
 /* Live and garbage totals; garbage gets the types its allocator recorded. */
+uint64_t gh_graph_tiny_bytes(const gh_graph *g, gh_tid t, uint64_t *cache, size_t ncache)
+{
+    if (cache && t < ncache && cache[t])
+        return cache[t] - 1;
+    const gh_otype *ot = gh_types_get(g->types, t);
+    uint64_t b = ot ? gh_types_size(g->types, ot) * ot->count : 0;
+    if (cache && t < ncache)
+        cache[t] = b + 1;
+    return b;
+}
+
 static void totals(marker *m)
 {
     gh_graph *g = m->g;
     const gh_heap *h = m->h;
-    size_t ti = 0;
+    size_t ti = 0, nsz = gh_types_count(g->types) + 1;
+    uint64_t *sz = calloc(nsz, sizeof *sz); /* a cache; NULL: looked up each time */
     for (size_t si = 0; si < h->nspans; si++) {
         const gh_span *sp = &h->spans[si];
         if (sp->state != GH_SPAN_INUSE)
@@ -825,8 +845,7 @@ static void totals(marker *m)
                 while (ti < g->ntiny && gh_tiny_slot(g->tiny[ti]) < id)
                     ti++;
                 for (; ti < g->ntiny && gh_tiny_slot(g->tiny[ti]) == id; ti++) {
-                    const gh_otype *ot = gh_types_get(g->types, gh_tiny_type(g->tiny[ti]));
-                    uint64_t b = ot ? gh_types_size(g->types, ot) * ot->count : 0;
+                    uint64_t b = gh_graph_tiny_bytes(g, gh_tiny_type(g->tiny[ti]), sz, nsz);
                     g->tiny_objects++;
                     g->tiny_typed_bytes += b;
                 }
@@ -841,6 +860,7 @@ static void totals(marker *m)
             }
         }
     }
+    free(sz);
 }
 
 void gh_graph_free(gh_graph *g)
