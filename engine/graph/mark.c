@@ -75,6 +75,7 @@ typedef struct marker {
      * and all: sorted and made unique when the vector fills (tiny_compact)
      * and at the end, so no lookup per hint. */
     size_t tcap, tkept; /* of g->tiny; tkept: records after the last compaction */
+    unsigned tspan;     /* compact again at tspan * tkept: 2, or 8 once a compaction found few duplicates */
     uint64_t nscanned; /* objects scanned (once each) */
     gh_err err;
     int failed;
@@ -258,8 +259,17 @@ static int tiny_add(marker *m, uint32_t slot, uint64_t off, gh_tid tid)
     if (g->ntiny && g->tiny[g->ntiny - 1] == r)
         return 0; /* the same value again, as a walk often finds it */
     if (g->ntiny == m->tcap) {
-        if ((g->ntiny >= 2 * m->tkept + 1024 && tiny_compact(m)) ||
-            (4 * g->ntiny >= 3 * m->tcap && gh_grow(&g->tiny, &m->tcap, g->ntiny + 1, sizeof *g->tiny))) {
+        size_t before = g->ntiny;
+        if (before >= (m->tspan ? m->tspan : 2) * m->tkept + 1024) {
+            if (tiny_compact(m)) {
+                m->oom = 1;
+                return -1;
+            }
+            /* Most values are met once: sorting them again and again before
+             * the end buys little, so wait longer after a poor harvest. */
+            m->tspan = 4 * g->ntiny > 3 * before ? 8 : 2;
+        }
+        if (4 * g->ntiny >= 3 * m->tcap && gh_grow(&g->tiny, &m->tcap, g->ntiny + 1, sizeof *g->tiny)) {
             m->oom = 1; /* said once the walk ends */
             return -1;
         }
